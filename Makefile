@@ -1,10 +1,139 @@
 # Every target installs what it needs; see README.md.
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
 LOCALCLOUD := tests/localcloud/bin/localcloud
 
-.PHONY: localcloud-up localcloud-down localcloud-status localcloud-env
+# Tools virtualenv, reinstalled when its pin file changes.
+TOOLS_PINS := tests/requirements-tools.txt
+VENV_STAMP := $(VENV)/.tools-installed
+
+BUILD := $(CURDIR)/.build
+# ansible-test needs the collection at ansible_collections/<namespace>/<name>: a fresh copy per run.
+# It lives outside the checkout: inside it, ansible-test would list the copy's files with the
+# checkout's git, which ignores them, and skip every test. One folder per checkout.
+TREE_ROOT ?= $(HOME)/.cache/coe-magnum/$(shell printf %s '$(CURDIR)' | md5sum | cut -c1-12)
+COLLECTIONS_PATH := $(TREE_ROOT)/collections
+COLLECTION_TREE := $(COLLECTIONS_PATH)/ansible_collections/coe/magnum
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+ARTIFACT := $(BUILD)/coe-magnum-$(VERSION).tar.gz
+TEST_PYTHON := 3.11
+ANSIBLE_TEST := cd $(COLLECTION_TREE) && $(BIN)/ansible-test
+TREE_EXCLUDES := ./.git ./.venv ./.localcloud ./.build ./.ansible ./context ./tests/output .pytest_cache .ruff_cache __pycache__
+
+# Steps of `make test`, in order; each one runs even when an earlier one failed.
+TEST_STEPS := lint sanity units build ee integration
+
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help venv collection-tree pip-bootstrap lint sanity units integration integration-targets \
+	localcloud-tests build docs-check ee demo bench test \
+	localcloud-up localcloud-down localcloud-status localcloud-env
+
+help:
+	@echo 'make demo         start the local cloud and run playbooks/site.yml against it'
+	@echo 'make test         everything CI runs: $(TEST_STEPS)'
+	@echo 'make lint | sanity | units | integration | build | ee | bench'
+	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down'
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): $(TOOLS_PINS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r $(TOOLS_PINS)
+	touch $@
+
+collection-tree:
+	rm -rf $(COLLECTION_TREE)
+	mkdir -p $(COLLECTION_TREE)
+	tar -C $(CURDIR) $(addprefix --exclude=,$(TREE_EXCLUDES)) -cf - . \
+		| tar -C $(COLLECTION_TREE) -xf -
+
+# ansible-test fetches a pip bootstrap script from a host outside the reachable network.
+pip-bootstrap: venv
+	$(BIN)/python hack/install-pip-bootstrap.py
+
+lint: venv
+	@status=0; \
+	echo '== ansible-lint (production profile)'; $(BIN)/ansible-lint || status=1; \
+	echo '== yamllint'; $(BIN)/yamllint --strict . || status=1; \
+	echo '== ruff'; $(BIN)/ruff check . || status=1; \
+	echo '== antsibull-changelog lint'; $(BIN)/antsibull-changelog lint || status=1; \
+	exit $$status
+
+sanity: venv collection-tree pip-bootstrap
+	$(ANSIBLE_TEST) sanity --venv --python $(TEST_PYTHON) --color no
+
+units: venv collection-tree pip-bootstrap
+	@if [ ! -d tests/unit ]; then echo 'units: no tests/unit yet'; exit 0; fi; \
+	$(ANSIBLE_TEST) units --venv --python $(TEST_PYTHON) --color no
+
+integration: venv collection-tree pip-bootstrap localcloud-up
+	@status=0; \
+	$(MAKE) --no-print-directory localcloud-tests || status=1; \
+	$(MAKE) --no-print-directory integration-targets || status=1; \
+	exit $$status
+
+localcloud-tests: venv
+	$(BIN)/python -m pytest tests/localcloud/tests
+
+# Targets read the cloud from integration_config.yml (ansible-test passes no OS_* variables).
+integration-targets: venv collection-tree pip-bootstrap
+	@if [ -z "$$(ls -A tests/integration/targets 2>/dev/null)" ]; then \
+		echo 'integration-targets: no tests/integration/targets yet'; exit 0; fi; \
+	$(BIN)/python hack/integration-config.py $(COLLECTION_TREE) $(LOCALCLOUD)\ env; \
+	$(ANSIBLE_TEST) integration --venv --python $(TEST_PYTHON) --color no
+
+build: venv collection-tree
+	rm -f $(BUILD)/coe-magnum-*.tar.gz
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD) .
+	$(BIN)/python hack/check-artifact.py $(ARTIFACT)
+	$(MAKE) --no-print-directory docs-check
+
+# Every module's and role's documentation renders.
+docs-check: venv collection-tree
+	@export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH); status=0; count=0; \
+	for path in plugins/modules/*.py; do \
+		[ -e "$$path" ] || continue; name=$$(basename "$$path" .py); count=$$((count + 1)); \
+		$(BIN)/ansible-doc -t module coe.magnum.$$name > /dev/null || { echo "ansible-doc failed: $$name"; status=1; }; \
+	done; \
+	for path in roles/*/meta/argument_specs.yml; do \
+		[ -e "$$path" ] || continue; name=$$(basename "$$(dirname "$$(dirname "$$path")")"); count=$$((count + 1)); \
+		$(BIN)/ansible-doc -t role coe.magnum.$$name > /dev/null || { echo "ansible-doc failed: role $$name"; status=1; }; \
+	done; \
+	echo "docs-check: $$count module and role documents rendered"; exit $$status
+
+# Execution environment build context from meta/execution-environment.yml, laid out like the collection root.
+ee: venv
+	rm -rf $(BUILD)/ee $(BUILD)/context
+	mkdir -p $(BUILD)/ee
+	cp meta/execution-environment.yml requirements.txt bindep.txt $(BUILD)/ee/
+	$(BIN)/ansible-builder create --file $(BUILD)/ee/execution-environment.yml --context $(BUILD)/context
+	grep -q openstacksdk $(BUILD)/context/_build/requirements.txt
+	@echo "ee: build context in $(BUILD)/context"
+
+demo: venv collection-tree localcloud-up
+	@test -f playbooks/site.yml || { echo 'demo: playbooks/site.yml does not exist yet'; exit 1; }
+	eval "$$($(LOCALCLOUD) env)"; \
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) \
+		$(BIN)/ansible-playbook playbooks/site.yml -e @playbooks/vars/localcloud.yml
+
+bench: venv collection-tree localcloud-up
+	@if [ ! -f tests/bench/run.py ]; then echo 'bench: no tests/bench/run.py yet'; exit 0; fi; \
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python tests/bench/run.py
+
+test: venv
+	@mkdir -p $(BUILD); summary=$(BUILD)/test-summary.txt; : > $$summary; failed=''; \
+	for step in $(TEST_STEPS); do \
+		start=$$(date +%s); \
+		if $(MAKE) --no-print-directory $$step; then result=passed; else result=FAILED; failed="$$failed $$step"; fi; \
+		echo "make $$step: $$result in $$(( $$(date +%s) - start )) s" | tee -a $$summary; \
+	done; \
+	echo '== summary'; cat $$summary; \
+	if [ -n "$$failed" ]; then echo "make test failed:$$failed"; exit 1; fi
 
 localcloud-up:
 	$(LOCALCLOUD) up

@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r'''
+options:
+  cloud:
+    description:
+      - Named cloud from C(clouds.yaml), or a dict with a whole cloud definition.
+      - When unset, C(OS_CLOUD) names the cloud; when that is unset too and C(clouds.yaml) (for example the file
+        AWX writes and points C(OS_CLIENT_CONFIG_FILE) at) holds a single cloud, that cloud is used.
+    type: raw
+  auth:
+    description:
+      - Authentication options for the chosen I(auth_type), for example C(auth_url), C(username),
+        C(password), C(project_name), C(user_domain_name), C(project_domain_name).
+      - Overrides what C(clouds.yaml) gives for the cloud.
+    type: dict
+  auth_type:
+    description:
+      - The keystoneauth plugin, for example C(password), C(v3applicationcredential) or C(token).
+    type: str
+  region_name:
+    description:
+      - Region of the cloud to use.
+    type: str
+  interface:
+    description:
+      - The endpoint interface of the service catalog to use.
+    type: str
+    default: public
+    choices: [public, internal, admin]
+    aliases: [endpoint_type]
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificates of the cloud's endpoints. Defaults to the cloud's configuration
+        (verification on).
+    type: bool
+    aliases: [verify]
+  ca_cert:
+    description:
+      - Path to a CA bundle for verifying the cloud's endpoints.
+    type: str
+    aliases: [cacert]
+  client_cert:
+    description:
+      - Path to a client certificate for the cloud's endpoints.
+    type: str
+    aliases: [cert]
+  client_key:
+    description:
+      - Path to the private key of I(client_cert).
+    type: str
+    aliases: [key]
+  api_timeout:
+    description:
+      - Timeout in seconds of each API request.
+    type: int
+requirements:
+  - python >= 3.9
+  - openstacksdk >= 1.0.0
+  - python-magnumclient >= 4.0.0
+notes:
+  - The options are those of the openstack.cloud collection, so C(module_defaults) written for it apply
+    through the action group C(group/coe.magnum.magnum).
+  - Passwords and tokens never appear in results or logs.
+'''

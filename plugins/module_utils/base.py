@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The base of every OpenStack module of the collection: options, connection, Magnum client, errors."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import (
+    CoeError,
+    collect_secrets,
+    scrub,
+    translate,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import MagnumApi
+from ansible_collections.coe.magnum.plugins.module_utils.openstack import connect, openstack_argument_spec
+from ansible_collections.coe.magnum.plugins.module_utils.resolve import Resolver
+
+
+class MagnumModule:
+    """Subclasses set `argument_spec` (and optionally `module_kwargs`) and implement run()."""
+
+    argument_spec = {}
+    module_kwargs = {}
+
+    def __init__(self, module=None):
+        self.module = module or AnsibleModule(
+            argument_spec=openstack_argument_spec(**self.argument_spec),
+            supports_check_mode=True,
+            **self.module_kwargs
+        )
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self._connection = None
+        self._magnum = None
+        self._resolver = None
+
+    @property
+    def connection(self):
+        if self._connection is None:
+            self._connection = connect(self.params)
+        return self._connection
+
+    @property
+    def magnum(self):
+        if self._magnum is None:
+            self._magnum = MagnumApi(self.connection)
+        return self._magnum
+
+    @property
+    def resolver(self):
+        if self._resolver is None:
+            self._resolver = Resolver(self.connection, self.magnum)
+        return self._resolver
+
+    @contextlib.contextmanager
+    def cloud_call(self, action):
+        """Turn any client error inside into a CoeError whose message starts with `action`."""
+        try:
+            yield
+        except CoeError:
+            raise
+        except Exception as exc:
+            raise translate(exc, action) from exc
+
+    def run(self):
+        raise NotImplementedError
+
+    def execute(self):
+        try:
+            result = self.run()
+        except CoeError as exc:
+            self.fail(exc.msg, **exc.details)
+        except Exception as exc:
+            error = translate(exc, 'complete the request')
+            self.fail(error.msg, **error.details)
+        self.module.exit_json(**result)
+
+    def fail(self, msg, **details):
+        secrets = collect_secrets(self.params)
+        self.module.fail_json(msg=scrub(msg, secrets), **details)
+
+    def warn(self, message):
+        self.module.warn(message)

@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Errors the modules raise, and the translation of cloud client errors into them."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+# Secret-bearing keys whose values must never reach a result, a log or -vvv output.
+SECRET_KEYS = frozenset((
+    'password', 'token', 'secret', 'application_credential_secret', 'private_key', 'key_pem',
+    'client_key_data', 'passcode', 'totp',
+))
+
+
+class CoeError(Exception):
+    """A failure to report through fail_json: `msg` for people, `details` for machines."""
+
+    def __init__(self, msg, **details):
+        super(CoeError, self).__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+class CloudCallError(CoeError):
+    """A request the cloud refused or could not answer."""
+
+    def __init__(self, msg, status=None, request_id=None, reason=None):
+        details = {}
+        if status is not None:
+            details['status_code'] = status
+        if request_id:
+            details['request_id'] = request_id
+        super(CloudCallError, self).__init__(msg, **details)
+        self.status = status
+        self.request_id = request_id
+        self.reason = reason
+
+
+def _service_reason(exc):
+    """The service's own explanation, as the various client libraries carry it."""
+    for attribute in ('details', 'message'):
+        value = getattr(exc, attribute, None)
+        if isinstance(value, str) and value.strip():
+            parsed = _reason_from_body(value)
+            if parsed:
+                return parsed
+    response = getattr(exc, 'response', None)
+    if response is not None:
+        parsed = _reason_from_body(getattr(response, 'text', '') or '')
+        if parsed:
+            return parsed
+    return str(exc)
+
+
+def _reason_from_body(text):
+    """Magnum wraps its reason in JSON (`errors[].detail` or `faultstring`); others send it plain."""
+    text = text.strip()
+    if not text.startswith('{'):
+        return text
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    errors = body.get('errors') if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return errors[0].get('detail') or errors[0].get('title') or text
+    if isinstance(body, dict):
+        for key in ('faultstring', 'message', 'detail'):
+            if isinstance(body.get(key), str):
+                return body[key]
+        for value in body.values():
+            if isinstance(value, dict) and isinstance(value.get('message'), str):
+                return value['message']
+    return text
+
+
+def http_status_of(exc):
+    """The HTTP status of a client exception, whichever library raised it (None if not HTTP)."""
+    for attribute in ('status_code', 'http_status', 'code'):
+        value = getattr(exc, attribute, None)
+        if isinstance(value, int) and value >= 100:
+            return value
+    response = getattr(exc, 'response', None)
+    status = getattr(response, 'status_code', None)
+    return status if isinstance(status, int) else None
+
+
+def request_id_of(exc):
+    request_id = getattr(exc, 'request_id', None)
+    if request_id:
+        return request_id
+    headers = getattr(getattr(exc, 'response', None), 'headers', None) or {}
+    return headers.get('x-openstack-request-id') or headers.get('X-OpenStack-Request-ID')
+
+
+def is_connection_error(exc):
+    """True for failures where the request may not have reached the service or its answer was lost."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {'ConnectFailure', 'ConnectionError', 'ConnectTimeout', 'RetriableConnectionFailure',
+                         'SSLError', 'RemoteDisconnected', 'ConnectionResetError', 'ProtocolError'})
+
+
+def is_retryable(exc):
+    status = http_status_of(exc)
+    return is_connection_error(exc) or (status is not None and status >= 500)
+
+
+def scrub(text, secrets):
+    """Replace every known secret value in text (longest first so overlapping values vanish whole)."""
+    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, '********')
+    return text
+
+
+def collect_secrets(value):
+    """Values under secret-bearing keys anywhere in a parameter structure."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str) and any(word in str(key).lower() for word in SECRET_KEYS):
+                found.append(item)
+            else:
+                found.extend(collect_secrets(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.extend(collect_secrets(item))
+    return found
+
+
+def translate(exc, action):
+    """Turn a client library exception into a CloudCallError whose message starts with `action`."""
+    if isinstance(exc, CoeError):
+        return exc
+    status = http_status_of(exc)
+    request_id = request_id_of(exc)
+    reason = _service_reason(exc)
+    if is_connection_error(exc):
+        msg = 'Failed to %s: the cloud could not be reached (%s)' % (action, reason)
+    elif status is not None:
+        msg = 'Failed to %s: %s (HTTP %s' % (action, reason, status)
+        msg += ', request %s)' % request_id if request_id else ')'
+    else:
+        msg = 'Failed to %s: %s' % (action, reason)
+    return CloudCallError(msg, status=status, request_id=request_id, reason=reason)

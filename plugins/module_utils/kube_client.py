@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Kubernetes connection: options shared with kubernetes.core, the kubeconfig, and JSON requests.
+
+Requests go through the official client's ApiClient with plain paths rather than its typed APIs, because the
+typed APIs of current clients no longer know storage.k8s.io/v1beta1, which Kubernetes 1.5 clusters serve.
+The client is imported when a connection is made so that loading a module (and ansible-doc) stays cheap.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import time
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
+
+# Names, aliases and environment variables as kubernetes.core's k8s_auth_options, so playbooks and
+# module_defaults written for kubernetes.core carry over.
+KUBE_CONNECTION_ARGSPEC = dict(
+    kubeconfig=dict(type='raw', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
+    context=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_CONTEXT'])),
+    host=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_HOST'])),
+    api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['K8S_AUTH_API_KEY'])),
+    validate_certs=dict(type='bool', aliases=['verify_ssl'], fallback=(env_fallback, ['K8S_AUTH_VERIFY_SSL'])),
+    ca_cert=dict(type='path', aliases=['ssl_ca_cert'], fallback=(env_fallback, ['K8S_AUTH_SSL_CA_CERT'])),
+    client_cert=dict(type='path', aliases=['cert_file'], fallback=(env_fallback, ['K8S_AUTH_CERT_FILE'])),
+    client_key=dict(type='path', aliases=['key_file'], no_log=False,
+                    fallback=(env_fallback, ['K8S_AUTH_KEY_FILE'])),
+)
+
+REQUEST_TIMEOUT = 60
+
+
+def kube_connection_argument_spec(**extra):
+    spec = dict((name, dict(option)) for name, option in KUBE_CONNECTION_ARGSPEC.items())
+    spec.update(extra)
+    return spec
+
+
+class KubeError(CoeError):
+    """A Kubernetes request that failed; `status` is the HTTP status (None when the server was not reached)."""
+
+    def __init__(self, msg, status=None, reason=None):
+        details = {} if status is None else {'status_code': status}
+        super(KubeError, self).__init__(msg, **details)
+        self.status = status
+        self.status_code = status
+        self.reason = reason
+
+
+class KubeUnreachable(KubeError, ConnectionError):
+    """The request did not reach the API server, or its answer was lost."""
+
+
+def status_message(status, body):
+    """The server's own explanation: the `message` of the Status object it answers errors with."""
+    text = body.decode('utf-8', 'replace') if isinstance(body, bytes) else (body or '')
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get('message'):
+        return str(parsed['message'])
+    text = ' '.join(text.split())
+    return text[:300] if text else 'HTTP %s' % status
+
+
+def _kubeconfig_source(kubeconfig):
+    """(path, content dict) from the kubeconfig option, which takes a path, a dict or the YAML text of a file."""
+    if kubeconfig is None:
+        return None, None
+    if isinstance(kubeconfig, dict):
+        return None, kubeconfig
+    if not isinstance(kubeconfig, str):
+        raise CoeError('kubeconfig must be a path, the text of a kubeconfig or a dict, not %s'
+                       % type(kubeconfig).__name__)
+    if '\n' not in kubeconfig.strip():
+        path = os.path.expanduser(kubeconfig)
+        if not os.path.exists(path):
+            raise CoeError('kubeconfig: file %s does not exist' % path)
+        return path, None
+    import yaml  # the kubernetes client depends on PyYAML
+    try:
+        content = yaml.safe_load(kubeconfig)
+    except yaml.YAMLError as exc:
+        raise CoeError('kubeconfig: the text given is not YAML: %s' % ' '.join(str(exc).split())) from None
+    if not isinstance(content, dict):
+        raise CoeError('kubeconfig: the text given is not a kubeconfig mapping')
+    return None, content
+
+
+def _context_names(path, content):
+    if content is None:
+        import yaml
+        with open(path) as handle:
+            content = yaml.safe_load(handle) or {}
+    return [item.get('name') for item in content.get('contexts') or [] if isinstance(item, dict)]
+
+
+def build_configuration(params):
+    """A kubernetes Configuration from the connection options, and a label naming the cluster for messages."""
+    from kubernetes import client as kube_client_lib
+    from kubernetes import config as kube_config
+    from kubernetes.config.config_exception import ConfigException
+
+    configuration = kube_client_lib.Configuration()
+    path, content = _kubeconfig_source(params.get('kubeconfig'))
+    context = params.get('context')
+    use_kubeconfig = path is not None or content is not None or not params.get('host')
+    if use_kubeconfig:
+        if path is None and content is None:
+            path = os.path.expanduser(os.environ.get('KUBECONFIG', '~/.kube/config').split(os.pathsep)[0])
+            if not os.path.exists(path):
+                raise CoeError('No Kubernetes connection given: set kubeconfig (a path or its content) or host '
+                               '(no kubeconfig found at %s)' % path)
+        try:
+            if path is not None:
+                kube_config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
+                                             persist_config=False)
+            else:
+                kube_config.load_kube_config_from_dict(content, context=context, client_configuration=configuration,
+                                                       persist_config=False)
+        except ConfigException as exc:
+            if context and context not in _context_names(path, content):
+                raise CoeError('context: %s is not a context of the kubeconfig (contexts: %s)'
+                               % (context, ', '.join(name for name in _context_names(path, content) if name)
+                                  or 'none')) from None
+            raise CoeError('kubeconfig %s is not usable: %s' % (path or '(content)', exc)) from None
+    if params.get('host'):
+        configuration.host = params['host']
+    if params.get('api_key'):
+        configuration.api_key = {'authorization': 'Bearer %s' % params['api_key']}
+    if params.get('ca_cert'):
+        configuration.ssl_ca_cert = params['ca_cert']
+    if params.get('client_cert'):
+        configuration.cert_file = params['client_cert']
+    if params.get('client_key'):
+        configuration.key_file = params['client_key']
+    if params.get('validate_certs') is not None:
+        configuration.verify_ssl = params['validate_certs']
+    label = configuration.host
+    if context:
+        label = '%s (context %s)' % (label, context)
+    return configuration, label
+
+
+class KubeClient:
+    """JSON requests to one Kubernetes API server, errors turned into KubeError naming the server."""
+
+    def __init__(self, api_client, label, sleep=time.sleep):
+        self.api_client = api_client
+        self.label = label
+        self.sleep = sleep
+        from kubernetes.client.exceptions import ApiException
+        self._api_exception = ApiException
+
+    def _send(self, method, path, body, query, content_type):
+        headers = {'Accept': 'application/json'}
+        if body is not None:
+            headers['Content-Type'] = content_type or 'application/json'
+        client = self.api_client
+        try:
+            if hasattr(client, 'param_serialize'):
+                request = client.param_serialize(method, path, query_params=list(query or []),
+                                                 header_params=headers, body=body, auth_settings=['BearerToken'])
+                response = client.call_api(*request, _request_timeout=REQUEST_TIMEOUT)
+                data = response.read()
+                if not 200 <= response.status <= 299:
+                    raise self._failure(method, path, response.status, data)
+            else:
+                # kubernetes clients before 35 have the older generator's call_api.
+                data = client.call_api(path, method, query_params=list(query or []), header_params=headers,
+                                       body=body, auth_settings=['BearerToken'], _preload_content=False,
+                                       _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT).data
+        except self._api_exception as exc:
+            raise self._failure(method, path, exc.status, exc.body) from None
+        except KubeError:
+            raise
+        except Exception as exc:  # urllib3 and ssl raise many types; all mean the server was not reached
+            reason = getattr(exc, 'reason', None) or exc
+            raise KubeUnreachable('Cannot reach the Kubernetes API at %s: %s'
+                                  % (self.label, ' '.join(str(reason).split())), reason=str(reason)) from exc
+        if not data:
+            return {}
+        try:
+            return json.loads(data.decode('utf-8') if isinstance(data, bytes) else data)
+        except ValueError:
+            raise KubeError('Kubernetes API at %s answered %s %s with something that is not JSON'
+                            % (self.label, method, path)) from None
+
+    def _failure(self, method, path, status, body):
+        message = status_message(status, body)
+        if status == 401:
+            return KubeError('Kubernetes API at %s rejected the credentials (401 Unauthorized): check the client '
+                             'certificate or token of the kubeconfig' % self.label, status=status, reason=message)
+        return KubeError('Kubernetes API at %s: %s %s failed: %s (HTTP %s)'
+                         % (self.label, method, path, message, status), status=status, reason=message)
+
+    def request(self, method, path, body=None, query=None, content_type=None):
+        """One request, never repeated: writes are retried only where a lost answer cannot cause a duplicate."""
+        return self._send(method, path, body, query, content_type)
+
+    def get(self, path, query=None):
+        """A read, retried with backoff on connection errors and 5xx answers."""
+        return call_with_retries(lambda: self._send('GET', path, None, query, None), sleep=self.sleep)
+
+    def find(self, path):
+        """The object at path, or None when the server says it does not exist."""
+        try:
+            return self.get(path)
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def create(self, collection_path, body):
+        """POST an object; after a lost answer, look it up by name before trying again so none is made twice."""
+        created, _found_by_lookup = create_once(
+            lambda: self._send('POST', collection_path, body, None, None),
+            lambda: self.find('%s/%s' % (collection_path, body['metadata']['name'])),
+            settle_seconds=0, sleep=self.sleep)
+        return created
+
+    def merge_patch(self, path, patch):
+        return self.request('PATCH', path, body=patch, content_type='application/merge-patch+json')
+
+    def delete(self, path):
+        return self.request('DELETE', path)
+
+
+def connect(module, sleep=time.sleep):
+    """A KubeClient from the module's connection options; fails the module on a missing library or bad options."""
+    try:
+        from kubernetes import client as kube_client_lib
+    except ImportError:
+        module.fail_json(msg=missing_required_lib('kubernetes'), exception=traceback.format_exc())
+    try:
+        configuration, label = build_configuration(module.params)
+    except CoeError as exc:
+        module.fail_json(msg=exc.msg)
+    return KubeClient(kube_client_lib.ApiClient(configuration=configuration), label, sleep=sleep)

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Magnum client: python-magnumclient over the openstacksdk session, with microversion gates."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import traceback
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+
+try:
+    from magnumclient.v1 import client as magnum_v1
+    HAS_MAGNUMCLIENT = True
+    MAGNUMCLIENT_IMPORT_ERROR = None
+except ImportError:
+    HAS_MAGNUMCLIENT = False
+    MAGNUMCLIENT_IMPORT_ERROR = traceback.format_exc()
+
+# Every call is made at the lowest microversion that has what it needs, so the oldest clouds keep working.
+BASE_VERSION = '1.1'
+FEATURE_VERSIONS = {
+    'ca_rotation': '1.5',
+    'resize': '1.7',
+    'upgrade': '1.8',
+    'nodegroups': '1.9',
+    'zero_node_count': '1.10',
+}
+FEATURE_DESCRIPTIONS = {
+    'ca_rotation': 'CA certificate rotation',
+    'resize': 'the cluster resize action',
+    'upgrade': 'the cluster upgrade action',
+    'nodegroups': 'node groups',
+    'zero_node_count': 'a node count of 0',
+}
+VERSION_HEADER_PREFIX = 'container-infra '
+
+
+def parse_version(text):
+    """'1.7' or 'container-infra 1.7' -> (1, 7)."""
+    text = (text or '').strip()
+    if text.startswith(VERSION_HEADER_PREFIX):
+        text = text[len(VERSION_HEADER_PREFIX):]
+    major, _, minor = text.partition('.')
+    return int(major), int(minor or 0)
+
+
+def format_version(version):
+    return '%d.%d' % version
+
+
+def version_range_from(headers, body):
+    """The server's (min, max) from the version headers, else from the version document."""
+    lowered = dict((str(k).lower(), v) for k, v in (headers or {}).items())
+    low = lowered.get('openstack-api-minimum-version')
+    high = lowered.get('openstack-api-maximum-version')
+    if low and high:
+        return parse_version(low), parse_version(high)
+    documents = []
+    if isinstance(body, dict):
+        documents = body.get('versions') or [body.get('version') or body]
+    for document in documents:
+        if isinstance(document, dict) and document.get('max_version'):
+            return parse_version(document.get('min_version') or BASE_VERSION), parse_version(document['max_version'])
+    # A server that advertises nothing predates microversions: it serves the base version only.
+    return parse_version(BASE_VERSION), parse_version(BASE_VERSION)
+
+
+class MagnumApi:
+    """python-magnumclient managers bound to one session, and what the server's API version allows."""
+
+    def __init__(self, connection, client=None):
+        self._connection = connection
+        self._client = client
+        self._version_range = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            if not HAS_MAGNUMCLIENT:
+                raise CoeError('The python-magnumclient Python library is required '
+                               '(pip install python-magnumclient).', exception=MAGNUMCLIENT_IMPORT_ERROR)
+            config = self._connection.config
+            self._client = magnum_v1.Client(
+                session=self._connection.session,
+                region_name=config.get_region_name('container-infra'),
+                interface=config.get_interface('container-infra'),
+                endpoint_override=config.get_endpoint('container-infra'),
+                api_version=BASE_VERSION,
+            )
+        return self._client
+
+    @property
+    def http(self):
+        return self.client.http_client
+
+    def version_range(self):
+        """(min, max) microversions of the server, read once per module run and only when a feature needs it."""
+        if self._version_range is None:
+            response, body = self.http.json_request('GET', '/')
+            self._version_range = version_range_from(response.headers, body)
+        return self._version_range
+
+    def supports(self, feature):
+        return self.version_range()[1] >= parse_version(FEATURE_VERSIONS[feature])
+
+    def require(self, feature, purpose=None):
+        if not self.supports(feature):
+            needed = FEATURE_VERSIONS[feature]
+            raise CoeError(
+                '%s needs Magnum API %s (%s); this cloud serves at most %s.' % (
+                    purpose or FEATURE_DESCRIPTIONS[feature].capitalize(), needed,
+                    FEATURE_DESCRIPTIONS[feature], format_version(self.version_range()[1])),
+                needed_api_version=needed, server_api_version=format_version(self.version_range()[1]))
+
+    @contextlib.contextmanager
+    def at(self, feature):
+        """Make the calls inside at the feature's microversion (failing clearly when the cloud is too old)."""
+        self.require(feature)
+        previous = self.http.api_version
+        self.http.api_version = FEATURE_VERSIONS[feature]
+        try:
+            yield self.client
+        finally:
+            self.http.api_version = previous
+
+    # Thin resource helpers: records are plain dicts so modules never depend on client object types.
+    def get(self, collection, ident):
+        _response, body = self.http.json_request('GET', '/%s/%s' % (collection, ident))
+        return body
+
+    def list(self, collection, **query):
+        """Every record of a collection, following Magnum's `next` links."""
+        items = []
+        url = '/%s/detail' % collection
+        if query:
+            url += '?' + '&'.join('%s=%s' % item for item in sorted(query.items()))
+        while url:
+            _response, body = self.http.json_request('GET', url)
+            items.extend(body.get(collection, []))
+            next_link = body.get('next')
+            url = next_link[next_link.find('/%s' % collection):] if next_link else None
+        return items
+
+    def create(self, collection, fields):
+        _response, body = self.http.json_request('POST', '/%s' % collection, body=fields)
+        return body
+
+    def patch(self, collection, ident, operations):
+        _response, body = self.http.json_request('PATCH', '/%s/%s' % (collection, ident), body=operations)
+        return body
+
+    def delete(self, collection, ident):
+        self.http.json_request('DELETE', '/%s/%s' % (collection, ident))

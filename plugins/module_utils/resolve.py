@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Finding images, flavors, networks, subnets, keypairs, templates and clusters by name or ID."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
+
+# kind -> (proxy attribute of the openstacksdk Connection, finder method, words for messages)
+SDK_FINDERS = {
+    'image': ('image', 'find_image', 'image'),
+    'flavor': ('compute', 'find_flavor', 'flavor'),
+    'network': ('network', 'find_network', 'network'),
+    'subnet': ('network', 'find_subnet', 'subnet'),
+    'keypair': ('compute', 'find_keypair', 'keypair'),
+}
+MAGNUM_COLLECTIONS = {
+    'cluster_template': ('clustertemplates', 'cluster template'),
+    'cluster': ('clusters', 'cluster'),
+}
+
+
+def _record(resource):
+    if isinstance(resource, dict):
+        return resource
+    return resource.to_dict(computed=False) if hasattr(resource, 'to_dict') else dict(resource)
+
+
+class Resolver:
+    """Name-or-ID lookups, each failing with a message that names the module parameter."""
+
+    def __init__(self, connection, magnum=None):
+        self._connection = connection
+        self._magnum = magnum
+        self._cache = {}
+
+    def find(self, kind, name_or_id, parameter):
+        """The resource as a dict, or a CoeError naming `parameter` when none or several match."""
+        key = (kind, name_or_id)
+        if key not in self._cache:
+            self._cache[key] = self._find(kind, name_or_id, parameter)
+        return self._cache[key]
+
+    def _find(self, kind, name_or_id, parameter):
+        proxy_name, method, words = SDK_FINDERS[kind]
+        finder = getattr(getattr(self._connection, proxy_name), method)
+        try:
+            resource = finder(name_or_id, ignore_missing=True)
+        except Exception as exc:  # DuplicateResource and HTTP errors alike
+            if type(exc).__name__ == 'DuplicateResource':
+                raise CoeError('Several %ss are named %r (parameter `%s`); give the ID instead.'
+                               % (words, name_or_id, parameter), parameter=parameter) from exc
+            raise translate(exc, 'look up %s %r (parameter `%s`)' % (words, name_or_id, parameter)) from exc
+        if resource is None:
+            raise CoeError('No %s named or with ID %r was found (parameter `%s`).' % (words, name_or_id, parameter),
+                           parameter=parameter)
+        return _record(resource)
+
+    def same(self, kind, stored, wanted, parameter):
+        """Whether a stored reference (name or ID, as Magnum keeps it) designates the wanted resource."""
+        if stored == wanted:
+            return True
+        if stored in (None, '') or wanted in (None, ''):
+            return False
+        wanted_record = self.find(kind, wanted, parameter)
+        if stored in (wanted_record.get('id'), wanted_record.get('name')):
+            return True
+        try:
+            stored_record = self.find(kind, stored, parameter)
+        except CoeError:
+            return False
+        return stored_record.get('id') == wanted_record.get('id')
+
+    def magnum_get(self, kind, name_or_id, parameter=None):
+        """A template or cluster by name or ID through Magnum (one request), or None when there is none."""
+        collection, words = MAGNUM_COLLECTIONS[kind]
+        try:
+            return self._magnum.get(collection, name_or_id)
+        except Exception as exc:
+            status = http_status_of(exc)
+            if status == 404:
+                return None
+            if status == 409:
+                raise CoeError('Several %ss are named %r%s; give the ID instead.' % (
+                    words, name_or_id, ' (parameter `%s`)' % parameter if parameter else ''),
+                    parameter=parameter) from exc
+            raise translate(exc, 'look up %s %r' % (words, name_or_id)) from exc
+
+    def magnum_require(self, kind, name_or_id, parameter):
+        record = self.magnum_get(kind, name_or_id, parameter)
+        if record is None:
+            raise CoeError('No %s named or with ID %r was found (parameter `%s`).'
+                           % (MAGNUM_COLLECTIONS[kind][1], name_or_id, parameter), parameter=parameter)
+        return record

@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Retries: reads retried with backoff on 5xx and connection errors; creates never duplicated."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import is_retryable
+
+DEFAULT_ATTEMPTS = 4
+DEFAULT_DELAY = 1.0
+
+
+def call_with_retries(call, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_DELAY, backoff=2.0, sleep=time.sleep):
+    """Run a read; on a 5xx or a connection failure wait and try again, up to `attempts` times in all."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            sleep(delay * backoff ** (attempt - 1))
+
+
+def create_once(create, find_existing, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_DELAY, settle_seconds=15.0,
+                sleep=time.sleep, clock=time.monotonic):
+    """Create a resource so that a lost or failed response never leads to a second one.
+
+    After a retryable failure the service may still have acted (a lost response), and Magnum writes new rows
+    asynchronously, so look the resource up by name for `settle_seconds` before trying the create again.
+    Returns (record, created_by_retry_lookup).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return create(), False
+        except Exception as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            deadline = clock() + settle_seconds
+            while True:
+                existing = call_with_retries(find_existing, sleep=sleep)
+                if existing is not None:
+                    return existing, True
+                if clock() >= deadline:
+                    break
+                sleep(delay)
+    raise AssertionError('unreachable')  # pragma: no cover

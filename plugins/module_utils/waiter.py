@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Waiting for a resource: a deadline, an interval that backs off to a ceiling, and a record of what was seen."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+
+
+class WaitTimeout(CoeError):
+    pass
+
+
+class Waiter:
+    """Polls quickly at first, then every `max_interval` seconds, so long waits stay cheap and short ones prompt."""
+
+    def __init__(self, timeout, initial_interval=2.0, max_interval=10.0, backoff=1.5,
+                 clock=time.monotonic, sleep=time.sleep):
+        self.timeout = timeout
+        self.initial_interval = initial_interval
+        self.max_interval = max_interval
+        self.backoff = backoff
+        self._clock = clock
+        self._sleep = sleep
+        self.history = []
+        self.polls = 0
+        self._started = None
+
+    def elapsed(self):
+        return 0.0 if self._started is None else self._clock() - self._started
+
+    def intervals(self):
+        interval = self.initial_interval
+        while True:
+            yield interval
+            interval = min(self.max_interval, interval * self.backoff)
+
+    def _record(self, state):
+        if not self.history or self.history[-1]['status'] != state:
+            self.history.append({'status': state, 'after_seconds': round(self.elapsed(), 1)})
+
+    def wait(self, poll, state_of, is_done, describe='the resource'):
+        """Call poll() until is_done(result) is True; is_done may raise to end the wait with a failure.
+
+        Returns the last result. state_of(result) names the state for the history and the timeout message.
+        """
+        self._started = self._clock()
+        intervals = self.intervals()
+        while True:
+            result = poll()
+            self.polls += 1
+            self._record(state_of(result))
+            if is_done(result):
+                return result
+            remaining = self.timeout - self.elapsed()
+            if remaining <= 0:
+                raise WaitTimeout(
+                    'Timed out after %d seconds waiting for %s; its last status was %s.'
+                    % (round(self.elapsed()), describe, state_of(result)),
+                    status_history=self.history, waited_seconds=round(self.elapsed(), 1))
+            self._sleep(min(next(intervals), remaining))

@@ -1,0 +1,224 @@
+"""`localcloud up|down|status|env|restart SERVICE|logs [SERVICE]|clean`."""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from localcloud import config
+from localcloud.config import Paths
+from localcloud.process import State, kill_pid_file, start, stop, wait_for
+from localcloud.services import BY_NAME, SERVICES, Service, render_configs, service_env
+
+
+def report(message: str) -> None:
+    print(message, flush=True)
+
+
+def _start_service(service: Service, paths: Paths, state: State) -> bool:
+    """Start one service unless it already runs; True when it was started now."""
+    if state.running(service.name):
+        return False
+    busy = [port for port in service.all_ports if _port_taken(port)]
+    if busy:
+        raise RuntimeError(f"{service.name}: port(s) {busy} already in use by a process this cloud did not start")
+    process = start(service.name, service.argv(paths), paths.log_file(service.name), service_env(service, paths),
+                    port=service.main_port, user=service.user, cwd=paths.run)
+    state.processes[service.name] = process
+    state.save()
+    return True
+
+
+def _port_taken(port: int) -> bool:
+    from localcloud.process import port_open
+
+    return port_open(port)
+
+
+def _wait_ready(service: Service, paths: Paths, state: State, timeout: float = 120) -> None:
+    wait_for(lambda: service.is_ready(paths), timeout, service.name, state.processes.get(service.name))
+
+
+def _start_group(names: list[str], paths: Paths, state: State, started: list[str]) -> None:
+    for name in names:
+        if _start_service(BY_NAME[name], paths, state):
+            started.append(name)
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        for future in [pool.submit(_wait_ready, BY_NAME[name], paths, state) for name in names]:
+            future.result()
+
+
+def up(paths: Paths) -> None:
+    from localcloud import database, seed
+    from localcloud.services import proxy_available
+
+    began = time.monotonic()
+    for directory in paths.mutable_dirs():
+        directory.mkdir(parents=True, exist_ok=True)
+    state = State(paths)
+    already = [name for name in state.processes if state.running(name)]
+    render_configs(paths)
+    database.init_cluster(paths)
+    started: list[str] = []
+    # RabbitMQ's Erlang VM would start an epmd of its own (on the default port) if ours were not up yet.
+    _start_group(["epmd", "postgres"], paths, state, started)
+    if _start_service(BY_NAME["rabbitmq"], paths, state):
+        started.append("rabbitmq")
+    database.create_databases()
+    database.migrate_all(paths, report)
+    apis = ["keystone", "glance", "nova", "neutron", "heat-api", "magnum-api"]
+    for name in apis:
+        if _start_service(BY_NAME[name], paths, state):
+            started.append(name)
+    if proxy_available() and _start_service(BY_NAME["proxy"], paths, state):
+        started.append("proxy")
+    _wait_ready(BY_NAME["keystone"], paths, state)
+    if proxy_available():
+        _wait_ready(BY_NAME["proxy"], paths, state)
+    _wait_ready(BY_NAME["rabbitmq"], paths, state)
+    for name in ("heat-engine", "magnum-conductor"):
+        if _start_service(BY_NAME[name], paths, state):
+            started.append(name)
+    seed.seed_identity(paths, report)
+    with ThreadPoolExecutor(max_workers=len(apis)) as pool:
+        for future in [pool.submit(_wait_ready, BY_NAME[name], paths, state) for name in apis[1:]]:
+            future.result()
+    seed.seed_resources(paths, report)
+    seed.write_clouds_yaml(paths)
+    for name in ("heat-engine", "magnum-conductor"):
+        _wait_ready(BY_NAME[name], paths, state)
+    state.save()
+    if already:
+        report(f"already running: {', '.join(already)}")
+    report(f"started: {', '.join(started) if started else 'nothing (all running)'}")
+    report(f"local cloud up in {time.monotonic() - began:.1f} s; use it with: eval \"$(make -s localcloud-env)\"")
+
+
+def _emulator_pid_files(paths: Paths) -> list[Path]:
+    return sorted(paths.kube.glob("*/pid"))
+
+
+def down(paths: Paths) -> None:
+    state = State(paths)
+    order = [service.name for service in reversed(SERVICES)]
+    order += [name for name in state.processes if name not in order]
+    emulators = [pid_file for pid_file in _emulator_pid_files(paths) if kill_pid_file(pid_file)]
+
+    def stop_one(name: str) -> None:
+        process = state.processes.get(name)
+        if process is None:
+            return
+        service = BY_NAME.get(name)
+        stop(process, service.grace if service else 5, service.stop_signal if service else signal.SIGTERM)
+        report(f"stopped {name} (pid {process.pid})")
+
+    openstack = [name for name in order if name not in ("epmd", "rabbitmq", "postgres")]
+    with ThreadPoolExecutor(max_workers=max(1, len(openstack))) as pool:
+        list(pool.map(stop_one, openstack))
+    for name in ("rabbitmq", "postgres", "epmd"):
+        stop_one(name)
+    state.processes.clear()
+    state.save()
+    if emulators:
+        report(f"stopped {len(emulators)} Kubernetes API emulator(s)")
+
+
+def status(paths: Paths) -> int:
+    state = State(paths)
+    down_count = 0
+    print(f"{'SERVICE':18} {'STATE':6} {'PORT':>6} {'PID':>8}  LOG")
+    for service in SERVICES:
+        if service.name == "proxy" and service.name not in state.processes:
+            from localcloud.services import proxy_available
+
+            if not proxy_available():
+                continue
+        process = state.running(service.name)
+        port = service.main_port
+        ports = ",".join(str(p) for p in service.all_ports) if len(service.all_ports) > 1 else str(port or "-")
+        if process:
+            print(f"{service.name:18} {'up':6} {ports:>6} {process.pid:>8}  {process.log}")
+        else:
+            down_count += 1
+            print(f"{service.name:18} {'down':6} {ports:>6} {'-':>8}")
+    for pid_file in _emulator_pid_files(paths):
+        print(f"{'kube/' + pid_file.parent.name:18} {'pidfile':6} {'':>6} {pid_file.read_text().strip():>8}")
+    return 0 if down_count == 0 else 3
+
+
+def env(paths: Paths) -> None:
+    print(f"export OS_CLIENT_CONFIG_FILE={paths.clouds_yaml}")
+    print("export OS_CLOUD=localcloud")
+    print(f"export LOCALCLOUD_HOME={paths.root}")
+
+
+def restart(paths: Paths, names: list[str]) -> None:
+    state = State(paths)
+    for name in names:
+        if name not in BY_NAME:
+            raise SystemExit(f"unknown service {name!r}; one of: {', '.join(BY_NAME)}")
+        service = BY_NAME[name]
+        process = state.processes.get(name)
+        if process:
+            stop(process, service.grace, service.stop_signal)
+            del state.processes[name]
+            state.save()
+        render_configs(paths)
+        _start_service(service, paths, state)
+        _wait_ready(service, paths, state)
+        report(f"restarted {name} (pid {state.processes[name].pid})")
+
+
+def logs(paths: Paths, names: list[str]) -> None:
+    files = [paths.log_file(name) for name in names] if names else sorted(paths.log.glob("*.log"))
+    existing = [str(path) for path in files if path.exists()]
+    if not existing:
+        raise SystemExit("no log files yet")
+    os.execvp("tail", ["tail", "-n", "50", *existing])
+
+
+def clean(paths: Paths) -> None:
+    down(paths)
+    for directory in (*paths.mutable_dirs(), paths.root / "keys"):
+        shutil.rmtree(directory, ignore_errors=True)
+    for name in (paths.state, paths.clouds_yaml, paths.proxy_faults):
+        name.unlink(missing_ok=True)
+    report(f"removed the local cloud's data under {paths.root} (the virtualenv is kept)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="localcloud", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("up", "down", "status", "env", "clean"):
+        sub.add_parser(name)
+    sub.add_parser("restart").add_argument("services", nargs="+", metavar="SERVICE")
+    sub.add_parser("logs").add_argument("services", nargs="*", metavar="SERVICE")
+    args = parser.parse_args(argv)
+    paths = Paths()
+    if args.command == "up":
+        up(paths)
+    elif args.command == "down":
+        down(paths)
+    elif args.command == "status":
+        return status(paths)
+    elif args.command == "env":
+        env(paths)
+    elif args.command == "restart":
+        restart(paths, args.services)
+    elif args.command == "logs":
+        logs(paths, args.services)
+    elif args.command == "clean":
+        clean(paths)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        sys.exit(f"localcloud: {error}")

@@ -1,0 +1,121 @@
+"""PostgreSQL data folder, databases and each service's schema, each step done once and remembered."""
+
+import os
+import shutil
+import subprocess
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from localcloud import config
+from localcloud.config import Paths
+from localcloud.services import postgres_bin
+
+
+def init_cluster(paths: Paths) -> None:
+    data = paths.data / "postgres"
+    if (data / "PG_VERSION").exists():
+        return
+    data.mkdir(parents=True, exist_ok=True)
+    shutil.chown(data, "postgres", "postgres")
+    data.chmod(0o700)
+    subprocess.run([postgres_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                    "--locale=C.UTF-8", "--no-sync"],
+                   user="postgres", env={"PATH": "/usr/bin:/bin", "HOME": str(data), "LANG": "C.UTF-8"},
+                   cwd=data, check=True, stdout=subprocess.DEVNULL)
+
+
+def create_databases() -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(host=config.HOST, port=config.POSTGRES_PORT, user="postgres", dbname="postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database")
+        existing = {row[0] for row in cursor.fetchall()}
+        for name in config.DATABASES:
+            if name not in existing:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def _run(paths: Paths, log: Path, *argv: str) -> None:
+    env = {**os.environ, "HOME": str(paths.service_home), "LOCALCLOUD_HOME": str(paths.root)}
+    with open(log, "ab") as out:
+        out.write(f"\n===== setup: {' '.join(argv)}\n".encode())
+        out.flush()
+        result = subprocess.run(list(argv), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=paths.run)
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(argv[:3])} failed ({result.returncode}); see {log}")
+
+
+def _keystone(paths: Paths, log: Path) -> None:
+    conf = ["--config-file", str(paths.conf_dir("keystone") / "keystone.conf")]
+    manage = str(paths.bin("keystone-manage"))
+    for sub in ("fernet-keys", "credential-keys"):
+        (paths.data / "keystone" / sub).mkdir(parents=True, exist_ok=True)
+    _run(paths, log, manage, *conf, "db_sync")
+    _run(paths, log, manage, *conf, "fernet_setup", "--keystone-user", "root", "--keystone-group", "root")
+    _run(paths, log, manage, *conf, "credential_setup", "--keystone-user", "root", "--keystone-group", "root")
+    _run(paths, log, manage, *conf, "bootstrap", "--bootstrap-password", config.ADMIN_PASSWORD,
+         "--bootstrap-username", config.ADMIN_USER, "--bootstrap-project-name", config.ADMIN_PROJECT,
+         "--bootstrap-region-id", config.REGION,
+         "--bootstrap-public-url", config.keystone_url(),
+         "--bootstrap-internal-url", config.keystone_url(),
+         "--bootstrap-admin-url", config.keystone_url())
+
+
+def _glance(paths: Paths, log: Path) -> None:
+    _run(paths, log, str(paths.bin("glance-manage")), "--config-file",
+         str(paths.conf_dir("glance") / "glance-api.conf"), "db_sync")
+
+
+def _nova(paths: Paths, log: Path) -> None:
+    manage = [str(paths.bin("nova-manage")), "--config-file", str(paths.conf_dir("nova") / "nova.conf")]
+    _run(paths, log, *manage, "api_db", "sync")
+    _run(paths, log, *manage, "cell_v2", "map_cell0", "--database_connection", config.database_url("nova_cell0"))
+    _run(paths, log, *manage, "db", "sync")
+
+
+def _neutron(paths: Paths, log: Path) -> None:
+    _run(paths, log, str(paths.python), "-m", "localcloud.schema", "neutron", config.database_url("neutron"))
+    _run(paths, log, str(paths.bin("neutron-db-manage")),
+         "--config-file", str(paths.conf_dir("neutron") / "neutron.conf"),
+         "--config-file", str(paths.conf_dir("neutron") / "plugins/ml2/ml2_conf.ini"), "stamp", "heads")
+
+
+def _heat(paths: Paths, log: Path) -> None:
+    _run(paths, log, str(paths.bin("heat-manage")), "--config-file",
+         str(paths.conf_dir("heat") / "heat.conf"), "db_sync")
+
+
+def _magnum(paths: Paths, log: Path) -> None:
+    _run(paths, log, str(paths.python), "-m", "localcloud.schema", "magnum", config.database_url("magnum"))
+    _run(paths, log, str(paths.bin("magnum-db-manage")), "--config-file",
+         str(paths.conf_dir("magnum") / "magnum.conf"), "stamp", "head")
+
+
+SCHEMAS = {"keystone": _keystone, "glance": _glance, "nova": _nova, "neutron": _neutron, "heat": _heat,
+           "magnum": _magnum}
+
+
+def migrate_all(paths: Paths, report=print) -> None:
+    """Build every service's schema that is not built yet, in parallel (each one is mostly waiting)."""
+    marks = paths.data / "schema"
+    marks.mkdir(parents=True, exist_ok=True)
+    pending = [name for name in SCHEMAS if not (marks / name).exists()]
+    if not pending:
+        return
+
+    def build(name: str) -> None:
+        SCHEMAS[name](paths, paths.log / f"setup-{name}.log")
+        (marks / name).touch()
+        report(f"  schema {name}: ready")
+
+    with ThreadPoolExecutor(max_workers=len(pending)) as pool:
+        errors = [future.exception() for future in [pool.submit(build, name) for name in pending]]
+    failures = [str(error) for error in errors if error]
+    if failures:
+        raise RuntimeError("; ".join(failures))
+
+

@@ -1,0 +1,958 @@
+"""The emulated API server, independent of HTTP: object store, REST semantics, discovery and controllers."""
+
+import collections
+import copy
+import json
+import logging
+import os
+import random
+import string
+import threading
+import time
+import uuid
+from urllib.parse import unquote
+
+from . import discovery, kinds
+from .objects import (
+    ApiError,
+    Invalid,
+    already_exists,
+    bad_request,
+    conflict,
+    json_patch,
+    merge_patch,
+    not_found,
+    now_rfc3339,
+    parse_quantity,
+    required,
+    selector_filter,
+)
+
+LOG = logging.getLogger(__name__)
+MASTERS_GROUP = "system:masters"
+DISCOVERY_PATHS = ("/api", "/apis", "/version", "/healthz", "/livez", "/readyz", "/openapi")
+SERVER_MANAGED_METADATA = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
+                           "deletionGracePeriodSeconds", "generation", "managedFields", "selfLink")
+PATCH_TYPES = {
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "merge",
+    "application/json-patch+json": "json",
+    "application/apply-patch+yaml": "apply",
+}
+
+
+class Response:
+    def __init__(self, status, body, content_type="application/json"):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+
+
+class Request:
+    """What the HTTP layer hands over: method, decoded path, query (dict of first values), headers, body, user."""
+
+    def __init__(self, method, path, query, headers, body, user):
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.user = user
+
+
+def _forbidden_path(user, verb, path):
+    return ApiError(403, "Forbidden", f'forbidden: User "{user}" cannot {verb} path "{path}"', {})
+
+
+def _forbidden_resource(user, verb, resource, namespace, name):
+    scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+    subject = f'{resource.qualified} "{name}"' if name else resource.qualified
+    return ApiError(
+        403, "Forbidden",
+        f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource.plural}" in API group '
+        f'"{resource.group}" {scope}',
+        {"name": name, "kind": resource.plural, **({"group": resource.group} if resource.group else {})}
+        if name else {"kind": resource.plural, **({"group": resource.group} if resource.group else {})},
+    )
+
+
+def _page_not_found():
+    return ApiError(404, "NotFound", "the server could not find the requested resource", {})
+
+
+def _age(timestamp):
+    try:
+        created = time.mktime(time.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    except (TypeError, ValueError):
+        return "<unknown>"
+    seconds = max(0, int(time.time() - created))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+class ApiServer:
+    """Objects, REST verbs and the controllers a cluster runs for them (binder, provisioner, finalizers)."""
+
+    def __init__(self, version, cinder_csi=True, state_dir=None, server_address="127.0.0.1:6443",
+                 provision_delay=0.2):
+        self.version = version
+        self.kube_version = discovery.parse_version(version)
+        self.cinder_csi = cinder_csi
+        self.server_address = server_address
+        self.provision_delay = provision_delay
+        self.state_file = os.path.join(state_dir, "objects.json") if state_dir else None
+        self.lock = threading.Condition()
+        self.objects = {}
+        self.resource_version = 0
+        self.history = collections.deque(maxlen=2000)
+        self.seeded_nodes = []
+        self.pending_since = {}
+        self.reported = set()
+        self._stopping = threading.Event()
+        self._controller = None
+        with self.lock:
+            if not self._load():
+                self._seed()
+
+    # ---- persistence -------------------------------------------------------------------------------------------
+    def _load(self):
+        if not self.state_file or not os.path.exists(self.state_file):
+            return False
+        with open(self.state_file, encoding="utf-8") as handle:
+            state = json.load(handle)
+        self.resource_version = state["resourceVersion"]
+        self.seeded_nodes = state.get("seededNodes", [])
+        for entry in state["objects"]:
+            key = (entry["group"], entry["plural"], entry["namespace"], entry["name"])
+            self.objects[key] = entry["object"]
+        return True
+
+    def _save(self):
+        if not self.state_file:
+            return
+        state = {
+            "resourceVersion": self.resource_version,
+            "seededNodes": self.seeded_nodes,
+            "objects": [
+                {"group": group, "plural": plural, "namespace": namespace, "name": name, "object": obj}
+                for (group, plural, namespace, name), obj in self.objects.items()
+            ],
+        }
+        temporary = self.state_file + ".tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+        os.replace(temporary, self.state_file)
+
+    def _seed(self):
+        namespaces = ["default", "kube-system", "kube-public"]
+        if self.kube_version >= (1, 14):
+            namespaces.append("kube-node-lease")
+        namespace_resource = discovery.BY_PLURAL[("", "namespaces")]
+        for name in namespaces:
+            self._create_internal(namespace_resource, {"metadata": {"name": name}})
+        csidrivers = discovery.BY_PLURAL[(discovery.STORAGE_GROUP, "csidrivers")]
+        if self.cinder_csi and csidrivers.versions(self.kube_version):
+            self._create_internal(csidrivers, {
+                "metadata": {"name": kinds.CINDER_CSI},
+                "spec": {"attachRequired": True, "podInfoOnMount": True,
+                         "volumeLifecycleModes": ["Persistent", "Ephemeral"]},
+            })
+        self._save()
+
+    # ---- nodes -------------------------------------------------------------------------------------------------
+    def set_nodes(self, members):
+        """Make the nodes the cluster has: [(name, address or None, is_master)]; removes nodes no longer listed."""
+        resource = discovery.BY_PLURAL[("", "nodes")]
+        with self.lock:
+            wanted = [name for name, _, _ in members]
+            for name in self.seeded_nodes:
+                if name not in wanted:
+                    self._remove(("", "nodes", "", name))
+            for index, (name, address, is_master) in enumerate(members):
+                if ("", "nodes", "", name) not in self.objects:
+                    self._create_internal(resource, self._node(name, address or f"10.0.0.{10 + index}", is_master))
+            self.seeded_nodes = wanted
+            self._save()
+
+    def _node(self, name, address, is_master):
+        role = "control-plane" if self.kube_version >= (1, 20) else "master"
+        labels = {
+            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
+            "magnum.openstack.org/role": "master" if is_master else "worker",
+        }
+        spec = {"providerID": f"openstack:///{uuid.uuid5(uuid.NAMESPACE_DNS, name)}"}
+        if is_master:
+            labels[f"node-role.kubernetes.io/{role}"] = ""
+            spec["taints"] = [{"key": f"node-role.kubernetes.io/{role}", "effect": "NoSchedule"}]
+        capacity = {"cpu": "2", "memory": "4030240Ki", "pods": "110", "ephemeral-storage": "41152812Ki"}
+        now = now_rfc3339()
+        conditions = [
+            {"type": kind, "status": "False", "reason": reason, "message": message,
+             "lastHeartbeatTime": now, "lastTransitionTime": now}
+            for kind, reason, message in (
+                ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            )
+        ]
+        conditions.append({"type": "Ready", "status": "True", "reason": "KubeletReady",
+                           "message": "kubelet is posting ready status", "lastHeartbeatTime": now,
+                           "lastTransitionTime": now})
+        return {
+            "metadata": {"name": name, "labels": labels},
+            "spec": spec,
+            "status": {
+                "capacity": capacity,
+                "allocatable": dict(capacity),
+                "conditions": conditions,
+                "addresses": [{"type": "InternalIP", "address": address}, {"type": "Hostname", "address": name}],
+                "nodeInfo": {
+                    "kubeletVersion": discovery.version_info(self.version)["gitVersion"],
+                    "kubeProxyVersion": discovery.version_info(self.version)["gitVersion"],
+                    "operatingSystem": "linux", "architecture": "amd64",
+                    "osImage": "Fedora CoreOS 40", "kernelVersion": "6.8.5-301.fc40.x86_64",
+                    "containerRuntimeVersion": "containerd://1.7.20",
+                    "machineID": uuid.uuid5(uuid.NAMESPACE_URL, name).hex,
+                    "systemUUID": str(uuid.uuid5(uuid.NAMESPACE_OID, name)),
+                    "bootID": str(uuid.uuid5(uuid.NAMESPACE_X500, name)),
+                },
+            },
+        }
+
+    # ---- store primitives (caller holds the lock) -------------------------------------------------------------
+    def _next_version(self):
+        self.resource_version += 1
+        return str(self.resource_version)
+
+    def _record(self, event_type, key, obj):
+        self.history.append((self.resource_version, event_type, key, copy.deepcopy(obj)))
+        self.lock.notify_all()
+
+    def _store(self, key, obj, event_type):
+        obj["metadata"]["resourceVersion"] = self._next_version()
+        self.objects[key] = obj
+        self._record(event_type, key, obj)
+        if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers") and not (
+            key[1] == "namespaces" and obj.get("spec", {}).get("finalizers")
+        ):
+            self._remove(key)
+
+    def _remove(self, key):
+        obj = self.objects.pop(key, None)
+        if obj is None:
+            return None
+        obj["metadata"]["resourceVersion"] = self._next_version()
+        self._record("DELETED", key, obj)
+        self.pending_since.pop(obj["metadata"].get("uid"), None)
+        return obj
+
+    def _create_internal(self, resource, obj):
+        obj = copy.deepcopy(obj)
+        metadata = obj.setdefault("metadata", {})
+        metadata.update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339())
+        version = resource.versions(self.kube_version)
+        obj["apiVersion"] = f"{resource.group}/{version[0]}" if resource.group else "v1"
+        obj["kind"] = resource.kind
+        obj = kinds.default_object(resource, obj, self.kube_version, self._default_class_name)
+        if resource.kind == "CSIDriver":
+            metadata["generation"] = 1
+        self._store(self._key(resource, metadata.get("namespace", ""), metadata["name"]), obj, "ADDED")
+        return obj
+
+    @staticmethod
+    def _key(resource, namespace, name):
+        return (resource.group, resource.plural, namespace if resource.namespaced else "", name)
+
+    def _default_class_name(self):
+        defaults = [obj for (group, plural, _, _), obj in self.objects.items()
+                    if plural == "storageclasses" and kinds.is_default_class(obj)]
+        if not defaults:
+            return None
+        # With several default classes the newest one wins, as in Kubernetes >= 1.26.
+        return max(defaults, key=lambda obj: int(obj["metadata"]["resourceVersion"]))["metadata"]["name"]
+
+    def _storage_class(self, name):
+        if not name:
+            return None
+        return self.objects.get((discovery.STORAGE_GROUP, "storageclasses", "", name))
+
+    def _present(self, obj, resource, version):
+        shown = copy.deepcopy(obj)
+        shown["apiVersion"] = f"{resource.group}/{version}" if resource.group else version
+        shown["kind"] = resource.kind
+        return shown
+
+    # ---- HTTP-independent request handling ----------------------------------------------------------------------
+    def handle(self, request):
+        try:
+            return self._dispatch(request)
+        except ApiError as error:
+            return Response(error.code, error.status())
+
+    def _dispatch(self, request):
+        path = request.path.rstrip("/") or "/"
+        user, groups = request.user
+        is_master = MASTERS_GROUP in groups
+        if path in ("/healthz", "/livez", "/readyz") or path.startswith(("/healthz/", "/livez/", "/readyz/")):
+            return Response(200, "ok", "text/plain; charset=utf-8")
+        if path == "/version":
+            return Response(200, discovery.version_info(self.version))
+        if path == "/api":
+            return Response(200, discovery.api_versions(self.server_address))
+        if path == "/apis":
+            return Response(200, discovery.api_group_list(self.kube_version))
+        parts = [unquote(part) for part in path.strip("/").split("/")]
+        if parts[0] == "api" and len(parts) >= 2:
+            group, version, rest = "", parts[1], parts[2:]
+        elif parts[0] == "apis" and len(parts) >= 2:
+            if len(parts) == 2:
+                document = discovery.api_group(parts[1], self.kube_version)
+                if document is None:
+                    raise _page_not_found()
+                return Response(200, document)
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            if not is_master:
+                raise _forbidden_path(user, request.method.lower(), request.path)
+            return Response(404, "404 page not found\n", "text/plain; charset=utf-8")
+        if not rest:
+            document = discovery.api_resource_list(group, version, self.kube_version)
+            if document is None or request.method != "GET":
+                raise _page_not_found()
+            return Response(200, document)
+        return self._resource_request(request, group, version, rest, user, is_master)
+
+    def _resource_request(self, request, group, version, rest, user, is_master):
+        namespace, name, subresource = "", None, None
+        if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] not in ("status", "finalize"):
+            namespace, rest = rest[1], rest[2:]
+        plural = rest[0]
+        if len(rest) >= 2:
+            name = rest[1]
+        if len(rest) >= 3:
+            subresource = rest[2]
+        if len(rest) > 3:
+            raise _page_not_found()
+        resource = discovery.served_resource(group, version, plural, self.kube_version)
+        if resource is None or (namespace and not resource.namespaced):
+            raise _page_not_found()
+        if subresource and not (subresource == "status" and resource.status_subresource):
+            raise _page_not_found()
+        watching = request.query.get("watch") in ("true", "1")
+        verb = {
+            ("GET", False): "watch" if watching else "list", ("GET", True): "get", ("POST", False): "create",
+            ("PUT", True): "update", ("PATCH", True): "patch", ("DELETE", True): "delete",
+            ("DELETE", False): "deletecollection",
+        }.get((request.method, name is not None))
+        if verb is None:
+            return Response(405, ApiError(405, "MethodNotAllowed",
+                                          f"the server does not allow this method on the requested resource",
+                                          {}).status())
+        if not is_master:
+            raise _forbidden_resource(user, verb, resource, namespace, name)
+        dry_run = request.query.get("dryRun") == "All"
+        with self.lock:
+            if verb == "watch":
+                return Response(200, self._watch(resource, version, namespace, request.query), "stream")
+            if verb == "list":
+                return Response(200, self._list(resource, version, namespace, request.query))
+            if verb == "deletecollection":
+                return Response(200, self._delete_collection(resource, version, namespace, request.query, dry_run))
+            if verb == "create":
+                return Response(201, self._create(resource, version, namespace, self._json_body(request),
+                                                  dry_run))
+            if resource.namespaced and namespace == "":
+                raise _page_not_found()
+            key = self._key(resource, namespace, name)
+            if verb == "get":
+                return Response(200, self._present(self._existing(resource, key), resource, version))
+            if verb == "update":
+                return Response(200, self._update(resource, version, key, self._json_body(request), subresource,
+                                                  dry_run))
+            if verb == "patch":
+                return self._patch(resource, version, key, request, subresource, dry_run)
+            return self._delete(resource, version, key, request, dry_run)
+
+    @staticmethod
+    def _json_body(request):
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError as error:
+            raise bad_request(f"the body of the request was in an unknown format - accepted media types "
+                              f"include: application/json, application/yaml ({error})") from error
+        if not isinstance(body, (dict, list)):
+            raise bad_request("the body of the request was in an unknown format")
+        return body
+
+    def _existing(self, resource, key):
+        obj = self.objects.get(key)
+        if obj is None:
+            raise not_found(resource, key[3])
+        return obj
+
+    def _list(self, resource, version, namespace, query):
+        accept = selector_filter(query.get("labelSelector"), query.get("fieldSelector"))
+        items = [
+            self._present(obj, resource, version)
+            for (group, plural, item_namespace, _), obj in sorted(self.objects.items())
+            if (group, plural) == (resource.group, resource.plural)
+            and (not namespace or item_namespace == namespace) and accept(obj)
+        ]
+        return {
+            "kind": f"{resource.kind}List",
+            "apiVersion": f"{resource.group}/{version}" if resource.group else version,
+            "metadata": {"resourceVersion": str(self.resource_version)},
+            "items": items,
+        }
+
+    def _watch(self, resource, version, namespace, query):
+        accept = selector_filter(query.get("labelSelector"), query.get("fieldSelector"))
+        timeout = min(float(query.get("timeoutSeconds") or 1800), 1800)
+        start = query.get("resourceVersion")
+
+        def relevant(key, obj):
+            return (key[0], key[1]) == (resource.group, resource.plural) and (
+                not namespace or key[2] == namespace) and accept(obj)
+
+        def stream():
+            deadline = time.monotonic() + timeout
+            with self.lock:
+                if start and start != "0":
+                    last = int(start)
+                    if self.history and self.history[0][0] > last + 1 and last < self.resource_version:
+                        gone = ApiError(410, "Expired", f"too old resource version: {last} "
+                                                        f"({self.history[0][0]})")
+                        yield {"type": "ERROR", "object": gone.status()}
+                        return
+                else:
+                    last = self.resource_version
+                    for key, obj in sorted(self.objects.items()):
+                        if relevant(key, obj):
+                            yield {"type": "ADDED", "object": self._present(obj, resource, version)}
+            while not self._stopping.is_set():
+                with self.lock:
+                    events = [entry for entry in self.history if entry[0] > last]
+                    if not events:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            return
+                        self.lock.wait(min(remaining, 1.0))
+                        continue
+                    last = events[-1][0]
+                for _, event_type, key, obj in events:
+                    if relevant(key, obj):
+                        yield {"type": event_type, "object": self._present(obj, resource, version)}
+
+        return stream()
+
+    def _check_namespace(self, resource, namespace, body_namespace):
+        if not resource.namespaced:
+            return ""
+        if body_namespace and namespace and body_namespace != namespace:
+            raise bad_request("the namespace of the provided object does not match the namespace sent on the "
+                              "request")
+        namespace = namespace or body_namespace
+        if not namespace:
+            raise bad_request("the server could not find the requested resource")
+        ns = self.objects.get(("", "namespaces", "", namespace))
+        if ns is None:
+            raise not_found(discovery.BY_PLURAL[("", "namespaces")], namespace)
+        if ns["metadata"].get("deletionTimestamp"):
+            raise ApiError(403, "Forbidden",
+                           f'{resource.qualified} "{namespace}" is forbidden: unable to create new content in '
+                           f"namespace {namespace} because it is being terminated", {})
+        return namespace
+
+    def _check_kind(self, resource, version, body):
+        if not isinstance(body, dict):
+            raise bad_request("the body of the request was in an unknown format")
+        kind = body.get("kind")
+        if kind and kind != resource.kind:
+            raise bad_request(f"the API version in the data ({body.get('apiVersion')}) does not match the expected "
+                              f"API version ({resource.group + '/' if resource.group else ''}{version}) or kind "
+                              f"({kind}) does not match {resource.kind}")
+
+    def _create(self, resource, version, namespace, body, dry_run):
+        self._check_kind(resource, version, body)
+        metadata = body.setdefault("metadata", {})
+        if not isinstance(metadata, dict):
+            raise bad_request("metadata must be an object")
+        if metadata.get("resourceVersion"):
+            raise bad_request("resourceVersion should not be set on objects to be created")
+        namespace = self._check_namespace(resource, namespace, metadata.get("namespace"))
+        if not metadata.get("name"):
+            if metadata.get("generateName"):
+                metadata["name"] = metadata["generateName"] + "".join(
+                    random.choices(string.ascii_lowercase + string.digits, k=5))
+            else:
+                raise Invalid(resource, "", [required("metadata.name",
+                                                      "Required value: name or generateName is required")])
+        if resource.namespaced:
+            metadata["namespace"] = namespace
+        for field in SERVER_MANAGED_METADATA:
+            metadata.pop(field, None)
+        key = self._key(resource, namespace, metadata["name"])
+        if key in self.objects:
+            raise already_exists(resource, metadata["name"])
+        if dry_run:
+            obj = copy.deepcopy(body)
+            obj["metadata"].update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339())
+            obj = kinds.default_object(resource, obj, self.kube_version, self._default_class_name)
+            return self._present(obj, resource, version)
+        obj = self._create_internal(resource, body)
+        if resource.kind == "PersistentVolumeClaim":
+            self.pending_since[obj["metadata"]["uid"]] = time.monotonic()
+        self._save()
+        return self._present(obj, resource, version)
+
+    def _update(self, resource, version, key, body, subresource, dry_run):
+        self._check_kind(resource, version, body)
+        current = self._existing(resource, key)
+        metadata = body.setdefault("metadata", {})
+        if metadata.get("name") and metadata["name"] != key[3]:
+            raise bad_request(f"the name of the object ({metadata['name']}) does not match the name on the URL "
+                              f"({key[3]})")
+        if metadata.get("namespace") and resource.namespaced and metadata["namespace"] != key[2]:
+            raise bad_request("the namespace of the provided object does not match the namespace sent on the "
+                              "request")
+        wanted_version = metadata.get("resourceVersion")
+        if wanted_version and wanted_version != current["metadata"]["resourceVersion"]:
+            raise conflict(resource, key[3])
+        new = copy.deepcopy(body)
+        if subresource == "status":
+            status = new.get("status")
+            new = copy.deepcopy(current)
+            if status is not None:
+                new["status"] = status
+        else:
+            if resource.status_subresource and resource.kind != "Node":
+                new["status"] = copy.deepcopy(current.get("status"))
+            for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                          "generation"):
+                if field in current["metadata"]:
+                    new["metadata"][field] = current["metadata"][field]
+                else:
+                    new["metadata"].pop(field, None)
+            new["metadata"]["name"] = key[3]
+            if resource.namespaced:
+                new["metadata"]["namespace"] = key[2]
+            kinds.validate_update(resource, current, new, self._storage_class)
+        new["apiVersion"], new["kind"] = current["apiVersion"], current["kind"]
+        new["metadata"].pop("managedFields", None)
+        new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        if new == current:
+            return self._present(current, resource, version)
+        if "generation" in current["metadata"] and new.get("spec") != current.get("spec"):
+            new["metadata"]["generation"] = current["metadata"]["generation"] + 1
+        if dry_run:
+            return self._present(new, resource, version)
+        self._store(key, new, "MODIFIED")
+        self._save()
+        return self._present(new, resource, version)
+
+    def _patch(self, resource, version, key, request, subresource, dry_run):
+        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        patch_type = PATCH_TYPES.get(content_type)
+        if patch_type is None:
+            raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                           f"accepted media types include: {', '.join(PATCH_TYPES)}", {})
+        if patch_type == "apply":
+            patch = self._apply_body(request.body)
+        else:
+            patch = self._json_body(request)
+        current = self.objects.get(key)
+        if current is None:
+            if patch_type == "apply" and not subresource:
+                return Response(201, self._create(resource, version, key[2], patch, dry_run))
+            raise not_found(resource, key[3])
+        shown = self._present(current, resource, version)
+        if patch_type == "json":
+            try:
+                patched = json_patch(shown, patch)
+            except ValueError as error:
+                raise ApiError(422, "Invalid", str(error), {}) from error
+        else:
+            if not isinstance(patch, dict):
+                raise bad_request("a merge patch must be a JSON object")
+            patched = merge_patch(shown, patch)
+        if not isinstance(patched, dict):
+            raise ApiError(422, "Invalid", "the patch produced no object", {})
+        if not (patched.get("metadata") or {}).get("resourceVersion"):
+            patched.setdefault("metadata", {})["resourceVersion"] = current["metadata"]["resourceVersion"]
+        return Response(200, self._update(resource, version, key, patched, subresource, dry_run))
+
+    @staticmethod
+    def _apply_body(body):
+        try:
+            return json.loads(body)
+        except ValueError:
+            pass
+        try:
+            import yaml
+        except ImportError as error:
+            raise ApiError(415, "UnsupportedMediaType", "apply patches in YAML need PyYAML; send JSON", {}) \
+                from error
+        try:
+            return yaml.safe_load(body)
+        except yaml.YAMLError as error:
+            raise bad_request(f"error decoding YAML: {error}") from error
+
+    def _delete(self, resource, version, key, request, dry_run):
+        current = self._existing(resource, key)
+        options = {}
+        if request.body:
+            try:
+                options = json.loads(request.body) or {}
+            except ValueError:
+                options = {}
+        preconditions = options.get("preconditions") or {}
+        if preconditions.get("uid") and preconditions["uid"] != current["metadata"]["uid"]:
+            raise ApiError(409, "Conflict", f"Precondition failed: UID in precondition: {preconditions['uid']}, "
+                           f"UID in object meta: {current['metadata']['uid']}", {})
+        if preconditions.get("resourceVersion") and preconditions["resourceVersion"] != \
+                current["metadata"]["resourceVersion"]:
+            raise conflict(resource, key[3])
+        if resource.kind == "Namespace" and key[3] in kinds.UNDELETABLE_NAMESPACES:
+            raise ApiError(403, "Forbidden", f'namespaces "{key[3]}" is forbidden: this namespace may not be deleted',
+                           {"name": key[3], "kind": "namespaces"})
+        graceful = bool(current["metadata"].get("finalizers")) or resource.kind == "Namespace"
+        if graceful:
+            obj = copy.deepcopy(current)
+            if not obj["metadata"].get("deletionTimestamp"):
+                obj["metadata"]["deletionTimestamp"] = now_rfc3339()
+                obj["metadata"]["deletionGracePeriodSeconds"] = 0
+                if resource.kind == "Namespace":
+                    obj["status"] = {"phase": "Terminating"}
+                if not dry_run:
+                    self._store(key, obj, "MODIFIED")
+                    self._save()
+            return Response(200, self._present(obj, resource, version))
+        if not dry_run:
+            self._remove(key)
+            self._save()
+        details = {"name": key[3], "kind": resource.plural, "uid": current["metadata"]["uid"]}
+        if resource.group:
+            details["group"] = resource.group
+        return Response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                              "details": details})
+
+    def _delete_collection(self, resource, version, namespace, query, dry_run):
+        listed = self._list(resource, version, namespace, query)
+        for item in listed["items"]:
+            key = self._key(resource, item["metadata"].get("namespace", ""), item["metadata"]["name"])
+            self._delete(resource, version, key, Request("DELETE", "", {}, {}, b"", None), dry_run)
+        return listed
+
+    # ---- controllers ------------------------------------------------------------------------------------------
+    def start_controllers(self):
+        self._controller = threading.Thread(target=self._control_loop, name="controllers", daemon=True)
+        self._controller.start()
+
+    def stop(self):
+        self._stopping.set()
+        with self.lock:
+            self.lock.notify_all()
+
+    def _control_loop(self):
+        while not self._stopping.is_set():
+            try:
+                with self.lock:
+                    if self._reconcile():
+                        self._save()
+            except Exception:  # noqa: BLE001 - a controller bug must not stop the API server
+                LOG.exception("controller pass failed")
+            self._stopping.wait(0.1)
+
+    def _items(self, plural, group=""):
+        return [(key, obj) for key, obj in list(self.objects.items()) if key[:2] == (group, plural)]
+
+    def _reconcile(self):
+        changed = False
+        for key, namespace in self._items("namespaces"):
+            if namespace["metadata"].get("deletionTimestamp"):
+                changed |= self._finish_namespace(key, namespace)
+        for key, claim in self._items("persistentvolumeclaims"):
+            if claim["metadata"].get("deletionTimestamp"):
+                changed |= self._release_claim(key, claim)
+            elif claim["status"].get("phase") == "Pending":
+                changed |= self._bind_claim(key, claim)
+            elif claim["status"].get("phase") == "Bound":
+                changed |= self._resize_claim(key, claim)
+        for key, volume in self._items("persistentvolumes"):
+            changed |= self._check_volume(key, volume)
+        return changed
+
+    def _finish_namespace(self, key, namespace):
+        name = key[3]
+        contents = [(k, obj) for k, obj in list(self.objects.items()) if k[2] == name]
+        for content_key, obj in contents:
+            if not obj["metadata"].get("deletionTimestamp"):
+                obj = copy.deepcopy(obj)
+                obj["metadata"]["deletionTimestamp"] = now_rfc3339()
+                obj["metadata"]["deletionGracePeriodSeconds"] = 0
+                self._store(content_key, obj, "MODIFIED")
+        if any(k[2] == name for k in self.objects):
+            return bool(contents)
+        self._remove(key)
+        return True
+
+    def _claim_key(self, claim):
+        return ("", "persistentvolumeclaims", claim["metadata"]["namespace"], claim["metadata"]["name"])
+
+    def _release_claim(self, key, claim):
+        self._remove(key)
+        volume_name = claim["spec"].get("volumeName")
+        volume_key = ("", "persistentvolumes", "", volume_name)
+        volume = self.objects.get(volume_key)
+        if volume and (volume["spec"].get("claimRef") or {}).get("uid") == claim["metadata"]["uid"]:
+            volume = copy.deepcopy(volume)
+            if volume["spec"].get("persistentVolumeReclaimPolicy") == "Delete":
+                volume["metadata"].setdefault("deletionTimestamp", now_rfc3339())
+                volume["metadata"]["finalizers"] = [
+                    f for f in volume["metadata"].get("finalizers", []) if f != kinds.PV_PROTECTION]
+                volume["status"]["phase"] = "Released"
+            else:
+                volume["status"]["phase"] = "Released"
+            self._store(volume_key, volume, "MODIFIED")
+        return True
+
+    def _check_volume(self, key, volume):
+        if not volume["metadata"].get("deletionTimestamp"):
+            return False
+        claim_ref = volume["spec"].get("claimRef") or {}
+        claim = self.objects.get(("", "persistentvolumeclaims", claim_ref.get("namespace", ""),
+                                  claim_ref.get("name", "")))
+        if claim and claim["metadata"]["uid"] == claim_ref.get("uid"):
+            return False
+        volume = copy.deepcopy(volume)
+        volume["metadata"]["finalizers"] = [
+            f for f in volume["metadata"].get("finalizers", []) if f != kinds.PV_PROTECTION]
+        self._store(key, volume, "MODIFIED")
+        return True
+
+    def _event(self, claim, event_type, reason, message):
+        marker = (claim["metadata"]["uid"], reason, message)
+        if marker in self.reported:
+            return False
+        self.reported.add(marker)
+        resource = discovery.BY_PLURAL[("", "events")]
+        now = now_rfc3339()
+        name = f"{claim['metadata']['name']}.{uuid.uuid4().hex[:16]}"
+        self._create_internal(resource, {
+            "metadata": {"name": name, "namespace": claim["metadata"]["namespace"]},
+            "involvedObject": {
+                "kind": "PersistentVolumeClaim", "namespace": claim["metadata"]["namespace"],
+                "name": claim["metadata"]["name"], "uid": claim["metadata"]["uid"], "apiVersion": "v1",
+                "resourceVersion": claim["metadata"]["resourceVersion"],
+            },
+            "reason": reason, "message": message, "type": event_type, "count": 1,
+            "source": {"component": "persistentvolume-controller"},
+            "firstTimestamp": now, "lastTimestamp": now, "reportingComponent": "persistentvolume-controller",
+        })
+        return True
+
+    def _provisioner_works(self, provisioner):
+        if provisioner == kinds.CINDER_CSI:
+            return self.cinder_csi
+        if provisioner == kinds.CINDER_IN_TREE:
+            return self.kube_version < (1, 26)
+        return False
+
+    def _bind_claim(self, key, claim):
+        uid = claim["metadata"]["uid"]
+        since = self.pending_since.setdefault(uid, time.monotonic())
+        if time.monotonic() - since < self.provision_delay:
+            return False
+        spec = claim["spec"]
+        class_name = spec.get("storageClassName") or ""
+        request = parse_quantity(spec["resources"]["requests"]["storage"])
+        volume_key = self._matching_volume(claim, class_name, request)
+        if volume_key:
+            self._bind(key, claim, volume_key, self.objects[volume_key], provisioner=None)
+            return True
+        if not class_name:
+            return self._event(claim, "Normal", "FailedBinding",
+                               "no persistent volumes available for this claim and no storage class is set")
+        storage_class = self._storage_class(class_name)
+        if storage_class is None:
+            return self._event(claim, "Warning", "ProvisioningFailed",
+                               f'storageclass.storage.k8s.io "{class_name}" not found')
+        provisioner = storage_class.get("provisioner")
+        if storage_class.get("volumeBindingMode") == "WaitForFirstConsumer":
+            return self._event(claim, "Normal", "WaitForFirstConsumer",
+                               "waiting for first consumer to be created before binding")
+        if provisioner == kinds.CINDER_IN_TREE and not self._provisioner_works(provisioner):
+            return self._event(claim, "Warning", "ProvisioningFailed",
+                               f'failed to provision volume with StorageClass "{class_name}": no volume plugin '
+                               f"matched name: {provisioner}")
+        if not self._provisioner_works(provisioner):
+            return self._event(claim, "Normal", "ExternalProvisioning",
+                               f'Waiting for a volume to be created either by the external provisioner '
+                               f'"{provisioner}" or manually by the system administrator. If volume creation is '
+                               "delayed, please verify that the provisioner is running and correctly registered.")
+        volume_key, volume = self._provision(claim, storage_class, spec["resources"]["requests"]["storage"])
+        self._bind(key, claim, volume_key, volume, provisioner)
+        self._event(claim, "Normal", "ProvisioningSucceeded",
+                    f"Successfully provisioned volume {volume['metadata']['name']}")
+        return True
+
+    def _matching_volume(self, claim, class_name, request):
+        wanted_modes = set(claim["spec"].get("accessModes") or [])
+        candidates = []
+        for key, volume in self._items("persistentvolumes"):
+            spec = volume["spec"]
+            claim_ref = spec.get("claimRef")
+            if volume["status"].get("phase") != "Available" or volume["metadata"].get("deletionTimestamp"):
+                continue
+            if claim_ref and (claim_ref.get("namespace"), claim_ref.get("name")) != (
+                    claim["metadata"]["namespace"], claim["metadata"]["name"]):
+                continue
+            if (spec.get("storageClassName") or "") != class_name:
+                continue
+            if not wanted_modes <= set(spec.get("accessModes") or []):
+                continue
+            capacity = parse_quantity(spec["capacity"]["storage"])
+            if capacity >= request:
+                candidates.append((capacity, key))
+        return min(candidates)[1] if candidates else None
+
+    def _provision(self, claim, storage_class, size):
+        provisioner = storage_class["provisioner"]
+        volume_id = str(uuid.uuid5(uuid.NAMESPACE_URL, claim["metadata"]["uid"]))
+        fs_type = (storage_class.get("parameters") or {}).get("fsType", "ext4")
+        if provisioner == kinds.CINDER_CSI:
+            source = {"csi": {"driver": provisioner, "volumeHandle": volume_id, "fsType": fs_type,
+                              "volumeAttributes": {"storage.kubernetes.io/csiProvisionerIdentity":
+                                                   "1700000000000-8081-cinder.csi.openstack.org"}}}
+        else:
+            source = {"cinder": {"volumeID": volume_id, "fsType": fs_type}}
+        volume = {
+            "metadata": {"name": f"pvc-{claim['metadata']['uid']}",
+                         "annotations": {"pv.kubernetes.io/provisioned-by": provisioner}},
+            "spec": {
+                "capacity": {"storage": size},
+                "accessModes": list(claim["spec"]["accessModes"]),
+                "persistentVolumeReclaimPolicy": storage_class.get("reclaimPolicy", "Delete"),
+                "storageClassName": storage_class["metadata"]["name"],
+                "mountOptions": storage_class.get("mountOptions"),
+                **source,
+            },
+        }
+        if volume["spec"]["mountOptions"] is None:
+            del volume["spec"]["mountOptions"]
+        resource = discovery.BY_PLURAL[("", "persistentvolumes")]
+        volume = self._create_internal(resource, volume)
+        return self._key(resource, "", volume["metadata"]["name"]), volume
+
+    def _bind(self, claim_key, claim, volume_key, volume, provisioner):
+        volume = copy.deepcopy(volume)
+        volume["spec"]["claimRef"] = {
+            "kind": "PersistentVolumeClaim", "namespace": claim["metadata"]["namespace"],
+            "name": claim["metadata"]["name"], "uid": claim["metadata"]["uid"], "apiVersion": "v1",
+            "resourceVersion": claim["metadata"]["resourceVersion"],
+        }
+        volume["status"] = {"phase": "Bound"}
+        volume["metadata"].setdefault("annotations", {})["pv.kubernetes.io/bound-by-controller"] = "yes"
+        self._store(volume_key, volume, "MODIFIED")
+        claim = copy.deepcopy(claim)
+        annotations = claim["metadata"].setdefault("annotations", {})
+        annotations["pv.kubernetes.io/bind-completed"] = "yes"
+        annotations["pv.kubernetes.io/bound-by-controller"] = "yes"
+        if provisioner:
+            annotations["volume.beta.kubernetes.io/storage-provisioner"] = provisioner
+            if self.kube_version >= (1, 23):
+                annotations["volume.kubernetes.io/storage-provisioner"] = provisioner
+        claim["spec"]["volumeName"] = volume["metadata"]["name"]
+        claim["status"] = {
+            "phase": "Bound",
+            "accessModes": list(volume["spec"]["accessModes"]),
+            "capacity": {"storage": volume["spec"]["capacity"]["storage"]},
+        }
+        self._store(claim_key, claim, "MODIFIED")
+        self.pending_since.pop(claim["metadata"]["uid"], None)
+
+    def _resize_claim(self, key, claim):
+        requested = claim["spec"]["resources"]["requests"]["storage"]
+        capacity = (claim["status"].get("capacity") or {}).get("storage", requested)
+        if parse_quantity(requested) <= parse_quantity(capacity):
+            return False
+        volume_key = ("", "persistentvolumes", "", claim["spec"].get("volumeName"))
+        volume = self.objects.get(volume_key)
+        if volume:
+            volume = copy.deepcopy(volume)
+            volume["spec"]["capacity"]["storage"] = requested
+            self._store(volume_key, volume, "MODIFIED")
+        claim = copy.deepcopy(claim)
+        claim["status"]["capacity"] = {"storage": requested}
+        claim["status"].pop("conditions", None)
+        self._store(key, claim, "MODIFIED")
+        return True
+
+    # ---- tables for kubectl ------------------------------------------------------------------------------------
+    def table(self, document):
+        """A meta.k8s.io/v1 Table of an object or list, for clients that ask for server-side printing."""
+        items = document.get("items") if document.get("kind", "").endswith("List") else [document]
+        kind = document.get("kind", "")[:-4] if document.get("kind", "").endswith("List") else document.get("kind")
+        columns = [("Name", "string", "name")]
+        extra = TABLE_COLUMNS.get(kind, [])
+        columns += [(title, "string", "") for title, _ in extra] + [("Age", "string", "")]
+        rows = []
+        for item in items or []:
+            cells = [item["metadata"]["name"]]
+            cells += [getter(item) for _, getter in extra]
+            cells.append(_age(item["metadata"].get("creationTimestamp")))
+            metadata = {key: value for key, value in item["metadata"].items() if key != "managedFields"}
+            rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata",
+                                                    "apiVersion": "meta.k8s.io/v1", "metadata": metadata}})
+        return {
+            "kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"resourceVersion": document.get("metadata", {}).get("resourceVersion", "")},
+            "columnDefinitions": [{"name": title, "type": kind_, "format": fmt, "description": title,
+                                   "priority": 0} for title, kind_, fmt in columns],
+            "rows": rows,
+        }
+
+
+def _node_status(node):
+    ready = [c for c in node.get("status", {}).get("conditions", []) if c.get("type") == "Ready"]
+    return "Ready" if ready and ready[0].get("status") == "True" else "NotReady"
+
+
+def _node_roles(node):
+    roles = [label.split("/", 1)[1] for label in node["metadata"].get("labels", {})
+             if label.startswith("node-role.kubernetes.io/")]
+    return ",".join(sorted(roles)) or "<none>"
+
+
+TABLE_COLUMNS = {
+    "Node": [("Status", _node_status), ("Roles", _node_roles),
+             ("Version", lambda n: n.get("status", {}).get("nodeInfo", {}).get("kubeletVersion", ""))],
+    "Namespace": [("Status", lambda n: n.get("status", {}).get("phase", ""))],
+    "StorageClass": [
+        ("Provisioner", lambda s: s.get("provisioner", "")),
+        ("ReclaimPolicy", lambda s: s.get("reclaimPolicy", "")),
+        ("VolumeBindingMode", lambda s: s.get("volumeBindingMode", "")),
+        ("AllowVolumeExpansion", lambda s: str(bool(s.get("allowVolumeExpansion"))).lower()),
+    ],
+    "PersistentVolumeClaim": [
+        ("Status", lambda c: c.get("status", {}).get("phase", "")),
+        ("Volume", lambda c: c.get("spec", {}).get("volumeName", "")),
+        ("Capacity", lambda c: (c.get("status", {}).get("capacity") or {}).get("storage", "")),
+        ("Access Modes", lambda c: ",".join(c.get("status", {}).get("accessModes") or [])),
+        ("StorageClass", lambda c: c.get("spec", {}).get("storageClassName", "")),
+    ],
+    "PersistentVolume": [
+        ("Capacity", lambda v: v.get("spec", {}).get("capacity", {}).get("storage", "")),
+        ("Reclaim Policy", lambda v: v.get("spec", {}).get("persistentVolumeReclaimPolicy", "")),
+        ("Status", lambda v: v.get("status", {}).get("phase", "")),
+        ("Claim", lambda v: "/".join(filter(None, [(v["spec"].get("claimRef") or {}).get("namespace"),
+                                                   (v["spec"].get("claimRef") or {}).get("name")]))),
+        ("StorageClass", lambda v: v.get("spec", {}).get("storageClassName", "")),
+    ],
+    "CSIDriver": [("AttachRequired", lambda d: str(d.get("spec", {}).get("attachRequired")).lower())],
+    "Event": [("Type", lambda e: e.get("type", "")), ("Reason", lambda e: e.get("reason", "")),
+              ("Message", lambda e: e.get("message", ""))],
+}

@@ -1,0 +1,169 @@
+"""Defaulting and validation of each emulated kind, on create and on update, as the API server does them."""
+
+import copy
+
+from .objects import (
+    Invalid,
+    forbidden,
+    forbidden_field,
+    invalid_field,
+    parse_quantity,
+    required,
+)
+
+CINDER_CSI = "cinder.csi.openstack.org"
+CINDER_IN_TREE = "kubernetes.io/cinder"
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class"
+PVC_PROTECTION = "kubernetes.io/pvc-protection"
+PV_PROTECTION = "kubernetes.io/pv-protection"
+UNDELETABLE_NAMESPACES = ("default", "kube-system", "kube-public")
+
+
+def is_default_class(storage_class):
+    annotations = storage_class.get("metadata", {}).get("annotations") or {}
+    return any(annotations.get(key) == "true" for key in (DEFAULT_CLASS_ANNOTATION, BETA_DEFAULT_CLASS_ANNOTATION))
+
+
+def _check_quantity(causes, field, value):
+    if value is None:
+        causes.append(required(field))
+        return
+    try:
+        parse_quantity(value)
+    except ValueError as error:
+        causes.append(invalid_field(field, value, str(error)))
+
+
+def default_object(resource, obj, kube_version, find_default_class):
+    """Fill in what the API server defaults at creation and reject what it refuses (422)."""
+    name = obj["metadata"]["name"]
+    kind = resource.kind
+    causes = []
+    if kind == "Namespace":
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj["status"] = {"phase": "Active"}
+        if kube_version >= (1, 21):
+            obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+    elif kind == "StorageClass":
+        if not obj.get("provisioner"):
+            causes.append(required("provisioner"))
+        obj.setdefault("reclaimPolicy", "Delete")
+        if obj["reclaimPolicy"] not in ("Delete", "Retain"):
+            causes.append(("reclaimPolicy", f'Unsupported value: "{obj["reclaimPolicy"]}": supported values: '
+                           '"Delete", "Retain"', "FieldValueNotSupported"))
+        obj.setdefault("volumeBindingMode", "Immediate")
+        if obj["volumeBindingMode"] not in ("Immediate", "WaitForFirstConsumer"):
+            causes.append(("volumeBindingMode", f'Unsupported value: "{obj["volumeBindingMode"]}": supported '
+                           'values: "Immediate", "WaitForFirstConsumer"', "FieldValueNotSupported"))
+    elif kind == "CSIDriver":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("attachRequired", True)
+        spec.setdefault("podInfoOnMount", False)
+        spec.setdefault("volumeLifecycleModes", ["Persistent"])
+        if kube_version >= (1, 20):
+            spec.setdefault("fsGroupPolicy", "ReadWriteOnceWithFSType")
+            spec.setdefault("requiresRepublish", False)
+            spec.setdefault("storageCapacity", False)
+    elif kind == "PersistentVolumeClaim":
+        spec = obj.setdefault("spec", {})
+        if not spec.get("accessModes"):
+            causes.append(required("spec.accessModes", "Required value: at least 1 access mode is required"))
+        _check_quantity(causes, "spec.resources[storage]", ((spec.get("resources") or {}).get("requests") or {})
+                        .get("storage"))
+        if kube_version >= (1, 13):
+            spec.setdefault("volumeMode", "Filesystem")
+        if "storageClassName" not in spec:
+            default_class = find_default_class()
+            if default_class:
+                spec["storageClassName"] = default_class
+        obj["status"] = {"phase": "Pending"}
+        if kube_version >= (1, 11):
+            _add_finalizer(obj, PVC_PROTECTION)
+    elif kind == "PersistentVolume":
+        spec = obj.setdefault("spec", {})
+        _check_quantity(causes, "spec.capacity", (spec.get("capacity") or {}).get("storage"))
+        if not spec.get("accessModes"):
+            causes.append(required("spec.accessModes"))
+        spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+        if kube_version >= (1, 13):
+            spec.setdefault("volumeMode", "Filesystem")
+        obj.setdefault("status", {}).setdefault("phase", "Available" if not spec.get("claimRef") else "Bound")
+        if kube_version >= (1, 11):
+            _add_finalizer(obj, PV_PROTECTION)
+    elif kind == "Node":
+        obj.setdefault("spec", {})
+        obj.setdefault("status", {})
+    if causes:
+        raise Invalid(resource, name, causes)
+    return obj
+
+
+def _add_finalizer(obj, finalizer):
+    finalizers = obj["metadata"].setdefault("finalizers", [])
+    if finalizer not in finalizers:
+        finalizers.append(finalizer)
+
+
+def validate_update(resource, old, new, storage_class_of):
+    """Reject updates of immutable fields the way the API server does (422, or 403 from admission)."""
+    name = old["metadata"]["name"]
+    kind = resource.kind
+    causes = []
+    if kind == "StorageClass":
+        if new.get("parameters") != old.get("parameters"):
+            causes.append(forbidden_field("parameters", "updates to parameters are forbidden."))
+        if new.get("provisioner") != old.get("provisioner"):
+            causes.append(forbidden_field("provisioner", "updates to provisioner are forbidden."))
+        new.setdefault("reclaimPolicy", old.get("reclaimPolicy"))
+        if new.get("reclaimPolicy") != old.get("reclaimPolicy"):
+            causes.append(forbidden_field("reclaimPolicy", "updates to reclaimPolicy are forbidden."))
+        new.setdefault("volumeBindingMode", old.get("volumeBindingMode"))
+        if new.get("volumeBindingMode") != old.get("volumeBindingMode"):
+            causes.append(invalid_field("volumeBindingMode", new.get("volumeBindingMode"), "field is immutable"))
+    elif kind == "PersistentVolumeClaim":
+        _validate_claim_update(resource, old, new, causes, storage_class_of)
+    elif kind == "PersistentVolume":
+        new_spec, old_spec = new.setdefault("spec", {}), old.get("spec", {})
+        for field in ("volumeMode",):
+            new_spec.setdefault(field, old_spec.get(field))
+        if new_spec.get("volumeMode") != old_spec.get("volumeMode"):
+            causes.append(invalid_field("spec.volumeMode", new_spec.get("volumeMode"), "field is immutable"))
+    if causes:
+        raise Invalid(resource, name, causes)
+
+
+def _validate_claim_update(resource, old, new, causes, storage_class_of):
+    name = old["metadata"]["name"]
+    old_spec = old.get("spec", {})
+    new_spec = new.setdefault("spec", {})
+    for field in ("volumeMode", "storageClassName", "volumeName"):
+        if field in old_spec:
+            new_spec.setdefault(field, old_spec[field])
+    old_rest = copy.deepcopy(old_spec)
+    new_rest = copy.deepcopy(new_spec)
+    old_storage = old_rest.get("resources", {}).get("requests", {}).pop("storage", None)
+    new_storage = (new_rest.get("resources") or {}).get("requests", {}).pop("storage", None)
+    bound = old.get("status", {}).get("phase") == "Bound"
+    spec_rule = ("spec is immutable after creation except resources.requests and volumeAttributesClassName "
+                 "for bound claims")
+    if old_rest != new_rest:
+        causes.append(forbidden_field("spec", spec_rule))
+        return
+    try:
+        old_size, new_size = parse_quantity(old_storage), parse_quantity(new_storage)
+    except ValueError as error:
+        causes.append(invalid_field("spec.resources.requests.storage", new_storage, str(error)))
+        return
+    if new_size == old_size:
+        return
+    if not bound:
+        causes.append(forbidden_field("spec", spec_rule))
+        return
+    if new_size < old_size:
+        causes.append(forbidden_field("spec.resources.requests.storage", "field can not be less than previous value"))
+        return
+    storage_class = storage_class_of(new_spec.get("storageClassName"))
+    if not storage_class or not storage_class.get("allowVolumeExpansion"):
+        raise forbidden(resource, name, "only dynamically provisioned pvc can be resized and the storageclass "
+                                        "that provisions the pvc must support resize")

@@ -1,0 +1,157 @@
+"""Start, track and stop the local cloud's processes: each one in its own session, recorded by PID."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from localcloud.config import HOST, Paths
+
+
+@dataclass
+class Process:
+    name: str
+    pid: int
+    port: int | None
+    log: str
+    argv: list[str] = field(default_factory=list)
+    started: float = 0.0
+
+
+class State:
+    """The state file: every process `up` started, so `down` stops exactly those."""
+
+    def __init__(self, paths: Paths):
+        self.path = paths.state
+        self.processes: dict[str, Process] = {}
+        if self.path.exists():
+            for name, record in json.loads(self.path.read_text()).get("processes", {}).items():
+                self.processes[name] = Process(**record)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"processes": {n: asdict(p) for n, p in self.processes.items()}}, indent=2))
+        tmp.replace(self.path)
+
+    def running(self, name: str) -> Process | None:
+        process = self.processes.get(name)
+        if process and pid_alive(process.pid, process.started):
+            return process
+        return None
+
+
+def _boot_time() -> float:
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def process_start_time(pid: int) -> float | None:
+    """Start time of a PID in epoch seconds, so a PID reused by another program is not taken for ours."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] == "Z":
+        return None
+    return _boot_time() + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def pid_alive(pid: int, started: float = 0.0) -> bool:
+    actual = process_start_time(pid)
+    if actual is None:
+        return False
+    return not started or abs(actual - started) < 2.0
+
+
+def port_open(port: int, host: str = HOST) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def start(name: str, argv: list[str], log: Path, env: dict[str, str], port: int | None = None,
+          user: str | None = None, cwd: Path | None = None) -> Process:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        out.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} start {name}: {' '.join(argv)}\n".encode())
+        out.flush()
+        child = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
+            cwd=cwd, start_new_session=True, user=user, close_fds=True,
+        )
+    return Process(name=name, pid=child.pid, port=port, log=str(log), argv=argv,
+                   started=process_start_time(child.pid) or time.time())
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    for target in (lambda: os.killpg(pid, sig), lambda: os.kill(pid, sig)):
+        try:
+            target()
+            return
+        except (ProcessLookupError, PermissionError):
+            continue
+
+
+def group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid:
+                    members.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return members
+
+
+def stop(process: Process, grace: float, first_signal: int = signal.SIGTERM) -> None:
+    """Signal the process group, wait up to `grace` seconds, then SIGKILL whatever is left of it."""
+    if pid_alive(process.pid, process.started):
+        _signal_group(process.pid, first_signal)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not group_members(process.pid) and not pid_alive(process.pid, process.started):
+            return
+        time.sleep(0.1)
+    _signal_group(process.pid, signal.SIGKILL)
+    for _ in range(50):
+        if not group_members(process.pid):
+            return
+        time.sleep(0.1)
+
+
+def kill_pid_file(pid_file: Path, grace: float = 3.0) -> bool:
+    """Stop a process another component started and recorded in a pid file (Kubernetes emulators)."""
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    if process_start_time(pid) is None:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    if str(pid_file.parent.parent.parent).encode() not in cmdline and b"localcloud" not in cmdline:
+        return False
+    stop(Process(name=pid_file.parent.name, pid=pid, port=None, log=""), grace)
+    return True
+
+
+def wait_for(check, timeout: float, what: str, process: Process | None = None, interval: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if process and not pid_alive(process.pid, process.started):
+            raise RuntimeError(f"{what}: process {process.pid} exited; see {process.log}")
+        time.sleep(interval)
+    raise RuntimeError(f"{what}: not ready after {timeout:.0f} s" + (f"; see {process.log}" if process else ""))

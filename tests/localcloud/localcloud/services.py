@@ -1,0 +1,284 @@
+"""The processes of the local cloud: how each is configured, started, checked and stopped."""
+
+import glob
+import os
+import shutil
+import signal
+import string
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from localcloud import config
+from localcloud.config import HOST, Paths
+from localcloud.process import port_open
+
+TEMPLATES = Path(__file__).resolve().parent / "etc"
+
+
+def proxy_available() -> bool:
+    """The front proxy is optional while it is being written; without it services take the catalog ports."""
+    return (Path(__file__).resolve().parent / "proxy.py").exists()
+
+
+def listen_port(service: str) -> int:
+    return config.backend_port(service) if proxy_available() else config.CATALOG_PORTS[service]
+
+
+def internal_url(service: str) -> str:
+    return f"http://{HOST}:{listen_port(service)}"
+
+
+@dataclass
+class Service:
+    name: str
+    argv: Callable[[Paths], list[str]]
+    port: int | None = None
+    env: Callable[[Paths], dict[str, str]] = lambda paths: {}
+    ready: Callable[[Paths], bool] | None = None
+    user: str | None = None
+    grace: float = 10.0
+    stop_signal: int = signal.SIGTERM
+    group: str = "openstack"
+    ports: list[int] = field(default_factory=list)
+    api: str | None = None
+
+    def is_ready(self, paths: Paths) -> bool:
+        if self.ready:
+            return self.ready(paths)
+        return all(port_open(port) for port in self.all_ports)
+
+    @property
+    def all_ports(self) -> list[int]:
+        if self.api:
+            return [listen_port(self.api)]
+        return self.ports or ([self.port] if self.port else [])
+
+    @property
+    def main_port(self) -> int | None:
+        ports = self.all_ports
+        return ports[0] if ports else None
+
+
+def postgres_bin(name: str) -> str:
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]))
+    if not candidates:
+        raise RuntimeError(f"PostgreSQL's {name} not found under /usr/lib/postgresql")
+    return candidates[-1]
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except OSError:
+        return False
+
+
+def _gunicorn(service: str, threads: int = 4) -> Callable[[Paths], list[str]]:
+    def argv(paths: Paths) -> list[str]:
+        return [
+            str(paths.bin("gunicorn")), "--no-control-socket", "--bind", f"{HOST}:{listen_port(service)}",
+            "--workers", "1", "--worker-class", "gthread", "--threads", str(threads), "--timeout", "300",
+            "--graceful-timeout", "5", "--name", f"localcloud-{service}",
+            f"localcloud.wsgi:app('{service}')",
+        ]
+    return argv
+
+
+def _version_ready(service: str, path: str = "/") -> Callable[[Paths], bool]:
+    return lambda paths: _http_ok(f"http://{HOST}:{listen_port(service)}{path}")
+
+
+def _rabbitmq_env(paths: Paths) -> dict[str, str]:
+    base = paths.data / "rabbitmq"
+    return {
+        "RABBITMQ_NODENAME": "localcloud@localhost",
+        "RABBITMQ_NODE_IP_ADDRESS": HOST,
+        "RABBITMQ_NODE_PORT": str(config.RABBITMQ_PORT),
+        "RABBITMQ_DIST_PORT": str(config.RABBITMQ_DIST_PORT),
+        "ERL_EPMD_PORT": str(config.EPMD_PORT),
+        "ERL_EPMD_ADDRESS": HOST,
+        "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(paths.log / "rabbitmq"),
+        "RABBITMQ_LOGS": str(paths.log / "rabbitmq" / "rabbit.log"),
+        "RABBITMQ_CONFIG_FILE": str(paths.conf_dir("rabbitmq") / "rabbitmq"),
+        "RABBITMQ_ADVANCED_CONFIG_FILE": str(paths.conf_dir("rabbitmq") / "advanced.config"),
+        "RABBITMQ_CONF_ENV_FILE": str(paths.conf_dir("rabbitmq") / "rabbitmq-env.conf"),
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(paths.conf_dir("rabbitmq") / "enabled_plugins"),
+        "RABBITMQ_PID_FILE": str(paths.run / "rabbitmq.pid"),
+        "RABBITMQ_SERVER_START_ARGS": "",
+        "HOME": str(base),
+    }
+
+
+def _conf_env(project: str, variable: str, directory: bool = True) -> Callable[[Paths], dict[str, str]]:
+    def env(paths: Paths) -> dict[str, str]:
+        conf_dir = paths.conf_dir(project)
+        return {variable: str(conf_dir) if directory else str(conf_dir / f"{project}.conf")}
+    return env
+
+
+def _heat_env(paths: Paths) -> dict[str, str]:
+    return {"LOCALCLOUD_CONFIG_FILE": str(paths.conf_dir("heat") / "heat.conf"),
+            "LOCALCLOUD_SERVICE_LOG": str(paths.log_file("heat-api"))}
+
+
+def _magnum_env(paths: Paths) -> dict[str, str]:
+    return {"LOCALCLOUD_CONFIG_FILE": str(paths.conf_dir("magnum") / "magnum.conf"),
+            "LOCALCLOUD_SERVICE_LOG": str(paths.log_file("magnum-api"))}
+
+
+def _console(script: str, project: str, log_name: str) -> Callable[[Paths], list[str]]:
+    return lambda paths: [str(paths.bin(script)), "--config-file", str(paths.conf_dir(project) / f"{project}.conf"),
+                          "--log-file", str(paths.log_file(log_name))]
+
+
+def _proxy_argv(paths: Paths) -> list[str]:
+    argv = [str(paths.python), "-m", "localcloud.proxy", "--log", str(paths.proxy_log),
+            "--faults", str(paths.proxy_faults)]
+    for service, port in config.CATALOG_PORTS.items():
+        argv += ["--listen", str(port), "--backend", f"http://{HOST}:{config.backend_port(service)}",
+                 "--service", service]
+    return argv
+
+
+def _postgres_argv(paths: Paths) -> list[str]:
+    return [postgres_bin("postgres"), "-D", str(paths.data / "postgres"), "-p", str(config.POSTGRES_PORT),
+            "-c", f"listen_addresses={HOST}", "-c", f"unix_socket_directories={paths.run / 'postgres'}",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            "-c", "max_connections=300", "-c", "shared_buffers=64MB"]
+
+
+SERVICES: list[Service] = [
+    Service("epmd", lambda p: ["epmd", "-port", str(config.EPMD_PORT), "-address", HOST],
+            port=config.EPMD_PORT, group="infra", grace=2),
+    Service("rabbitmq", lambda p: ["/usr/lib/rabbitmq/bin/rabbitmq-server"], port=config.RABBITMQ_PORT,
+            env=_rabbitmq_env, group="infra", grace=15),
+    Service("postgres", _postgres_argv, port=config.POSTGRES_PORT, user="postgres", group="infra",
+            stop_signal=signal.SIGINT, grace=10),
+    Service("keystone", _gunicorn("keystone"), api="keystone", env=_conf_env("keystone", "OS_KEYSTONE_CONFIG_FILES", False),
+            ready=_version_ready("keystone", "/v3"), grace=5),
+    Service("glance", _gunicorn("glance"), api="glance", env=_conf_env("glance", "OS_GLANCE_CONFIG_DIR"),
+            ready=_version_ready("glance"), grace=5),
+    Service("nova", _gunicorn("nova"), api="nova", env=_conf_env("nova", "OS_NOVA_CONFIG_DIR"),
+            ready=_version_ready("nova"), grace=5),
+    Service("neutron", _gunicorn("neutron"), api="neutron", env=_conf_env("neutron", "OS_NEUTRON_CONFIG_DIR"),
+            ready=_version_ready("neutron"), grace=5),
+    Service("heat-api", _gunicorn("heat"), api="heat", env=_heat_env, ready=_version_ready("heat"), grace=5),
+    Service("heat-engine", _console("heat-engine", "heat", "heat-engine"), grace=3,
+            ready=lambda paths: _log_has(paths.log_file("heat-engine"), "Starting engine_worker")
+            or _log_has(paths.log_file("heat-engine"), "Starting 1 workers")),
+    Service("magnum-api", _gunicorn("magnum"), api="magnum", env=_magnum_env, ready=_version_ready("magnum"), grace=5),
+    Service("magnum-conductor", _console("magnum-conductor", "magnum", "magnum-conductor"), grace=3,
+            ready=lambda paths: _log_has(paths.log_file("magnum-conductor"), "Starting")),
+    Service("proxy", _proxy_argv, ports=list(config.CATALOG_PORTS.values()), group="proxy", grace=3),
+]
+
+BY_NAME = {service.name: service for service in SERVICES}
+
+
+def _log_has(log: Path, text: str) -> bool:
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(max(0, log.stat().st_size - 200_000))
+            tail = handle.read().decode(errors="replace")
+    except OSError:
+        return False
+    marker = tail.rfind("===== ")
+    return text in tail[marker:] if marker >= 0 else text in tail
+
+
+def render_configs(paths: Paths) -> None:
+    """Write every service's configuration below LOCALCLOUD_HOME from the templates beside this module."""
+    keystone_internal = f"http://{HOST}:{listen_port('keystone')}"
+    authtoken = "\n".join([
+        f"www_authenticate_uri = {config.keystone_url()}",
+        f"auth_url = {keystone_internal}/v3",
+        "auth_type = password",
+        f"password = {config.SERVICE_PASSWORD}",
+        "project_name = service",
+        "user_domain_name = Default",
+        "project_domain_name = Default",
+        f"region_name = {config.REGION}",
+        "interface = internal",
+        "service_token_roles_required = true",
+    ])
+    values = {
+        "log_dir": paths.log, "data_dir": paths.data, "run_dir": paths.run, "venv": paths.venv,
+        "transport_url": config.transport_url(), "region": config.REGION,
+        "service_password": config.SERVICE_PASSWORD, "keystone_authtoken": authtoken,
+        "keystone_internal": f"{keystone_internal}/v3", "keystone_internal_root": keystone_internal,
+        "heat_url": config.catalog_url("heat"), "magnum_port": listen_port("magnum"),
+    }
+    values.update({f"db_{name}": config.database_url(name) for name in config.DATABASES})
+    layout = {
+        "keystone": ["keystone.conf"],
+        "glance": ["glance-api.conf"],
+        "nova": ["nova.conf"],
+        "neutron": ["neutron.conf", "ml2_conf.ini"],
+        "heat": ["heat.conf"],
+        "magnum": ["magnum.conf"],
+    }
+    for project, files in layout.items():
+        conf_dir = paths.conf_dir(project)
+        conf_dir.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            template = string.Template((TEMPLATES / name).read_text())
+            text = template.substitute({**values, "conf_dir": conf_dir})
+            target = conf_dir / ("plugins/ml2/ml2_conf.ini" if name == "ml2_conf.ini" else name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_if_changed(target, text)
+    for project, paste in (("glance", "glance-api-paste.ini"), ("nova", "api-paste.ini"),
+                           ("neutron", "api-paste.ini")):
+        shutil.copyfile(paths.venv / "etc" / project / paste, paths.conf_dir(project) / paste)
+    rabbit_dir = paths.conf_dir("rabbitmq")
+    rabbit_dir.mkdir(parents=True, exist_ok=True)
+    _write_if_changed(rabbit_dir / "rabbitmq.conf", "\n".join([
+        "loopback_users = none",
+        f"listeners.tcp.default = {HOST}:{config.RABBITMQ_PORT}",
+        "log.console = false",
+        f"log.file = {paths.log / 'rabbitmq' / 'rabbit.log'}",
+        "log.file.level = warning",
+        "disk_free_limit.absolute = 50MB",
+    ]) + "\n")
+    _write_if_changed(rabbit_dir / "advanced.config", "[].\n")
+    _write_if_changed(rabbit_dir / "enabled_plugins", "[].\n")
+    _write_if_changed(rabbit_dir / "rabbitmq-env.conf", "\n")
+    for directory in (paths.run / "postgres", paths.log / "rabbitmq", paths.data / "rabbitmq",
+                      paths.data / "glance" / "images", paths.data / "nova", paths.data / "neutron",
+                      paths.data / "magnum", paths.kube, paths.service_home):
+        directory.mkdir(parents=True, exist_ok=True)
+    for project in ("glance", "nova", "neutron", "heat", "magnum"):
+        (paths.run / project).mkdir(parents=True, exist_ok=True)
+    shutil.chown(paths.run / "postgres", "postgres", "postgres")
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def service_env(service: Service, paths: Paths) -> dict[str, str]:
+    env = {
+        "PATH": f"{paths.venv / 'bin'}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": str(paths.service_home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "LOCALCLOUD_HOME": str(paths.root),
+        "PYTHONUNBUFFERED": "1",
+        "OS_CLIENT_CONFIG_FILE": str(paths.clouds_yaml),
+    }
+    if service.user == "postgres":
+        env["HOME"] = str(paths.data / "postgres")
+    env.update(service.env(paths))
+    return {key: str(value) for key, value in env.items()}
+
+
+def venv_python_env(paths: Paths) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"HOME": str(paths.service_home), "LOCALCLOUD_HOME": str(paths.root)})
+    return env

@@ -1,0 +1,59 @@
+"""The cluster labels the local cloud's driver reads: Magnum's own and the ones that steer it for tests."""
+
+from magnum.common import exception
+from oslo_utils import strutils
+
+DEFAULT_KUBE_TAG = "v1.30.4"
+FAIL = "localcloud_fail"
+DELAY = "localcloud_delay"
+FAILABLE_ACTIONS = ("create", "update", "delete")
+
+
+class ClusterLabels:
+    def __init__(self, labels):
+        self.labels = dict(labels or {})
+
+    def validate(self):
+        self.failing_actions()
+        self.delay()
+        self.cinder_csi_enabled()
+
+    def failing_actions(self):
+        """The actions label localcloud_fail makes fail, e.g. `create` or `update,delete`."""
+        value = self.labels.get(FAIL) or ""
+        actions = {item.strip().lower() for item in value.split(",") if item.strip()}
+        unknown = sorted(actions.difference(FAILABLE_ACTIONS))
+        if unknown:
+            raise exception.InvalidParameterValue(
+                "Label %s: unknown action(s) %s; expected a comma-separated list of %s."
+                % (FAIL, ", ".join(unknown), ", ".join(FAILABLE_ACTIONS))
+            )
+        return actions
+
+    def fails(self, action):
+        return action in self.failing_actions()
+
+    def delay(self):
+        """Seconds each operation stays in progress (label localcloud_delay)."""
+        value = self.labels.get(DELAY) or "0"
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1
+        if seconds < 0:
+            raise exception.InvalidParameterValue(
+                "Label %s: %r is not a number of seconds (0 or more)." % (DELAY, value)
+            )
+        return seconds
+
+    def kube_tag(self):
+        return self.labels.get("kube_tag") or DEFAULT_KUBE_TAG
+
+    def cinder_csi_enabled(self):
+        value = self.labels.get("cinder_csi_enabled", "true")
+        try:
+            return strutils.bool_from_string(value, strict=True)
+        except ValueError:
+            raise exception.InvalidParameterValue(
+                "Label cinder_csi_enabled: %r is not a boolean." % value
+            ) from None

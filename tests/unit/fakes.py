@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+"""In-memory stand-ins for the cloud, for unit tests of module logic (integration tests use the real cloud)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import uuid
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import BASE_VERSION, MagnumApi
+
+
+class HttpError(Exception):
+    """Shaped like python-magnumclient's HTTP exceptions."""
+
+    def __init__(self, status, detail):
+        super(HttpError, self).__init__('%s (HTTP %s)' % (detail, status))
+        self.http_status = status
+        self.details = json.dumps({'errors': [{'status': status, 'detail': detail}]})
+
+
+class Response:
+    def __init__(self, headers=None):
+        self.headers = headers or {}
+
+
+class FakeMagnumHttp:
+    """Magnum's REST API over dicts: lookup by name or UUID, 409 on duplicate names, JSON patch, requests log."""
+
+    def __init__(self, max_version='1.14', referenced_error=True):
+        self.api_version = BASE_VERSION
+        self.max_version = max_version
+        self.collections = {'clustertemplates': {}, 'clusters': {}}
+        self.requests = []
+        self.referenced_error = referenced_error
+
+    def add(self, collection, **record):
+        record.setdefault('uuid', str(uuid.uuid4()))
+        self.collections[collection][record['uuid']] = record
+        return record
+
+    def _find(self, collection, ident):
+        items = self.collections[collection]
+        if ident in items:
+            return items[ident]
+        named = [r for r in items.values() if r.get('name') == ident]
+        if len(named) > 1:
+            raise HttpError(409, 'Multiple %s exist with same name %s.' % (collection, ident))
+        if not named:
+            raise HttpError(404, '%s %s could not be found.' % (collection, ident))
+        return named[0]
+
+    def json_request(self, method, url, body=None, **kwargs):
+        self.requests.append((method, url, self.api_version))
+        parts = url.strip('/').split('?')[0].split('/')
+        if url == '/':
+            return Response({'OpenStack-API-Minimum-Version': 'container-infra 1.1',
+                             'OpenStack-API-Maximum-Version': 'container-infra %s' % self.max_version}), {}
+        collection = parts[0]
+        if method == 'GET' and parts[1:] == ['detail']:
+            return Response(), {collection: [copy.deepcopy(r) for r in self.collections[collection].values()]}
+        if method == 'GET':
+            return Response(), copy.deepcopy(self._find(collection, parts[1]))
+        if method == 'POST':
+            return Response(), copy.deepcopy(self.add(collection, **copy.deepcopy(body)))
+        record = self._find(collection, parts[1])
+        if method == 'DELETE':
+            del self.collections[collection][record['uuid']]
+            return Response(), None
+        if method == 'PATCH':
+            for operation in body:
+                path = operation['path'].strip('/').split('/')
+                target = record
+                for key in path[:-1]:
+                    target = target.setdefault(key, {})
+                key = path[-1].replace('~1', '/').replace('~0', '~')
+                if operation['op'] == 'remove':
+                    target.pop(key, None)
+                else:
+                    target[key] = operation['value']
+            return Response(), copy.deepcopy(record)
+        raise AssertionError('unexpected request %s %s' % (method, url))
+
+    def mutating_requests(self):
+        return [r for r in self.requests if r[0] in ('POST', 'PATCH', 'DELETE', 'PUT')]
+
+
+class FakeClient:
+    def __init__(self, http):
+        self.http_client = http
+
+
+class FakeResource(dict):
+    def to_dict(self, computed=False):
+        return dict(self)
+
+
+class FakeFinderProxy:
+    """An openstacksdk proxy's find_<kind>() over named records; several matches raise DuplicateResource."""
+
+    def __init__(self, resources):
+        self._resources = resources
+
+    def __getattr__(self, attribute):
+        if not attribute.startswith('find_'):
+            raise AttributeError(attribute)
+        kind = attribute[len('find_'):]
+
+        def find(name_or_id, ignore_missing=True):
+            items = self._resources.get(kind, [])
+            by_id = [r for r in items if r['id'] == name_or_id]
+            matches = by_id or [r for r in items if r['name'] == name_or_id]
+            if len(matches) > 1:
+                raise DuplicateResource('More than one %s exists with the name %s' % (kind, name_or_id))
+            return FakeResource(matches[0]) if matches else None
+        return find
+
+
+class DuplicateResource(Exception):
+    pass
+
+
+DEFAULT_RESOURCES = {
+    'image': [{'id': 'img-coreos', 'name': 'fedora-coreos-40'}, {'id': 'img-atomic', 'name': 'Fedora-Atomic-25'},
+              {'id': 'img-dup-1', 'name': 'twin'}, {'id': 'img-dup-2', 'name': 'twin'}],
+    'flavor': [{'id': 'fl-small', 'name': 'm1.small'}, {'id': 'fl-io', 'name': 'io.70GB'}],
+    'network': [{'id': 'net-public', 'name': 'public'}, {'id': 'net-private', 'name': 'private'}],
+    'subnet': [{'id': 'sub-private', 'name': 'private-subnet'}],
+    'keypair': [{'id': 'default', 'name': 'default'}],
+}
+
+
+class FakeConnection:
+    def __init__(self, resources=None):
+        resources = resources or DEFAULT_RESOURCES
+        self.image = FakeFinderProxy(resources)
+        self.compute = FakeFinderProxy(resources)
+        self.network = FakeFinderProxy(resources)
+
+
+class FakeCloud:
+    """The fakes a module instance needs, wired the way MagnumModule builds the real ones."""
+
+    def __init__(self, max_version='1.14', resources=None):
+        self.http = FakeMagnumHttp(max_version)
+        self.connection = FakeConnection(resources)
+        self.magnum = MagnumApi(self.connection, client=FakeClient(self.http))
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super(ModuleExit, self).__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+def run_module(module_class, args, cloud, check_mode=False, diff=False):
+    """Run a MagnumModule subclass against a FakeCloud; returns (result, failed)."""
+    args = dict(args)
+    args['_ansible_check_mode'] = check_mode
+    args['_ansible_diff'] = diff
+
+    def exit_json(self, **result):
+        raise ModuleExit(result, False)
+
+    def fail_json(self, **result):
+        raise ModuleExit(result, True)
+
+    original_exit, original_fail = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json
+    basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = exit_json, fail_json
+    try:
+        with patch_module_args(args):
+            instance = module_class()
+            instance._connection = cloud.connection
+            instance._magnum = cloud.magnum
+            try:
+                instance.execute()
+            except ModuleExit as done:
+                return done.result, done.failed
+    finally:
+        basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = original_exit, original_fail
+    raise AssertionError('the module neither exited nor failed')

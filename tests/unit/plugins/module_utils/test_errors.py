@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import (
+    CoeError, collect_secrets, is_retryable, scrub, translate,
+)
+from ansible_collections.coe.magnum.tests.unit.data import cases
+
+
+class HttpError(Exception):
+    """Shaped like the exceptions of python-magnumclient and keystoneauth."""
+
+    def __init__(self, message, http_status, request_id=None, details=None):
+        super(HttpError, self).__init__(message)
+        self.message = message
+        self.http_status = http_status
+        self.request_id = request_id
+        self.details = details
+
+
+class ConnectFailure(Exception):
+    pass
+
+
+@pytest.mark.parametrize('case', cases('errors/bodies.yml'))
+def test_service_reason_is_read_from_its_body(case):
+    error = translate(HttpError('HTTP Error', 400, details=case['body']), 'create cluster template k8s')
+    assert error.reason == case['reason']
+    assert error.msg.startswith('Failed to create cluster template k8s: %s (HTTP 400' % case['reason'])
+
+
+def test_status_and_request_id_are_kept():
+    error = translate(HttpError('Conflict', 409, request_id='req-123'), 'create cluster c1')
+    assert error.details == {'status_code': 409, 'request_id': 'req-123'}
+    assert 'req-123' in error.msg
+
+
+def test_connection_failures_say_the_cloud_was_unreachable():
+    error = translate(ConnectFailure('Unable to establish connection to http://127.0.0.1:1'), 'list clusters')
+    assert 'could not be reached' in error.msg
+
+
+def test_own_errors_pass_through():
+    own = CoeError('No image named x (parameter `image`).')
+    assert translate(own, 'anything') is own
+
+
+@pytest.mark.parametrize('exc, retryable', [
+    (HttpError('Service Unavailable', 503), True),
+    (HttpError('Internal error', 500), True),
+    (HttpError('Bad request', 400), False),
+    (HttpError('Not found', 404), False),
+    (ConnectFailure('reset'), True),
+    (ValueError('bug'), False),
+])
+def test_only_server_errors_and_lost_connections_are_retried(exc, retryable):
+    assert is_retryable(exc) is retryable
+
+
+def test_secrets_are_scrubbed_from_messages():
+    params = {'auth': {'username': 'demo', 'password': 's3cr3t-pw', 'nested': {'application_credential_secret': 'abcd1234'}}}
+    secrets = collect_secrets(params)
+    assert sorted(secrets) == ['abcd1234', 's3cr3t-pw']
+    assert scrub('login with s3cr3t-pw and abcd1234 failed', secrets) == 'login with ******** and ******** failed'

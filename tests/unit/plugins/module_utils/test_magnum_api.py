@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import (
+    BASE_VERSION, MagnumApi, parse_version, version_range_from,
+)
+from ansible_collections.coe.magnum.tests.unit.data import cases
+
+
+class FakeResponse:
+    def __init__(self, headers):
+        self.headers = headers
+
+
+class FakeHttp:
+    """Records the microversion each request is made at; serves a version range."""
+
+    def __init__(self, max_version):
+        self.api_version = BASE_VERSION
+        self.max_version = max_version
+        self.requests = []
+
+    def json_request(self, method, url, **kwargs):
+        self.requests.append((method, url, self.api_version))
+        if url == '/':
+            return FakeResponse({'OpenStack-API-Minimum-Version': 'container-infra 1.1',
+                                 'OpenStack-API-Maximum-Version': 'container-infra %s' % self.max_version}), {}
+        return FakeResponse({}), {'uuid': 'x'}
+
+
+class FakeClient:
+    def __init__(self, http):
+        self.http_client = http
+
+
+def api_serving(max_version):
+    http = FakeHttp(max_version)
+    return MagnumApi(connection=None, client=FakeClient(http)), http
+
+
+@pytest.mark.parametrize('case', cases('versions/ranges.yml'))
+def test_version_range_from_server_answers(case):
+    low, high = version_range_from(case['headers'], case['body'])
+    assert [list(low), list(high)] == case['range']
+
+
+def test_parse_version_accepts_header_form():
+    assert parse_version('container-infra 1.10') == (1, 10)
+    assert parse_version('1.7') == (1, 7)
+
+
+def test_version_range_is_read_once_and_only_when_needed():
+    api, http = api_serving('1.14')
+    api.get('clusters', 'c1')
+    assert http.requests == [('GET', '/clusters/c1', '1.1')]
+    assert api.supports('resize') and api.supports('upgrade')
+    assert api.supports('zero_node_count')
+    assert [r for r in http.requests if r[1] == '/'] == [('GET', '/', '1.1')]
+
+
+def test_feature_calls_use_the_lowest_version_that_has_it_then_go_back():
+    api, http = api_serving('1.14')
+    with api.at('resize'):
+        api.create('clusters/c1/actions/resize', {'node_count': 3})
+    api.get('clusters', 'c1')
+    assert http.requests[-2:] == [('POST', '/clusters/c1/actions/resize', '1.7'), ('GET', '/clusters/c1', '1.1')]
+
+
+def test_too_old_cloud_gets_a_message_naming_both_versions():
+    api, http = api_serving('1.4')
+    assert not api.supports('resize')
+    with pytest.raises(CoeError) as raised:
+        with api.at('upgrade'):
+            pass
+    assert '1.8' in raised.value.msg and '1.4' in raised.value.msg
+    assert raised.value.details['needed_api_version'] == '1.8'
+    assert [r for r in http.requests if r[1] != '/'] == []

@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
+
+
+class HttpError(Exception):
+    def __init__(self, status):
+        super(HttpError, self).__init__('HTTP %s' % status)
+        self.http_status = status
+
+
+class ConnectionResetError_(Exception):
+    pass
+
+
+ConnectionResetError_.__name__ = 'ConnectionResetError'
+
+
+def failing(times, exc, then):
+    calls = []
+
+    def call():
+        calls.append(1)
+        if len(calls) <= times:
+            raise exc
+        return then
+    return call, calls
+
+
+def no_sleep(_seconds):
+    pass
+
+
+def test_reads_are_retried_on_5xx():
+    call, calls = failing(2, HttpError(503), 'ok')
+    assert call_with_retries(call, sleep=no_sleep) == 'ok'
+    assert len(calls) == 3
+
+
+def test_reads_are_not_retried_on_4xx():
+    call, calls = failing(1, HttpError(404), 'ok')
+    with pytest.raises(HttpError):
+        call_with_retries(call, sleep=no_sleep)
+    assert len(calls) == 1
+
+
+def test_reads_give_up_after_the_attempts():
+    call, calls = failing(10, HttpError(502), 'ok')
+    with pytest.raises(HttpError):
+        call_with_retries(call, attempts=3, sleep=no_sleep)
+    assert len(calls) == 3
+
+
+def test_lost_create_response_finds_the_resource_instead_of_creating_again():
+    create, creates = failing(1, ConnectionResetError_('reset'), {'uuid': 'second'})
+    record, found = create_once(create, lambda: {'uuid': 'first'}, sleep=no_sleep)
+    assert record == {'uuid': 'first'} and found is True
+    assert len(creates) == 1
+
+
+def test_lookup_waits_for_an_asynchronously_written_row():
+    create, creates = failing(1, HttpError(503), {'uuid': 'again'})
+    lookups = []
+
+    def find():
+        lookups.append(1)
+        return {'uuid': 'late'} if len(lookups) >= 3 else None
+    clock = iter(range(100)).__next__
+    record, found = create_once(create, find, sleep=no_sleep, clock=lambda: clock())
+    assert record == {'uuid': 'late'} and found
+    assert len(creates) == 1
+
+
+def test_create_is_retried_when_nothing_was_made():
+    create, creates = failing(1, HttpError(503), {'uuid': 'made'})
+    times = iter([0, 0, 100, 100])
+    record, found = create_once(create, lambda: None, settle_seconds=5, sleep=no_sleep, clock=lambda: next(times))
+    assert record == {'uuid': 'made'} and not found
+    assert len(creates) == 2
+
+
+def test_client_errors_on_create_are_not_retried():
+    create, creates = failing(1, HttpError(400), {'uuid': 'never'})
+    with pytest.raises(HttpError):
+        create_once(create, lambda: None, sleep=no_sleep)
+    assert len(creates) == 1

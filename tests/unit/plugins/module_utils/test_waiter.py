@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def statuses_after(timeline, clock):
+    """A poll function returning the status in force at the current fake time."""
+    def poll():
+        current = None
+        for at, status in timeline:
+            if clock.now >= at:
+                current = status
+        return {'status': current}
+    return poll
+
+
+def test_interval_backs_off_to_its_ceiling():
+    waiter = Waiter(timeout=100, initial_interval=2, max_interval=10, backoff=1.5)
+    intervals = waiter.intervals()
+    assert [next(intervals) for _ in range(7)] == [2, 3, 4.5, 6.75, 10, 10, 10]
+
+
+def test_five_minute_create_costs_few_polls_and_returns_promptly():
+    fake = FakeTime()
+    waiter = Waiter(timeout=3600, clock=fake.clock, sleep=fake.sleep)
+    poll = statuses_after([(0, 'CREATE_IN_PROGRESS'), (300, 'CREATE_COMPLETE')], fake)
+    result = waiter.wait(poll, lambda r: r['status'], lambda r: r['status'] == 'CREATE_COMPLETE')
+    assert result['status'] == 'CREATE_COMPLETE'
+    assert waiter.polls <= 40
+    assert fake.now - 300 < waiter.max_interval
+    assert [h['status'] for h in waiter.history] == ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
+
+
+def test_timeout_names_the_last_status_and_the_time_waited():
+    fake = FakeTime()
+    waiter = Waiter(timeout=30, clock=fake.clock, sleep=fake.sleep)
+    poll = statuses_after([(0, 'CREATE_IN_PROGRESS')], fake)
+    with pytest.raises(WaitTimeout) as raised:
+        waiter.wait(poll, lambda r: r['status'], lambda r: False, describe='cluster c1')
+    assert 'cluster c1' in raised.value.msg and 'CREATE_IN_PROGRESS' in raised.value.msg
+    assert '30 seconds' in raised.value.msg
+    assert fake.now == 30
+
+
+def test_a_failure_raised_by_is_done_ends_the_wait_at_once():
+    fake = FakeTime()
+    waiter = Waiter(timeout=600, clock=fake.clock, sleep=fake.sleep)
+    poll = statuses_after([(0, 'CREATE_IN_PROGRESS'), (5, 'CREATE_FAILED')], fake)
+
+    def is_done(record):
+        if record['status'].endswith('_FAILED'):
+            raise RuntimeError(record['status'])
+        return False
+    with pytest.raises(RuntimeError):
+        waiter.wait(poll, lambda r: r['status'], is_done)
+    assert fake.now < 10
