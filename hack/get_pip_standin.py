@@ -7,6 +7,7 @@ bundled pip (ensurepip) followed by a regular pip install of the pinned version 
 index the environment configures.
 """
 
+import importlib.util
 import subprocess
 import sys
 
@@ -21,8 +22,9 @@ def main():
     subprocess.check_call([sys.executable, '-m', 'pip', 'install'] + arguments)
     # ensurepip of Python < 3.12 also brings setuptools, which the original script leaves out
     # when asked to; remove it so the virtualenv matches what ansible-test expects.
-    if unwanted:
-        subprocess.call([sys.executable, '-m', 'pip', 'uninstall', '--yes', '--quiet'] + unwanted)
+    installed = [name for name in unwanted if importlib.util.find_spec(name) is not None]
+    if installed:
+        subprocess.check_call([sys.executable, '-m', 'pip', 'uninstall', '--yes', '--quiet'] + installed)
 
 
 if __name__ == '__main__':

@@ -109,7 +109,8 @@ def load_certificates(pem):
         if loader is not None:
             return loader(data)
         marker = b'-----END CERTIFICATE-----'
-        return [x509.load_pem_x509_certificate(block + marker) for block in data.split(marker) if b'-----BEGIN' in block]
+        blocks = [block + marker for block in data.split(marker) if b'-----BEGIN' in block]
+        return [x509.load_pem_x509_certificate(block) for block in blocks]
     except ValueError:
         return []
 

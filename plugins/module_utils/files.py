@@ -26,7 +26,7 @@ def read_text(path):
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
             return None
-        raise CoeError('Cannot read %s: %s' % (path, exc.strerror or exc))
+        raise CoeError('Cannot read %s: %s' % (path, exc.strerror or exc)) from exc
 
 
 def mode_of(path):
@@ -73,7 +73,7 @@ def ensure_directory(path, mode=PRIVATE_DIRECTORY_MODE):
         os.mkdir(path, mode)
     except OSError as exc:
         if exc.errno != errno.EEXIST or not os.path.isdir(path):
-            raise CoeError('Cannot create directory %s: %s' % (path, exc.strerror or exc))
+            raise CoeError('Cannot create directory %s: %s' % (path, exc.strerror or exc)) from exc
         return False
     os.chmod(path, mode)
     return True
@@ -89,13 +89,14 @@ def write_atomic(path, content, mode=PRIVATE_FILE_MODE):
     try:
         handle, temporary = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
     except OSError as exc:
-        raise CoeError('Cannot write %s: %s' % (path, exc.strerror or exc))
+        raise CoeError('Cannot write %s: %s' % (path, exc.strerror or exc)) from exc
     try:
         with os.fdopen(handle, 'wb') as stream:
             stream.write(content.encode('utf-8') if not isinstance(content, bytes) else content)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
+        _keep_owner(path, temporary)
         os.rename(temporary, path)
     except BaseException as exc:
         try:
@@ -103,9 +104,22 @@ def write_atomic(path, content, mode=PRIVATE_FILE_MODE):
         except OSError:
             pass
         if isinstance(exc, (OSError, IOError)):
-            raise CoeError('Cannot write %s: %s' % (path, exc.strerror or exc))
+            raise CoeError('Cannot write %s: %s' % (path, exc.strerror or exc)) from exc
         raise
     _sync_directory(directory)
+
+
+def _keep_owner(path, temporary):
+    """A file replaced as root for another user (~/.kube/config) stays that user's, so they can still read it."""
+    try:
+        existing = os.stat(path)
+    except OSError:
+        return
+    if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+        try:
+            os.chown(temporary, existing.st_uid, existing.st_gid)
+        except OSError:
+            pass
 
 
 def _sync_directory(directory):

@@ -82,7 +82,8 @@ def _kubeconfig_source(kubeconfig):
     if not isinstance(kubeconfig, str):
         raise CoeError('kubeconfig must be a path, the text of a kubeconfig or a dict, not %s'
                        % type(kubeconfig).__name__)
-    if '\n' not in kubeconfig.strip():
+    text = kubeconfig.strip()
+    if '\n' not in text and not text.startswith('{'):
         path = os.path.expanduser(kubeconfig)
         if not os.path.exists(path):
             raise CoeError('kubeconfig: file %s does not exist' % path)
@@ -137,7 +138,9 @@ def build_configuration(params):
     if params.get('host'):
         configuration.host = params['host']
     if params.get('api_key'):
+        # Replaces any credential of the kubeconfig, including a token it would refresh.
         configuration.api_key = {'authorization': 'Bearer %s' % params['api_key']}
+        configuration.refresh_api_key_hook = None
     if params.get('ca_cert'):
         configuration.ssl_ca_cert = params['ca_cert']
     if params.get('client_cert'):

@@ -72,13 +72,13 @@ def validate(params):
 
 class StorageReconciler:
 
-    def __init__(self, client, params, check_mode=False, warn=None, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, client, params, check_mode=False, warn=None, sleep=None, clock=None):
         self.client = client
         self.params = params
         self.check_mode = check_mode
         self.warn = warn or (lambda message: None)
-        self.sleep = sleep
-        self.clock = clock
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
         self.spec = params.get('storage_class')
         self.changed = False
         self.actions = []

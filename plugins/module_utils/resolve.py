@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 # kind -> (proxy attribute of the openstacksdk Connection, finder method, words for messages)
 SDK_FINDERS = {
@@ -16,6 +17,7 @@ SDK_FINDERS = {
     'network': ('network', 'find_network', 'network'),
     'subnet': ('network', 'find_subnet', 'subnet'),
     'keypair': ('compute', 'find_keypair', 'keypair'),
+    'security_group': ('network', 'find_security_group', 'security group'),
 }
 MAGNUM_COLLECTIONS = {
     'cluster_template': ('clustertemplates', 'cluster template'),
@@ -78,7 +80,7 @@ class Resolver:
         """A template or cluster by name or ID through Magnum (one request), or None when there is none."""
         collection, words = MAGNUM_COLLECTIONS[kind]
         try:
-            return self._magnum.get(collection, name_or_id)
+            return call_with_retries(lambda: self._magnum.get(collection, name_or_id))
         except Exception as exc:
             status = http_status_of(exc)
             if status == 404:

@@ -15,25 +15,33 @@ DEFAULT_ATTEMPTS = 4
 DEFAULT_DELAY = 1.0
 
 
-def call_with_retries(call, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_DELAY, backoff=2.0, sleep=time.sleep):
-    """Run a read; on a 5xx or a connection failure wait and try again, up to `attempts` times in all."""
+def call_with_retries(call, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_DELAY, backoff=2.0, sleep=None, retryable=None):
+    """Run a read; on a 5xx or a connection failure wait and try again, up to `attempts` times in all.
+
+    retryable(exc) replaces that test for reads with transient errors of their own.
+    """
+    sleep = sleep or time.sleep
+    retryable = retryable or is_retryable
     for attempt in range(1, attempts + 1):
         try:
             return call()
         except Exception as exc:
-            if attempt == attempts or not is_retryable(exc):
+            if attempt == attempts or not retryable(exc):
                 raise
             sleep(delay * backoff ** (attempt - 1))
 
 
 def create_once(create, find_existing, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_DELAY, settle_seconds=15.0,
-                sleep=time.sleep, clock=time.monotonic):
+                sleep=None, clock=None):
     """Create a resource so that a lost or failed response never leads to a second one.
 
     After a retryable failure the service may still have acted (a lost response), and Magnum writes new rows
     asynchronously, so look the resource up by name for `settle_seconds` before trying the create again.
     Returns (record, created_by_retry_lookup).
     """
+    # Looked up at call time so tests can replace the clock and sleep of the time module.
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
     for attempt in range(1, attempts + 1):
         try:
             return create(), False

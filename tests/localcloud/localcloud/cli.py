@@ -55,8 +55,6 @@ def _start_group(names: list[str], paths: Paths, state: State, started: list[str
 
 def up(paths: Paths) -> None:
     from localcloud import database, seed
-    from localcloud.services import proxy_available
-
     began = time.monotonic()
     for directory in paths.mutable_dirs():
         directory.mkdir(parents=True, exist_ok=True)
@@ -75,11 +73,10 @@ def up(paths: Paths) -> None:
     for name in apis:
         if _start_service(BY_NAME[name], paths, state):
             started.append(name)
-    if proxy_available() and _start_service(BY_NAME["proxy"], paths, state):
+    if _start_service(BY_NAME["proxy"], paths, state):
         started.append("proxy")
     _wait_ready(BY_NAME["keystone"], paths, state)
-    if proxy_available():
-        _wait_ready(BY_NAME["proxy"], paths, state)
+    _wait_ready(BY_NAME["proxy"], paths, state)
     _wait_ready(BY_NAME["rabbitmq"], paths, state)
     for name in ("heat-engine", "magnum-conductor"):
         if _start_service(BY_NAME[name], paths, state):
@@ -133,14 +130,8 @@ def status(paths: Paths) -> int:
     down_count = 0
     print(f"{'SERVICE':18} {'STATE':6} {'PORT':>6} {'PID':>8}  LOG")
     for service in SERVICES:
-        if service.name == "proxy" and service.name not in state.processes:
-            from localcloud.services import proxy_available
-
-            if not proxy_available():
-                continue
         process = state.running(service.name)
-        port = service.main_port
-        ports = ",".join(str(p) for p in service.all_ports) if len(service.all_ports) > 1 else str(port or "-")
+        ports = ",".join(str(port) for port in service.all_ports) or "-"
         if process:
             print(f"{service.name:18} {'up':6} {ports:>6} {process.pid:>8}  {process.log}")
         else:

@@ -49,7 +49,7 @@ class Paths:
         self.state = self.root / "state.json"
         self.clouds_yaml = self.root / "clouds.yaml"
         self.proxy_log = self.log / "requests.jsonl"
-        self.proxy_faults = self.root / "faults.yaml"
+        self.proxy_faults = self.root / "faults.json"
 
     @property
     def python(self) -> Path:

@@ -17,13 +17,9 @@ from localcloud.process import port_open
 TEMPLATES = Path(__file__).resolve().parent / "etc"
 
 
-def proxy_available() -> bool:
-    """The front proxy is optional while it is being written; without it services take the catalog ports."""
-    return (Path(__file__).resolve().parent / "proxy.py").exists()
-
-
 def listen_port(service: str) -> int:
-    return config.backend_port(service) if proxy_available() else config.CATALOG_PORTS[service]
+    """The real services listen behind the front proxy, which serves the catalog ports."""
+    return config.backend_port(service)
 
 
 def internal_url(service: str) -> str:

@@ -30,6 +30,7 @@ from .objects import (
 
 LOG = logging.getLogger(__name__)
 MASTERS_GROUP = "system:masters"
+SELECTED_NODE = "volume.kubernetes.io/selected-node"
 DISCOVERY_PATHS = ("/api", "/apis", "/version", "/healthz", "/livez", "/readyz", "/openapi")
 SERVER_MANAGED_METADATA = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
                            "deletionGracePeriodSeconds", "generation", "managedFields", "selfLink")
@@ -304,6 +305,8 @@ class ApiServer:
             return Response(200, discovery.api_versions(self.server_address))
         if path == "/apis":
             return Response(200, discovery.api_group_list(self.kube_version))
+        if path == "/openapi/v3" or path.startswith("/openapi/v3/"):
+            return self._openapi(path)
         parts = [unquote(part) for part in path.strip("/").split("/")]
         if parts[0] == "api" and len(parts) >= 2:
             group, version, rest = "", parts[1], parts[2:]
@@ -324,6 +327,21 @@ class ApiServer:
                 raise _page_not_found()
             return Response(200, document)
         return self._resource_request(request, group, version, rest, user, is_master)
+
+    def _openapi(self, path):
+        if path == "/openapi/v3":
+            document = discovery.openapi_v3_index(self.kube_version)
+        else:
+            parts = path[len("/openapi/v3/"):].split("/")
+            if parts[0] == "api" and len(parts) == 2:
+                document = discovery.openapi_v3_document("", parts[1], self.kube_version)
+            elif parts[0] == "apis" and len(parts) == 3:
+                document = discovery.openapi_v3_document(parts[1], parts[2], self.kube_version)
+            else:
+                document = None
+        if document is None:
+            return Response(404, "404 page not found\n", "text/plain; charset=utf-8")
+        return Response(200, document)
 
     def _resource_request(self, request, group, version, rest, user, is_master):
         namespace, name, subresource = "", None, None
@@ -348,9 +366,8 @@ class ApiServer:
             ("DELETE", False): "deletecollection",
         }.get((request.method, name is not None))
         if verb is None:
-            return Response(405, ApiError(405, "MethodNotAllowed",
-                                          f"the server does not allow this method on the requested resource",
-                                          {}).status())
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
+                           {})
         if not is_master:
             raise _forbidden_resource(user, verb, resource, namespace, name)
         dry_run = request.query.get("dryRun") == "All"
@@ -633,6 +650,8 @@ class ApiServer:
         if not dry_run:
             self._remove(key)
             self._save()
+        if resource.returns_deleted_object:
+            return Response(200, self._present(current, resource, version))
         details = {"name": key[3], "kind": resource.plural, "uid": current["metadata"]["uid"]}
         if resource.group:
             details["group"] = resource.group
@@ -683,7 +702,62 @@ class ApiServer:
                 changed |= self._resize_claim(key, claim)
         for key, volume in self._items("persistentvolumes"):
             changed |= self._check_volume(key, volume)
+        for key, pod in self._items("pods"):
+            if pod["metadata"].get("deletionTimestamp"):
+                self._remove(key)
+                changed = True
+            elif pod["status"].get("phase") == "Pending":
+                changed |= self._schedule_pod(key, pod)
         return changed
+
+    def _schedule_pod(self, key, pod):
+        """Place a pod once its claims are bound, selecting a node for claims that wait for their consumer."""
+        nodes = sorted((obj for _, obj in self._items("nodes")),
+                       key=lambda node: (bool(node.get("spec", {}).get("taints")), node["metadata"]["name"]))
+        if not nodes:
+            return self._event(pod, "Warning", "FailedScheduling", "no nodes available to schedule pods",
+                               "default-scheduler")
+        node = pod["spec"].get("nodeName") or nodes[0]["metadata"]["name"]
+        changed = False
+        ready = True
+        for claim_name in _claim_names(pod):
+            claim_key = ("", "persistentvolumeclaims", key[2], claim_name)
+            claim = self.objects.get(claim_key)
+            if claim is None:
+                return self._event(pod, "Warning", "FailedScheduling",
+                                   f'persistentvolumeclaim "{claim_name}" not found', "default-scheduler")
+            if claim["status"].get("phase") == "Bound":
+                continue
+            ready = False
+            annotations = claim["metadata"].get("annotations") or {}
+            storage_class = self._storage_class(claim["spec"].get("storageClassName"))
+            if storage_class and storage_class.get("volumeBindingMode") == "WaitForFirstConsumer" \
+                    and SELECTED_NODE not in annotations:
+                claim = copy.deepcopy(claim)
+                claim["metadata"].setdefault("annotations", {})[SELECTED_NODE] = node
+                self._store(claim_key, claim, "MODIFIED")
+                self.pending_since[claim["metadata"]["uid"]] = time.monotonic()
+                changed = True
+        if not ready:
+            return changed
+        pod = copy.deepcopy(pod)
+        now = now_rfc3339()
+        pod["spec"]["nodeName"] = node
+        node_address = next((address["address"] for address in self.objects[("", "nodes", "", node)]
+                             .get("status", {}).get("addresses", []) if address["type"] == "InternalIP"), "")
+        pod["status"] = {
+            "phase": "Running", "qosClass": "BestEffort", "startTime": now, "hostIP": node_address,
+            "podIP": f"10.100.{random.randint(0, 255)}.{random.randint(2, 254)}",
+            "conditions": [{"type": kind, "status": "True", "lastTransitionTime": now}
+                           for kind in ("Initialized", "Ready", "ContainersReady", "PodScheduled")],
+            "containerStatuses": [
+                {"name": container.get("name", ""), "image": container.get("image", ""), "ready": True,
+                 "restartCount": 0, "started": True, "state": {"running": {"startedAt": now}}}
+                for container in pod["spec"].get("containers", [])
+            ],
+        }
+        self._store(key, pod, "MODIFIED")
+        return True
 
     def _finish_namespace(self, key, namespace):
         name = key[3]
@@ -702,7 +776,14 @@ class ApiServer:
     def _claim_key(self, claim):
         return ("", "persistentvolumeclaims", claim["metadata"]["namespace"], claim["metadata"]["name"])
 
+    def _claim_users(self, claim):
+        namespace, name = claim["metadata"]["namespace"], claim["metadata"]["name"]
+        return [pod for key, pod in self._items("pods") if key[2] == namespace and name in _claim_names(pod)
+                and pod.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
+
     def _release_claim(self, key, claim):
+        if self._claim_users(claim):
+            return False
         self._remove(key)
         volume_name = claim["spec"].get("volumeName")
         volume_key = ("", "persistentvolumes", "", volume_name)
@@ -733,24 +814,22 @@ class ApiServer:
         self._store(key, volume, "MODIFIED")
         return True
 
-    def _event(self, claim, event_type, reason, message):
-        marker = (claim["metadata"]["uid"], reason, message)
+    def _event(self, obj, event_type, reason, message, component="persistentvolume-controller"):
+        """Record an Event about obj once per reason and message; True when it was new."""
+        metadata = obj["metadata"]
+        marker = (metadata["uid"], reason, message)
         if marker in self.reported:
             return False
         self.reported.add(marker)
-        resource = discovery.BY_PLURAL[("", "events")]
         now = now_rfc3339()
-        name = f"{claim['metadata']['name']}.{uuid.uuid4().hex[:16]}"
-        self._create_internal(resource, {
-            "metadata": {"name": name, "namespace": claim["metadata"]["namespace"]},
+        self._create_internal(discovery.BY_PLURAL[("", "events")], {
+            "metadata": {"name": f"{metadata['name']}.{uuid.uuid4().hex[:16]}", "namespace": metadata["namespace"]},
             "involvedObject": {
-                "kind": "PersistentVolumeClaim", "namespace": claim["metadata"]["namespace"],
-                "name": claim["metadata"]["name"], "uid": claim["metadata"]["uid"], "apiVersion": "v1",
-                "resourceVersion": claim["metadata"]["resourceVersion"],
+                "kind": obj["kind"], "namespace": metadata["namespace"], "name": metadata["name"],
+                "uid": metadata["uid"], "apiVersion": "v1", "resourceVersion": metadata["resourceVersion"],
             },
-            "reason": reason, "message": message, "type": event_type, "count": 1,
-            "source": {"component": "persistentvolume-controller"},
-            "firstTimestamp": now, "lastTimestamp": now, "reportingComponent": "persistentvolume-controller",
+            "reason": reason, "message": message, "type": event_type, "count": 1, "source": {"component": component},
+            "firstTimestamp": now, "lastTimestamp": now, "reportingComponent": component,
         })
         return True
 
@@ -781,7 +860,8 @@ class ApiServer:
             return self._event(claim, "Warning", "ProvisioningFailed",
                                f'storageclass.storage.k8s.io "{class_name}" not found')
         provisioner = storage_class.get("provisioner")
-        if storage_class.get("volumeBindingMode") == "WaitForFirstConsumer":
+        selected_node = (claim["metadata"].get("annotations") or {}).get(SELECTED_NODE)
+        if storage_class.get("volumeBindingMode") == "WaitForFirstConsumer" and not selected_node:
             return self._event(claim, "Normal", "WaitForFirstConsumer",
                                "waiting for first consumer to be created before binding")
         if provisioner == kinds.CINDER_IN_TREE and not self._provisioner_works(provisioner):
@@ -916,6 +996,11 @@ class ApiServer:
         }
 
 
+def _claim_names(pod):
+    return [volume["persistentVolumeClaim"]["claimName"] for volume in pod.get("spec", {}).get("volumes") or []
+            if (volume.get("persistentVolumeClaim") or {}).get("claimName")]
+
+
 def _node_status(node):
     ready = [c for c in node.get("status", {}).get("conditions", []) if c.get("type") == "Ready"]
     return "Ready" if ready and ready[0].get("status") == "True" else "NotReady"
@@ -952,6 +1037,9 @@ TABLE_COLUMNS = {
                                                    (v["spec"].get("claimRef") or {}).get("name")]))),
         ("StorageClass", lambda v: v.get("spec", {}).get("storageClassName", "")),
     ],
+    "Pod": [("Ready", lambda p: "1/1" if p.get("status", {}).get("phase") == "Running" else "0/1"),
+            ("Status", lambda p: p.get("status", {}).get("phase", "")),
+            ("Node", lambda p: p.get("spec", {}).get("nodeName", "<none>"))],
     "CSIDriver": [("AttachRequired", lambda d: str(d.get("spec", {}).get("attachRequired")).lower())],
     "Event": [("Type", lambda e: e.get("type", "")), ("Reason", lambda e: e.get("reason", "")),
               ("Message", lambda e: e.get("message", ""))],

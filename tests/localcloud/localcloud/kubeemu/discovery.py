@@ -40,6 +40,8 @@ class Resource:
     namespaced: bool
     short_names: tuple = ()
     status_subresource: bool = False
+    # DELETE answers with the object rather than a Status, as the API server's registry for the kind does.
+    returns_deleted_object: bool = False
     # (first served, first not served) per API version; None means no bound.
     served: tuple = (("v1", None, None),)
 
@@ -63,13 +65,14 @@ RESOURCES = (
     Resource("", "namespaces", "namespace", "Namespace", False, ("ns",), status_subresource=True),
     Resource("", "nodes", "node", "Node", False, ("no",), status_subresource=True),
     Resource("", "persistentvolumes", "persistentvolume", "PersistentVolume", False, ("pv",),
-             status_subresource=True),
+             status_subresource=True, returns_deleted_object=True),
     Resource("", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", True, ("pvc",),
-             status_subresource=True),
+             status_subresource=True, returns_deleted_object=True),
     Resource("", "events", "event", "Event", True, ("ev",)),
+    Resource("", "pods", "pod", "Pod", True, ("po",), status_subresource=True, returns_deleted_object=True),
     Resource(STORAGE_GROUP, "storageclasses", "storageclass", "StorageClass", False, ("sc",),
-             served=(("v1", (1, 6), None), ("v1beta1", None, (1, 22)))),
-    Resource(STORAGE_GROUP, "csidrivers", "csidriver", "CSIDriver", False,
+             returns_deleted_object=True, served=(("v1", (1, 6), None), ("v1beta1", None, (1, 22)))),
+    Resource(STORAGE_GROUP, "csidrivers", "csidriver", "CSIDriver", False, returns_deleted_object=True,
              served=(("v1", (1, 18), None), ("v1beta1", (1, 14), (1, 22)))),
 )
 
@@ -143,3 +146,56 @@ def api_resource_list(group, version, kube_version):
         return None
     group_version = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}
+
+
+def _openapi_group_versions(kube_version):
+    for resource in RESOURCES:
+        for version in resource.versions(kube_version):
+            yield resource.group, version
+
+
+def openapi_v3_index(kube_version):
+    """/openapi/v3 (served from 1.27): where each group version's document lives."""
+    if kube_version < (1, 27):
+        return None
+    paths = {}
+    for group, version in sorted(set(_openapi_group_versions(kube_version))):
+        prefix = f"apis/{group}/{version}" if group else f"api/{version}"
+        paths[prefix] = {"serverRelativeURL": f"/openapi/v3/{prefix}?hash={kube_version[1]:08X}"}
+    return {"paths": paths}
+
+
+def openapi_v3_document(group, version, kube_version):
+    """A small OpenAPI v3 document of one group version: the operations kubectl inspects, no schemas.
+
+    kubectl looks for the fieldValidation parameter of each kind's PATCH operation to let the server validate
+    what it sends; without the strategic-merge content type it computes apply patches from its built-in types.
+    """
+    if kube_version < (1, 27):
+        return None
+    paths = {}
+    for resource in RESOURCES:
+        if resource.group != group or version not in resource.versions(kube_version):
+            continue
+        root = f"/apis/{group}/{version}" if group else f"/api/{version}"
+        scope = f"{root}/namespaces/{{namespace}}" if resource.namespaced else root
+        kind = {"group": group, "version": version, "kind": resource.kind}
+        validation = {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+        body = {"content": {media: {"schema": {"type": "object"}} for media in (
+            "application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")}}
+        operation = {"x-kubernetes-group-version-kind": kind, "parameters": [validation],
+                     "responses": {"200": {"description": "OK"}}}
+        paths[f"{scope}/{resource.plural}/{{name}}"] = {
+            "get": operation,
+            "put": dict(operation, requestBody={"content": {"application/json": {"schema": {"type": "object"}}}}),
+            "patch": dict(operation, requestBody=body),
+            "delete": operation,
+        }
+        paths[f"{scope}/{resource.plural}"] = {
+            "get": operation,
+            "post": dict(operation, requestBody={"content": {"application/json": {"schema": {"type": "object"}}}}),
+        }
+    if not paths:
+        return None
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": f"v{'.'.join(map(str, kube_version))}"},
+            "paths": paths, "components": {}}

@@ -94,6 +94,14 @@ def default_object(resource, obj, kube_version, find_default_class):
     elif kind == "Node":
         obj.setdefault("spec", {})
         obj.setdefault("status", {})
+    elif kind == "Pod":
+        spec = obj.setdefault("spec", {})
+        if not spec.get("containers"):
+            causes.append(required("spec.containers"))
+        for field, value in (("restartPolicy", "Always"), ("dnsPolicy", "ClusterFirst"),
+                             ("schedulerName", "default-scheduler"), ("terminationGracePeriodSeconds", 30)):
+            spec.setdefault(field, value)
+        obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
     if causes:
         raise Invalid(resource, name, causes)
     return obj
@@ -123,6 +131,16 @@ def validate_update(resource, old, new, storage_class_of):
             causes.append(invalid_field("volumeBindingMode", new.get("volumeBindingMode"), "field is immutable"))
     elif kind == "PersistentVolumeClaim":
         _validate_claim_update(resource, old, new, causes, storage_class_of)
+    elif kind == "Pod":
+        new_spec = new.setdefault("spec", {})
+        for field in ("nodeName", "restartPolicy", "dnsPolicy", "schedulerName", "terminationGracePeriodSeconds"):
+            if field in old.get("spec", {}):
+                new_spec.setdefault(field, old["spec"][field])
+        if _without_images(new_spec) != _without_images(old.get("spec", {})):
+            causes.append(forbidden_field("spec", "pod updates may not change fields other than "
+                                                  "`spec.containers[*].image`, `spec.initContainers[*].image`, "
+                                                  "`spec.activeDeadlineSeconds`, `spec.tolerations` (only additions "
+                                                  "to existing tolerations) or `spec.terminationGracePeriodSeconds`"))
     elif kind == "PersistentVolume":
         new_spec, old_spec = new.setdefault("spec", {}), old.get("spec", {})
         for field in ("volumeMode",):
@@ -131,6 +149,13 @@ def validate_update(resource, old, new, storage_class_of):
             causes.append(invalid_field("spec.volumeMode", new_spec.get("volumeMode"), "field is immutable"))
     if causes:
         raise Invalid(resource, name, causes)
+
+
+def _without_images(spec):
+    spec = copy.deepcopy(spec)
+    for container in spec.get("containers", []) + spec.get("initContainers", []):
+        container.pop("image", None)
+    return spec
 
 
 def _validate_claim_update(resource, old, new, causes, storage_class_of):

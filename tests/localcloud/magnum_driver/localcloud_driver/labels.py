@@ -54,6 +54,4 @@ class ClusterLabels:
         try:
             return strutils.bool_from_string(value, strict=True)
         except ValueError:
-            raise exception.InvalidParameterValue(
-                "Label cinder_csi_enabled: %r is not a boolean." % value
-            ) from None
+            raise exception.InvalidParameterValue("Label cinder_csi_enabled: %r is not a boolean." % value) from None

@@ -1,0 +1,316 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Clusters: module options to Magnum fields, statuses, comparison, and the plan of what to do about a difference."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.patch import normalise_labels
+
+COLLECTION = 'clusters'
+
+# module option -> (Magnum field, kind of OpenStack resource it names or None)
+FIELDS = {
+    'master_count': ('master_count', None),
+    'node_count': ('node_count', None),
+    'flavor': ('flavor_id', 'flavor'),
+    'master_flavor': ('master_flavor_id', 'flavor'),
+    'keypair': ('keypair', 'keypair'),
+    'labels': ('labels', None),
+    'docker_volume_size': ('docker_volume_size', None),
+    'fixed_network': ('fixed_network', 'network'),
+    'fixed_subnet': ('fixed_subnet', 'subnet'),
+    'floating_ip_enabled': ('floating_ip_enabled', None),
+    'master_lb_enabled': ('master_lb_enabled', None),
+    'discovery_url': ('discovery_url', None),
+    'create_timeout': ('create_timeout', None),
+}
+MAGNUM_TO_OPTION = dict((field, option) for option, (field, _kind) in FIELDS.items())
+MAGNUM_TO_OPTION['cluster_template_id'] = 'cluster_template'
+RESOURCE_KIND = dict((field, kind) for field, kind in FIELDS.values() if kind)
+
+# Read by Magnum at create time only: a later difference means nothing and is not compared.
+CREATE_ONLY_FIELDS = frozenset(('create_timeout',))
+# Changed in place through the resize action (or a PATCH on APIs older than 1.7); everything else is fixed.
+RESIZABLE_FIELDS = frozenset(('node_count',))
+
+# Fields a user sees in the diff, in the order Magnum documents them.
+DIFF_FIELDS = ('name', 'cluster_template_id', 'master_count', 'node_count', 'flavor_id', 'master_flavor_id',
+               'keypair', 'labels', 'docker_volume_size', 'fixed_network', 'fixed_subnet', 'floating_ip_enabled',
+               'master_lb_enabled', 'discovery_url', 'create_timeout', 'status')
+
+# Magnum's name rule for clusters; a UUID-looking name can only be a lookup, never a new cluster's name.
+UUID_PATTERN = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
+
+# Template fields a new cluster inherits when the request leaves them out (cluster field -> template field).
+INHERITED_FROM_TEMPLATE = {
+    'flavor_id': 'flavor_id',
+    'master_flavor_id': 'master_flavor_id',
+    'keypair': 'keypair_id',
+    'docker_volume_size': 'docker_volume_size',
+    'fixed_network': 'fixed_network',
+    'fixed_subnet': 'fixed_subnet',
+    'floating_ip_enabled': 'floating_ip_enabled',
+    'master_lb_enabled': 'master_lb_enabled',
+}
+
+
+def is_failed(status):
+    return bool(status) and status.endswith('_FAILED')
+
+
+def is_complete(status):
+    return bool(status) and status.endswith('_COMPLETE')
+
+
+def is_busy(status):
+    return bool(status) and status.endswith('_IN_PROGRESS')
+
+
+def looks_like_uuid(value):
+    return bool(value) and bool(UUID_PATTERN.match(value))
+
+
+def describe(record):
+    """"cluster 'name' (uuid)" for messages."""
+    name = record.get('name')
+    uuid = record.get('uuid')
+    if name and uuid:
+        return 'cluster %r (%s)' % (name, uuid)
+    return 'cluster %r' % (name or uuid)
+
+
+def failure_reason(record):
+    """Magnum's status_reason and the node group faults of a failed cluster, in one sentence."""
+    reason = record.get('status_reason') or 'Magnum gave no reason'
+    faults = record.get('faults') or {}
+    if faults:
+        reason += '; faults: ' + '; '.join('%s: %s' % (group, faults[group]) for group in sorted(faults))
+    return reason
+
+
+def failed_error(record, doing=None):
+    """The CoeError for a cluster in a *_FAILED status."""
+    msg = '%s is %s%s: %s' % (describe(record).capitalize(), record.get('status'),
+                              ' after %s' % doing if doing else '', failure_reason(record))
+    return CoeError(msg, status=record.get('status'), status_reason=record.get('status_reason'),
+                    faults=record.get('faults') or {}, cluster=public_record(record))
+
+
+def public_record(record):
+    """A cluster record for results: Magnum's fields without the API links."""
+    if record is None:
+        return None
+    return dict((key, value) for key, value in record.items() if key != 'links')
+
+
+def diff_view(record):
+    if not record:
+        return {}
+    return dict((field, record.get(field)) for field in DIFF_FIELDS if field in record)
+
+
+class DesiredCluster:
+    """What the task asks for: Magnum fields (None = "leave it to Magnum/the template") and how to get there."""
+
+    def __init__(self, name, template, fields, merge_labels=False, nodegroup=None, nodes_to_remove=None,
+                 max_batch_size=None):
+        self.name = name
+        self.template = template
+        self.fields = fields
+        self.merge_labels = merge_labels
+        self.nodegroup = nodegroup
+        self.nodes_to_remove = nodes_to_remove or []
+        self.max_batch_size = max_batch_size
+
+    @classmethod
+    def from_params(cls, params):
+        validate_params(params)
+        fields = {}
+        for option, (field, _kind) in FIELDS.items():
+            value = params.get(option)
+            if option == 'labels':
+                # Magnum gives a cluster the template's labels when the request's labels are empty.
+                value = normalise_labels(value) or None
+            fields[field] = value
+        return cls(params['name'], params.get('cluster_template'), fields,
+                   merge_labels=bool(params.get('merge_labels')), nodegroup=params.get('nodegroup'),
+                   nodes_to_remove=params.get('nodes_to_remove'), max_batch_size=params.get('max_batch_size'))
+
+    def given(self):
+        return dict((field, value) for field, value in self.fields.items() if value is not None)
+
+    def create_request(self, template_uuid):
+        body = dict(name=self.name, cluster_template_id=template_uuid)
+        body.update(self.given())
+        if 'labels' in body and self.merge_labels:
+            body['merge_labels'] = True
+        return body
+
+    def predicted_record(self, template, uuid=None, status=None):
+        """The record Magnum will make from the create request: template values fill what the task leaves out."""
+        record = dict(name=self.name, cluster_template_id=template.get('uuid'), master_count=1, node_count=1,
+                      create_timeout=60, uuid=uuid, status=status)
+        for field, template_field in INHERITED_FROM_TEMPLATE.items():
+            record[field] = template.get(template_field)
+        labels = dict(template.get('labels') or {})
+        record.update(self.given())
+        if self.fields.get('labels') is not None:
+            if self.merge_labels:
+                labels.update(self.fields['labels'])
+            else:
+                labels = dict(self.fields['labels'])
+        record['labels'] = labels
+        return record
+
+    def needed_features(self):
+        """API features the create request needs beyond the base version."""
+        return ['zero_node_count'] if self.fields.get('node_count') == 0 else []
+
+
+def validate_params(params):
+    """Reject bad option values before anything is looked up or changed, naming the option."""
+    bounds = (('master_count', 1), ('node_count', 0), ('docker_volume_size', 1), ('create_timeout', 0),
+              ('max_batch_size', 1))
+    for option, minimum in bounds:
+        value = params.get(option)
+        if value is not None and value < minimum:
+            raise CoeError('`%s` must be at least %d, not %d.' % (option, minimum, value), parameter=option)
+    for key, value in (params.get('labels') or {}).items():
+        if isinstance(value, (dict, list)):
+            raise CoeError('Label %r must be a string, number or boolean (parameter `labels`), not %s.'
+                           % (key, type(value).__name__), parameter='labels')
+    if params.get('nodes_to_remove') and params.get('node_count') is None:
+        raise CoeError('`nodes_to_remove` is used when `node_count` shrinks the cluster; give `node_count` too.',
+                       parameter='nodes_to_remove')
+
+
+class Comparison:
+    """How an existing cluster differs from the task: template, node count, and fields fixed at creation."""
+
+    def __init__(self, template=None, node_count=None, fixed=None):
+        self.template = template
+        self.node_count = node_count
+        self.fixed = fixed or []
+
+    def __bool__(self):
+        return bool(self.template or self.node_count or self.fixed)
+
+    def all(self):
+        found = list(self.fixed)
+        for change in (self.template, self.node_count):
+            if change:
+                found.append(change)
+        return sorted(found, key=lambda change: change['parameter'])
+
+
+def _change(field, current, wanted):
+    return dict(field=field, parameter=MAGNUM_TO_OPTION.get(field, field), current=current, wanted=wanted)
+
+
+def compare(current, desired, template_uuid, same, current_node_count=None):
+    """The Comparison of an existing cluster record with the task.
+
+    same(kind, stored, wanted, parameter) says whether a stored name-or-ID designates the wanted resource.
+    current_node_count overrides the record's node_count (the size of a named or default node group).
+    """
+    found = Comparison()
+    if template_uuid and current.get('cluster_template_id') != template_uuid:
+        found.template = _change('cluster_template_id', current.get('cluster_template_id'), template_uuid)
+    for field, wanted in sorted(desired.given().items()):
+        if field in CREATE_ONLY_FIELDS:
+            continue
+        existing = current.get(field)
+        if field == 'node_count':
+            existing = current_node_count if current_node_count is not None else existing
+            if existing != wanted:
+                found.node_count = _change(field, existing, wanted)
+            continue
+        if field == 'labels':
+            stored = normalise_labels(existing or {})
+            if desired.merge_labels:
+                equal = all(stored.get(key) == value for key, value in wanted.items())
+            else:
+                equal = stored == wanted
+        elif field in RESOURCE_KIND:
+            equal = same(RESOURCE_KIND[field], existing, wanted, MAGNUM_TO_OPTION[field])
+        else:
+            equal = existing == wanted
+        if not equal:
+            found.fixed.append(_change(field, existing, wanted))
+    return found
+
+
+def summary(changes):
+    return '; '.join('%s (current %r, wanted %r)' % (c['parameter'], c['current'], c['wanted']) for c in changes)
+
+
+def plan_update(record, comparison, desired, allow_upgrade, recreate, supports):
+    """The steps that bring an existing, settled cluster to the task, or a CoeError saying why it cannot.
+
+    Steps: {'action': 'recreate'} | {'action': 'upgrade', ...} | {'action': 'resize', ...} | {'action': 'patch', ...}.
+    supports(feature) asks the server's API version, only when an in-place change needs it.
+    """
+    if not comparison:
+        return []
+    refused = list(comparison.fixed)
+    upgrade_note = ''
+    if comparison.template:
+        if not allow_upgrade:
+            refused.append(comparison.template)
+            upgrade_note = (' A different cluster_template is applied with the upgrade action when allow_upgrade '
+                            'is true.')
+        elif not supports('upgrade'):
+            refused.append(comparison.template)
+            upgrade_note = ' The upgrade action needs Magnum API 1.8, which this cloud does not serve.'
+    if refused:
+        if recreate:
+            return [dict(action='recreate', changes=comparison.all())]
+        raise CoeError(
+            '%s differs from the task in what Magnum cannot change in place: %s.%s Set recreate: true to delete '
+            'it and create it again.' % (describe(record).capitalize(), summary(refused), upgrade_note),
+            differences=refused, cluster=public_record(record))
+    steps = []
+    if comparison.template:
+        steps.append(dict(action='upgrade', cluster_template=comparison.template['wanted'],
+                          max_batch_size=desired.max_batch_size))
+    if comparison.node_count:
+        steps.append(node_count_step(comparison.node_count['wanted'], desired, supports))
+    return steps
+
+
+def node_count_step(node_count, desired, supports):
+    """The resize action where the API has it (1.7), else a PATCH of node_count; refuse what the API cannot do."""
+    if node_count == 0 and not supports('zero_node_count'):
+        raise CoeError('A node_count of 0 needs Magnum API 1.10, which this cloud does not serve.',
+                       parameter='node_count')
+    if supports('resize'):
+        features = ['resize']
+        if desired.nodegroup:
+            features.append('nodegroups')
+        if node_count == 0:
+            features.append('zero_node_count')
+        return dict(action='resize', node_count=node_count, nodes_to_remove=desired.nodes_to_remove,
+                    nodegroup=desired.nodegroup, features=features)
+    for option in ('nodegroup', 'nodes_to_remove'):
+        if getattr(desired, option):
+            raise CoeError('`%s` needs the resize action of Magnum API 1.7, which this cloud does not serve.'
+                           % option, parameter=option)
+    return dict(action='patch', node_count=node_count,
+                operations=[dict(op='replace', path='/node_count', value=node_count)])
+
+
+def predicted_after(record, steps):
+    """The record after in-place steps, as a check-mode prediction."""
+    after = dict(record)
+    for step in steps:
+        if step['action'] == 'upgrade':
+            after['cluster_template_id'] = step['cluster_template']
+        elif step['action'] in ('resize', 'patch') and not step.get('nodegroup'):
+            after['node_count'] = step['node_count']
+    return after

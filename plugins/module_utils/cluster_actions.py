@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bringing a cluster to the wanted state: create, upgrade, resize, recreate and delete, with their waits."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
+    COLLECTION,
+    MAGNUM_TO_OPTION,
+    RESOURCE_KIND,
+    compare,
+    describe,
+    diff_view,
+    failed_error,
+    is_busy,
+    is_failed,
+    looks_like_uuid,
+    plan_update,
+    predicted_after,
+    public_record,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
+from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
+
+# After a lost create response, how long to look for the new cluster by name before sending the create again:
+# Magnum's conductor writes the row asynchronously, some seconds after the API has answered.
+CREATE_SETTLE_SECONDS = 30.0
+
+
+def node_groups(magnum, uuid):
+    """The node groups of a cluster (Magnum API 1.9)."""
+    with magnum.at('nodegroups'):
+        _response, body = call_with_retries(
+            lambda: magnum.http.json_request('GET', '/%s/%s/nodegroups' % (COLLECTION, uuid)))
+    return (body or {}).get('nodegroups', [])
+
+
+class ClusterActions:
+    """One task's work on one cluster. ensure_present/ensure_absent return the module result.
+
+    cloud_call(action) is the module's context manager that turns client errors into messages naming the action.
+    """
+
+    def __init__(self, magnum, resolver, cloud_call, check_mode=False, wait=True, timeout=3600, watch=None,
+                 create_settle_seconds=CREATE_SETTLE_SECONDS):
+        self.magnum = magnum
+        self._calling = cloud_call
+        self.resolver = resolver
+        self.check_mode = check_mode
+        self.wait = wait
+        self.watch = watch or ClusterWatch(magnum, timeout)
+        self.create_settle_seconds = create_settle_seconds
+        self.actions = []
+
+    # Lookups
+    def find(self, name_or_id, parameter='name'):
+        return self.resolver.magnum_get('cluster', name_or_id, parameter)
+
+    def template(self, name_or_id):
+        return self.resolver.magnum_require('cluster_template', name_or_id, 'cluster_template')
+
+    def current_node_count(self, record, desired):
+        """The size of the node group a node_count change would resize: the named one, else the default one.
+
+        The record's node_count sums every worker group, so the groups are read only when there is a named
+        group or the sum differs from the task (and the API has node groups).
+        """
+        wanted = desired.fields.get('node_count')
+        if wanted is None:
+            return None
+        if desired.nodegroup:
+            self.magnum.require('nodegroups', 'The `nodegroup` option')
+            groups = [group for group in node_groups(self.magnum, record['uuid'])
+                      if desired.nodegroup in (group.get('name'), group.get('uuid'))]
+            if not groups:
+                raise CoeError('%s has no node group %r (parameter `nodegroup`).'
+                               % (describe(record).capitalize(), desired.nodegroup), parameter='nodegroup')
+            return groups[0].get('node_count')
+        if record.get('node_count') == wanted or not self.magnum.supports('nodegroups'):
+            return None
+        defaults = [group for group in node_groups(self.magnum, record['uuid'])
+                    if group.get('is_default') and group.get('role') != 'master']
+        return defaults[0].get('node_count') if defaults else None
+
+    # States
+    def ensure_absent(self, name):
+        with self._calling('look up cluster %r' % name):
+            record = self.find(name)
+        if record is None:
+            return self._result(False, None, None, None)
+        # A delete already under way is only waited for: this task changes nothing.
+        changed = record.get('status') != 'DELETE_IN_PROGRESS'
+        if not self.check_mode:
+            if changed:
+                self._delete(record)
+            if self.wait:
+                self.watch.until_deleted(record)
+            elif changed:
+                self.watch.until_started(record, 'delete')
+        return self._result(changed, None, record, None, ident=record.get('uuid'))
+
+    def ensure_present(self, desired, allow_upgrade=False, recreate=False, recreate_failed=False):
+        with self._calling('look up cluster template %r' % desired.template):
+            template = self.template(desired.template)
+        with self._calling('look up cluster %r' % desired.name):
+            record = self.find(desired.name)
+        if record is None and looks_like_uuid(desired.name):
+            raise CoeError('No cluster has the ID %s; give a name (`name`) to create a cluster.' % desired.name,
+                           parameter='name')
+        before = record
+        record = self._settle(record)
+        if record is None:
+            return self._create(desired, template, before)
+        if is_failed(record.get('status')):
+            if not recreate_failed:
+                error = failed_error(record)
+                error.msg += ' Set recreate_failed: true to delete it and create it again.'
+                raise error
+            return self._recreate(record, desired, template)
+        with self._calling('compare %s with the task' % describe(record)):
+            comparison = compare(record, desired, template.get('uuid'), self.resolver.same,
+                                 self.current_node_count(record, desired))
+            steps = plan_update(record, comparison, desired, allow_upgrade, recreate, self.magnum.supports)
+        if not steps:
+            return self._result(False, record, record, record)
+        if steps[0]['action'] == 'recreate':
+            return self._recreate(record, desired, template)
+        if is_busy(record.get('status')):
+            raise CoeError('%s is %s; it can change only once that ends. Run again with wait: true, or later.'
+                           % (describe(record).capitalize(), record.get('status')), status=record.get('status'))
+        return self._update(record, steps)
+
+    # Steps
+    def _settle(self, record):
+        """Let an operation under way end first: a delete always (the name must be free), others when waiting."""
+        if record is None or not is_busy(record.get('status')):
+            return record
+        if record.get('status') == 'DELETE_IN_PROGRESS':
+            if not self.check_mode:
+                self.watch.until_deleted(record)
+            return None
+        if self.wait and not self.check_mode:
+            return self.watch.until_settled(record)
+        return record
+
+    def _validate_create(self, desired):
+        """Check every named resource and the API version before anything changes."""
+        for field, kind in sorted(RESOURCE_KIND.items()):
+            value = desired.fields.get(field)
+            if value:
+                with self._calling('look up %s %r' % (kind, value)):
+                    self.resolver.find(kind, value, MAGNUM_TO_OPTION[field])
+        for feature in desired.needed_features():
+            self.magnum.require(feature, 'A node_count of 0')
+
+    def _create(self, desired, template, before):
+        self._validate_create(desired)
+        self.actions.append('create')
+        if self.check_mode:
+            return self._result(True, desired.predicted_record(template), before, desired.predicted_record(template))
+        uuid = self._send_create(desired, template)
+        if self.wait:
+            record = self.watch.until_created(uuid, desired.name)
+        else:
+            # Not waiting for the cluster, but for its row: a task run right after must find it by name.
+            record = self.watch.until_stored(uuid, desired.name)
+        return self._result(True, record, before, record)
+
+    def _send_create(self, desired, template):
+        body = desired.create_request(template['uuid'])
+        features = desired.needed_features()
+
+        def create():
+            if features:
+                with self.magnum.at(features[0]):
+                    return self.magnum.create(COLLECTION, body)
+            return self.magnum.create(COLLECTION, body)
+
+        with self._calling('create cluster %r' % desired.name):
+            created, _found = create_once(create, lambda: self.find(desired.name),
+                                          settle_seconds=self.create_settle_seconds, sleep=self.watch.sleep,
+                                          clock=self.watch.clock)
+        return created['uuid']
+
+    def _recreate(self, record, desired, template):
+        self._validate_create(desired)
+        self.actions.append('delete')
+        if self.check_mode:
+            self.actions.append('create')
+            predicted = desired.predicted_record(template)
+            return self._result(True, predicted, record, predicted)
+        self._delete(record)
+        # The name must be free again before the new cluster is requested, waiting or not.
+        self.watch.until_deleted(record)
+        result = self._create(desired, template, record)
+        return result
+
+    def _update(self, record, steps):
+        after = predicted_after(record, steps)
+        if self.check_mode:
+            self.actions.extend(step['action'] for step in steps)
+            return self._result(True, after, record, after)
+        current = record
+        for index, step in enumerate(steps):
+            self.actions.append(step['action'])
+            self._send_update(current, step)
+            if self.wait or index < len(steps) - 1:
+                current = self.watch.until_updated(current, step['action'])
+            else:
+                current = self.watch.until_started(current, step['action'])
+        return self._result(True, current, record, current)
+
+    def _send_update(self, record, step):
+        what = '%s %s' % (step['action'], describe(record))
+        with self._calling(what):
+            if step['action'] == 'upgrade':
+                body = dict(cluster_template=step['cluster_template'])
+                if step.get('max_batch_size'):
+                    body['max_batch_size'] = step['max_batch_size']
+                with self.magnum.at('upgrade'):
+                    self._post_action(record, 'upgrade', body)
+            elif step['action'] == 'resize':
+                body = dict(node_count=step['node_count'])
+                if step.get('nodes_to_remove'):
+                    body['nodes_to_remove'] = step['nodes_to_remove']
+                if step.get('nodegroup'):
+                    body['nodegroup'] = step['nodegroup']
+                with self.magnum.at(_highest(step['features'])):
+                    self._post_action(record, 'resize', body)
+            else:
+                self.magnum.patch(COLLECTION, record['uuid'], step['operations'])
+
+    def _post_action(self, record, action, body):
+        self.magnum.http.json_request('POST', '/%s/%s/actions/%s' % (COLLECTION, record['uuid'], action), body=body)
+
+    def _delete(self, record):
+        with self._calling('delete %s' % describe(record)):
+            try:
+                self.magnum.delete(COLLECTION, record['uuid'])
+            except Exception as exc:
+                # Gone between the lookup and the delete: what the task wanted.
+                if http_status_of(exc) != 404:
+                    raise
+
+    def _result(self, changed, record, before, after, ident=None):
+        result = dict(changed=changed, actions=list(self.actions), status_history=self.watch.history,
+                      cluster=public_record(record), diff=dict(before=diff_view(before), after=diff_view(after)))
+        ident = ident or (record or {}).get('uuid')
+        if ident:
+            result['id'] = ident
+        return result
+
+
+def _highest(features):
+    return max(features, key=lambda feature: parse_version(FEATURE_VERSIONS[feature]))

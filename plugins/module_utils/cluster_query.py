@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading clusters: one by name or ID, or the detailed list with the filters Magnum's API does not have."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import COLLECTION, public_record
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import node_groups
+from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of, is_retryable
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
+
+
+def _is_transient_list_error(exc):
+    # Magnum's list answers 400 for a moment while a cluster row is being removed.
+    return is_retryable(exc) or http_status_of(exc) == 400
+
+
+def list_clusters(magnum):
+    """Every cluster the user can see (the detail list), retrying the transient errors of Magnum's list."""
+    return call_with_retries(lambda: magnum.list(COLLECTION), retryable=_is_transient_list_error)
+
+
+def find_clusters(magnum, name=None, statuses=None, template_uuid=None):
+    """Clusters matching every filter given; a name (or ID) is looked up with one GET unless several share it."""
+    if name:
+        try:
+            clusters = [call_with_retries(lambda: magnum.get(COLLECTION, name))]
+        except Exception as exc:
+            status = http_status_of(exc)
+            if status == 404:
+                return []
+            if status != 409:
+                raise
+            clusters = [c for c in list_clusters(magnum) if name in (c.get('name'), c.get('uuid'))]
+    else:
+        clusters = list_clusters(magnum)
+    if statuses:
+        clusters = [c for c in clusters if c.get('status') in statuses]
+    if template_uuid:
+        clusters = [c for c in clusters if c.get('cluster_template_id') == template_uuid]
+    return sorted((public_record(c) for c in clusters), key=lambda c: (c.get('name') or '', c.get('uuid') or ''))
+
+
+def with_node_groups(magnum, clusters):
+    return [dict(cluster, nodegroups=[public_record(group) for group in node_groups(magnum, cluster['uuid'])])
+            for cluster in clusters]

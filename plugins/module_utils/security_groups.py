@@ -1,0 +1,519 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Extra ingress rules on a cluster's security groups: rule parsing, matching, planning, and finding the groups."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
+
+# Every rule this collection creates carries this mark at the start of its description; only such rules are
+# ever removed, so Magnum's own rules and rules added by hand are never touched.
+MANAGED_MARK = 'coe.magnum'
+MANAGED_SEPARATOR = ': '
+# Neutron limits a rule description to 255 characters.
+DESCRIPTION_LIMIT = 255 - len(MANAGED_MARK + MANAGED_SEPARATOR)
+
+PROTOCOLS = ('tcp', 'udp', 'icmp', 'any')
+# etcd client and peer, the kubelet API, and the insecure API ports of old Kubernetes and Swarm masters.
+SENSITIVE_PORTS = (2379, 2380, 7080, 8080, 10250)
+ANY_ADDRESS = {'IPv4': '0.0.0.0/0', 'IPv6': '::/0'}
+ROLES = ('master', 'worker')
+
+# How Neutron may spell a protocol it stores, mapped to the names this module compares.
+PROTOCOL_ALIASES = {
+    '': None, 'any': None, '0': None,
+    '1': 'icmp', 'icmp': 'icmp', '58': 'icmp', 'ipv6-icmp': 'icmp', 'icmpv6': 'icmp',
+    '6': 'tcp', 'tcp': 'tcp', '17': 'udp', 'udp': 'udp',
+}
+
+# Heat resource names of the groups in Magnum's Heat templates (Kubernetes, then Swarm mode).
+HEAT_GROUP_RESOURCES = {
+    'master': ('secgroup_kube_master', 'secgroup_swarm_manager'),
+    'worker': ('secgroup_kube_minion', 'secgroup_swarm_node'),
+}
+# Cluster API Provider OpenStack names its managed groups k8s-cluster-<namespace>-<cluster>-secgroup-<suffix>;
+# Magnum's Cluster API drivers name the Cluster API cluster after the Magnum cluster's stack_id.
+CAPI_GROUP_SUFFIXES = {'master': 'controlplane', 'worker': 'worker'}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rule specifications
+# ---------------------------------------------------------------------------------------------------------------
+
+def parse_port_range(value):
+    """80, '80', '8000-8100' -> (min, max); raises ValueError with a reason a person can act on."""
+    if isinstance(value, bool):
+        raise ValueError('%r is not a port' % value)
+    if isinstance(value, int):
+        low = high = value
+    else:
+        text = str(value).strip()
+        match = re.match(r'^(\d+)\s*(?:-\s*(\d+))?$', text)
+        if not match:
+            raise ValueError('%r is neither a port (80) nor a range (8000-8100)' % value)
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) is not None else low
+    for port in (low, high):
+        if not 1 <= port <= 65535:
+            raise ValueError('%s is outside 1-65535' % port)
+    if low > high:
+        raise ValueError('the range %s-%s starts above its end' % (low, high))
+    return low, high
+
+
+def normalise_cidr(value):
+    """'10.0.0.5/24' -> ('10.0.0.0/24', 'IPv4'); a bare address is a /32 or /128."""
+    try:
+        network = ipaddress.ip_network(str(value).strip(), strict=False)
+    except ValueError:
+        raise ValueError('%r is not an IPv4 or IPv6 CIDR (for example 192.0.2.0/24 or 2001:db8::/64)' % value) from None
+    return str(network), 'IPv%d' % network.version
+
+
+def canonical_protocol(value):
+    """The protocol name used for comparison: tcp, udp, icmp (both families), None for any, else as stored."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    return PROTOCOL_ALIASES.get(text, text)
+
+
+def canonical_ports(protocol, low, high):
+    """tcp/udp over every port is the same rule as tcp/udp without ports."""
+    if protocol in ('tcp', 'udp') and (low, high) in ((1, 65535), (None, 65535), (1, None)):
+        return None, None
+    return low, high
+
+
+def managed_description(description):
+    if description:
+        return MANAGED_MARK + MANAGED_SEPARATOR + description
+    return MANAGED_MARK
+
+
+def is_managed(description):
+    description = description or ''
+    return description == MANAGED_MARK or description.startswith(MANAGED_MARK + MANAGED_SEPARATOR)
+
+
+def user_description(description):
+    """The part of a managed description the user wrote."""
+    description = description or ''
+    prefix = MANAGED_MARK + MANAGED_SEPARATOR
+    return description[len(prefix):] if description.startswith(prefix) else ''
+
+
+def parse_rule(spec, index):
+    """One wanted rule from the module's `rules[index]`; returns (rule, errors) where errors name index and field.
+
+    The rule's `remote_group` stays a name or ID here: resolving it needs the cloud.
+    """
+    where = 'rules[%d]' % index
+    errors = []
+    spec = spec or {}
+    protocol = spec.get('protocol') or 'tcp'
+    protocol = str(protocol).strip().lower()
+    if protocol not in PROTOCOLS:
+        errors.append('%s.protocol: %r is not one of %s' % (where, spec.get('protocol'), ', '.join(PROTOCOLS)))
+        protocol = None
+
+    low = high = None
+    port = spec.get('port')
+    if port is not None and str(port).strip() != '':
+        if protocol in ('icmp', 'any'):
+            errors.append('%s.port: ports apply only to tcp and udp rules, not to %s' % (where, protocol))
+        else:
+            try:
+                low, high = parse_port_range(port)
+            except ValueError as exc:
+                errors.append('%s.port: %s' % (where, exc))
+    elif protocol in ('tcp', 'udp'):
+        errors.append('%s.port: a %s rule needs a port or a range (80, "8000-8100"; "1-65535" for every port)'
+                      % (where, protocol))
+
+    prefix = spec.get('remote_ip_prefix')
+    group = spec.get('remote_group')
+    ethertype = spec.get('ethertype')
+    if ethertype is not None and ethertype not in ANY_ADDRESS:
+        errors.append('%s.ethertype: %r is neither IPv4 nor IPv6' % (where, ethertype))
+        ethertype = None
+    cidr = None
+    if prefix and group:
+        errors.append('%s: give remote_ip_prefix or remote_group, not both' % where)
+    elif prefix:
+        try:
+            cidr, family = normalise_cidr(prefix)
+        except ValueError as exc:
+            errors.append('%s.remote_ip_prefix: %s' % (where, exc))
+        else:
+            if ethertype and ethertype != family:
+                errors.append('%s.ethertype: %s does not match remote_ip_prefix %s (an %s network)'
+                              % (where, ethertype, prefix, family))
+            ethertype = family
+    elif not group:
+        errors.append('%s: give remote_ip_prefix (for example 0.0.0.0/0 for any address) or remote_group'
+                      % where)
+
+    description = spec.get('description') or ''
+    if len(description) > DESCRIPTION_LIMIT:
+        errors.append('%s.description: longer than %d characters' % (where, DESCRIPTION_LIMIT))
+
+    if errors:
+        return None, errors
+    if protocol == 'icmp' and ethertype == 'IPv6':
+        wire_protocol = 'ipv6-icmp'
+    else:
+        wire_protocol = None if protocol == 'any' else protocol
+    low, high = canonical_ports(protocol, low, high)
+    return {
+        'index': index,
+        'direction': 'ingress',
+        'ethertype': ethertype or 'IPv4',
+        'protocol': wire_protocol,
+        'port_range_min': low,
+        'port_range_max': high,
+        'remote_ip_prefix': cidr,
+        'remote_group': group or None,
+        'remote_group_id': None,
+        'description': description,
+    }, []
+
+
+def parse_rules(specs):
+    """All wanted rules, or a CoeError listing every bad field (before anything reaches the cloud)."""
+    rules, errors = [], []
+    for index, spec in enumerate(specs or []):
+        rule, rule_errors = parse_rule(spec, index)
+        errors.extend(rule_errors)
+        if rule:
+            rules.append(rule)
+    if errors:
+        raise CoeError('Invalid `rules`: %s.' % '; '.join(errors), parameter='rules', errors=errors)
+    return rules
+
+
+def rule_key(rule):
+    """What makes two ingress rules the same rule (the description is a label, not part of the rule)."""
+    protocol = canonical_protocol(rule.get('protocol'))
+    ethertype = rule.get('ethertype') or 'IPv4'
+    low, high = canonical_ports(protocol, rule.get('port_range_min'), rule.get('port_range_max'))
+    remote_group = rule.get('remote_group_id')
+    prefix = rule.get('remote_ip_prefix')
+    if prefix:
+        prefix = normalise_cidr(prefix)[0]
+    elif not remote_group:
+        # Neutron reads a rule with no remote at all as "any address of the rule's family".
+        prefix = ANY_ADDRESS.get(ethertype)
+    return (rule.get('direction') or 'ingress', ethertype, protocol, low, high, prefix, remote_group)
+
+
+def rule_from_neutron(record):
+    """A Neutron security group rule (dict or openstacksdk resource) in this module's shape."""
+    if not isinstance(record, dict):
+        record = record.to_dict(computed=False) if hasattr(record, 'to_dict') else dict(record)
+    return {
+        'id': record.get('id'),
+        'direction': record.get('direction'),
+        'ethertype': record.get('ethertype') or record.get('ether_type'),
+        'protocol': record.get('protocol'),
+        'port_range_min': record.get('port_range_min'),
+        'port_range_max': record.get('port_range_max'),
+        'remote_ip_prefix': record.get('remote_ip_prefix'),
+        'remote_group_id': record.get('remote_group_id'),
+        'description': record.get('description') or '',
+        'managed': is_managed(record.get('description')),
+    }
+
+
+def describe_rule(rule):
+    """'ingress IPv4 tcp 80 from 0.0.0.0/0' -- one line a person reads in a diff or a warning."""
+    protocol = canonical_protocol(rule.get('protocol')) or 'any'
+    low, high = rule.get('port_range_min'), rule.get('port_range_max')
+    if protocol in ('tcp', 'udp'):
+        low, high = canonical_ports(protocol, low, high)
+        ports = ' all ports' if low is None else (' %s' % low if low == high else ' %s-%s' % (low, high))
+    elif low is not None:
+        ports = ' type %s' % low + ('' if high is None else ' code %s' % high)
+    else:
+        ports = ''
+    if rule.get('remote_group_id'):
+        remote = 'group %s' % rule['remote_group_id']
+    else:
+        remote = rule.get('remote_ip_prefix') or ANY_ADDRESS.get(rule.get('ethertype') or 'IPv4')
+    text = '%s %s %s%s from %s' % (rule.get('direction') or 'ingress', rule.get('ethertype') or 'IPv4',
+                                  protocol, ports, remote)
+    if rule.get('description'):
+        text += ' (%s)' % rule['description']
+    return text
+
+
+def exposure_warnings(rules):
+    """Warnings for rules that open a port Magnum keeps internal to every address."""
+    warnings = []
+    for rule in rules:
+        if rule.get('remote_ip_prefix') not in ANY_ADDRESS.values():
+            continue
+        protocol = canonical_protocol(rule.get('protocol'))
+        if protocol not in ('tcp', None):
+            continue
+        low, high = rule.get('port_range_min'), rule.get('port_range_max')
+        exposed = [port for port in SENSITIVE_PORTS
+                   if low is None or (low <= port <= (high if high is not None else low))]
+        if exposed:
+            warnings.append(
+                'rules[%d] opens %s to %s, which includes %s: ports Magnum keeps inside the cluster '
+                '(etcd, the kubelet and insecure API ports). Restrict remote_ip_prefix unless this is intended.'
+                % (rule['index'], 'port %s' % low if low is not None and low == high else
+                   'ports %s-%s' % (low, high) if low is not None else 'every port', rule['remote_ip_prefix'],
+                   ', '.join(str(port) for port in exposed)))
+    return warnings
+
+
+def neutron_create_body(rule, group_id):
+    """Keyword arguments for openstacksdk create_security_group_rule()."""
+    body = {
+        'security_group_id': group_id,
+        'direction': rule['direction'],
+        'ether_type': rule['ethertype'],
+        'description': managed_description(rule.get('description')),
+    }
+    for field in ('protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix', 'remote_group_id'):
+        if rule.get(field) is not None:
+            body[field] = rule[field]
+    return body
+
+
+def plan_group(wanted, existing, state, exclusive):
+    """What to add and remove on one group.
+
+    wanted: parsed rules (remote groups resolved); existing: the group's rules (rule_from_neutron shape).
+    Returns dict(add=[wanted rules], remove=[existing rules], unmanaged=[(wanted, existing)]) where unmanaged
+    lists wanted rules that exist but were not added by this collection (state=absent leaves them alone).
+    """
+    existing_by_key = {}
+    for rule in existing:
+        existing_by_key.setdefault(rule_key(rule), []).append(rule)
+    wanted_keys = set()
+    add, remove, unmanaged = [], [], []
+    for rule in wanted:
+        key = rule_key(rule)
+        if key in wanted_keys:
+            continue
+        wanted_keys.add(key)
+        matches = existing_by_key.get(key, [])
+        if state == 'present':
+            if not matches:
+                add.append(rule)
+        else:
+            for match in matches:
+                if match['managed']:
+                    remove.append(match)
+                else:
+                    unmanaged.append((rule, match))
+    if state == 'present' and exclusive:
+        for rule in existing:
+            if rule['managed'] and rule_key(rule) not in wanted_keys:
+                remove.append(rule)
+    return {'add': add, 'remove': remove, 'unmanaged': unmanaged}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Finding the cluster's groups
+# ---------------------------------------------------------------------------------------------------------------
+
+def _record(resource):
+    if resource is None or isinstance(resource, dict):
+        return resource
+    return resource.to_dict(computed=False) if hasattr(resource, 'to_dict') else dict(resource)
+
+
+def _is_missing_service(exc):
+    """The cloud has no such service in its catalog (Cluster API clouds often run without Heat)."""
+    if type(exc).__name__ in ('EndpointNotFound', 'ServiceDisabledException', 'NoMatchingPlugin'):
+        return True
+    text = str(exc).lower()
+    return 'endpoint' in text and 'not found' in text
+
+
+class GroupLookup:
+    """The outcome of a lookup: the way that worked, the groups per role, and what was tried on the way."""
+
+    def __init__(self, way, groups, tried, notes=None):
+        self.way = way
+        self.groups = groups
+        self.tried = tried
+        self.notes = notes or []
+
+
+class GroupFinder:
+    """Finds a cluster's master and worker security groups the way the cloud built them.
+
+    In order: the Heat stack's resources (Magnum's Heat drivers), the Cluster API group names (Cluster API
+    drivers), the Neutron ports that hold the cluster's addresses. Every way that does not apply is recorded
+    in `tried` so the user learns why the next one was used.
+    """
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def find(self, cluster, roles):
+        tried = []
+        for way, method in (('heat', self._from_heat), ('cluster_api', self._from_cluster_api),
+                            ('ports', self._from_ports)):
+            outcome = method(cluster, roles, tried)
+            if outcome is not None:
+                groups, notes = outcome
+                return GroupLookup(way, groups, tried, notes)
+        raise CoeError('No security groups found for cluster %r (%s); tried: %s.'
+                       % (cluster.get('name'), ', '.join(roles), '; '.join(tried)), lookup_tried=tried)
+
+    # -- Heat -----------------------------------------------------------------------------------------------
+    def _from_heat(self, cluster, roles, tried):
+        stack_id = cluster.get('stack_id')
+        if not stack_id:
+            tried.append('heat: the cluster has no stack_id')
+            return None
+        try:
+            resources = [_record(item) for item in self._connection.orchestration.resources(stack_id)]
+        except Exception as exc:
+            status = http_status_of(exc)
+            if status == 404 or type(exc).__name__ in ('NotFoundException', 'ResourceNotFound'):
+                tried.append('heat: no stack %s' % stack_id)
+                return None
+            if _is_missing_service(exc):
+                tried.append('heat: the cloud has no orchestration service')
+                return None
+            raise translate(exc, 'list the resources of Heat stack %s' % stack_id) from exc
+        by_name = dict((item.get('name') or item.get('resource_name'), item) for item in resources)
+        groups, missing = {}, []
+        for role in roles:
+            found = [by_name[name] for name in HEAT_GROUP_RESOURCES[role] if name in by_name]
+            ids = [item.get('physical_resource_id') for item in found if item.get('physical_resource_id')]
+            if not ids:
+                missing.append('/'.join(HEAT_GROUP_RESOURCES[role]))
+                continue
+            groups[role] = [self._group(group_id, 'Heat stack %s' % stack_id) for group_id in ids]
+        if missing:
+            tried.append('heat: stack %s has no %s resource' % (stack_id, ' or '.join(missing)))
+            return None
+        return groups, []
+
+    # -- Cluster API ----------------------------------------------------------------------------------------
+    def _from_cluster_api(self, cluster, roles, tried):
+        name = cluster.get('stack_id')
+        if not name:
+            tried.append('cluster_api: the cluster has no stack_id (the Cluster API cluster name)')
+            return None
+        pattern = re.compile(r'^k8s-cluster-(?P<namespace>.+)-%s-secgroup-(?P<suffix>controlplane|worker)$'
+                             % re.escape(name))
+        try:
+            candidates = [_record(group) for group in self._connection.network.security_groups()]
+        except Exception as exc:
+            raise translate(exc, 'list security groups') from exc
+        matched = {}
+        for group in candidates:
+            match = pattern.match(group.get('name') or '')
+            if match:
+                matched.setdefault(match.group('suffix'), []).append((match.group('namespace'), group))
+        groups, missing = {}, []
+        for role in roles:
+            found = matched.get(CAPI_GROUP_SUFFIXES[role], [])
+            if not found:
+                missing.append('k8s-cluster-<namespace>-%s-secgroup-%s' % (name, CAPI_GROUP_SUFFIXES[role]))
+                continue
+            if len(found) > 1:
+                raise CoeError('Several Cluster API security groups match cluster %r: %s; the cluster cannot be '
+                               'told apart from another with the same Cluster API name.'
+                               % (cluster.get('name'), ', '.join(sorted(g['name'] for _n, g in found))))
+            groups[role] = [found[0][1]]
+        if missing:
+            tried.append('cluster_api: no security group named %s' % ' or '.join(missing))
+            return None
+        notes = ['The groups are managed by Cluster API Provider OpenStack, which reconciles their rules to its '
+                 'own list and may remove rules added here; prefer the driver\'s own way to add rules where it '
+                 'has one.']
+        return groups, notes
+
+    # -- Neutron ports --------------------------------------------------------------------------------------
+    def _from_ports(self, cluster, roles, tried):
+        addresses = {'master': cluster.get('master_addresses') or [], 'worker': cluster.get('node_addresses') or []}
+        if not any(addresses.values()):
+            tried.append('ports: the cluster reports no master or node addresses')
+            return None
+        network_id = self._fixed_network_id(cluster)
+        ports = {}
+        for role in ROLES:
+            ports[role] = [port for port in (self._port_of(address, network_id) for address in addresses[role])
+                           if port is not None]
+        sets = dict((role, self._common_groups(ports[role])) for role in ROLES)
+        groups, missing = {}, []
+        for role in roles:
+            other = [r for r in ROLES if r != role][0]
+            if not ports[role]:
+                missing.append('no port holds the %s addresses %s' % (role, ', '.join(addresses[role]) or '(none)'))
+                continue
+            own = sets[role] - sets[other] if ports[other] else sets[role]
+            if not own and len(roles) == 2:
+                own = sets[role]
+            if not own:
+                missing.append('the %s ports share every security group with the %s ports (%s); give role=all '
+                               'to change the shared groups' % (role, other, ', '.join(sorted(sets[role])) or
+                                                                  'none'))
+                continue
+            found = [self._group(group_id, 'a %s port' % role) for group_id in sorted(own)]
+            # The project's default group is on every instance of the project: never widen it.
+            found = [group for group in found if group.get('name') != 'default']
+            if not found:
+                missing.append('the %s ports carry only the project\'s default security group' % role)
+                continue
+            groups[role] = found
+        if missing:
+            tried.append('ports: %s' % '; '.join(missing))
+            return None
+        return groups, []
+
+    def _fixed_network_id(self, cluster):
+        network = cluster.get('fixed_network')
+        if not network:
+            return None
+        try:
+            found = self._connection.network.find_network(network, ignore_missing=True)
+        except Exception:
+            return None
+        return found.id if found is not None else None
+
+    def _port_of(self, address, network_id):
+        network = self._connection.network
+        try:
+            floating = [_record(ip) for ip in network.ips(floating_ip_address=address)]
+            port_ids = [ip.get('port_id') for ip in floating if ip.get('port_id')]
+            if port_ids:
+                return _record(network.get_port(port_ids[0]))
+            ports = [_record(port) for port in network.ports(fixed_ips='ip_address=%s' % address)]
+        except Exception as exc:
+            raise translate(exc, 'find the port holding address %s' % address) from exc
+        if len(ports) > 1 and network_id:
+            ports = [port for port in ports if port.get('network_id') == network_id]
+        if len(ports) > 1:
+            raise CoeError('Several ports hold address %s (%s); set the cluster\'s fixed network so they can be '
+                           'told apart.' % (address, ', '.join(sorted(p['id'] for p in ports))))
+        return ports[0] if ports else None
+
+    @staticmethod
+    def _common_groups(ports):
+        """The IDs of the groups every port of a role carries."""
+        sets = [set(port.get('security_group_ids') or port.get('security_groups') or []) for port in ports]
+        return set.intersection(*sets) if sets else set()
+
+    def _group(self, group_id, source):
+        try:
+            group = self._connection.network.get_security_group(group_id)
+        except Exception as exc:
+            raise translate(exc, 'read security group %s (from %s)' % (group_id, source)) from exc
+        return _record(group)

@@ -1,0 +1,81 @@
+#!/usr/bin/env python
+"""Start or stop an emulated Kubernetes API for the coe_storage target, with a kubeconfig that authenticates to it.
+
+    kube_cluster.py start DIR VERSION --csi|--no-csi --localcloud-source PATH
+    kube_cluster.py stop DIR --localcloud-source PATH
+
+start makes a cluster CA, a server certificate, an admin client certificate (group system:masters) and one from
+a foreign CA, starts the local cloud's emulator on a free port and writes DIR/config (the kubeconfig),
+DIR/foreign-config (a kubeconfig the server must reject) and DIR/ca.pem, cert.pem, key.pem; it prints a JSON
+summary. stop stops the emulator serving DIR.
+"""
+
+import argparse
+import base64
+import json
+import os
+import socket
+import sys
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def write(path, content, mode=0o600):
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(descriptor, 'wb') as handle:
+        handle.write(content if isinstance(content, bytes) else content.encode())
+
+
+def kubeconfig(server, ca_pem, cert_pem, key_pem):
+    def data(pem):
+        return base64.b64encode(pem).decode()
+    return {
+        'apiVersion': 'v1', 'kind': 'Config', 'current-context': 'default',
+        'clusters': [{'name': 'emulated', 'cluster': {'server': server, 'certificate-authority-data': data(ca_pem)}}],
+        'users': [{'name': 'admin', 'user': {'client-certificate-data': data(cert_pem),
+                                             'client-key-data': data(key_pem)}}],
+        'contexts': [{'name': 'default', 'context': {'cluster': 'emulated', 'user': 'admin'}}],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('action', choices=['start', 'stop'])
+    parser.add_argument('directory')
+    parser.add_argument('version', nargs='?', default='v1.30.4')
+    parser.add_argument('--csi', action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument('--localcloud-source', required=True)
+    args = parser.parse_args()
+    sys.path.insert(0, args.localcloud_source)
+    from localcloud.kubeemu import (
+        make_ca, make_client_certificate, make_server_certificate, start_emulator, stop_emulator,
+    )
+
+    state = os.path.join(args.directory, 'state')
+    if args.action == 'stop':
+        json.dump({'stopped': stop_emulator(state)}, sys.stdout)
+        return
+    os.makedirs(args.directory, mode=0o700, exist_ok=True)
+    ca_pem, ca_key = make_ca()
+    server_pem, server_key = make_server_certificate(ca_pem, ca_key)
+    cert_pem, key_pem = make_client_certificate(ca_pem, ca_key, 'admin', groups=['system:masters'])
+    foreign_ca, foreign_ca_key = make_ca('foreign-ca')
+    foreign_pem, foreign_key = make_client_certificate(foreign_ca, foreign_ca_key, 'admin', groups=['system:masters'])
+    port = free_port()
+    pid = start_emulator(state, port, ca_pem, server_pem, server_key, version=args.version, cinder_csi=args.csi)
+    server = 'https://127.0.0.1:%d' % port
+    write(os.path.join(args.directory, 'config'), json.dumps(kubeconfig(server, ca_pem, cert_pem, key_pem)))
+    write(os.path.join(args.directory, 'foreign-config'),
+          json.dumps(kubeconfig(server, ca_pem, foreign_pem, foreign_key)))
+    write(os.path.join(args.directory, 'ca.pem'), ca_pem, 0o644)
+    write(os.path.join(args.directory, 'cert.pem'), cert_pem, 0o644)
+    write(os.path.join(args.directory, 'key.pem'), key_pem)
+    json.dump({'server': server, 'pid': pid, 'kubeconfig': os.path.join(args.directory, 'config')}, sys.stdout)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,129 @@
+"""Fault rules and the request log of the front proxy, for tests and benchmarks.
+
+Rules file (JSON, re-read by the proxy when it changes)::
+
+    {"rules": [{"service": "magnum", "method": "POST", "path": "^/v1/clusters$", "times": 1,
+                "action": "status", "status": 503}],
+     "magnum_max_version": "1.4"}
+
+Actions: ``status`` (answer ``status`` with an OpenStack-style error body, or ``body`` if given), ``reset``
+(close the client connection without answering), ``latency`` (wait ``seconds``, then forward) and
+``lost_response`` (forward, let the service act, then reset the client connection). ``times`` limits how often
+a rule applies (unlimited when absent); ``service`` and ``method`` may be ``"*"``; ``path`` is a regular
+expression searched in the path with its query string.
+"""
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+
+from localcloud.config import Paths
+
+ACTIONS = ("status", "reset", "latency", "lost_response")
+
+
+def default_faults_path():
+    return str(Paths().proxy_faults)
+
+
+def default_log_path():
+    return str(Paths().proxy_log)
+
+
+def validate_rules(rules):
+    """Raise ValueError naming the rule and field that is wrong; returns the rules."""
+    if not isinstance(rules, list):
+        raise ValueError("fault rules must be a list")
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            raise ValueError(f"fault rule {index} must be an object")
+        action = rule.get("action")
+        if action not in ACTIONS:
+            raise ValueError(f"fault rule {index}: action must be one of {', '.join(ACTIONS)}, not {action!r}")
+        if action == "status" and not isinstance(rule.get("status"), int):
+            raise ValueError(f"fault rule {index}: action status needs an integer 'status'")
+        if action == "latency" and not isinstance(rule.get("seconds"), (int, float)):
+            raise ValueError(f"fault rule {index}: action latency needs a number 'seconds'")
+        if "times" in rule and rule["times"] is not None and (not isinstance(rule["times"], int) or rule["times"] < 0):
+            raise ValueError(f"fault rule {index}: times must be a non-negative integer")
+        try:
+            re.compile(rule.get("path", ""))
+        except re.error as error:
+            raise ValueError(f"fault rule {index}: path is not a regular expression: {error}") from error
+    return rules
+
+
+def set_faults(rules, magnum_max_version=None, path=None):
+    """Replace the proxy's fault rules (counters start again from zero)."""
+    path = path or default_faults_path()
+    document = {"rules": validate_rules(list(rules))}
+    if magnum_max_version:
+        if not re.fullmatch(r"\d+\.\d+", str(magnum_max_version)):
+            raise ValueError(f"magnum_max_version must look like 1.4, not {magnum_max_version!r}")
+        document["magnum_max_version"] = str(magnum_max_version)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # A new file (new inode) on every write, so the proxy sees a change even within one mtime tick.
+    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".faults-")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=1)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def clear_faults(path=None):
+    set_faults([], path=path)
+
+
+@contextlib.contextmanager
+def faults(rules, magnum_max_version=None, path=None):
+    """Apply fault rules for the duration of a with block, then clear them."""
+    set_faults(rules, magnum_max_version=magnum_max_version, path=path)
+    try:
+        yield
+    finally:
+        clear_faults(path=path)
+
+
+def log_position(log_path=None):
+    """The current end of the request log, to read only what comes after with read_requests(offset=...)."""
+    try:
+        return os.path.getsize(log_path or default_log_path())
+    except FileNotFoundError:
+        return 0
+
+
+def read_requests(log_path=None, since=None, offset=0, service=None):
+    """The proxy's request records: dicts with time, service, method, path, status, duration, fault.
+
+    ``since`` keeps records whose time is at or after that epoch time; ``offset`` starts at a byte position
+    from log_position(); ``service`` keeps one service's records.
+    """
+    records = []
+    try:
+        with open(log_path or default_log_path(), "rb") as handle:
+            handle.seek(offset)
+            for line in handle:
+                if not line.endswith(b"\n"):
+                    break
+                record = json.loads(line)
+                if since is not None and record["time"] < since:
+                    continue
+                if service is not None and record["service"] != service:
+                    continue
+                records.append(record)
+    except FileNotFoundError:
+        pass
+    return records
+
+
+@contextlib.contextmanager
+def recorded_requests(log_path=None, service=None):
+    """Collect the requests made inside a with block: ``with recorded_requests() as requests: ...``."""
+    start = log_position(log_path)
+    requests = []
+    try:
+        yield requests
+    finally:
+        requests.extend(read_requests(log_path, offset=start, service=service))

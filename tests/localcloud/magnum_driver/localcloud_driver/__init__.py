@@ -1,0 +1,1 @@
+"""Magnum drivers of the coe.magnum local cloud (entry points in the magnum.drivers group)."""

@@ -1,0 +1,378 @@
+"""The Kubernetes API emulator, driven by the official kubernetes client and kubectl as a user would."""
+
+import base64
+import json
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import yaml
+from kubernetes import client, config, dynamic
+
+from localcloud import kubeemu
+
+NEW, OLD = "v1.30.4", "v1.5.3"
+CSI, IN_TREE = "cinder.csi.openstack.org", "kubernetes.io/cinder"
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _b64(data):
+    return base64.b64encode(data).decode()
+
+
+class Cluster:
+    """An emulator process with its CA, and kubeconfigs for whoever a test wants to be."""
+
+    def __init__(self, directory, version, cinder_csi=True):
+        self.directory = directory
+        self.state_dir = str(directory / "state")
+        self.version = version
+        self.cinder_csi = cinder_csi
+        self.ca_cert, self.ca_key = kubeemu.make_ca("cluster-ca")
+        self.port = _free_port()
+        self.start()
+
+    def start(self):
+        server_cert, server_key = kubeemu.make_server_certificate(self.ca_cert, self.ca_key)
+        kubeemu.start_emulator(self.state_dir, self.port, self.ca_cert, server_cert, server_key,
+                               version=self.version, cinder_csi=self.cinder_csi,
+                               masters=[("k8s-master-0", "10.0.0.3")], nodes=["k8s-node-0", "k8s-node-1"])
+
+    def stop(self):
+        kubeemu.stop_emulator(self.state_dir)
+
+    def kubeconfig(self, name, user="admin", groups=("system:masters",), ca=None):
+        """Write a kubeconfig whose client certificate the given CA (default: the cluster's) signed."""
+        ca_cert, ca_key = ca or (self.ca_cert, self.ca_key)
+        user_entry = {}
+        if user:
+            cert, key = kubeemu.make_client_certificate(ca_cert, ca_key, user, groups)
+            user_entry = {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}
+        document = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "default",
+            "clusters": [{"name": "cluster", "cluster": {"server": f"https://127.0.0.1:{self.port}",
+                                                         "certificate-authority-data": _b64(self.ca_cert)}}],
+            "users": [{"name": "user", "user": user_entry}],
+            "contexts": [{"name": "default", "context": {"cluster": "cluster", "user": "user"}}],
+        }
+        path = self.directory / f"{name}.kubeconfig"
+        path.write_text(yaml.safe_dump(document))
+        return str(path)
+
+    def api(self, **kwargs):
+        return config.new_client_from_config(self.kubeconfig("admin", **kwargs))
+
+
+@pytest.fixture(scope="module")
+def new_cluster(tmp_path_factory):
+    cluster = Cluster(tmp_path_factory.mktemp("new"), NEW)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def old_cluster(tmp_path_factory):
+    cluster = Cluster(tmp_path_factory.mktemp("old"), OLD, cinder_csi=False)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(new_cluster):
+    return new_cluster.api()
+
+
+@pytest.fixture
+def core(admin):
+    return client.CoreV1Api(admin)
+
+
+@pytest.fixture
+def storage(admin):
+    return client.StorageV1Api(admin)
+
+
+def _wait_for(read, done, timeout=10):
+    """Poll read() until done(value); the last value read either way."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = read()
+    return value
+
+
+def _storage_class(name, provisioner=CSI, **fields):
+    return {"metadata": {"name": name}, "provisioner": provisioner, **fields}
+
+
+def _claim(name, size="1Gi", storage_class=None):
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if storage_class is not None:
+        spec["storageClassName"] = storage_class
+    return {"metadata": {"name": name}, "spec": spec}
+
+
+def _events(core, namespace, claim_name):
+    return [(event.reason, event.message) for event in core.list_namespaced_event(namespace).items
+            if event.involved_object.name == claim_name]
+
+
+def _status(error):
+    return json.loads(error.body)
+
+
+def test_discovery_of_a_current_cluster(admin):
+    assert client.VersionApi(admin).get_code().git_version == NEW
+    groups = {group.name: group for group in client.ApisApi(admin).get_api_versions().groups}
+    assert [version.version for version in groups["storage.k8s.io"].versions] == ["v1"]
+    resources = {resource.name for resource in client.StorageV1Api(admin).get_api_resources().resources}
+    assert {"storageclasses", "csidrivers"} <= resources
+    assert {"nodes", "namespaces", "persistentvolumeclaims", "persistentvolumes"} <= {
+        resource.name for resource in client.CoreV1Api(admin).get_api_resources().resources}
+
+
+def test_discovery_of_an_old_cluster(old_cluster):
+    api = old_cluster.api()
+    version = client.VersionApi(api).get_code()
+    assert (version.git_version, version.major, version.minor) == (OLD, "1", "5")
+    groups = {group.name: group for group in client.ApisApi(api).get_api_versions().groups}
+    assert [version.version for version in groups["storage.k8s.io"].versions] == ["v1beta1"]
+    with pytest.raises(client.ApiException) as error:
+        client.StorageV1Api(api).list_storage_class()
+    assert error.value.status == 404
+
+
+def test_nodes_and_cinder_csi_driver_exist(core, storage):
+    nodes = {node.metadata.name: node for node in core.list_node().items}
+    assert set(nodes) == {"k8s-master-0", "k8s-node-0", "k8s-node-1"}
+    assert all(
+        [c.status for c in node.status.conditions if c.type == "Ready"] == ["True"] for node in nodes.values())
+    assert nodes["k8s-master-0"].status.addresses[0].address == "10.0.0.3"
+    assert nodes["k8s-node-0"].status.node_info.kubelet_version == NEW
+    assert [driver.metadata.name for driver in storage.list_csi_driver().items] == [CSI]
+    assert {ns.metadata.name for ns in core.list_namespace().items} >= {"default", "kube-system"}
+
+
+def test_storage_class_lifecycle(storage):
+    created = storage.create_storage_class(_storage_class("gold", parameters={"type": "ssd"}))
+    assert (created.reclaim_policy, created.volume_binding_mode) == ("Delete", "Immediate")
+    assert created.metadata.uid and created.metadata.creation_timestamp
+
+    with pytest.raises(client.ApiException) as error:
+        storage.create_storage_class(_storage_class("gold"))
+    assert (error.value.status, _status(error.value)["reason"]) == (409, "AlreadyExists")
+
+    patched = storage.patch_storage_class("gold", {"allowVolumeExpansion": True})
+    assert patched.allow_volume_expansion is True
+    assert int(patched.metadata.resource_version) > int(created.metadata.resource_version)
+
+    with pytest.raises(client.ApiException) as error:
+        storage.replace_storage_class("gold", created)
+    assert (error.value.status, _status(error.value)["reason"]) == (409, "Conflict")
+
+    listed = storage.list_storage_class(field_selector="metadata.name=gold")
+    assert [item.metadata.name for item in listed.items] == ["gold"]
+
+    storage.delete_storage_class("gold")
+    with pytest.raises(client.ApiException) as error:
+        storage.read_storage_class("gold")
+    status = _status(error.value)
+    assert (error.value.status, status["reason"], status["details"]) == (
+        404, "NotFound", {"name": "gold", "group": "storage.k8s.io", "kind": "storageclasses"})
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"parameters": {"type": "other"}}, "parameters"),
+    ({"provisioner": IN_TREE}, "provisioner"),
+    ({"reclaimPolicy": "Retain"}, "reclaimPolicy"),
+    ({"volumeBindingMode": "WaitForFirstConsumer"}, "volumeBindingMode"),
+])
+def test_storage_class_fields_are_immutable(storage, change, field):
+    name = f"fixed-{field.lower()}"
+    storage.create_storage_class(_storage_class(name, parameters={"type": "ssd"}))
+    with pytest.raises(client.ApiException) as error:
+        storage.patch_storage_class(name, change)
+    status = _status(error.value)
+    assert (error.value.status, status["reason"]) == (422, "Invalid")
+    assert [cause["field"] for cause in status["details"]["causes"]] == [field]
+    storage.delete_storage_class(name)
+
+
+def test_json_patch_and_label_selector(storage):
+    storage.create_storage_class(_storage_class("labelled"))
+    storage.patch_storage_class("labelled", [{"op": "add", "path": "/metadata/labels", "value": {"tier": "a"}}])
+    assert [item.metadata.name for item in storage.list_storage_class(label_selector="tier=a").items] == ["labelled"]
+    assert storage.list_storage_class(label_selector="tier in (b, c)").items == []
+    storage.delete_storage_class("labelled")
+
+
+def test_claim_of_an_immediate_class_is_bound(core, storage):
+    storage.create_storage_class({**_storage_class("standard"),
+                                  "metadata": {"name": "standard", "annotations": {DEFAULT_CLASS: "true"}}})
+    claim = core.create_namespaced_persistent_volume_claim("default", _claim("data", "3Gi"))
+    assert claim.spec.storage_class_name == "standard"
+
+    bound = _wait_for(lambda: core.read_namespaced_persistent_volume_claim("data", "default"),
+                      lambda c: c.status.phase == "Bound")
+    assert bound.status.phase == "Bound"
+    assert bound.status.capacity == {"storage": "3Gi"}
+    volume = core.read_persistent_volume(bound.spec.volume_name)
+    assert volume.status.phase == "Bound"
+    assert volume.spec.csi.driver == CSI and volume.spec.csi.volume_handle
+    assert volume.spec.claim_ref.name == "data"
+
+    deleted = core.delete_namespaced_persistent_volume_claim("data", "default")
+    assert deleted.metadata.deletion_timestamp
+    volumes = _wait_for(lambda: core.list_persistent_volume().items, lambda items: not items)
+    assert volumes == []
+    assert core.list_namespaced_persistent_volume_claim("default").items == []
+    storage.delete_storage_class("standard")
+
+
+def test_claim_of_a_wait_for_first_consumer_class_stays_pending(core, storage):
+    storage.create_storage_class(_storage_class("late", volumeBindingMode="WaitForFirstConsumer"))
+    core.create_namespaced_persistent_volume_claim("default", _claim("later", storage_class="late"))
+    events = _wait_for(lambda: _events(core, "default", "later"), bool)
+    assert [reason for reason, _ in events] == ["WaitForFirstConsumer"]
+    assert core.read_namespaced_persistent_volume_claim("later", "default").status.phase == "Pending"
+    assert core.list_persistent_volume().items == []
+    core.delete_namespaced_persistent_volume_claim("later", "default")
+    storage.delete_storage_class("late")
+
+
+def test_in_tree_cinder_no_longer_provisions_on_new_versions(core, storage):
+    storage.create_storage_class(_storage_class("legacy", provisioner=IN_TREE))
+    core.create_namespaced_persistent_volume_claim("default", _claim("legacy", storage_class="legacy"))
+    events = _wait_for(lambda: _events(core, "default", "legacy"), bool)
+    assert [reason for reason, _ in events] == ["ProvisioningFailed"]
+    assert IN_TREE in events[0][1]
+    assert core.read_namespaced_persistent_volume_claim("legacy", "default").status.phase == "Pending"
+    core.delete_namespaced_persistent_volume_claim("legacy", "default")
+    storage.delete_storage_class("legacy")
+
+
+def test_old_cluster_binds_in_tree_claims_through_v1beta1(old_cluster):
+    resources = dynamic.DynamicClient(old_cluster.api()).resources
+    classes = resources.get(api_version="storage.k8s.io/v1beta1", kind="StorageClass")
+    claims = resources.get(api_version="v1", kind="PersistentVolumeClaim")
+    volumes = resources.get(api_version="v1", kind="PersistentVolume")
+    classes.create(body={"apiVersion": "storage.k8s.io/v1beta1", "kind": "StorageClass",
+                         "metadata": {"name": "standard",
+                                      "annotations": {"storageclass.beta.kubernetes.io/is-default-class": "true"}},
+                         "provisioner": IN_TREE, "parameters": {"availability": "nova"}})
+    claims.create(body=_claim("old-data"), namespace="default")
+    bound = _wait_for(lambda: claims.get(name="old-data", namespace="default"),
+                      lambda claim: claim.status.phase == "Bound")
+    assert (bound.spec.storageClassName, bound.status.phase) == ("standard", "Bound")
+    volume = volumes.get(name=bound.spec.volumeName)
+    assert volume.spec.cinder.volumeID
+
+
+def test_claim_expansion(core, storage):
+    storage.create_storage_class(_storage_class("growing", allowVolumeExpansion=True))
+    storage.create_storage_class(_storage_class("fixed-size"))
+    for name, class_name in (("grows", "growing"), ("stays", "fixed-size")):
+        core.create_namespaced_persistent_volume_claim("default", _claim(name, "1Gi", class_name))
+        _wait_for(lambda name=name: core.read_namespaced_persistent_volume_claim(name, "default"),
+                  lambda c: c.status.phase == "Bound")
+
+    core.patch_namespaced_persistent_volume_claim("grows", "default",
+                                                  {"spec": {"resources": {"requests": {"storage": "2Gi"}}}})
+    grown = _wait_for(lambda: core.read_namespaced_persistent_volume_claim("grows", "default"),
+                      lambda c: c.status.capacity == {"storage": "2Gi"})
+    assert grown.status.capacity == {"storage": "2Gi"}
+    assert core.read_persistent_volume(grown.spec.volume_name).spec.capacity == {"storage": "2Gi"}
+
+    with pytest.raises(client.ApiException) as error:
+        core.patch_namespaced_persistent_volume_claim("grows", "default",
+                                                      {"spec": {"resources": {"requests": {"storage": "1Gi"}}}})
+    assert error.value.status == 422
+    assert "can not be less than" in _status(error.value)["message"]
+
+    with pytest.raises(client.ApiException) as error:
+        core.patch_namespaced_persistent_volume_claim("stays", "default",
+                                                      {"spec": {"resources": {"requests": {"storage": "5Gi"}}}})
+    assert error.value.status == 403
+    assert "must support resize" in _status(error.value)["message"]
+
+    with pytest.raises(client.ApiException) as error:
+        core.patch_namespaced_persistent_volume_claim("stays", "default", {"spec": {"accessModes": ["ReadWriteMany"]}})
+    assert (error.value.status, _status(error.value)["details"]["causes"][0]["field"]) == (422, "spec")
+
+    for name in ("grows", "stays"):
+        core.delete_namespaced_persistent_volume_claim(name, "default")
+    _wait_for(lambda: core.list_persistent_volume().items, lambda items: not items)
+    storage.delete_storage_class("growing")
+    storage.delete_storage_class("fixed-size")
+
+
+def test_unknown_namespace_and_claim(core):
+    with pytest.raises(client.ApiException) as error:
+        core.create_namespaced_persistent_volume_claim("nowhere", _claim("lost"))
+    assert (error.value.status, _status(error.value)["details"]) == (404, {"name": "nowhere", "kind": "namespaces"})
+    with pytest.raises(client.ApiException) as error:
+        core.read_namespaced_persistent_volume_claim("missing", "default")
+    assert _status(error.value)["message"] == 'persistentvolumeclaims "missing" not found'
+
+
+def test_certificate_of_another_ca_is_unauthorized(new_cluster):
+    foreign_ca = kubeemu.make_ca("foreign-ca")
+    api = new_cluster.api(ca=foreign_ca)
+    with pytest.raises(client.ApiException) as error:
+        client.CoreV1Api(api).list_node()
+    assert (error.value.status, _status(error.value)["reason"]) == (401, "Unauthorized")
+
+
+def test_no_certificate_is_unauthorized(new_cluster):
+    with pytest.raises(client.ApiException) as error:
+        client.VersionApi(new_cluster.api(user=None)).get_code()
+    assert error.value.status == 401
+
+
+def test_user_outside_system_masters_is_forbidden(new_cluster):
+    api = new_cluster.api(user="viewer", groups=("developers",))
+    assert client.VersionApi(api).get_code().git_version == NEW
+    with pytest.raises(client.ApiException) as error:
+        client.CoreV1Api(api).list_node()
+    status = _status(error.value)
+    assert (error.value.status, status["reason"]) == (403, "Forbidden")
+    assert 'User "viewer" cannot list resource "nodes"' in status["message"]
+
+
+def test_restart_keeps_objects(tmp_path):
+    cluster = Cluster(tmp_path, NEW)
+    try:
+        storage = client.StorageV1Api(cluster.api())
+        created = storage.create_storage_class(_storage_class("kept"))
+        cluster.stop()
+        assert kubeemu.emulator_pid(cluster.state_dir) is None
+        cluster.start()
+        storage = client.StorageV1Api(cluster.api())
+        kept = storage.read_storage_class("kept")
+        assert kept.metadata.uid == created.metadata.uid
+        assert int(storage.create_storage_class(_storage_class("later")).metadata.resource_version) > int(
+            created.metadata.resource_version)
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_lists_nodes(new_cluster):
+    result = subprocess.run(
+        ["kubectl", "--kubeconfig", new_cluster.kubeconfig("kubectl"), "get", "nodes", "-o", "wide"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:2] == ["NAME", "STATUS"]
+    assert sorted(line.split()[:2][0] for line in lines[1:]) == ["k8s-master-0", "k8s-node-0", "k8s-node-1"]
+    assert all(line.split()[1] == "Ready" for line in lines[1:])

@@ -1,0 +1,254 @@
+"""The front proxy between a tiny backend and plain HTTP clients: forwarding, the request log, fault rules."""
+
+import http.client
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from localcloud import faults
+
+SOURCE_DIR = Path(__file__).resolve().parents[1]
+MAGNUM_ROOT = {
+    "name": "OpenStack Magnum API",
+    "versions": [{"id": "v1", "status": "CURRENT", "max_version": "1.12", "min_version": "1.1",
+                  "links": [{"href": "http://127.0.0.1/v1/", "rel": "self"}]}],
+}
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Backend(http.server.ThreadingHTTPServer):
+    """Echoes every request as JSON and remembers it; a few paths answer like Magnum or in chunks."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        self.seen = []
+        super().__init__(("127.0.0.1", 0), BackendHandler)
+
+
+class BackendHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def __getattr__(self, name):
+        if name.startswith("do_"):
+            return self._answer
+        raise AttributeError(name)
+
+    def _answer(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.seen.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                 "body": body.decode()})
+        if self.path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (b"first,", b"second,", b"third"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if self.path == "/":
+            document = MAGNUM_ROOT
+        else:
+            document = {"method": self.command, "path": self.path, "body": body.decode(),
+                        "version": self.headers.get("OpenStack-API-Version")}
+        payload = json.dumps(document).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("OpenStack-API-Maximum-Version", "1.12")
+        self.send_header("X-Backend", "yes")
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@pytest.fixture(scope="module")
+def backend():
+    server = Backend()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def proxy(backend, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("proxy")
+    ports = {"web": _free_port(), "magnum": _free_port()}
+    log, rules = directory / "requests.jsonl", directory / "faults.json"
+    backend_port = backend.server_address[1]
+    command = [sys.executable, "-m", "localcloud.proxy", "--log", str(log), "--faults", str(rules)]
+    for service, port in ports.items():
+        command += ["--route", f"{service}={port}:{backend_port}"]
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE_DIR),
+                                                                            os.environ.get("PYTHONPATH")])))
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            for port in ports.values():
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert process.poll() is None, process.stderr.read().decode()
+            time.sleep(0.05)
+    yield {"ports": ports, "log": str(log), "rules": str(rules)}
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(autouse=True)
+def no_faults(proxy, backend):
+    faults.clear_faults(proxy["rules"])
+    backend.seen.clear()
+    yield
+    faults.clear_faults(proxy["rules"])
+
+
+def _request(proxy, method, path, body=None, headers=None, service="web"):
+    connection = http.client.HTTPConnection("127.0.0.1", proxy["ports"][service], timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_forwards_request_and_logs_it(proxy, backend):
+    start = time.time()
+    status, headers, body = _request(proxy, "PATCH", "/v1/things/1?x=y", body=b'[{"op": "remove"}]',
+                                     headers={"Content-Type": "application/json-patch+json", "X-Auth-Token": "t"})
+    assert status == 200
+    assert headers["X-Backend"] == "yes"
+    assert json.loads(body) == {"method": "PATCH", "path": "/v1/things/1?x=y", "body": '[{"op": "remove"}]',
+                                "version": None}
+    seen = backend.seen[-1]
+    assert seen["headers"]["X-Auth-Token"] == "t"
+    assert seen["headers"]["Host"] == f"127.0.0.1:{proxy['ports']['web']}"
+    [record] = faults.read_requests(proxy["log"], since=start)
+    assert {key: record[key] for key in ("service", "method", "path", "status", "fault")} == {
+        "service": "web", "method": "PATCH", "path": "/v1/things/1?x=y", "status": 200, "fault": None}
+    assert record["time"] >= start and record["duration"] >= 0
+
+
+def test_chunked_responses_over_one_kept_alive_connection(proxy):
+    connection = http.client.HTTPConnection("127.0.0.1", proxy["ports"]["web"], timeout=10)
+    try:
+        for _ in range(2):
+            connection.request("GET", "/chunked")
+            response = connection.getresponse()
+            assert response.read() == b"first,second,third"
+        connection.request("DELETE", "/v1/things/2")
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+
+
+def test_status_fault_applies_the_given_number_of_times(proxy, backend):
+    faults.set_faults([{"service": "magnum", "method": "POST", "path": "^/v1/clusters$", "times": 2,
+                        "action": "status", "status": 503}], path=proxy["rules"])
+    with faults.recorded_requests(proxy["log"]) as requests:
+        answers = [_request(proxy, "POST", "/v1/clusters", body=b"{}", service="magnum") for _ in range(3)]
+    assert [status for status, _, _ in answers] == [503, 503, 200]
+    error = json.loads(answers[0][2])["errors"][0]
+    assert (error["status"], error["title"]) == (503, "Service Unavailable")
+    assert len(backend.seen) == 1
+    assert [(r["status"], r["fault"]) for r in requests] == [(503, "status"), (503, "status"), (200, None)]
+
+
+def test_rule_matches_only_its_service_and_method(proxy, backend):
+    faults.set_faults([{"service": "magnum", "method": "DELETE", "path": "/v1/clusters/", "action": "status",
+                        "status": 500}], path=proxy["rules"])
+    assert _request(proxy, "DELETE", "/v1/clusters/abc", service="web")[0] == 200
+    assert _request(proxy, "GET", "/v1/clusters/abc", service="magnum")[0] == 200
+    assert _request(proxy, "DELETE", "/v1/clusters/abc", service="magnum")[0] == 500
+
+
+def test_reset_closes_the_connection_without_answer(proxy, backend):
+    faults.set_faults([{"path": "^/v1/reset", "action": "reset", "times": 1}], path=proxy["rules"])
+    with pytest.raises((ConnectionResetError, http.client.RemoteDisconnected)):
+        _request(proxy, "GET", "/v1/reset")
+    assert backend.seen == []
+    assert _request(proxy, "GET", "/v1/reset")[0] == 200
+
+
+def test_latency_delays_the_answer(proxy, backend):
+    faults.set_faults([{"path": "^/slow$", "action": "latency", "seconds": 0.3}], path=proxy["rules"])
+    with faults.recorded_requests(proxy["log"]) as requests:
+        assert _request(proxy, "GET", "/slow")[0] == 200
+    [record] = requests
+    assert record["fault"] == "latency"
+    assert record["duration"] >= 0.3
+
+
+def test_lost_response_lets_the_service_act(proxy, backend):
+    faults.set_faults([{"method": "POST", "path": "^/v1/clusters$", "action": "lost_response", "times": 1}],
+                      path=proxy["rules"])
+    with faults.recorded_requests(proxy["log"]) as requests:
+        with pytest.raises((ConnectionResetError, http.client.RemoteDisconnected)):
+            _request(proxy, "POST", "/v1/clusters", body=b'{"name": "k8s"}')
+    assert [seen["body"] for seen in backend.seen] == ['{"name": "k8s"}']
+    assert [(r["status"], r["fault"]) for r in requests] == [(200, "lost_response")]
+
+
+def test_rules_file_is_read_again_when_it_changes(proxy):
+    faults.set_faults([{"path": "^/v1/x$", "action": "status", "status": 409}], path=proxy["rules"])
+    assert _request(proxy, "GET", "/v1/x")[0] == 409
+    faults.set_faults([{"path": "^/v1/x$", "action": "status", "status": 404}], path=proxy["rules"])
+    assert _request(proxy, "GET", "/v1/x")[0] == 404
+    with faults.faults([{"path": "^/v1/x$", "action": "status", "status": 500}], path=proxy["rules"]):
+        assert _request(proxy, "GET", "/v1/x")[0] == 500
+    assert _request(proxy, "GET", "/v1/x")[0] == 200
+
+
+def test_invalid_rules_are_refused_before_they_reach_the_proxy(proxy):
+    with pytest.raises(ValueError, match="rule 0: action must be one of"):
+        faults.set_faults([{"path": "/", "action": "explode"}], path=proxy["rules"])
+    with pytest.raises(ValueError, match="needs an integer 'status'"):
+        faults.set_faults([{"path": "/", "action": "status"}], path=proxy["rules"])
+
+
+def test_older_magnum_api(proxy, backend):
+    faults.set_faults([], magnum_max_version="1.4", path=proxy["rules"])
+
+    status, headers, body = _request(proxy, "GET", "/", service="magnum")
+    assert json.loads(body)["versions"][0]["max_version"] == "1.4"
+    assert headers["OpenStack-API-Maximum-Version"] == "1.4"
+
+    status, headers, body = _request(proxy, "GET", "/v1/clusters", service="magnum",
+                                     headers={"OpenStack-API-Version": "container-infra 1.8"})
+    assert status == 406
+    error = json.loads(body)["errors"][0]
+    assert (error["max_version"], error["code"]) == ("1.4", "magnum.microversion-unsupported")
+    assert "[1.1, 1.4]" in error["detail"]
+    assert [seen["path"] for seen in backend.seen] == ["/"]
+
+    status, headers, body = _request(proxy, "GET", "/v1/clusters", service="magnum",
+                                     headers={"OpenStack-API-Version": "container-infra 1.3"})
+    assert (status, headers["OpenStack-API-Maximum-Version"]) == (200, "1.4")
+
+    status, _, body = _request(proxy, "GET", "/v1/clusters", service="magnum",
+                               headers={"OpenStack-API-Version": "container-infra latest"})
+    assert json.loads(body)["version"] == "container-infra 1.4"
+
+    faults.clear_faults(proxy["rules"])
+    status, _, body = _request(proxy, "GET", "/v1/clusters", service="magnum",
+                               headers={"OpenStack-API-Version": "container-infra 1.8"})
+    assert status == 200
+    assert json.loads(_request(proxy, "GET", "/", service="magnum")[2])["versions"][0]["max_version"] == "1.12"

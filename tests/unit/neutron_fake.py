@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+"""In-memory Neutron and Heat proxies, seeded from a cloud fixture under tests/unit/fixtures/cluster_ports/clouds/.
+
+They answer the openstacksdk calls the security group code makes the way the services do (404 for a missing stack
+or group, 409 for a duplicate rule, no Heat at all on Cluster API clouds) and record every call.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import itertools
+
+from ansible_collections.coe.magnum.tests.unit.data import load
+from ansible_collections.coe.magnum.tests.unit.fakes import FakeCloud, FakeResource
+
+RULE_FIELDS = ('direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix',
+               'remote_group_id')
+
+
+class NotFoundException(Exception):
+    """Shaped like openstacksdk's NotFoundException."""
+
+    status_code = 404
+
+
+class ConflictException(Exception):
+    status_code = 409
+
+
+class EndpointNotFound(Exception):
+    """What keystoneauth raises when the catalog has no such service."""
+
+
+def _rule(record, group_id):
+    rule = dict((field, None) for field in RULE_FIELDS)
+    rule.update(direction='ingress', ethertype='IPv4', description='')
+    rule.update(record)
+    rule['security_group_id'] = group_id
+    return rule
+
+
+class FakeNeutron:
+    def __init__(self, cloud):
+        self.groups = dict((g['id'], {'id': g['id'], 'name': g['name'],
+                                      'security_group_rules': [_rule(r, g['id']) for r in g.get('rules', [])]})
+                           for g in cloud.get('security_groups', []))
+        self.port_records = cloud.get('ports', [])
+        self.floating_ip_records = cloud.get('floating_ips', [])
+        self.network_records = cloud.get('networks', [])
+        self.calls = []
+        self._ids = ('rule-%d' % n for n in itertools.count(1))
+
+    def mutating_calls(self):
+        return [call for call in self.calls if call[0] in ('create_security_group_rule', 'delete_security_group_rule')]
+
+    def security_groups(self, **query):
+        self.calls.append(('security_groups', query))
+        return [FakeResource(copy.deepcopy(group)) for group in self.groups.values()]
+
+    def get_security_group(self, group_id):
+        self.calls.append(('get_security_group', group_id))
+        if group_id not in self.groups:
+            raise NotFoundException('Security group %s could not be found.' % group_id)
+        return FakeResource(copy.deepcopy(self.groups[group_id]))
+
+    def find_security_group(self, name_or_id, ignore_missing=True):
+        self.calls.append(('find_security_group', name_or_id))
+        matches = [g for g in self.groups.values() if name_or_id in (g['id'], g['name'])]
+        return FakeResource(copy.deepcopy(matches[0])) if matches else None
+
+    def security_group_rules(self, security_group_id=None):
+        self.calls.append(('security_group_rules', security_group_id))
+        return [FakeResource(rule) for rule in self.groups[security_group_id]['security_group_rules']]
+
+    def create_security_group_rule(self, **body):
+        self.calls.append(('create_security_group_rule', body))
+        body = dict(body)
+        group = self.groups[body.pop('security_group_id')]
+        body['ethertype'] = body.pop('ether_type')
+        rule = _rule(body, group['id'])
+        for existing in group['security_group_rules']:
+            if all(existing.get(f) == rule.get(f) for f in RULE_FIELDS):
+                raise ConflictException('Security group rule already exists. Rule id is %s.' % existing['id'])
+        rule['id'] = next(self._ids)
+        group['security_group_rules'].append(rule)
+        created = dict(rule)
+        # openstacksdk's SecurityGroupRule names the attribute ether_type.
+        created['ether_type'] = created.pop('ethertype')
+        return FakeResource(created)
+
+    def delete_security_group_rule(self, rule_id, ignore_missing=True):
+        self.calls.append(('delete_security_group_rule', rule_id))
+        for group in self.groups.values():
+            group['security_group_rules'] = [r for r in group['security_group_rules'] if r['id'] != rule_id]
+
+    def rules_of(self, group_id):
+        return self.groups[group_id]['security_group_rules']
+
+    def ips(self, floating_ip_address=None):
+        self.calls.append(('ips', floating_ip_address))
+        return [FakeResource(ip) for ip in self.floating_ip_records if ip['floating_ip_address'] == floating_ip_address]
+
+    def ports(self, fixed_ips=None):
+        self.calls.append(('ports', fixed_ips))
+        address = fixed_ips.split('=', 1)[1]
+        return [FakeResource(port) for port in self.port_records
+                if any(ip['ip_address'] == address for ip in port['fixed_ips'])]
+
+    def get_port(self, port_id):
+        self.calls.append(('get_port', port_id))
+        return FakeResource([port for port in self.port_records if port['id'] == port_id][0])
+
+    def find_network(self, name_or_id, ignore_missing=True):
+        self.calls.append(('find_network', name_or_id))
+        matches = [n for n in self.network_records if name_or_id in (n['id'], n['name'])]
+        return _Network(matches[0]) if matches else None
+
+
+class _Network(FakeResource):
+    @property
+    def id(self):
+        return self['id']
+
+
+class FakeHeat:
+    def __init__(self, cloud):
+        self.heat = cloud.get('heat') or {'stacks': {}}
+        self.calls = []
+
+    def resources(self, stack):
+        self.calls.append(('resources', stack))
+        if self.heat == 'no_service':
+            raise EndpointNotFound('public endpoint for orchestration service in RegionOne region not found')
+        stacks = self.heat.get('stacks') or {}
+        if stack not in stacks:
+            raise NotFoundException('No stack found for %s' % stack)
+        return [FakeResource(resource) for resource in stacks[stack]]
+
+
+def cloud_fixture(name):
+    return load('cluster_ports/clouds/%s.yml' % name)
+
+
+class FakeClusterCloud(FakeCloud):
+    """FakeCloud with the cluster of a fixture in Magnum and its groups, ports and stack in Neutron and Heat."""
+
+    def __init__(self, name):
+        super(FakeClusterCloud, self).__init__()
+        data = cloud_fixture(name)
+        self.cluster = dict(data['cluster'])
+        self.http.add('clusters', **copy.deepcopy(self.cluster))
+        self.neutron = self.connection.network = FakeNeutron(data)
+        self.heat = self.connection.orchestration = FakeHeat(data)

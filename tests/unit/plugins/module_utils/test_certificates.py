@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.coe.magnum.plugins.module_utils import certificates
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.tests.unit.certificate_authority import CertificateAuthority
+
+
+@pytest.fixture(scope='module')
+def ca():
+    return CertificateAuthority()
+
+
+@pytest.mark.parametrize('key_type, key_size, expected, header', [
+    ('rsa', None, ('rsa', 2048), 'BEGIN RSA PRIVATE KEY'),
+    ('rsa', 4096, ('rsa', 4096), 'BEGIN RSA PRIVATE KEY'),
+    ('ec', None, ('ec', 256), 'BEGIN EC PRIVATE KEY'),
+    ('ec', 384, ('ec', 384), 'BEGIN EC PRIVATE KEY'),
+])
+def test_keys_of_each_kind_in_the_traditional_pem_format(key_type, key_size, expected, header):
+    key = certificates.generate_private_key(key_type, key_size)
+    assert certificates.describe_key(key) == expected
+    pem = certificates.private_key_pem(key)
+    assert header in pem
+    assert certificates.describe_key(certificates.load_private_key(pem)) == expected
+
+
+@pytest.mark.parametrize('key_type', ['rsa', 'ec'])
+def test_csr_asks_for_the_cluster_admin_identity_with_the_key(key_type):
+    key = certificates.generate_private_key(key_type)
+    csr = x509.load_pem_x509_csr(certificates.certificate_signing_request(key).encode('ascii'))
+    assert csr.is_signature_valid
+    assert [a.value for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)] == ['admin']
+    assert [a.value for a in csr.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)] == ['system:masters']
+    assert csr.public_key().public_numbers() == key.public_key().public_numbers()
+
+
+@pytest.mark.parametrize('key_type, key_size', [('rsa', 1024), ('rsa', 256), ('ec', 2048), ('ec', 521)])
+def test_impossible_key_sizes_are_refused_naming_the_option(key_type, key_size):
+    with pytest.raises(CoeError) as error:
+        certificates.key_size_for(key_type, key_size)
+    assert error.value.details['parameter'] == 'key_size'
+    assert str(key_size) in error.value.msg and key_type in error.value.msg
+
+
+def test_a_certificate_magnum_signed_from_our_csr_is_kept(ca):
+    key = certificates.generate_private_key('rsa')
+    cert = ca.sign(certificates.certificate_signing_request(key))
+    assert certificates.assess_client_credential(cert, certificates.private_key_pem(key), ca.pem, 30) is None
+
+
+@pytest.mark.parametrize('days_left, renew_before, expected', [
+    (1000, 30, None),
+    (31, 30, None),
+    (29, 30, 'within renew_before (30 days)'),
+    (100, 200, 'within renew_before (200 days)'),
+    (-2, 0, 'expired on'),
+])
+def test_renewal_follows_renew_before(ca, days_left, renew_before, expected):
+    cert, key = ca.client_credential(days_left=days_left, valid_from_days=-400 if days_left < 0 else None)
+    reason = certificates.assess_client_credential(cert, key, ca.pem, renew_before)
+    if expected is None:
+        assert reason is None
+    else:
+        assert expected in reason
+
+
+def test_a_certificate_not_valid_yet_is_replaced(ca):
+    cert, key = ca.client_credential(days_left=100, valid_from_days=2)
+    assert 'not valid yet' in certificates.assess_client_credential(cert, key, ca.pem, 30)
+
+
+def test_a_certificate_of_a_rotated_ca_with_the_same_name_is_replaced(ca):
+    rotated = CertificateAuthority(name=ca.name)
+    cert, key = ca.client_credential()
+    assert "current CA" in certificates.assess_client_credential(cert, key, rotated.pem, 30)
+
+
+def test_a_certificate_of_a_bundle_member_ca_is_kept(ca):
+    other = CertificateAuthority(name='other')
+    cert, key = ca.client_credential()
+    assert certificates.assess_client_credential(cert, key, other.pem + ca.pem, 30) is None
+
+
+def test_a_key_that_is_not_the_certificates_is_replaced(ca):
+    cert, _key = ca.client_credential()
+    _other_cert, other_key = ca.client_credential()
+    assert 'does not belong' in certificates.assess_client_credential(cert, other_key, ca.pem, 30)
+
+
+@pytest.mark.parametrize('cert, key, expected', [
+    (None, None, 'no readable client certificate'),
+    ('not a certificate', None, 'no readable client certificate'),
+    ('GOOD', 'not a key', 'no readable private key'),
+])
+def test_missing_or_unreadable_material_is_replaced(ca, cert, key, expected):
+    good_cert, _good_key = ca.client_credential()
+    assert expected in certificates.assess_client_credential(good_cert if cert == 'GOOD' else cert, key, ca.pem, 30)
+
+
+@pytest.mark.parametrize('existing, wanted, kept', [
+    (('rsa', 2048), ('rsa', None), True),
+    (('rsa', 2048), ('rsa', 4096), False),
+    (('rsa', 2048), ('ec', None), False),
+    (('ec', 256), ('ec', 256), True),
+    (('ec', 256), (None, None), True),
+])
+def test_a_key_of_another_type_or_size_is_replaced(ca, existing, wanted, kept):
+    cert, key = ca.client_credential(*existing)
+    reason = certificates.assess_client_credential(cert, key, ca.pem, 30, *wanted)
+    assert (reason is None) == kept
+    if not kept:
+        assert 'not the requested' in reason
+
+
+def test_same_certificates_ignores_whitespace_and_order(ca):
+    other = CertificateAuthority(name='other')
+    assert certificates.same_certificates(ca.pem + other.pem, '\n' + other.pem.strip() + '\n' + ca.pem)
+    assert not certificates.same_certificates(ca.pem, other.pem)
+    assert not certificates.same_certificates(None, None)
+
+
+def test_summary_names_the_certificate_without_key_material(ca):
+    cert, key = ca.client_credential(days_left=100)
+    details = certificates.summary(certificates.load_certificates(cert)[0])
+    assert details['subject'] == 'CN=admin,O=system:masters'
+    assert details['issuer'] == 'CN=%s' % ca.name
+    assert details['days_left'] in (99, 100)
+    assert (details['key_type'], details['key_size']) == ('rsa', 2048)
+    assert details['not_after'].endswith('Z')
+    assert key.split('\n')[1] not in repr(details)
+
+
+class WithoutDirectVerification:
+    """A certificate as older cryptography releases have it (no verify_directly_issued_by)."""
+
+    def __init__(self, cert):
+        self._cert = cert
+
+    def __getattr__(self, name):
+        if name == 'verify_directly_issued_by':
+            raise AttributeError(name)
+        return getattr(self._cert, name)
+
+
+@pytest.mark.parametrize('key_type, key_size', [('rsa', 2048), ('ec', 256)])
+def test_signature_check_without_direct_verification(key_type, key_size):
+    authority = CertificateAuthority(key_type=key_type, key_size=key_size)
+    rotated = CertificateAuthority(name=authority.name, key_type=key_type, key_size=key_size)
+    cert = WithoutDirectVerification(certificates.load_certificates(authority.client_credential()[0])[0])
+    assert certificates.issued_by(cert, authority.cert)
+    assert not certificates.issued_by(cert, rotated.cert)

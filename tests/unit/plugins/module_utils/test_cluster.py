@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
+    DesiredCluster, compare, describe, failure_reason, is_busy, is_complete, is_failed, looks_like_uuid, plan_update,
+    predicted_after,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
+from ansible_collections.coe.magnum.tests.unit.data import cases
+
+TEMPLATE = {'uuid': 'T1', 'flavor_id': 'm1.small', 'master_flavor_id': 'm1.large', 'keypair_id': 'default',
+            'docker_volume_size': 10, 'labels': {'kube_tag': 'v1.29.0'}, 'floating_ip_enabled': True,
+            'master_lb_enabled': False}
+
+
+def desired(name='k8s-cluster', **params):
+    params.setdefault('cluster_template', 'k8s')
+    return DesiredCluster.from_params(dict(params, name=name))
+
+
+def same_as(pairs):
+    known = set(tuple(pair) for pair in pairs or [])
+
+    def same(kind, stored, wanted, parameter):
+        return stored == wanted or (kind, stored, wanted) in known
+    return same
+
+
+def supports_up_to(max_version):
+    return lambda feature: parse_version(max_version) >= parse_version(FEATURE_VERSIONS[feature])
+
+
+@pytest.mark.parametrize('case', cases('cluster/compare.yml'))
+def test_compare(case):
+    found = compare(case['current'], desired(**case['params']), case.get('template_uuid', 'T1'),
+                    same_as(case.get('same')), case.get('current_node_count'))
+    expected = case['expected']
+    for attribute in ('template', 'node_count'):
+        change = getattr(found, attribute)
+        if expected[attribute] is None:
+            assert change is None
+        else:
+            assert (change['current'], change['wanted']) == (expected[attribute]['current'],
+                                                             expected[attribute]['wanted'])
+    assert sorted(change['parameter'] for change in found.fixed) == expected['fixed']
+    assert bool(found) == bool(expected['template'] or expected['node_count'] or expected['fixed'])
+
+
+@pytest.mark.parametrize('case', cases('cluster/plan.yml'))
+def test_plan(case):
+    params = dict(case['params'])
+    options = dict((key, params.pop(key, False)) for key in ('allow_upgrade', 'recreate'))
+    wanted = desired(**params)
+    current = dict(case['current'], name='k8s-cluster', uuid='C1')
+    comparison = compare(current, wanted, case.get('template_uuid', 'T1'), same_as(None))
+    supports = supports_up_to(case['max_version'])
+    if 'error' in case:
+        with pytest.raises(CoeError) as raised:
+            plan_update(current, comparison, wanted, options['allow_upgrade'], options['recreate'], supports)
+        for words in case['error']:
+            assert words in raised.value.msg
+        return
+    steps = plan_update(current, comparison, wanted, options['allow_upgrade'], options['recreate'], supports)
+    assert len(steps) == len(case['steps'])
+    for step, expected in zip(steps, case['steps']):
+        for key, value in expected.items():
+            assert step[key] == value, (key, step)
+
+
+def test_refusal_lists_the_differences_for_machines():
+    current = {'name': 'c', 'uuid': 'C1', 'cluster_template_id': 'T1', 'master_count': 1}
+    wanted = desired(master_count=3)
+    with pytest.raises(CoeError) as raised:
+        plan_update(current, compare(current, wanted, 'T1', same_as(None)), wanted, False, False,
+                    supports_up_to('1.14'))
+    assert raised.value.details['differences'] == [
+        {'field': 'master_count', 'parameter': 'master_count', 'current': 1, 'wanted': 3}]
+
+
+def test_create_request_has_only_what_was_given_with_labels_as_strings():
+    body = desired(node_count=2, labels={'csi': True, 'size': 10}, merge_labels=True).create_request('T1')
+    assert body == {'name': 'k8s-cluster', 'cluster_template_id': 'T1', 'node_count': 2,
+                    'labels': {'csi': 'true', 'size': '10'}, 'merge_labels': True}
+
+
+def test_create_request_without_labels_leaves_them_to_the_template():
+    body = desired(labels={}, merge_labels=True).create_request('T1')
+    assert 'labels' not in body and 'merge_labels' not in body
+
+
+@pytest.mark.parametrize('params, labels', [
+    ({}, {'kube_tag': 'v1.29.0'}),
+    ({'labels': {'a': 1}}, {'a': '1'}),
+    ({'labels': {'a': 1}, 'merge_labels': True}, {'kube_tag': 'v1.29.0', 'a': '1'}),
+])
+def test_prediction_follows_magnum_defaults(params, labels):
+    record = desired(**params).predicted_record(TEMPLATE)
+    assert record['labels'] == labels
+    assert (record['flavor_id'], record['master_flavor_id'], record['keypair']) == ('m1.small', 'm1.large', 'default')
+    assert (record['master_count'], record['node_count'], record['create_timeout']) == (1, 1, 60)
+
+
+def test_prediction_after_steps():
+    record = {'cluster_template_id': 'T1', 'node_count': 1}
+    steps = [{'action': 'upgrade', 'cluster_template': 'T2'}, {'action': 'resize', 'node_count': 4}]
+    assert predicted_after(record, steps) == {'cluster_template_id': 'T2', 'node_count': 4}
+    assert predicted_after(record, [{'action': 'resize', 'node_count': 4, 'nodegroup': 'gpu'}]) == record
+
+
+@pytest.mark.parametrize('status, failed, complete, busy', [
+    ('CREATE_FAILED', True, False, False), ('ROLLBACK_FAILED', True, False, False),
+    ('UPDATE_COMPLETE', False, True, False), ('CHECK_COMPLETE', False, True, False),
+    ('DELETE_IN_PROGRESS', False, False, True), (None, False, False, False),
+])
+def test_status_kinds(status, failed, complete, busy):
+    assert (is_failed(status), is_complete(status), is_busy(status)) == (failed, complete, busy)
+
+
+def test_failure_reason_has_magnum_reason_and_faults():
+    record = {'status_reason': 'Stack failed', 'faults': {'b': 'two', 'a': 'one'}}
+    assert failure_reason(record) == 'Stack failed; faults: a: one; b: two'
+    assert failure_reason({}) == 'Magnum gave no reason'
+
+
+def test_names_in_messages():
+    assert describe({'name': 'c', 'uuid': 'U'}) == "cluster 'c' (U)"
+    assert describe({'uuid': 'U'}) == "cluster 'U'"
+
+
+@pytest.mark.parametrize('value, uuid', [('3a4f28a6-9c1e-4d0e-a1a4-6a5e0b9f1c2d', True),
+                                         ('3a4f28a69c1e4d0ea1a46a5e0b9f1c2d', True), ('k8s-cluster', False)])
+def test_uuid_names(value, uuid):
+    assert looks_like_uuid(value) == uuid

@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.tests.unit.cluster_fakes import FakeTime
+from ansible_collections.coe.magnum.tests.unit.data import cases
+from ansible_collections.coe.magnum.tests.unit.fakes import HttpError
+
+
+class TimelineMagnum:
+    """GET answers from a timeline of (second, status[, updated_at]); a null status is a 404."""
+
+    def __init__(self, clock, timeline, errors=None):
+        self.clock = clock
+        self.started = clock.now
+        self.timeline = timeline
+        self.errors = list(errors or [])
+        self.gets = 0
+
+    def get(self, collection, ident):
+        self.gets += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        entry = [e for e in self.timeline if self.clock.now - self.started >= e[0]][-1]
+        if entry[1] is None:
+            raise HttpError(404, 'Cluster %s could not be found.' % ident)
+        return {'uuid': ident, 'name': 'c', 'status': entry[1], 'updated_at': entry[2] if len(entry) > 2 else None,
+                'status_reason': 'boom' if entry[1].endswith('FAILED') else None}
+
+
+def watch_for(case, clock=None, errors=None):
+    clock = clock or FakeTime()
+    magnum = TimelineMagnum(clock, case['timeline'], errors)
+    return ClusterWatch(magnum, case.get('timeout', 3600), clock=clock.monotonic, sleep=clock.sleep), clock
+
+
+def start(watch, case):
+    before = dict(case.get('before') or {}, uuid='U1', name='c')
+    if case['wait'] == 'created':
+        return watch.until_created('U1', 'c')
+    if case['wait'] == 'updated':
+        return watch.until_updated(before, 'resize')
+    if case['wait'] == 'deleted':
+        return watch.until_deleted(before)
+    if case['wait'] == 'started':
+        return watch.until_started(before, 'resize')
+    return watch.until_settled(before)
+
+
+@pytest.mark.parametrize('case', cases('cluster/wait.yml'))
+def test_wait(case):
+    watch, clock = watch_for(case)
+    started = clock.now
+    if 'error' in case:
+        with pytest.raises(CoeError) as raised:
+            start(watch, case)
+        for words in case['error']:
+            assert words in raised.value.msg
+        assert raised.value.details['status_history'] == watch.history and watch.history
+        if 'at_most_seconds' in case:
+            assert clock.now - started <= case['at_most_seconds']
+        return
+    record = start(watch, case)
+    assert (record or {}).get('status') == case['ends']
+    if 'history' in case:
+        assert [entry['status'] for entry in watch.history] == case['history']
+
+
+def test_phases_share_one_history_and_one_budget():
+    clock = FakeTime()
+    case = {'timeline': [[0, 'DELETE_IN_PROGRESS', 't1'], [10, None]]}
+    watch, _ = watch_for(dict(case, timeout=30), clock)
+    watch.until_deleted({'uuid': 'U1', 'name': 'c', 'status': 'CREATE_FAILED', 'updated_at': 't0'})
+    watch._magnum.timeline = [[0, 'CREATE_IN_PROGRESS', 't2']]
+    watch._magnum.started = clock.now
+    with pytest.raises(CoeError) as raised:
+        watch.until_created('U1', 'c')
+    assert 'Timed out after 30 seconds' in raised.value.msg
+    phases = [(entry['phase'], entry['status']) for entry in watch.history]
+    assert phases == [('delete', 'DELETE_IN_PROGRESS'), ('delete', 'NOT_FOUND'), ('create', 'CREATE_IN_PROGRESS')]
+    times = [entry['after_seconds'] for entry in watch.history]
+    assert times == sorted(times) and times[0] == 0
+
+
+def test_transient_errors_of_a_poll_are_retried():
+    clock = FakeTime()
+    case = {'wait': 'created', 'timeline': [[0, 'CREATE_COMPLETE']]}
+    watch, _ = watch_for(case, clock, errors=[HttpError(503, 'busy'), HttpError(502, 'gateway')])
+    assert watch.until_created('U1', 'c')['status'] == 'CREATE_COMPLETE'
+    assert watch._magnum.gets == 3
+
+
+def test_other_errors_of_a_poll_name_the_cluster():
+    case = {'wait': 'created', 'timeline': [[0, 'CREATE_COMPLETE']]}
+    watch, _ = watch_for(case, errors=[HttpError(403, 'Forbidden')])
+    with pytest.raises(CoeError) as raised:
+        watch.until_created('U1', 'c')
+    assert 'read the status of cluster U1' in raised.value.msg and 'Forbidden' in raised.value.msg
+
+
+def test_twenty_minute_create_costs_few_polls_and_returns_promptly():
+    case = {'timeline': [[0, 'CREATE_IN_PROGRESS'], [1200, 'CREATE_COMPLETE']]}
+    watch, clock = watch_for(case)
+    started = clock.now
+    watch.until_created('U1', 'c')
+    assert watch.polls <= 130
+    assert clock.now - started - 1200 <= watch.max_interval

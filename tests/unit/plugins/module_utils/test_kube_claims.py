@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from decimal import Decimal
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils import claims
+from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import ClusterFacts
+from ansible_collections.coe.magnum.tests.unit.data import load
+
+DATA = load('kube/claims.yml')
+
+
+@pytest.mark.parametrize('case', DATA['quantities'], ids=lambda case: str(case['text']))
+def test_quantities(case):
+    assert claims.parse_quantity(case['text']) == Decimal(str(case['bytes']))
+
+
+@pytest.mark.parametrize('text', DATA['invalid'])
+def test_not_quantities(text):
+    with pytest.raises(ValueError, match='is not a Kubernetes quantity'):
+        claims.parse_quantity(text)
+
+
+@pytest.mark.parametrize('case', DATA['differences'], ids=lambda case: case['id'])
+def test_differences(case):
+    facts = ClusterFacts(case.get('git_version', 'v1.30.4'), ['v1'])
+    claim = dict(case['claim'], name='c', namespace='default')
+    desired = claims.build(claim, case['class_name'], facts)
+    fixed, size_change = claims.differences(case['existing'], desired)
+    assert [list(item) for item in fixed] == case['fixed']
+    assert size_change == case['size_change']
+
+
+@pytest.mark.parametrize('git_version, where', [('v1.5.3', 'annotation'), ('v1.6.0', 'spec')])
+def test_the_class_is_named_in_the_form_the_cluster_reads(git_version, where):
+    manifest = claims.build({'name': 'myvolume', 'namespace': 'default', 'size': '1Gi',
+                             'access_modes': ['ReadWriteOnce']}, 'standard', ClusterFacts(git_version, ['v1']))
+    if where == 'annotation':
+        assert manifest['metadata']['annotations'] == {claims.CLASS_ANNOTATION: 'standard'}
+        assert 'storageClassName' not in manifest['spec']
+    else:
+        assert manifest['spec']['storageClassName'] == 'standard'
+        assert 'annotations' not in manifest['metadata']
+    assert claims.class_of(manifest) == 'standard'
+
+
+def test_no_class_leaves_the_choice_to_the_cluster():
+    manifest = claims.build({'name': 'c', 'namespace': 'n', 'size': '1Gi', 'access_modes': ['ReadWriteOnce']},
+                            None, ClusterFacts('v1.30.4', ['v1']))
+    assert manifest == {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim',
+                        'metadata': {'name': 'c', 'namespace': 'n'},
+                        'spec': {'accessModes': ['ReadWriteOnce'], 'resources': {'requests': {'storage': '1Gi'}}}}

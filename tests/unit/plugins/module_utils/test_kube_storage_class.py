@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils import storage_class
+from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import ClusterFacts
+from ansible_collections.coe.magnum.tests.unit.data import cases
+
+
+def facts_for(git_version, storage_versions=('v1',)):
+    return ClusterFacts(git_version, storage_versions)
+
+
+@pytest.mark.parametrize('case', cases('kube/storage_class_manifests.yml'))
+def test_manifest(case):
+    facts = facts_for(case['git_version'], case['storage_versions'])
+    manifest = storage_class.build(case['spec'], case['provisioner'], facts, keep_metadata=case.get('keep_metadata'))
+    assert manifest == case['manifest']
+
+
+@pytest.mark.parametrize('case', cases('kube/default_annotations.yml'))
+def test_default_annotation_handling(case):
+    facts = facts_for(case['git_version'])
+    obj = {'metadata': {'name': 'x', 'annotations': case['annotations']}}
+    assert storage_class.is_default(obj, facts) == case['is_default']
+    if 'make_default' in case:
+        assert storage_class.default_changes(obj, True, facts) == case['make_default']
+    if 'clear_default' in case:
+        assert storage_class.default_changes(obj, False, facts) == case['clear_default']
+
+
+@pytest.mark.parametrize('case', cases('kube/immutable_fields.yml'))
+def test_immutable_fields_and_patch(case):
+    fixed = storage_class.immutable_differences(case['existing'], case['desired'])
+    assert [list(item) for item in fixed] == case['fixed']
+    assert storage_class.mutable_patch(case['existing'], case['desired'], case.get('annotations')) == case['patch']
+
+
+@pytest.mark.parametrize('git_version, spec, problems', [
+    ('v1.5.3', {'reclaim_policy': 'Delete', 'volume_binding_mode': 'Immediate', 'mount_options': []}, 0),
+    ('v1.5.3', {'reclaim_policy': 'Retain', 'mount_options': ['ro'], 'allow_volume_expansion': True}, 3),
+    ('v1.5.3', {'allow_volume_expansion': False}, 0),
+    ('v1.8.0', {'reclaim_policy': 'Retain', 'volume_binding_mode': 'WaitForFirstConsumer'}, 1),
+    ('v1.9.0', {'volume_binding_mode': 'WaitForFirstConsumer'}, 0),
+])
+def test_options_the_cluster_cannot_store(git_version, spec, problems):
+    assert len(storage_class.unsupported_options(spec, facts_for(git_version))) == problems
+
+
+def test_merge_patch_prediction():
+    obj = {'metadata': {'name': 'a', 'annotations': {'x': '1', 'y': '2'}}, 'mountOptions': ['a']}
+    patched = storage_class.apply_patch(obj, {'metadata': {'annotations': {'x': None, 'z': '3'}}, 'mountOptions': []})
+    assert patched == {'metadata': {'name': 'a', 'annotations': {'y': '2', 'z': '3'}}, 'mountOptions': []}
+    assert obj['metadata']['annotations'] == {'x': '1', 'y': '2'}

@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+"""coe_storage end to end against the in-memory Kubernetes API: one case per entry of coe_storage_cases.yml."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from unittest import mock
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.coe.magnum.plugins.module_utils import kube_storage
+from ansible_collections.coe.magnum.plugins.modules import coe_storage
+from ansible_collections.coe.magnum.tests.unit.data import cases
+from ansible_collections.coe.magnum.tests.unit.kube_fake import FakeKubeClient, fake_cluster
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super(ModuleExit, self).__init__(result.get('msg'))
+        self.result = result
+        self.failed = failed
+
+
+class FakeTime:
+    """A clock that moves only when the code sleeps, so waits and timeouts take no time."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def run_module(cluster, params, check_mode=False, diff=False):
+    args = dict(params, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    warnings = []
+
+    def exit_json(module, **result):
+        raise ModuleExit(result, failed=False)
+
+    def fail_json(module, **result):
+        raise ModuleExit(result, failed=True)
+
+    with patch_module_args(args), \
+            mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json), \
+            mock.patch.object(basic.AnsibleModule, 'warn', lambda module, text: warnings.append(text)), \
+            mock.patch.object(coe_storage, 'connect', lambda module: FakeKubeClient(cluster)), \
+            mock.patch.object(kube_storage, 'time', FakeTime()):
+        with pytest.raises(ModuleExit) as caught:
+            coe_storage.main()
+    result = caught.value.result
+    result['warnings'] = warnings
+    return caught.value.failed, result
+
+
+def assert_contains(actual, expected, where='result'):
+    """Every key of expected is in actual with an equal value; dicts and lists of dicts compare the same way."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), '%s: %r is not a dict' % (where, actual)
+        for key, value in expected.items():
+            assert key in actual, '%s: no %s in %r' % (where, key, actual)
+            assert_contains(actual[key], value, '%s.%s' % (where, key))
+    elif isinstance(expected, list) and expected and isinstance(expected[0], dict):
+        assert len(actual) == len(expected), '%s: %r' % (where, actual)
+        for index, (item, wanted) in enumerate(zip(actual, expected)):
+            assert_contains(item, wanted, '%s[%d]' % (where, index))
+    else:
+        assert actual == expected, '%s: %r != %r' % (where, actual, expected)
+
+
+def check(failed, result, cluster, expect):
+    assert failed == expect.get('failed', False), result.get('msg')
+    for text in expect.get('msg', []):
+        assert text in result['msg']
+    if 'writes' in expect:
+        assert cluster.writes == expect['writes']
+    if 'requests' in expect:
+        assert len(cluster.requests) == expect['requests']
+    for text in expect.get('warnings', []):
+        assert any(text in warning for warning in result['warnings']), result['warnings']
+    if 'warnings' in expect and not expect['warnings']:
+        assert result['warnings'] == []
+    for text in expect.get('notes', []):
+        assert any(text in note for note in result['notes']), result['notes']
+    for key in ('changed', 'provisioner', 'actions', 'storage_class', 'claims', 'cluster', 'diff'):
+        if key in expect:
+            assert_contains(result.get(key), expect[key], key)
+    for key in expect.get('storage_class_without', []):
+        assert key not in result['storage_class']
+
+
+@pytest.mark.parametrize('case', cases('kube/coe_storage_cases.yml'))
+def test_coe_storage(case):
+    cluster = fake_cluster(case['cluster'], **case.get('cluster_overrides', {}))
+    failed, result = run_module(cluster, case['params'], case.get('check_mode', False), case.get('diff', False))
+    check(failed, result, cluster, case['expect'])
+    if 'state_after' in case:
+        assert sorted(cluster.classes) == sorted(case['state_after'].get('storageclasses', sorted(cluster.classes)))
+        assert sorted(cluster.claims) == sorted(case['state_after'].get('claims', sorted(cluster.claims)))
+        assert sorted(cluster.namespaces) == sorted(case['state_after'].get('namespaces', sorted(cluster.namespaces)))
+    if 'rerun' in case:
+        cluster.requests = []
+        failed, result = run_module(cluster, case['params'], case['rerun'].get('check_mode', False))
+        check(failed, result, cluster, case['rerun'])
+
+
+def test_missing_kubernetes_library_gives_the_standard_message():
+    failed, result = None, None
+    with mock.patch.dict('sys.modules', {'kubernetes': None}):
+        with patch_module_args({'storage_class': {'name': 'standard'}}), \
+                mock.patch.object(basic.AnsibleModule, 'fail_json',
+                                  lambda module, **res: (_ for _ in ()).throw(ModuleExit(res, True))):
+            with pytest.raises(ModuleExit) as caught:
+                coe_storage.main()
+        failed, result = caught.value.failed, caught.value.result
+    assert failed
+    assert 'Failed to import the required Python library (kubernetes)' in result['msg']
+
+
+def test_loading_the_module_does_not_import_the_kubernetes_client():
+    import os
+    import subprocess
+    import sys
+    code = ('import sys; import ansible_collections.coe.magnum.plugins.modules.coe_storage; '
+            'sys.exit(1 if "kubernetes" in sys.modules else 0)')
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
+    assert subprocess.call([sys.executable, '-c', code], env=env) == 0

@@ -1,0 +1,431 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils import cluster_wait, retry
+from ansible_collections.coe.magnum.plugins.modules.magnum_cluster import ClusterModule
+from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud, FakeTime
+from ansible_collections.coe.magnum.tests.unit.fakes import run_module
+
+MUTATING = ('POST', 'PATCH', 'DELETE')
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeTime()
+    monkeypatch.setattr(cluster_wait, 'time', fake)
+    monkeypatch.setattr(retry, 'time', fake)
+    return fake
+
+
+@pytest.fixture
+def cloud(clock):
+    return ClusterCloud(clock)
+
+
+def old_cloud(clock, version):
+    return ClusterCloud(clock, max_version=version)
+
+
+def run(cloud, check_mode=False, **args):
+    args.setdefault('name', 'k8s-cluster')
+    if args.get('state', 'present') == 'present':
+        args.setdefault('cluster_template', 'k8s')
+    return run_module(ClusterModule, args, cloud, check_mode=check_mode, diff=True)
+
+
+def requests_since(cloud, start):
+    return cloud.http.requests[start:]
+
+
+def mutating_since(cloud, start):
+    return [r for r in requests_since(cloud, start) if r[0] in MUTATING]
+
+
+def created(cloud, **args):
+    result, failed = run(cloud, **args)
+    assert not failed, result
+    return result
+
+
+# Create
+def test_create_waits_until_complete_and_records_the_statuses(cloud, clock):
+    started = clock.now
+    result = created(cloud, master_count=1, node_count=2)
+    assert result['changed'] and result['actions'] == ['create']
+    assert result['cluster']['status'] == 'CREATE_COMPLETE' and result['cluster']['node_count'] == 2
+    statuses = [entry['status'] for entry in result['status_history']]
+    # The new UUID is unknown for a moment: a pending state, not a failure.
+    assert statuses == ['NOT_FOUND', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
+    assert all(entry['phase'] == 'create' for entry in result['status_history'])
+    assert clock.now - started < cloud.http.work_seconds + 10
+    assert cloud.http.count('POST') == 1
+
+
+def test_create_request_carries_every_field_given(cloud):
+    created(cloud, master_count=3, node_count=2, flavor='io.70GB', master_flavor='m1.small', keypair='default',
+            docker_volume_size=20, fixed_network='private', fixed_subnet='private-subnet',
+            floating_ip_enabled=False, master_lb_enabled=True, discovery_url='https://discovery.etcd.io/x',
+            create_timeout=90, labels={'boot_volume_size': 10})
+    (record,) = cloud.http.clusters()
+    assert record['master_count'] == 3 and record['flavor_id'] == 'io.70GB' and record['create_timeout'] == 90
+    assert record['fixed_subnet'] == 'private-subnet' and record['master_lb_enabled'] is True
+    assert record['floating_ip_enabled'] is False and record['labels'] == {'boot_volume_size': '10'}
+
+
+def test_rerun_changes_nothing_with_two_reads(cloud):
+    created(cloud, node_count=2, flavor='m1.small', labels={'cinder_csi_enabled': True})
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=2, flavor='m1.small', labels={'cinder_csi_enabled': True})
+    assert not result['changed'] and result['actions'] == []
+    assert requests_since(cloud, start) == [('GET', '/clustertemplates/k8s', '1.1'),
+                                            ('GET', '/clusters/k8s-cluster', '1.1')]
+    assert result['diff']['before'] == result['diff']['after']
+
+
+def test_template_by_id_or_name_never_duplicates(cloud):
+    created(cloud, cluster_template='k8s')
+    result = created(cloud, cluster_template=cloud.template['uuid'])
+    assert not result['changed']
+    result = created(cloud, name=result['id'], cluster_template='k8s')
+    assert not result['changed']
+    assert len(cloud.http.clusters()) == 1
+
+
+def test_labels_omitted_take_the_template_labels_and_merge_adds_to_them(cloud):
+    created(cloud)
+    assert cloud.http.clusters()[0]['labels'] == {'kube_tag': 'v1.29.0'}
+    created(cloud, name='merged', labels={'cinder_csi_enabled': True}, merge_labels=True)
+    merged = [c for c in cloud.http.clusters() if c['name'] == 'merged'][0]
+    assert merged['labels'] == {'kube_tag': 'v1.29.0', 'cinder_csi_enabled': 'true'}
+    result = created(cloud, name='merged', labels={'cinder_csi_enabled': 'true'}, merge_labels=True)
+    assert not result['changed']
+
+
+def test_check_mode_predicts_the_create_without_requests_that_change(cloud):
+    result, failed = run(cloud, check_mode=True, node_count=3, labels={'a': 1}, merge_labels=True)
+    assert not failed and result['changed'] and result['actions'] == ['create']
+    assert mutating_since(cloud, 0) == [] and cloud.http.clusters() == []
+    assert result['diff']['before'] == {}
+    after = result['diff']['after']
+    assert after['node_count'] == 3 and after['labels'] == {'kube_tag': 'v1.29.0', 'a': '1'}
+    assert after['cluster_template_id'] == cloud.template['uuid'] and after['flavor_id'] == 'm1.small'
+
+
+def test_wait_false_returns_at_once_and_a_later_run_waits(cloud, clock):
+    started = clock.now
+    result = created(cloud, wait=False)
+    assert result['changed'] and result['cluster']['status'] == 'CREATE_IN_PROGRESS' and result['id']
+    # Only until Magnum has stored the cluster, so the next run finds it.
+    assert clock.now - started < 10
+    result = created(cloud)
+    assert not result['changed'] and result['cluster']['status'] == 'CREATE_COMPLETE'
+    assert [e['phase'] for e in result['status_history']] == ['settle', 'settle']
+
+
+def test_a_later_run_without_wait_reports_the_create_under_way(cloud):
+    created(cloud, wait=False)
+    result = created(cloud, wait=False)
+    assert not result['changed']
+
+
+def test_lost_create_response_makes_exactly_one_cluster(cloud):
+    cloud.http.fault('POST', '/clusters', after_acting=True)
+    result = created(cloud)
+    assert result['changed'] and result['cluster']['status'] == 'CREATE_COMPLETE'
+    assert cloud.http.count('POST', '/clusters') == 1
+    assert len(cloud.http.clusters()) == 1
+
+
+def test_failed_create_request_is_sent_again_once_no_cluster_appeared(cloud):
+    cloud.http.fault('POST', '/clusters', status=503)
+    result = created(cloud)
+    assert result['changed'] and cloud.http.count('POST', '/clusters') == 2
+    assert len(cloud.http.clusters()) == 1
+
+
+def test_transient_read_errors_are_retried(cloud):
+    created(cloud)
+    cloud.http.fault('GET', '/clusters/k8s-cluster', status=503, times=2)
+    result = created(cloud)
+    assert not result['changed']
+    assert cloud.http.count('GET', '/clusters/k8s-cluster') == 4
+
+
+def test_create_failure_ends_the_wait_at_once_with_the_reason_and_faults(cloud, clock):
+    started = clock.now
+    result, failed = run(cloud, labels={'localcloud_fail': 'create'})
+    assert failed
+    assert 'CREATE_FAILED' in result['msg'] and 'localcloud_fail=create' in result['msg']
+    assert 'default-worker: node failed to create' in result['msg']
+    assert result['status_history'][-1]['status'] == 'CREATE_FAILED'
+    assert clock.now - started < cloud.http.work_seconds + 10
+
+
+def test_timeout_names_the_last_status_and_the_time_waited(clock):
+    cloud = ClusterCloud(clock, work_seconds=600)
+    result, failed = run(cloud, timeout=30)
+    assert failed
+    assert 'Timed out after 30 seconds' in result['msg'] and 'CREATE_IN_PROGRESS' in result['msg']
+    assert result['waited_seconds'] == 30
+
+
+def test_a_cluster_that_never_appears_is_reported(clock):
+    cloud = ClusterCloud(clock, visible_after=600)
+    result, failed = run(cloud)
+    assert failed and 'vanished' in result['msg']
+
+
+# Failed clusters
+def test_failed_cluster_is_reported_with_its_reason(cloud):
+    cloud.http.add_cluster('k8s-cluster', cloud.template, status='CREATE_FAILED', status_reason='Quota exceeded',
+                           faults={'default-master': 'No valid host'})
+    result, failed = run(cloud)
+    assert failed and 'Quota exceeded' in result['msg'] and 'No valid host' in result['msg']
+    assert 'recreate_failed' in result['msg'] and mutating_since(cloud, 0) == []
+
+
+def test_recreate_failed_deletes_and_creates_again(cloud):
+    old = cloud.http.add_cluster('k8s-cluster', cloud.template, status='CREATE_FAILED', status_reason='Quota')
+    result = created(cloud, recreate_failed=True)
+    assert result['changed'] and result['actions'] == ['delete', 'create']
+    (record,) = cloud.http.clusters()
+    assert record['uuid'] != old['uuid'] and record['status'] == 'CREATE_COMPLETE'
+    assert [e['phase'] for e in result['status_history']][0] == 'delete'
+    assert cloud.http.events == [('delete', 'k8s-cluster'), ('create', 'k8s-cluster')]
+
+
+# Scaling
+def test_resize_uses_the_action_at_its_version(cloud):
+    created(cloud, node_count=1)
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=3)
+    assert result['changed'] and result['actions'] == ['resize']
+    assert result['cluster']['node_count'] == 3 and result['cluster']['status'] == 'UPDATE_COMPLETE'
+    posts = mutating_since(cloud, start)
+    assert posts == [('POST', '/clusters/%s/actions/resize' % result['id'], '1.7')]
+    # The stale status right after the request does not end the wait early.
+    assert 'UPDATE_IN_PROGRESS' in [e['status'] for e in result['status_history']]
+
+
+def test_shrink_removes_the_nodes_given(cloud):
+    created(cloud, node_count=3)
+    bodies = []
+    original = cloud.http.json_request
+
+    def spy(method, url, body=None, **kwargs):
+        if url.endswith('/actions/resize'):
+            bodies.append(body)
+        return original(method, url, body=body, **kwargs)
+    cloud.http.json_request = spy
+    created(cloud, node_count=2, nodes_to_remove=['node-2'])
+    assert bodies == [{'node_count': 2, 'nodes_to_remove': ['node-2']}]
+
+
+def test_old_api_scales_with_a_node_count_patch(clock):
+    cloud = old_cloud(clock, '1.4')
+    created(cloud, node_count=1)
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=2)
+    assert result['changed'] and result['actions'] == ['patch'] and result['cluster']['node_count'] == 2
+    assert [r[:2] for r in mutating_since(cloud, start)] == [('PATCH', '/clusters/%s' % result['id'])]
+
+
+def test_old_api_refuses_what_only_the_resize_action_can_do(clock):
+    cloud = old_cloud(clock, '1.4')
+    created(cloud, node_count=2)
+    result, failed = run(cloud, node_count=1, nodes_to_remove=['node-1'])
+    assert failed and '`nodes_to_remove`' in result['msg'] and '1.7' in result['msg']
+
+
+@pytest.mark.parametrize('version, allowed', [('1.9', False), ('1.10', True)])
+def test_zero_nodes_only_where_the_api_allows_it(clock, version, allowed):
+    cloud = old_cloud(clock, version)
+    created(cloud, node_count=1)
+    start = len(cloud.http.requests)
+    result, failed = run(cloud, node_count=0)
+    assert failed != allowed, result
+    if allowed:
+        assert mutating_since(cloud, start)[0][2] == '1.10'
+    else:
+        assert '1.10' in result['msg'] and mutating_since(cloud, start) == []
+
+
+def test_zero_nodes_at_create_needs_the_newer_api(clock):
+    result, failed = run(old_cloud(clock, '1.9'), node_count=0)
+    assert failed and 'node_count of 0' in result['msg']
+
+
+def test_nodegroup_resize_compares_the_group_size(cloud):
+    created(cloud, node_count=2)
+    result = created(cloud, node_count=2, nodegroup='default-worker')
+    assert not result['changed']
+    result, failed = run(cloud, node_count=2, nodegroup='gpu')
+    assert failed and "node group 'gpu'" in result['msg'] and '`nodegroup`' in result['msg']
+
+
+def test_check_mode_predicts_a_resize_without_requests_that_change(cloud):
+    created(cloud, node_count=1)
+    start = len(cloud.http.requests)
+    result, failed = run(cloud, check_mode=True, node_count=4)
+    assert not failed and result['changed'] and result['actions'] == ['resize']
+    assert result['diff']['before']['node_count'] == 1 and result['diff']['after']['node_count'] == 4
+    assert mutating_since(cloud, start) == []
+
+
+# Upgrade
+def test_a_different_template_is_refused_without_the_upgrade_opt_in(cloud):
+    created(cloud)
+    start = len(cloud.http.requests)
+    result, failed = run(cloud, cluster_template='k8s-new')
+    assert failed and 'cluster_template' in result['msg'] and 'allow_upgrade' in result['msg']
+    assert [d['parameter'] for d in result['differences']] == ['cluster_template']
+    assert mutating_since(cloud, start) == []
+
+
+def test_upgrade_with_the_opt_in(cloud):
+    created(cloud)
+    start = len(cloud.http.requests)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True, max_batch_size=2)
+    assert result['changed'] and result['actions'] == ['upgrade']
+    assert result['cluster']['cluster_template_id'] == cloud.new_template['uuid']
+    assert mutating_since(cloud, start) == [('POST', '/clusters/%s/actions/upgrade' % result['id'], '1.8')]
+    assert not created(cloud, cluster_template='k8s-new')['changed']
+
+
+def test_upgrade_and_resize_in_one_task_wait_in_between(cloud):
+    created(cloud, node_count=1)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True, node_count=2, wait=False)
+    assert result['actions'] == ['upgrade', 'resize']
+    assert cloud.http.events[-2:] == [('update', 'k8s-cluster'), ('update', 'k8s-cluster')]
+    upgrade = [e['status'] for e in result['status_history'] if e['phase'] == 'upgrade']
+    resize = [e['status'] for e in result['status_history'] if e['phase'] == 'resize']
+    # The resize is sent once the upgrade is over, and the task returns once the resize is under way.
+    assert upgrade[-1] == 'UPDATE_COMPLETE' and resize[-1] == 'UPDATE_IN_PROGRESS'
+
+
+def test_upgrade_needs_api_1_8(clock):
+    cloud = old_cloud(clock, '1.7')
+    created(cloud)
+    result, failed = run(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert failed and '1.8' in result['msg']
+
+
+# Fields Magnum cannot change
+def test_fixed_fields_are_refused_listing_current_and_wanted(cloud):
+    created(cloud, master_count=1)
+    start = len(cloud.http.requests)
+    result, failed = run(cloud, master_count=3, flavor='io.70GB', labels={'kube_tag': 'v1.30.4'})
+    assert failed and 'recreate: true' in result['msg']
+    assert sorted(d['parameter'] for d in result['differences']) == ['flavor', 'labels', 'master_count']
+    assert "master_count (current 1, wanted 3)" in result['msg']
+    assert mutating_since(cloud, start) == []
+
+
+def test_flavor_given_by_id_matches_the_name_stored(cloud):
+    created(cloud, flavor='m1.small')
+    assert not created(cloud, flavor='fl-small')['changed']
+
+
+def test_recreate_replaces_the_cluster(cloud):
+    first = created(cloud, master_count=1)
+    result = created(cloud, master_count=3, recreate=True)
+    assert result['actions'] == ['delete', 'create'] and result['id'] != first['id']
+    (record,) = cloud.http.clusters()
+    assert record['master_count'] == 3
+
+
+def test_bad_references_fail_before_anything_changes(cloud):
+    created(cloud)
+    start = len(cloud.http.requests)
+    result, failed = run(cloud, master_count=3, flavor='m1.huge', recreate=True)
+    assert failed and '`flavor`' in result['msg']
+    assert mutating_since(cloud, start) == []
+
+
+@pytest.mark.parametrize('option, value', [('master_count', 0), ('node_count', -1), ('docker_volume_size', 0),
+                                           ('create_timeout', -5), ('max_batch_size', 0)])
+def test_bad_numbers_name_the_option(cloud, option, value):
+    result, failed = run(cloud, **{option: value})
+    assert failed and '`%s`' % option in result['msg'] and cloud.http.requests == []
+
+
+def test_labels_must_be_scalars(cloud):
+    result, failed = run(cloud, labels={'nested': {'a': 1}})
+    assert failed and "Label 'nested'" in result['msg']
+
+
+# Busy clusters
+def test_a_change_waits_for_an_operation_under_way(cloud):
+    created(cloud, wait=False)
+    result = created(cloud, node_count=2)
+    assert result['actions'] == ['resize'] and result['cluster']['node_count'] == 2
+    assert result['status_history'][0]['phase'] == 'settle'
+
+
+def test_a_change_to_a_busy_cluster_without_wait_fails(cloud):
+    created(cloud, wait=False)
+    result, failed = run(cloud, node_count=2, wait=False)
+    assert failed and 'CREATE_IN_PROGRESS' in result['msg']
+
+
+def test_a_cluster_being_deleted_is_created_again_once_gone(cloud):
+    created(cloud)
+    run(cloud, state='absent', wait=False)
+    result = created(cloud)
+    assert result['changed'] and result['actions'] == ['create']
+    assert len(cloud.http.clusters()) == 1 and cloud.http.clusters()[0]['status'] == 'CREATE_COMPLETE'
+
+
+# Lookups
+def test_duplicate_names_are_reported_not_guessed(cloud):
+    cloud.http.add_cluster('k8s-cluster', cloud.template)
+    cloud.http.add_cluster('k8s-cluster', cloud.template)
+    result, failed = run(cloud)
+    assert failed and 'Several clusters' in result['msg']
+
+
+def test_an_unknown_id_is_not_a_name_to_create(cloud):
+    result, failed = run(cloud, name='3a4f28a6-9c1e-4d0e-a1a4-6a5e0b9f1c2d')
+    assert failed and 'No cluster has the ID' in result['msg'] and mutating_since(cloud, 0) == []
+
+
+def test_an_unknown_template_is_named(cloud):
+    result, failed = run(cloud, cluster_template='nope')
+    assert failed and '`cluster_template`' in result['msg']
+
+
+# Delete
+def test_delete_waits_until_gone_then_again_changes_nothing(cloud):
+    created(cloud)
+    result = created(cloud, state='absent')
+    assert result['changed'] and result['actions'] == [] and result['id']
+    assert cloud.http.clusters() == []
+    assert result['status_history'][-1]['status'] == 'NOT_FOUND'
+    start = len(cloud.http.requests)
+    result = created(cloud, state='absent')
+    assert not result['changed'] and mutating_since(cloud, start) == []
+
+
+def test_delete_failure_is_reported_with_its_reason(cloud):
+    created(cloud, labels={'localcloud_fail': 'delete'})
+    result, failed = run(cloud, state='absent')
+    assert failed and 'DELETE_FAILED' in result['msg'] and 'localcloud_fail=delete' in result['msg']
+
+
+def test_check_mode_delete_sends_nothing(cloud):
+    created(cloud)
+    start = len(cloud.http.requests)
+    result, failed = run(cloud, state='absent', check_mode=True)
+    assert result['changed'] and mutating_since(cloud, start) == []
+    assert result['diff']['after'] == {} and result['diff']['before']['name'] == 'k8s-cluster'
+
+
+def test_delete_under_way_is_waited_for_without_a_second_delete(cloud):
+    created(cloud)
+    run(cloud, state='absent', wait=False)
+    result = created(cloud, state='absent')
+    assert not result['changed'] and cloud.http.count('DELETE') == 1 and cloud.http.clusters() == []
