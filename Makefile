@@ -33,35 +33,48 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv collection-tree pip-bootstrap lint sanity units integration integration-targets \
 	localcloud-tests build docs-check ee demo bench test \
-	localcloud-up localcloud-down localcloud-status localcloud-env
+	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
 	@echo 'make demo         start the local cloud and run playbooks/site.yml against it'
 	@echo 'make test         everything CI runs: $(TEST_STEPS)'
 	@echo 'make lint | sanity | units | integration | build | ee | bench'
-	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down'
+	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
+	@echo 'make localcloud-restart SERVICE=magnum-conductor'
 
 venv: $(VENV_STAMP)
 
+# Debian ships venv and ensurepip (which ansible-test's virtualenvs also need) as python3-venv.
 $(VENV_STAMP): $(TOOLS_PINS)
+	if ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
+		else echo 'Install the venv module of $(PYTHON) (Debian: apt-get install python3-venv)'; exit 1; fi; \
+	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r $(TOOLS_PINS)
 	touch $@
 
+# tests/output survives the refresh: it holds the virtualenv ansible-test --venv delegates to.
 collection-tree:
+	rm -rf $(TREE_ROOT)/output
+	if [ -d $(COLLECTION_TREE)/tests/output ]; then mv $(COLLECTION_TREE)/tests/output $(TREE_ROOT)/output; fi
 	rm -rf $(COLLECTION_TREE)
-	mkdir -p $(COLLECTION_TREE)
+	mkdir -p $(COLLECTION_TREE)/tests
 	tar -C $(CURDIR) $(addprefix --exclude=,$(TREE_EXCLUDES)) -cf - . \
 		| tar -C $(COLLECTION_TREE) -xf -
+	if [ -d $(TREE_ROOT)/output ]; then mv $(TREE_ROOT)/output $(COLLECTION_TREE)/tests/output; fi
 
 # ansible-test fetches a pip bootstrap script from a host outside the reachable network.
 pip-bootstrap: venv
 	$(BIN)/python hack/install-pip-bootstrap.py
 
-lint: venv
+# ansible-lint resolves coe.magnum.* in roles and playbooks through the collection tree.
+lint: venv collection-tree
 	@status=0; \
-	echo '== ansible-lint (production profile)'; $(BIN)/ansible-lint || status=1; \
+	echo '== ansible-lint (production profile)'; \
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/ansible-lint --nocolor || status=1; \
 	echo '== yamllint'; $(BIN)/yamllint --strict . || status=1; \
 	echo '== ruff'; $(BIN)/ruff check . || status=1; \
 	echo '== antsibull-changelog lint'; $(BIN)/antsibull-changelog lint || status=1; \
@@ -70,6 +83,9 @@ lint: venv
 sanity: venv collection-tree pip-bootstrap
 	$(ANSIBLE_TEST) sanity --venv --python $(TEST_PYTHON) --color no
 
+# ansible-test units rather than bare pytest: it imports the code as ansible_collections.coe.magnum
+# the way Ansible does and installs tests/unit/requirements.txt into a clean virtualenv, so a
+# dependency missing from the requirements fails here rather than for a user.
 units: venv collection-tree pip-bootstrap
 	@if [ ! -d tests/unit ]; then echo 'units: no tests/unit yet'; exit 0; fi; \
 	$(ANSIBLE_TEST) units --venv --python $(TEST_PYTHON) --color no
@@ -83,11 +99,12 @@ integration: venv collection-tree pip-bootstrap localcloud-up
 localcloud-tests: venv
 	$(BIN)/python -m pytest tests/localcloud/tests
 
+# --venv: modules run with only tests/integration/requirements.txt installed, as on a user's host.
 # Targets read the cloud from integration_config.yml (ansible-test passes no OS_* variables).
 integration-targets: venv collection-tree pip-bootstrap
 	@if [ -z "$$(ls -A tests/integration/targets 2>/dev/null)" ]; then \
 		echo 'integration-targets: no tests/integration/targets yet'; exit 0; fi; \
-	$(BIN)/python hack/integration-config.py $(COLLECTION_TREE) $(LOCALCLOUD)\ env; \
+	$(BIN)/python hack/integration-config.py $(COLLECTION_TREE) tests/localcloud $(LOCALCLOUD)\ env; \
 	$(ANSIBLE_TEST) integration --venv --python $(TEST_PYTHON) --color no
 
 build: venv collection-tree
@@ -149,3 +166,10 @@ localcloud-status:
 
 localcloud-env:
 	@$(LOCALCLOUD) env
+
+localcloud-restart:
+	@test -n "$(SERVICE)" || { echo 'usage: make localcloud-restart SERVICE=magnum-conductor'; exit 2; }
+	$(LOCALCLOUD) restart $(SERVICE)
+
+localcloud-clean:
+	$(LOCALCLOUD) clean

@@ -6,9 +6,10 @@ ansible-test does pass integration_config.yml to every target as extra variables
 
     environment: "{{ integration_env }}"
 
-and may read each variable lowercased (os_cloud, os_client_config_file, ...).
+and may read each variable lowercased (os_cloud, os_client_config_file, ...). LOCALCLOUD_SOURCE
+names the local cloud's source folder in the checkout, for targets that import its helpers.
 
-Usage: integration-config.py COLLECTION_ROOT ENV_COMMAND
+Usage: integration-config.py COLLECTION_ROOT LOCALCLOUD_SOURCE ENV_COMMAND
 """
 
 import json
@@ -25,12 +26,13 @@ def environment_after(command):
 
 
 def main():
-    collection_root, command = sys.argv[1], sys.argv[2]
+    collection_root, localcloud_source, command = sys.argv[1:4]
     before = environment_after('true')
     after = environment_after(command)
     added = {key: value for key, value in sorted(after.items()) if before.get(key) != value and key != '_'}
     if 'OS_CLIENT_CONFIG_FILE' not in added:
         sys.exit('%s printed no OS_CLIENT_CONFIG_FILE; is the local cloud up?' % command)
+    added.setdefault('LOCALCLOUD_SOURCE', os.path.abspath(localcloud_source))
 
     variables = {'integration_env': added}
     variables.update({key.lower(): value for key, value in added.items()})

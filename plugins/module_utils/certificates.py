@@ -199,8 +199,8 @@ def assess_client_credential(cert_pem, key_pem, ca_pem, renew_before_days, key_t
     if expires <= now:
         return 'the client certificate expired on %s' % _iso(expires)
     if expires - now <= datetime.timedelta(days=renew_before_days):
-        return 'the client certificate expires on %s, within renew_before (%s days)' % (_iso(expires),
-                                                                                      renew_before_days)
+        return 'the client certificate expires on %s, within renew_before (%s days)' % (
+            _iso(expires), renew_before_days)
     wanted_type = key_type
     wanted_size = key_size_for(key_type, key_size) if key_type else None
     if wanted_type and describe_key(key) != (wanted_type, wanted_size):

@@ -136,7 +136,6 @@ def docker_env(server, cert_dir, tls_enabled):
     return '\n'.join(lines) + '\n'
 
 
-
 def _pem_text(pem):
     """PEM text ending with one newline, as files and comparisons want it (Magnum strips the last one)."""
     return pem.strip() + '\n' if pem else pem

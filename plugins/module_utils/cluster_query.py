@@ -9,18 +9,14 @@ __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import COLLECTION, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import node_groups
-from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of, is_retryable
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import is_transient
+from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
-
-
-def _is_transient_list_error(exc):
-    # Magnum's list answers 400 for a moment while a cluster row is being removed.
-    return is_retryable(exc) or http_status_of(exc) == 400
 
 
 def list_clusters(magnum):
     """Every cluster the user can see (the detail list), retrying the transient errors of Magnum's list."""
-    return call_with_retries(lambda: magnum.list(COLLECTION), retryable=_is_transient_list_error)
+    return call_with_retries(lambda: magnum.list(COLLECTION), retryable=is_transient)
 
 
 def find_clusters(magnum, name=None, statuses=None, template_uuid=None):

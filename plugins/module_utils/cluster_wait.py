@@ -17,7 +17,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
     is_complete,
     is_failed,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable, translate
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
@@ -50,9 +50,10 @@ class ClusterWatch:
         return 0.0 if self._started is None else self.clock() - self._started
 
     def fetch(self, uuid):
-        """The cluster record, or None once Magnum no longer knows the UUID; 5xx and resets are retried."""
+        """The cluster record, or None once Magnum no longer knows the UUID; transient errors are retried."""
         try:
-            return call_with_retries(lambda: self._magnum.get(COLLECTION, uuid), sleep=self.sleep)
+            return call_with_retries(lambda: self._magnum.get(COLLECTION, uuid), sleep=self.sleep,
+                                     retryable=is_transient)
         except Exception as exc:
             if http_status_of(exc) == 404:
                 return None
@@ -172,6 +173,11 @@ class _Processed:
             self._seen_busy = True
         return (self._seen_busy or record.get('status') != self._before.get('status')
                 or record.get('updated_at') != self._before.get('updated_at'))
+
+
+def is_transient(exc):
+    """A read error worth retrying: 5xx, a lost connection, or the 400 Magnum answers while removing a cluster."""
+    return is_retryable(exc) or http_status_of(exc) == 400
 
 
 def _status_of(record):

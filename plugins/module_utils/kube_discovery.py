@@ -45,12 +45,16 @@ class ClusterFacts:
 
     @property
     def storage_api_version(self):
-        """The storage.k8s.io version to read and write StorageClasses with."""
+        """The storage.k8s.io version to read and write StorageClasses with; None when the cluster serves none."""
         for version in STORAGE_CLASS_VERSIONS:
             if version in self.storage_versions:
                 return '%s/%s' % (STORAGE_GROUP, version)
-        raise CoeError('The cluster (Kubernetes %s) serves no StorageClass API: storage.k8s.io versions served: %s'
-                       % (self.git_version, ', '.join(self.storage_versions) or 'none'))
+        return None
+
+    def require_storage_api(self):
+        if self.storage_api_version is None:
+            raise CoeError('Kubernetes %s serves no StorageClass API (storage.k8s.io versions served: %s)'
+                           % (self.git_version, ', '.join(self.storage_versions) or 'none'))
 
     def at_least(self, version):
         return self.version >= version

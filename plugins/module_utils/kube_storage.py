@@ -118,6 +118,8 @@ class StorageReconciler:
         """The StorageClass called name as it is (or will be, for the managed one); None when there is none."""
         if self._managed_class is not None and self._managed_class['metadata']['name'] == name:
             return self._managed_class
+        if not self.facts.storage_api_version:
+            return None
         if name not in self._classes:
             self._classes[name] = self.client.find(self.class_path(name))
         return self._classes[name]
@@ -170,11 +172,18 @@ class StorageReconciler:
 
     def _plan_class(self):
         spec = self.spec
+        try:
+            self.facts.require_storage_api()
+        except CoeError as exc:
+            raise CoeError('Cluster %s: %s' % (self.client.label, exc.msg)) from None
         problems = class_manifests.unsupported_options(spec, self.facts)
         if problems:
-            raise CoeError('; '.join(problems))
+            raise CoeError('Cluster %s: %s' % (self.client.label, '; '.join(problems)))
         existing = self.client.find(self.class_path(spec['name']))
-        self.provisioner, warnings = self._choose_provisioner(existing)
+        try:
+            self.provisioner, warnings = self._choose_provisioner(existing)
+        except CoeError as exc:
+            raise CoeError('Cluster %s: %s' % (self.client.label, exc.msg)) from None
         for warning in warnings:
             self.warn(warning)
         plan = {'existing': existing, 'others': []}
@@ -266,7 +275,7 @@ class StorageReconciler:
                     plan['action'] = 'resize'
             plans.append(plan)
         if problems:
-            raise CoeError('; '.join(problems))
+            raise CoeError('Cluster %s: %s' % (self.client.label, '; '.join(problems)))
         return plans
 
     def _apply_claims(self, plans):
@@ -364,20 +373,20 @@ class StorageReconciler:
                 volume_object = self.client.find('/api/v1/persistentvolumes/%s' % volume) if volume else None
                 policy = ((volume_object or {}).get('spec') or {}).get('persistentVolumeReclaimPolicy') or 'Delete'
                 if policy == 'Delete':
-                    consequence = ('PersistentVolume %s and its Cinder volume are deleted with it (reclaim policy '
-                                   'Delete): the data is lost' % volume)
+                    consequence = ('its PersistentVolume %s and the Cinder volume behind it are deleted too (reclaim '
+                                   'policy Delete), and the data is lost' % volume)
                 else:
-                    consequence = ('PersistentVolume %s and its Cinder volume are kept (reclaim policy %s) and become '
-                                   'Released' % (volume, policy))
+                    consequence = ('its PersistentVolume %s and the Cinder volume behind it are kept (reclaim policy '
+                                   '%s) and become Released' % (volume, policy))
                 if not self.params['delete_bound_claims']:
                     problems.append('claims[%d]: PersistentVolumeClaim %s is Bound; deleting it needs '
-                                    'delete_bound_claims=true (%s)' % (index, identity, consequence))
+                                    'delete_bound_claims=true: %s' % (index, identity, consequence))
             plans.append((claim, identity, existing, consequence))
         class_existing = None
-        if self.spec:
+        if self.spec and self.facts.storage_api_version:
             class_existing = self.client.find(self.class_path(self.spec['name']))
         if problems:
-            raise CoeError('; '.join(problems))
+            raise CoeError('Cluster %s: %s' % (self.client.label, '; '.join(problems)))
         for claim, identity, existing, consequence in plans:
             if not self.check_mode:
                 self.client.delete(self.claim_path(claim))

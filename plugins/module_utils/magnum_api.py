@@ -36,15 +36,12 @@ FEATURE_DESCRIPTIONS = {
     'nodegroups': 'node groups',
     'zero_node_count': 'a node count of 0',
 }
-VERSION_HEADER_PREFIX = 'container-infra '
 
 
 def parse_version(text):
-    """'1.7' or 'container-infra 1.7' -> (1, 7)."""
-    text = (text or '').strip()
-    if text.startswith(VERSION_HEADER_PREFIX):
-        text = text[len(VERSION_HEADER_PREFIX):]
-    major, _, minor = text.partition('.')
+    """'1.7', 'container-infra 1.7' or 'container-infrastructure-management 1.7' (Magnum 23's headers) -> (1, 7)."""
+    words = (text or '').split()
+    major, _, minor = (words[-1] if words else '').partition('.')
     return int(major), int(minor or 0)
 
 
@@ -84,13 +81,16 @@ class MagnumApi:
                 raise CoeError('The python-magnumclient Python library is required '
                                '(pip install python-magnumclient).', exception=MAGNUMCLIENT_IMPORT_ERROR)
             config = self._connection.config
+            region = config.get_region_name('container-infra')
+            interface = config.get_interface('container-infra')
+            # Found here rather than by magnumclient, which hides connection and auth errors in a RuntimeError.
+            endpoint = config.get_endpoint('container-infra') or self._connection.session.get_endpoint(
+                service_type='container-infra', interface=interface, region_name=region)
+            if not endpoint:
+                raise CoeError('The cloud has no container-infra (Magnum) endpoint in region %s.' % region)
             self._client = magnum_v1.Client(
-                session=self._connection.session,
-                region_name=config.get_region_name('container-infra'),
-                interface=config.get_interface('container-infra'),
-                endpoint_override=config.get_endpoint('container-infra'),
-                api_version=BASE_VERSION,
-            )
+                session=self._connection.session, region_name=region, interface=interface,
+                endpoint_override=endpoint, api_version=BASE_VERSION)
         return self._client
 
     @property

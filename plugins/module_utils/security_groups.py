@@ -246,8 +246,8 @@ def describe_rule(rule):
         remote = 'group %s' % rule['remote_group_id']
     else:
         remote = rule.get('remote_ip_prefix') or ANY_ADDRESS.get(rule.get('ethertype') or 'IPv4')
-    text = '%s %s %s%s from %s' % (rule.get('direction') or 'ingress', rule.get('ethertype') or 'IPv4',
-                                  protocol, ports, remote)
+    text = '%s %s %s%s from %s' % (
+        rule.get('direction') or 'ingress', rule.get('ethertype') or 'IPv4', protocol, ports, remote)
     if rule.get('description'):
         text += ' (%s)' % rule['description']
     return text
@@ -333,6 +333,11 @@ def _record(resource):
     return resource.to_dict(computed=False) if hasattr(resource, 'to_dict') else dict(resource)
 
 
+def _owned_by(cluster):
+    """A Neutron list filter on the cluster's project: an admin's lists span every project."""
+    return {'project_id': cluster['project_id']} if cluster.get('project_id') else {}
+
+
 def _is_missing_service(exc):
     """The cloud has no such service in its catalog (Cluster API clouds often run without Heat)."""
     if type(exc).__name__ in ('EndpointNotFound', 'ServiceDisabledException', 'NoMatchingPlugin'):
@@ -413,7 +418,7 @@ class GroupFinder:
         pattern = re.compile(r'^k8s-cluster-(?P<namespace>.+)-%s-secgroup-(?P<suffix>controlplane|worker)$'
                              % re.escape(name))
         try:
-            candidates = [_record(group) for group in self._connection.network.security_groups()]
+            candidates = [_record(group) for group in self._connection.network.security_groups(**_owned_by(cluster))]
         except Exception as exc:
             raise translate(exc, 'list security groups') from exc
         matched = {}
@@ -446,11 +451,8 @@ class GroupFinder:
         if not any(addresses.values()):
             tried.append('ports: the cluster reports no master or node addresses')
             return None
-        network_id = self._fixed_network_id(cluster)
-        ports = {}
-        for role in ROLES:
-            ports[role] = [port for port in (self._port_of(address, network_id) for address in addresses[role])
-                           if port is not None]
+        held = self._ports_holding(cluster, [a for role in ROLES for a in addresses[role]])
+        ports = dict((role, [held[address] for address in addresses[role] if address in held]) for role in ROLES)
         sets = dict((role, self._common_groups(ports[role])) for role in ROLES)
         groups, missing = {}, []
         for role in roles:
@@ -462,9 +464,9 @@ class GroupFinder:
             if not own and len(roles) == 2:
                 own = sets[role]
             if not own:
+                shared = ', '.join(sorted(sets[role])) or 'none'
                 missing.append('the %s ports share every security group with the %s ports (%s); give role=all '
-                               'to change the shared groups' % (role, other, ', '.join(sorted(sets[role])) or
-                                                                  'none'))
+                               'to change the shared groups' % (role, other, shared))
                 continue
             found = [self._group(group_id, 'a %s port' % role) for group_id in sorted(own)]
             # The project's default group is on every instance of the project: never widen it.
@@ -488,22 +490,43 @@ class GroupFinder:
             return None
         return found.id if found is not None else None
 
-    def _port_of(self, address, network_id):
+    def _ports_holding(self, cluster, addresses):
+        """{address: port} for the cluster's addresses that a port holds.
+
+        A floating IP leads to its port. A fixed IP can be on several networks (every Magnum cluster gets its own
+        10.0.0.0/24): the cluster's fixed network decides, else the one network holding all of the cluster's
+        fixed addresses, else the ports named after the cluster (Heat and Magnum name them after the stack).
+        """
         network = self._connection.network
-        try:
-            floating = [_record(ip) for ip in network.ips(floating_ip_address=address)]
-            port_ids = [ip.get('port_id') for ip in floating if ip.get('port_id')]
-            if port_ids:
-                return _record(network.get_port(port_ids[0]))
-            ports = [_record(port) for port in network.ports(fixed_ips='ip_address=%s' % address)]
-        except Exception as exc:
-            raise translate(exc, 'find the port holding address %s' % address) from exc
-        if len(ports) > 1 and network_id:
-            ports = [port for port in ports if port.get('network_id') == network_id]
-        if len(ports) > 1:
-            raise CoeError('Several ports hold address %s (%s); set the cluster\'s fixed network so they can be '
-                           'told apart.' % (address, ', '.join(sorted(p['id'] for p in ports))))
-        return ports[0] if ports else None
+        held, fixed = {}, {}
+        for address in addresses:
+            try:
+                floating = [_record(ip) for ip in network.ips(floating_ip_address=address, **_owned_by(cluster))]
+                port_ids = [ip.get('port_id') for ip in floating if ip.get('port_id')]
+                if port_ids:
+                    held[address] = _record(network.get_port(port_ids[0]))
+                    continue
+                found = [_record(port) for port in network.ports(fixed_ips='ip_address=%s' % address,
+                                                                 **_owned_by(cluster))]
+            except Exception as exc:
+                raise translate(exc, 'find the port holding address %s' % address) from exc
+            if found:
+                fixed[address] = found
+        network_id = self._fixed_network_id(cluster)
+        if network_id is None and fixed:
+            shared = set.intersection(*[set(p.get('network_id') for p in found) for found in fixed.values()])
+            network_id = shared.pop() if len(shared) == 1 else None
+        for address, found in fixed.items():
+            if len(found) > 1 and network_id:
+                found = [port for port in found if port.get('network_id') == network_id]
+            if len(found) > 1 and cluster.get('name'):
+                named = [port for port in found if cluster['name'] in (port.get('name') or '')]
+                found = named or found
+            if len(found) > 1:
+                raise CoeError('Several ports hold address %s (%s) and none can be told to be the cluster\'s.'
+                               % (address, ', '.join(sorted(port['id'] for port in found))))
+            held[address] = found[0]
+        return held
 
     @staticmethod
     def _common_groups(ports):

@@ -22,7 +22,7 @@ description:
   - Every option and every refusal (fields that cannot change, a claim that would shrink, a Bound claim to delete)
     is checked before the first change is made.
 author:
-  - coe.magnum contributors
+  - coe.magnum contributors (@coe-magnum)
 extends_documentation_fragment:
   - coe.magnum.kube_connection
   - coe.magnum.attributes

@@ -203,7 +203,7 @@ groups:
           description: "coe.magnum: http ingress"
           managed: true
     added:
-      description: The rules added (in check mode, that would be added; their RV(groups[].added[].id) is null).
+      description: The rules added (in check mode, that would be added, with a null C(id)).
       type: list
       elements: dict
     removed:

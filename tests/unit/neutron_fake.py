@@ -43,7 +43,7 @@ def _rule(record, group_id):
 
 class FakeNeutron:
     def __init__(self, cloud):
-        self.groups = dict((g['id'], {'id': g['id'], 'name': g['name'],
+        self.groups = dict((g['id'], {'id': g['id'], 'name': g['name'], 'project_id': g.get('project_id', 'project-1'),
                                       'security_group_rules': [_rule(r, g['id']) for r in g.get('rules', [])]})
                            for g in cloud.get('security_groups', []))
         self.port_records = cloud.get('ports', [])
@@ -55,9 +55,9 @@ class FakeNeutron:
     def mutating_calls(self):
         return [call for call in self.calls if call[0] in ('create_security_group_rule', 'delete_security_group_rule')]
 
-    def security_groups(self, **query):
-        self.calls.append(('security_groups', query))
-        return [FakeResource(copy.deepcopy(group)) for group in self.groups.values()]
+    def security_groups(self, project_id=None):
+        self.calls.append(('security_groups', project_id))
+        return [FakeResource(copy.deepcopy(group)) for group in self.groups.values() if self._owned(group, project_id)]
 
     def get_security_group(self, group_id):
         self.calls.append(('get_security_group', group_id))
@@ -98,15 +98,20 @@ class FakeNeutron:
     def rules_of(self, group_id):
         return self.groups[group_id]['security_group_rules']
 
-    def ips(self, floating_ip_address=None):
-        self.calls.append(('ips', floating_ip_address))
-        return [FakeResource(ip) for ip in self.floating_ip_records if ip['floating_ip_address'] == floating_ip_address]
+    @staticmethod
+    def _owned(record, project_id):
+        return project_id is None or record.get('project_id', 'project-1') == project_id
 
-    def ports(self, fixed_ips=None):
+    def ips(self, floating_ip_address=None, project_id=None):
+        self.calls.append(('ips', floating_ip_address))
+        return [FakeResource(ip) for ip in self.floating_ip_records
+                if ip['floating_ip_address'] == floating_ip_address and self._owned(ip, project_id)]
+
+    def ports(self, fixed_ips=None, project_id=None):
         self.calls.append(('ports', fixed_ips))
         address = fixed_ips.split('=', 1)[1]
         return [FakeResource(port) for port in self.port_records
-                if any(ip['ip_address'] == address for ip in port['fixed_ips'])]
+                if any(ip['ip_address'] == address for ip in port['fixed_ips']) and self._owned(port, project_id)]
 
     def get_port(self, port_id):
         self.calls.append(('get_port', port_id))

@@ -10,7 +10,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from localcloud import config
 from localcloud.config import Paths
 from localcloud.process import State, kill_pid_file, start, stop, wait_for
 from localcloud.services import BY_NAME, SERVICES, Service, render_configs, service_env
@@ -40,8 +39,9 @@ def _port_taken(port: int) -> bool:
     return port_open(port)
 
 
-def _wait_ready(service: Service, paths: Paths, state: State, timeout: float = 120) -> None:
-    wait_for(lambda: service.is_ready(paths), timeout, service.name, state.processes.get(service.name))
+def _wait_ready(service: Service, paths: Paths, state: State, timeout: float = 180) -> None:
+    process = state.processes.get(service.name)
+    wait_for(lambda: service.is_ready(process.pid if process else None), timeout, service.name, process)
 
 
 def _start_group(names: list[str], paths: Paths, state: State, started: list[str]) -> None:
@@ -81,11 +81,16 @@ def up(paths: Paths) -> None:
     for name in ("heat-engine", "magnum-conductor"):
         if _start_service(BY_NAME[name], paths, state):
             started.append(name)
-    seed.seed_identity(paths, report)
+    # Seeding is skipped when nothing had to start and the same seeds were applied before.
+    seed_mark, seed_version = paths.data / "seeded", seed.version()
+    if started or not seed_mark.exists() or seed_mark.read_text() != seed_version:
+        seed.seed_identity(paths, report)
     with ThreadPoolExecutor(max_workers=len(apis)) as pool:
         for future in [pool.submit(_wait_ready, BY_NAME[name], paths, state) for name in apis[1:]]:
             future.result()
-    seed.seed_resources(paths, report)
+    if started or not seed_mark.exists() or seed_mark.read_text() != seed_version:
+        seed.seed_resources(paths, report)
+        seed_mark.write_text(seed_version)
     seed.write_clouds_yaml(paths)
     for name in ("heat-engine", "magnum-conductor"):
         _wait_ready(BY_NAME[name], paths, state)
@@ -104,7 +109,7 @@ def down(paths: Paths) -> None:
     state = State(paths)
     order = [service.name for service in reversed(SERVICES)]
     order += [name for name in state.processes if name not in order]
-    emulators = [pid_file for pid_file in _emulator_pid_files(paths) if kill_pid_file(pid_file)]
+    emulators = [pid_file for pid_file in _emulator_pid_files(paths) if kill_pid_file(pid_file, str(paths.root))]
 
     def stop_one(name: str) -> None:
         process = state.processes.get(name)
@@ -149,6 +154,10 @@ def env(paths: Paths) -> None:
 
 
 def restart(paths: Paths, names: list[str]) -> None:
+    from localcloud.install import ensure_venv
+
+    # A changed driver or localcloud project (entry points) is reinstalled before its service restarts.
+    ensure_venv(paths, report)
     state = State(paths)
     for name in names:
         if name not in BY_NAME:

@@ -53,7 +53,7 @@ def _keystone(paths: Paths, log: Path) -> None:
     conf = ["--config-file", str(paths.conf_dir("keystone") / "keystone.conf")]
     manage = str(paths.bin("keystone-manage"))
     for sub in ("fernet-keys", "credential-keys"):
-        (paths.data / "keystone" / sub).mkdir(parents=True, exist_ok=True)
+        (paths.data / "keystone" / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
     _run(paths, log, manage, *conf, "db_sync")
     _run(paths, log, manage, *conf, "fernet_setup", "--keystone-user", "root", "--keystone-group", "root")
     _run(paths, log, manage, *conf, "credential_setup", "--keystone-user", "root", "--keystone-group", "root")

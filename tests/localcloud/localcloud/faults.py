@@ -6,11 +6,16 @@ Rules file (JSON, re-read by the proxy when it changes)::
                 "action": "status", "status": 503}],
      "magnum_max_version": "1.4"}
 
-Actions: ``status`` (answer ``status`` with an OpenStack-style error body, or ``body`` if given), ``reset``
-(close the client connection without answering), ``latency`` (wait ``seconds``, then forward) and
-``lost_response`` (forward, let the service act, then reset the client connection). ``times`` limits how often
-a rule applies (unlimited when absent); ``service`` and ``method`` may be ``"*"``; ``path`` is a regular
-expression searched in the path with its query string.
+Actions: ``status`` (answer ``status`` with the service's error body shape and an optional ``message``, or with
+``body`` as given), ``reset`` (close the client connection without answering), ``latency`` (wait ``seconds``,
+then forward) and ``lost_response`` (forward, let the service act, then reset the client connection). ``times``
+limits how often a rule applies (unlimited when absent); ``service`` and ``method`` may be ``"*"``; ``path`` is a
+regular expression searched in the path with its query string; ``name`` labels the rule in the request log.
+``magnum_max_version`` makes Magnum look like an older release (lower maximum microversion, 406 above it).
+
+Request log: one JSON object a line with time (epoch seconds), service, method, path (with query), status (None
+when the connection was reset before an answer), duration (seconds), fault (the action applied, "old_api" for a
+refused microversion, or None) and, with a fault, rule (its name or index).
 """
 
 import contextlib
@@ -55,9 +60,18 @@ def validate_rules(rules):
     return rules
 
 
-def set_faults(rules, magnum_max_version=None, path=None):
-    """Replace the proxy's fault rules (counters start again from zero)."""
-    path = path or default_faults_path()
+def set_faults(*arguments, magnum_max_version=None, path=None):
+    """Replace the proxy's fault rules; their counters start again from zero.
+
+    Called as set_faults(rules) for the local cloud's rules file, or set_faults(path, rules) for another one.
+    """
+    if len(arguments) == 2:
+        path, rules = arguments
+    elif len(arguments) == 1:
+        (rules,) = arguments
+    else:
+        raise TypeError("set_faults(rules) or set_faults(path, rules)")
+    path = os.fspath(path or default_faults_path())
     document = {"rules": validate_rules(list(rules))}
     if magnum_max_version:
         if not re.fullmatch(r"\d+\.\d+", str(magnum_max_version)):
@@ -77,13 +91,13 @@ def clear_faults(path=None):
 
 
 @contextlib.contextmanager
-def faults(rules, magnum_max_version=None, path=None):
+def injected(rules, magnum_max_version=None, path=None):
     """Apply fault rules for the duration of a with block, then clear them."""
     set_faults(rules, magnum_max_version=magnum_max_version, path=path)
     try:
         yield
     finally:
-        clear_faults(path=path)
+        clear_faults(path)
 
 
 def log_position(log_path=None):

@@ -128,19 +128,22 @@ def stop(process: Process, grace: float, first_signal: int = signal.SIGTERM) -> 
         time.sleep(0.1)
 
 
-def kill_pid_file(pid_file: Path, grace: float = 3.0) -> bool:
-    """Stop a process another component started and recorded in a pid file (Kubernetes emulators)."""
+def kill_pid_file(pid_file: Path, owner_marker: str, grace: float = 3.0) -> bool:
+    """Stop a process another component started and recorded in a pid file (the Kubernetes emulators).
+
+    Only a live process whose command line or environment names `owner_marker` is stopped, so a stale
+    pid file never kills an unrelated program that got the same PID.
+    """
     try:
         pid = int(pid_file.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return False
-    if process_start_time(pid) is None:
-        return False
+    proc = Path(f"/proc/{pid}")
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        identity = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
     except OSError:
         return False
-    if str(pid_file.parent.parent.parent).encode() not in cmdline and b"localcloud" not in cmdline:
+    if owner_marker.encode() not in identity or process_start_time(pid) is None:
         return False
     stop(Process(name=pid_file.parent.name, pid=pid, port=None, log=""), grace)
     return True
@@ -155,3 +158,36 @@ def wait_for(check, timeout: float, what: str, process: Process | None = None, i
             raise RuntimeError(f"{what}: process {process.pid} exited; see {process.log}")
         time.sleep(interval)
     raise RuntimeError(f"{what}: not ready after {timeout:.0f} s" + (f"; see {process.log}" if process else ""))
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        pass
+    return inodes
+
+
+def connected_to(pgid: int, port: int) -> bool:
+    """Whether any process of the group holds an established TCP connection to `port` (e.g. the broker)."""
+    inodes = set().union(*(_socket_inodes(pid) for pid in group_members(pgid))) if group_members(pgid) else set()
+    if not inodes:
+        return False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if remote_port == port and fields[3] == "01" and fields[9] in inodes:
+                return True
+    return False

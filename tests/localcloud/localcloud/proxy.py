@@ -30,7 +30,14 @@ MAGNUM_SERVICE = "magnum"
 MAGNUM_VERSION_HEADERS = ("openstack-api-version", "x-openstack-magnum-api-version")
 MAGNUM_MAX_HEADERS = ("openstack-api-maximum-version", "x-openstack-magnum-api-maximum-version")
 MAGNUM_MIN_VERSION = "1.1"
+MAGNUM_SERVICE_STRING = "container-infrastructure-management"
 INJECTED = "Fault injected by the local cloud's front proxy"
+
+
+def _with_version(header_value, version):
+    """'container-infrastructure-management 1.14' -> 'container-infrastructure-management 1.4'."""
+    prefix, _, _ = header_value.strip().rpartition(" ")
+    return f"{prefix} {version}" if prefix else version
 
 
 def _version_tuple(text):
@@ -141,6 +148,12 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - signature of BaseHTTPRequestHandler
         LOG.debug("%s %s", self.server.service, format % args)
 
+    def setup(self):
+        super().setup()
+        # Headers and body leave in separate writes: without this, Nagle's algorithm and the client's delayed
+        # ACK add 40 ms to every response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def end_headers(self):
         self._log_request()
         super().end_headers()
@@ -202,7 +215,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 return
         try:
             response, connection = self._backend_request(headers, body, chunked)
-        except OSError as error:
+        except (OSError, http.client.HTTPException) as error:
             LOG.warning("%s backend unreachable: %s", self.server.service, error)
             self._send_error(record, 502, None, f"the {self.server.service} service does not answer: {error}")
             return
@@ -218,15 +231,20 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     def _backend_request(self, headers, body, chunked):
         connection = http.client.HTTPConnection("127.0.0.1", self.server.backend_port, timeout=600)
-        connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-        for name, value in headers:
-            if name.lower() in HOP_BY_HOP or (chunked and name.lower() == "content-length"):
-                continue
-            connection.putheader(name, value)
-        if chunked:
-            connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders(body or None)
-        return connection.getresponse(), connection
+        try:
+            connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers:
+                if name.lower() in HOP_BY_HOP or name.lower() == "expect" or (
+                        chunked and name.lower() == "content-length"):
+                    continue
+                connection.putheader(name, value)
+            if chunked:
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body or None)
+            return connection.getresponse(), connection
+        except BaseException:
+            connection.close()
+            raise
 
     def _relay(self, response, max_version):
         headers = [(name, value) for name, value in response.getheaders() if name.lower() not in HOP_BY_HOP]
@@ -234,7 +252,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         length = response.getheader("Content-Length")
         payload = None
         if max_version:
-            headers = [(name, max_version if name.lower() in MAGNUM_MAX_HEADERS else value)
+            headers = [(name, _with_version(value, max_version) if name.lower() in MAGNUM_MAX_HEADERS else value)
                        for name, value in headers]
             if self.command == "GET" and urlsplit(self.path).path.rstrip("/") in ("", "/v1") and not no_body:
                 payload = self._rewrite_version_document(response.read(), max_version)
@@ -302,29 +320,30 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                     value = f"{service_name} {max_version}".strip()
                 elif checked and re.fullmatch(r"\d+\.\d+", requested) and \
                         _version_tuple(requested) > _version_tuple(max_version):
-                    refused = (service_name, requested)
+                    refused = requested
             rewritten.append((name, value))
         return rewritten, refused
 
-    def _send_old_magnum_refusal(self, record, refused, max_version):
-        service_name, requested = refused
+    def _send_old_magnum_refusal(self, record, requested, max_version):
+        """Answer as Magnum does for a microversion above its maximum (the body differs with Accept JSON)."""
         record["status"] = 406
-        document = {"errors": [{
-            "request_id": "",
-            "code": "magnum.microversion-unsupported",
-            "status": 406,
-            "title": "Requested microversion is unsupported",
-            "detail": f"Version {requested} was requested but the minor version is not supported by this service. "
-                      f"The supported version range is: [{MAGNUM_MIN_VERSION}, {max_version}].",
-            "max_version": max_version,
-            "min_version": MAGNUM_MIN_VERSION,
-            "links": [{"rel": "help", "href": "http://docs.openstack.org/api-guide/compute/microversions.html"}],
-        }]}
-        self._send_json(406, document, [
-            ("OpenStack-API-Minimum-Version", MAGNUM_MIN_VERSION),
-            ("OpenStack-API-Maximum-Version", max_version),
-            ("OpenStack-API-Version", f"{service_name} {requested}"),
-            ("Vary", "OpenStack-API-Version"),
+        service = MAGNUM_SERVICE_STRING
+        links = [{"rel": "help", "href": "http://docs.openstack.org/api-guide/compute/microversions.html"}]
+        title = "Requested microversion is unsupported"
+        if "application/json" in (self.headers.get("Accept") or ""):
+            error = {"code": "magnum.microversion-unsupported", "title": title,
+                     "description": f"Version {requested} was requested but the minor version is not supported by "
+                                    f"this service. The supported version range is: [{service} "
+                                    f"{MAGNUM_MIN_VERSION}, {service} {max_version}].",
+                     "max_version": max_version, "min_version": MAGNUM_MIN_VERSION, "links": links}
+        else:
+            error = {"max_version": max_version, "min_version": MAGNUM_MIN_VERSION,
+                     "code": "magnum.microversion-unsupported", "links": links, "title": title}
+        self._send_json(406, {"errors": [error]}, [
+            ("OpenStack-API-Minimum-Version", f"{service} {MAGNUM_MIN_VERSION}"),
+            ("OpenStack-API-Maximum-Version", f"{service} {max_version}"),
+            ("OpenStack-API-Version", f"{service} {requested}"),
+            ("vary", "OpenStack-API-Version"),
         ])
 
     @staticmethod
@@ -421,8 +440,11 @@ def main(argv=None):
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
     stopped.wait()
-    for server in servers:
-        server.shutdown()
+    stoppers = [threading.Thread(target=server.shutdown) for server in servers]
+    for stopper in stoppers:
+        stopper.start()
+    for stopper, server in zip(stoppers, servers):
+        stopper.join()
         server.server_close()
     return 0
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 from localcloud import config
 from localcloud.config import HOST, Paths
-from localcloud.process import port_open
+from localcloud.process import connected_to, port_open
 
 TEMPLATES = Path(__file__).resolve().parent / "etc"
 
@@ -32,17 +32,21 @@ class Service:
     argv: Callable[[Paths], list[str]]
     port: int | None = None
     env: Callable[[Paths], dict[str, str]] = lambda paths: {}
-    ready: Callable[[Paths], bool] | None = None
     user: str | None = None
-    grace: float = 10.0
+    grace: float = 5.0
     stop_signal: int = signal.SIGTERM
-    group: str = "openstack"
     ports: list[int] = field(default_factory=list)
+    # An OpenStack API (key of config.CATALOG_PORTS): ready once its version document answers.
     api: str | None = None
+    version_path: str = "/"
+    # RPC-only services are ready once they hold a connection to RabbitMQ (they listen on no port).
+    broker_client: bool = False
 
-    def is_ready(self, paths: Paths) -> bool:
-        if self.ready:
-            return self.ready(paths)
+    def is_ready(self, pid: int | None = None) -> bool:
+        if self.broker_client:
+            return pid is not None and connected_to(pid, config.RABBITMQ_PORT)
+        if self.api:
+            return _http_ok(f"http://{HOST}:{listen_port(self.api)}{self.version_path}")
         return all(port_open(port) for port in self.all_ports)
 
     @property
@@ -74,19 +78,15 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def _gunicorn(service: str, threads: int = 4) -> Callable[[Paths], list[str]]:
+def _gunicorn(service: str, workers: int = 1, threads: int = 4) -> Callable[[Paths], list[str]]:
     def argv(paths: Paths) -> list[str]:
         return [
             str(paths.bin("gunicorn")), "--no-control-socket", "--bind", f"{HOST}:{listen_port(service)}",
-            "--workers", "1", "--worker-class", "gthread", "--threads", str(threads), "--timeout", "300",
+            "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads), "--timeout", "300",
             "--graceful-timeout", "5", "--name", f"localcloud-{service}",
             f"localcloud.wsgi:app('{service}')",
         ]
     return argv
-
-
-def _version_ready(service: str, path: str = "/") -> Callable[[Paths], bool]:
-    return lambda paths: _http_ok(f"http://{HOST}:{listen_port(service)}{path}")
 
 
 def _rabbitmq_env(paths: Paths) -> dict[str, str]:
@@ -111,26 +111,22 @@ def _rabbitmq_env(paths: Paths) -> dict[str, str]:
     }
 
 
-def _conf_env(project: str, variable: str, directory: bool = True) -> Callable[[Paths], dict[str, str]]:
+def _conf_env(project: str, variable: str, *, directory: bool = True) -> Callable[[Paths], dict[str, str]]:
     def env(paths: Paths) -> dict[str, str]:
         conf_dir = paths.conf_dir(project)
         return {variable: str(conf_dir) if directory else str(conf_dir / f"{project}.conf")}
     return env
 
 
-def _heat_env(paths: Paths) -> dict[str, str]:
-    return {"LOCALCLOUD_CONFIG_FILE": str(paths.conf_dir("heat") / "heat.conf"),
-            "LOCALCLOUD_SERVICE_LOG": str(paths.log_file("heat-api"))}
+def _config_file_env(project: str, log_name: str) -> Callable[[Paths], dict[str, str]]:
+    """For WSGI apps that take their config file and log file from argv (see localcloud.wsgi)."""
+    return lambda paths: {"LOCALCLOUD_CONFIG_FILE": str(paths.conf_dir(project) / f"{project}.conf"),
+                          "LOCALCLOUD_SERVICE_LOG": str(paths.log_file(log_name))}
 
 
-def _magnum_env(paths: Paths) -> dict[str, str]:
-    return {"LOCALCLOUD_CONFIG_FILE": str(paths.conf_dir("magnum") / "magnum.conf"),
-            "LOCALCLOUD_SERVICE_LOG": str(paths.log_file("magnum-api"))}
-
-
-def _console(script: str, project: str, log_name: str) -> Callable[[Paths], list[str]]:
+def _console(script: str, project: str) -> Callable[[Paths], list[str]]:
     return lambda paths: [str(paths.bin(script)), "--config-file", str(paths.conf_dir(project) / f"{project}.conf"),
-                          "--log-file", str(paths.log_file(log_name))]
+                          "--log-file", str(paths.log_file(script))]
 
 
 def _proxy_argv(paths: Paths) -> list[str]:
@@ -150,42 +146,27 @@ def _postgres_argv(paths: Paths) -> list[str]:
 
 
 SERVICES: list[Service] = [
-    Service("epmd", lambda p: ["epmd", "-port", str(config.EPMD_PORT), "-address", HOST],
-            port=config.EPMD_PORT, group="infra", grace=2),
-    Service("rabbitmq", lambda p: ["/usr/lib/rabbitmq/bin/rabbitmq-server"], port=config.RABBITMQ_PORT,
-            env=_rabbitmq_env, group="infra", grace=15),
-    Service("postgres", _postgres_argv, port=config.POSTGRES_PORT, user="postgres", group="infra",
-            stop_signal=signal.SIGINT, grace=10),
-    Service("keystone", _gunicorn("keystone"), api="keystone", env=_conf_env("keystone", "OS_KEYSTONE_CONFIG_FILES", False),
-            ready=_version_ready("keystone", "/v3"), grace=5),
-    Service("glance", _gunicorn("glance"), api="glance", env=_conf_env("glance", "OS_GLANCE_CONFIG_DIR"),
-            ready=_version_ready("glance"), grace=5),
-    Service("nova", _gunicorn("nova"), api="nova", env=_conf_env("nova", "OS_NOVA_CONFIG_DIR"),
-            ready=_version_ready("nova"), grace=5),
-    Service("neutron", _gunicorn("neutron"), api="neutron", env=_conf_env("neutron", "OS_NEUTRON_CONFIG_DIR"),
-            ready=_version_ready("neutron"), grace=5),
-    Service("heat-api", _gunicorn("heat"), api="heat", env=_heat_env, ready=_version_ready("heat"), grace=5),
-    Service("heat-engine", _console("heat-engine", "heat", "heat-engine"), grace=3,
-            ready=lambda paths: _log_has(paths.log_file("heat-engine"), "Starting engine_worker")
-            or _log_has(paths.log_file("heat-engine"), "Starting 1 workers")),
-    Service("magnum-api", _gunicorn("magnum"), api="magnum", env=_magnum_env, ready=_version_ready("magnum"), grace=5),
-    Service("magnum-conductor", _console("magnum-conductor", "magnum", "magnum-conductor"), grace=3,
-            ready=lambda paths: _log_has(paths.log_file("magnum-conductor"), "Starting")),
-    Service("proxy", _proxy_argv, ports=list(config.CATALOG_PORTS.values()), group="proxy", grace=3),
+    Service("epmd", lambda paths: ["epmd", "-port", str(config.EPMD_PORT), "-address", HOST],
+            port=config.EPMD_PORT, grace=2),
+    Service("rabbitmq", lambda paths: ["/usr/lib/rabbitmq/bin/rabbitmq-server"], port=config.RABBITMQ_PORT,
+            env=_rabbitmq_env, grace=15),
+    Service("postgres", _postgres_argv, port=config.POSTGRES_PORT, user="postgres", stop_signal=signal.SIGINT,
+            grace=10),
+    # Two single-threaded workers: every other service validates its tokens here.
+    Service("keystone", _gunicorn("keystone", workers=2, threads=1), api="keystone", version_path="/v3",
+            env=_conf_env("keystone", "OS_KEYSTONE_CONFIG_FILES", directory=False)),
+    Service("glance", _gunicorn("glance"), api="glance", env=_conf_env("glance", "OS_GLANCE_CONFIG_DIR")),
+    Service("nova", _gunicorn("nova"), api="nova", env=_conf_env("nova", "OS_NOVA_CONFIG_DIR")),
+    Service("neutron", _gunicorn("neutron"), api="neutron", env=_conf_env("neutron", "OS_NEUTRON_CONFIG_DIR")),
+    Service("heat-api", _gunicorn("heat"), api="heat", env=_config_file_env("heat", "heat-api")),
+    # heat-engine needs ~12 s and magnum-conductor over 25 s to stop on SIGTERM; they keep no state worth it.
+    Service("heat-engine", _console("heat-engine", "heat"), grace=3, broker_client=True),
+    Service("magnum-api", _gunicorn("magnum"), api="magnum", env=_config_file_env("magnum", "magnum-api")),
+    Service("magnum-conductor", _console("magnum-conductor", "magnum"), grace=3, broker_client=True),
+    Service("proxy", _proxy_argv, ports=list(config.CATALOG_PORTS.values()), grace=3),
 ]
 
 BY_NAME = {service.name: service for service in SERVICES}
-
-
-def _log_has(log: Path, text: str) -> bool:
-    try:
-        with open(log, "rb") as handle:
-            handle.seek(max(0, log.stat().st_size - 200_000))
-            tail = handle.read().decode(errors="replace")
-    except OSError:
-        return False
-    marker = tail.rfind("===== ")
-    return text in tail[marker:] if marker >= 0 else text in tail
 
 
 def render_configs(paths: Paths) -> None:

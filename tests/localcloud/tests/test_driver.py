@@ -30,6 +30,7 @@ EXTERNAL_NETWORK = "public"
 API_VERSION = {"OpenStack-API-Version": "container-infra latest"}
 SETTLE_TIMEOUT = 120
 
+# Neutron stores a rule for ports 1-65535 as one without a port range (all ports).
 KUBE_MASTER_RULES = {
     ("icmp", None, None, None),
     ("tcp", 22, 22, None),
@@ -45,17 +46,17 @@ KUBE_MASTER_RULES = {
     ("tcp", 10250, 10250, None),
     ("tcp", 30000, 32767, None),
     ("udp", 8472, 8472, None),
-    ("tcp", 1, 65535, "master"),
-    ("udp", 1, 65535, "master"),
+    ("tcp", None, None, "master"),
+    ("udp", None, None, "master"),
 }
 KUBE_MINION_RULES = {
     ("icmp", None, None, None),
     ("tcp", 22, 22, None),
     ("tcp", 30000, 32767, None),
-    ("tcp", 1, 65535, "master"),
-    ("udp", 1, 65535, "master"),
-    ("tcp", 1, 65535, "minion"),
-    ("udp", 1, 65535, "minion"),
+    ("tcp", None, None, "master"),
+    ("udp", None, None, "master"),
+    ("tcp", None, None, "minion"),
+    ("udp", None, None, "minion"),
 }
 
 
@@ -226,8 +227,13 @@ def shared_cluster(api, template):
 # Heat, Neutron and Kubernetes views of a cluster
 
 
+def stack_id(cluster):
+    """Magnum 1.13 and later name the stack id cluster_id."""
+    return cluster.get("cluster_id") or cluster.get("stack_id")
+
+
 def stack_resources(cloud, cluster):
-    stack = cloud.orchestration.get_stack(cluster["stack_id"])
+    stack = cloud.orchestration.get_stack(stack_id(cluster))
     return stack, {resource.name: resource for resource in cloud.orchestration.resources(stack)}
 
 
@@ -243,7 +249,7 @@ def ingress_rules(cloud, group_id, group_names):
 
 def cluster_ports(cloud, cluster):
     """Ports of the cluster's masters and nodes by name (<stack name>-master-<i>, <stack name>-node-<i>)."""
-    stack = cloud.orchestration.get_stack(cluster["stack_id"])
+    stack = cloud.orchestration.get_stack(stack_id(cluster))
     return {
         port.name: port
         for port in cloud.network.ports(project_id=cluster["project_id"])
@@ -369,7 +375,7 @@ def listening(api_address):
 
 def test_cluster_created_through_openstacksdk_completes(shared_cluster):
     assert shared_cluster["status"] == "CREATE_COMPLETE"
-    assert shared_cluster["stack_id"]
+    assert stack_id(shared_cluster)
     assert shared_cluster["coe_version"] == "v1.30.4"
     assert shared_cluster["api_address"].startswith("https://127.0.0.1:")
     assert 27000 <= urlsplit(shared_cluster["api_address"]).port <= 27999
@@ -394,7 +400,7 @@ def test_member_creates_a_cluster_in_its_own_project(member_cloud):
     try:
         cluster, _ = member.wait(cluster_id)
         assert cluster["status"] == "CREATE_COMPLETE", cluster["status_reason"]
-        stack = member_cloud.orchestration.get_stack(cluster["stack_id"])
+        stack = member_cloud.orchestration.get_stack(stack_id(cluster))
         assert stack.status == "CREATE_COMPLETE"
         assert cluster["project_id"] == member_cloud.current_project_id
     finally:
@@ -668,7 +674,7 @@ def test_delete_removes_stack_ports_and_kubernetes_api(cloud, api, template):
     finally:
         api.delete_cluster(cluster_id)
     assert api.get_cluster(cluster_id) is None
-    assert cloud.orchestration.find_stack(cluster["stack_id"], ignore_missing=True) is None
+    assert cloud.orchestration.find_stack(stack_id(cluster), ignore_missing=True) is None
     assert not [
         cloud.network.find_port(port.id, ignore_missing=True)
         for port in ports.values()

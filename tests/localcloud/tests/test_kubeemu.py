@@ -9,7 +9,7 @@ import time
 
 import pytest
 import yaml
-from kubernetes import client, config, dynamic
+from kubernetes import client, config, dynamic, watch
 
 from localcloud import kubeemu
 
@@ -249,6 +249,47 @@ def test_claim_of_a_wait_for_first_consumer_class_stays_pending(core, storage):
     storage.delete_storage_class("late")
 
 
+def test_first_consumer_binds_the_claim_and_protects_it(core, storage):
+    storage.create_storage_class(_storage_class("on-use", volumeBindingMode="WaitForFirstConsumer"))
+    core.create_namespaced_persistent_volume_claim("default", _claim("used", storage_class="on-use"))
+    core.create_namespaced_pod("default", {
+        "metadata": {"name": "consumer"},
+        "spec": {"containers": [{"name": "app", "image": "busybox"}],
+                 "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "used"}}]},
+    })
+    pod = _wait_for(lambda: core.read_namespaced_pod("consumer", "default"), lambda p: p.status.phase == "Running")
+    assert pod.spec.node_name in ("k8s-node-0", "k8s-node-1")
+    claim = core.read_namespaced_persistent_volume_claim("used", "default")
+    assert claim.status.phase == "Bound"
+
+    core.delete_namespaced_persistent_volume_claim("used", "default")
+    in_use = core.read_namespaced_persistent_volume_claim("used", "default")
+    assert in_use.metadata.deletion_timestamp and in_use.status.phase == "Bound"
+    core.delete_namespaced_pod("consumer", "default")
+    remaining = _wait_for(
+        lambda: core.list_namespaced_persistent_volume_claim("default").items + core.list_persistent_volume().items,
+        lambda items: not items)
+    assert remaining == []
+    storage.delete_storage_class("on-use")
+
+
+def test_watch_reports_the_binding(admin, core, storage):
+    storage.create_storage_class(_storage_class("watched"))
+    created = core.create_namespaced_persistent_volume_claim("default", _claim("watched", storage_class="watched"))
+    stream = watch.Watch().stream(core.list_namespaced_persistent_volume_claim, "default",
+                                  field_selector="metadata.name=watched",
+                                  resource_version=created.metadata.resource_version, timeout_seconds=10)
+    phases = []
+    for event in stream:
+        phases.append((event["type"], event["object"].status.phase))
+        if event["object"].status.phase == "Bound":
+            break
+    assert phases[-1] == ("MODIFIED", "Bound")
+    core.delete_namespaced_persistent_volume_claim("watched", "default")
+    _wait_for(lambda: core.list_persistent_volume().items, lambda items: not items)
+    storage.delete_storage_class("watched")
+
+
 def test_in_tree_cinder_no_longer_provisions_on_new_versions(core, storage):
     storage.create_storage_class(_storage_class("legacy", provisioner=IN_TREE))
     core.create_namespaced_persistent_volume_claim("default", _claim("legacy", storage_class="legacy"))
@@ -324,6 +365,38 @@ def test_unknown_namespace_and_claim(core):
     assert _status(error.value)["message"] == 'persistentvolumeclaims "missing" not found'
 
 
+def test_deleting_a_namespace_deletes_its_claims(core, storage):
+    storage.create_storage_class(_storage_class("scratch"))
+    core.create_namespace({"metadata": {"name": "team"}})
+    core.create_namespaced_persistent_volume_claim("team", _claim("scratch", storage_class="scratch"))
+    _wait_for(lambda: core.read_namespaced_persistent_volume_claim("scratch", "team"),
+              lambda claim: claim.status.phase == "Bound")
+    core.delete_namespace("team")
+    namespaces = _wait_for(lambda: [ns.metadata.name for ns in core.list_namespace().items],
+                           lambda names: "team" not in names)
+    assert "team" not in namespaces
+    assert _wait_for(lambda: core.list_persistent_volume().items, lambda items: not items) == []
+    with pytest.raises(client.ApiException) as error:
+        core.delete_namespace("kube-system")
+    assert error.value.status == 403
+    storage.delete_storage_class("scratch")
+
+
+def test_dry_run_and_server_side_apply(storage):
+    planned = storage.create_storage_class(_storage_class("planned"), dry_run="All")
+    assert planned.reclaim_policy == "Delete"
+    assert storage.list_storage_class(field_selector="metadata.name=planned").items == []
+
+    applied = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "applied"},
+               "provisioner": CSI, "allowVolumeExpansion": False}
+    storage.patch_storage_class("applied", applied, field_manager="test",
+                                _content_type="application/apply-patch+yaml")
+    storage.patch_storage_class("applied", dict(applied, allowVolumeExpansion=True), field_manager="test",
+                                _content_type="application/apply-patch+yaml")
+    assert storage.read_storage_class("applied").allow_volume_expansion is True
+    storage.delete_storage_class("applied")
+
+
 def test_certificate_of_another_ca_is_unauthorized(new_cluster):
     foreign_ca = kubeemu.make_ca("foreign-ca")
     api = new_cluster.api(ca=foreign_ca)
@@ -365,14 +438,43 @@ def test_restart_keeps_objects(tmp_path):
         cluster.stop()
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-def test_kubectl_lists_nodes(new_cluster):
-    result = subprocess.run(
-        ["kubectl", "--kubeconfig", new_cluster.kubeconfig("kubectl"), "get", "nodes", "-o", "wide"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+KUBECTL_MANIFEST = """
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: kubectl-class}
+provisioner: cinder.csi.openstack.org
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: kubectl-claim, namespace: default}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: kubectl-class
+  resources: {requests: {storage: 2Gi}}
+"""
+
+
+def _kubectl(kubeconfig, *arguments, stdin=None):
+    result = subprocess.run(["kubectl", "--kubeconfig", kubeconfig, *arguments], input=stdin, capture_output=True,
+                            text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].split()[:2] == ["NAME", "STATUS"]
-    assert sorted(line.split()[:2][0] for line in lines[1:]) == ["k8s-master-0", "k8s-node-0", "k8s-node-1"]
-    assert all(line.split()[1] == "Ready" for line in lines[1:])
+    return [line.split() for line in result.stdout.splitlines()]
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl(new_cluster):
+    kubeconfig = new_cluster.kubeconfig("kubectl")
+    nodes = _kubectl(kubeconfig, "get", "nodes")
+    assert nodes[0][:2] == ["NAME", "STATUS"]
+    assert sorted((row[0], row[1]) for row in nodes[1:]) == [
+        ("k8s-master-0", "Ready"), ("k8s-node-0", "Ready"), ("k8s-node-1", "Ready")]
+
+    assert _kubectl(kubeconfig, "apply", "-f", "-", stdin=KUBECTL_MANIFEST) == [
+        ["storageclass.storage.k8s.io/kubectl-class", "created"], ["persistentvolumeclaim/kubectl-claim", "created"]]
+    assert _kubectl(kubeconfig, "apply", "-f", "-", stdin=KUBECTL_MANIFEST) == [
+        ["storageclass.storage.k8s.io/kubectl-class", "unchanged"],
+        ["persistentvolumeclaim/kubectl-claim", "unchanged"]]
+    _kubectl(kubeconfig, "wait", "--for=jsonpath={.status.phase}=Bound", "pvc/kubectl-claim", "--timeout=20s")
+    assert _kubectl(kubeconfig, "get", "pvc", "kubectl-claim", "-o", "jsonpath={.status.capacity.storage}") == [
+        ["2Gi"]]
+    _kubectl(kubeconfig, "delete", "-f", "-", stdin=KUBECTL_MANIFEST)

@@ -12,8 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from keystoneauth1 import discover
+from keystoneauth1 import exceptions as keystoneauth_exceptions
+from magnumclient import client as magnum_client
+from magnumclient import exceptions as magnum_exceptions
 
-from localcloud import faults
+from localcloud import config, faults
 
 SOURCE_DIR = Path(__file__).resolve().parents[1]
 MAGNUM_ROOT = {
@@ -71,7 +75,7 @@ class BackendHandler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("OpenStack-API-Maximum-Version", "1.12")
+        self.send_header("OpenStack-API-Maximum-Version", "container-infrastructure-management 1.12")
         self.send_header("X-Backend", "yes")
         self.end_headers()
         self.wfile.write(payload)
@@ -86,27 +90,34 @@ def backend():
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def proxy(backend, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("proxy")
-    ports = {"web": _free_port(), "magnum": _free_port()}
-    log, rules = directory / "requests.jsonl", directory / "faults.json"
-    backend_port = backend.server_address[1]
+def _start_proxy(routes, log, rules):
+    """Run the proxy as the local cloud does, with routes {service: (listen_port, backend_port)}."""
     command = [sys.executable, "-m", "localcloud.proxy", "--log", str(log), "--faults", str(rules)]
-    for service, port in ports.items():
-        command += ["--route", f"{service}={port}:{backend_port}"]
+    for service, (listen_port, backend_port) in routes.items():
+        command += ["--route", f"{service}={listen_port}:{backend_port}"]
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE_DIR),
                                                                             os.environ.get("PYTHONPATH")])))
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            for port in ports.values():
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            for listen_port, _ in routes.values():
+                socket.create_connection(("127.0.0.1", listen_port), timeout=1).close()
+            return process
         except OSError:
             assert process.poll() is None, process.stderr.read().decode()
             time.sleep(0.05)
+    process.kill()
+    raise AssertionError("the proxy did not listen within 10 s")
+
+
+@pytest.fixture(scope="module")
+def proxy(backend, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("proxy")
+    ports = {"web": _free_port(), "magnum": _free_port(), "down": _free_port()}
+    backends = {"web": backend.server_address[1], "magnum": backend.server_address[1], "down": _free_port()}
+    log, rules = directory / "requests.jsonl", directory / "faults.json"
+    process = _start_proxy({service: (port, backends[service]) for service, port in ports.items()}, log, rules)
     yield {"ports": ports, "log": str(log), "rules": str(rules)}
     process.terminate()
     process.wait(10)
@@ -147,6 +158,14 @@ def test_forwards_request_and_logs_it(proxy, backend):
     assert record["time"] >= start and record["duration"] >= 0
 
 
+def test_service_that_does_not_answer_is_a_bad_gateway(proxy):
+    with faults.recorded_requests(proxy["log"]) as requests:
+        status, _, body = _request(proxy, "GET", "/v2.0/networks", service="down")
+    assert status == 502
+    assert "the down service does not answer" in json.loads(body)["error"]["message"]
+    assert [(r["service"], r["status"]) for r in requests] == [("down", 502)]
+
+
 def test_chunked_responses_over_one_kept_alive_connection(proxy):
     connection = http.client.HTTPConnection("127.0.0.1", proxy["ports"]["web"], timeout=10)
     try:
@@ -161,8 +180,8 @@ def test_chunked_responses_over_one_kept_alive_connection(proxy):
 
 
 def test_status_fault_applies_the_given_number_of_times(proxy, backend):
-    faults.set_faults([{"service": "magnum", "method": "POST", "path": "^/v1/clusters$", "times": 2,
-                        "action": "status", "status": 503}], path=proxy["rules"])
+    faults.set_faults(proxy["rules"], [{"service": "magnum", "method": "POST", "path": "^/v1/clusters$",
+                                        "times": 2, "action": "status", "status": 503}])
     with faults.recorded_requests(proxy["log"]) as requests:
         answers = [_request(proxy, "POST", "/v1/clusters", body=b"{}", service="magnum") for _ in range(3)]
     assert [status for status, _, _ in answers] == [503, 503, 200]
@@ -173,15 +192,15 @@ def test_status_fault_applies_the_given_number_of_times(proxy, backend):
 
 
 def test_rule_matches_only_its_service_and_method(proxy, backend):
-    faults.set_faults([{"service": "magnum", "method": "DELETE", "path": "/v1/clusters/", "action": "status",
-                        "status": 500}], path=proxy["rules"])
+    faults.set_faults(proxy["rules"], [{"service": "magnum", "method": "DELETE", "path": "/v1/clusters/",
+                                        "action": "status", "status": 500}])
     assert _request(proxy, "DELETE", "/v1/clusters/abc", service="web")[0] == 200
     assert _request(proxy, "GET", "/v1/clusters/abc", service="magnum")[0] == 200
     assert _request(proxy, "DELETE", "/v1/clusters/abc", service="magnum")[0] == 500
 
 
 def test_reset_closes_the_connection_without_answer(proxy, backend):
-    faults.set_faults([{"path": "^/v1/reset", "action": "reset", "times": 1}], path=proxy["rules"])
+    faults.set_faults(proxy["rules"], [{"path": "^/v1/reset", "action": "reset", "times": 1}])
     with pytest.raises((ConnectionResetError, http.client.RemoteDisconnected)):
         _request(proxy, "GET", "/v1/reset")
     assert backend.seen == []
@@ -189,7 +208,7 @@ def test_reset_closes_the_connection_without_answer(proxy, backend):
 
 
 def test_latency_delays_the_answer(proxy, backend):
-    faults.set_faults([{"path": "^/slow$", "action": "latency", "seconds": 0.3}], path=proxy["rules"])
+    faults.set_faults(proxy["rules"], [{"path": "^/slow$", "action": "latency", "seconds": 0.3}])
     with faults.recorded_requests(proxy["log"]) as requests:
         assert _request(proxy, "GET", "/slow")[0] == 200
     [record] = requests
@@ -198,8 +217,8 @@ def test_latency_delays_the_answer(proxy, backend):
 
 
 def test_lost_response_lets_the_service_act(proxy, backend):
-    faults.set_faults([{"method": "POST", "path": "^/v1/clusters$", "action": "lost_response", "times": 1}],
-                      path=proxy["rules"])
+    faults.set_faults(proxy["rules"], [{"method": "POST", "path": "^/v1/clusters$", "action": "lost_response",
+                                        "times": 1}])
     with faults.recorded_requests(proxy["log"]) as requests:
         with pytest.raises((ConnectionResetError, http.client.RemoteDisconnected)):
             _request(proxy, "POST", "/v1/clusters", body=b'{"name": "k8s"}')
@@ -208,20 +227,20 @@ def test_lost_response_lets_the_service_act(proxy, backend):
 
 
 def test_rules_file_is_read_again_when_it_changes(proxy):
-    faults.set_faults([{"path": "^/v1/x$", "action": "status", "status": 409}], path=proxy["rules"])
+    faults.set_faults(proxy["rules"], [{"path": "^/v1/x$", "action": "status", "status": 409}])
     assert _request(proxy, "GET", "/v1/x")[0] == 409
-    faults.set_faults([{"path": "^/v1/x$", "action": "status", "status": 404}], path=proxy["rules"])
+    faults.set_faults(proxy["rules"], [{"path": "^/v1/x$", "action": "status", "status": 404}])
     assert _request(proxy, "GET", "/v1/x")[0] == 404
-    with faults.faults([{"path": "^/v1/x$", "action": "status", "status": 500}], path=proxy["rules"]):
+    with faults.injected([{"path": "^/v1/x$", "action": "status", "status": 500}], path=proxy["rules"]):
         assert _request(proxy, "GET", "/v1/x")[0] == 500
     assert _request(proxy, "GET", "/v1/x")[0] == 200
 
 
 def test_invalid_rules_are_refused_before_they_reach_the_proxy(proxy):
     with pytest.raises(ValueError, match="rule 0: action must be one of"):
-        faults.set_faults([{"path": "/", "action": "explode"}], path=proxy["rules"])
+        faults.set_faults(proxy["rules"], [{"path": "/", "action": "explode"}])
     with pytest.raises(ValueError, match="needs an integer 'status'"):
-        faults.set_faults([{"path": "/", "action": "status"}], path=proxy["rules"])
+        faults.set_faults(proxy["rules"], [{"path": "/", "action": "status"}])
 
 
 def test_older_magnum_api(proxy, backend):
@@ -229,19 +248,21 @@ def test_older_magnum_api(proxy, backend):
 
     status, headers, body = _request(proxy, "GET", "/", service="magnum")
     assert json.loads(body)["versions"][0]["max_version"] == "1.4"
-    assert headers["OpenStack-API-Maximum-Version"] == "1.4"
+    assert headers["OpenStack-API-Maximum-Version"] == "container-infrastructure-management 1.4"
 
     status, headers, body = _request(proxy, "GET", "/v1/clusters", service="magnum",
-                                     headers={"OpenStack-API-Version": "container-infra 1.8"})
+                                     headers={"OpenStack-API-Version": "container-infra 1.8",
+                                              "Accept": "application/json"})
     assert status == 406
+    assert headers["OpenStack-API-Version"] == "container-infrastructure-management 1.8"
     error = json.loads(body)["errors"][0]
     assert (error["max_version"], error["code"]) == ("1.4", "magnum.microversion-unsupported")
-    assert "[1.1, 1.4]" in error["detail"]
+    assert "Version 1.8 was requested" in error["description"]
     assert [seen["path"] for seen in backend.seen] == ["/"]
 
     status, headers, body = _request(proxy, "GET", "/v1/clusters", service="magnum",
                                      headers={"OpenStack-API-Version": "container-infra 1.3"})
-    assert (status, headers["OpenStack-API-Maximum-Version"]) == (200, "1.4")
+    assert (status, headers["OpenStack-API-Maximum-Version"]) == (200, "container-infrastructure-management 1.4")
 
     status, _, body = _request(proxy, "GET", "/v1/clusters", service="magnum",
                                headers={"OpenStack-API-Version": "container-infra latest"})
@@ -252,3 +273,51 @@ def test_older_magnum_api(proxy, backend):
                                headers={"OpenStack-API-Version": "container-infra 1.8"})
     assert status == 200
     assert json.loads(_request(proxy, "GET", "/", service="magnum")[2])["versions"][0]["max_version"] == "1.12"
+
+
+
+@pytest.fixture
+def live_magnum(cloud, tmp_path):
+    """The running local cloud's Magnum behind a proxy of the test's own, so its rules touch no one else."""
+    backend_port = config.backend_port("magnum")
+    port = _free_port()
+    rules, log = str(tmp_path / "faults.json"), str(tmp_path / "requests.jsonl")
+    process = _start_proxy({"magnum": (port, backend_port)}, log, rules)
+
+    def magnum(api_version, through_proxy=True):
+        endpoint = f"http://127.0.0.1:{port if through_proxy else backend_port}/v1"
+        return magnum_client.Client("1", session=cloud.session, endpoint_override=endpoint, api_version=api_version)
+
+    yield {"magnum": magnum, "rules": rules, "log": log, "port": port, "session": cloud.session}
+    process.terminate()
+    process.wait(10)
+
+
+def test_real_magnum_as_an_older_release(live_magnum):
+    faults.set_faults([], magnum_max_version="1.4", path=live_magnum["rules"])
+    [version] = discover.get_version_data(live_magnum["session"], f"http://127.0.0.1:{live_magnum['port']}/")
+    assert version["max_version"] == "1.4"
+    with pytest.raises(magnum_exceptions.NotAcceptable):
+        live_magnum["magnum"]("1.8").clusters.list()
+    live_magnum["magnum"]("1.4").clusters.list()
+    live_magnum["magnum"]("latest").clusters.list()
+    assert [(r["status"], r["fault"]) for r in faults.read_requests(live_magnum["log"], service="magnum")
+            if r["path"].startswith("/v1/clusters")] == [(406, "old_api"), (200, None), (200, None)]
+
+
+def test_real_magnum_acts_on_a_lost_response(live_magnum):
+    name = f"lost-response-{os.getpid()}-{time.monotonic_ns()}"
+    faults.set_faults([{"service": "magnum", "method": "POST", "path": "^/v1/clustertemplates$",
+                        "action": "lost_response", "times": 1}], path=live_magnum["rules"])
+    with pytest.raises(keystoneauth_exceptions.ConnectionError):
+        live_magnum["magnum"]("latest").cluster_templates.create(
+            name=name, coe="kubernetes", image_id="fedora-coreos-40", external_network_id="public")
+    direct = live_magnum["magnum"]("latest", through_proxy=False)
+    created = [template for template in direct.cluster_templates.list() if template.name == name]
+    try:
+        assert len(created) == 1
+        [record] = faults.read_requests(live_magnum["log"], service="magnum")
+        assert (record["status"], record["fault"]) == (201, "lost_response")
+    finally:
+        for template in created:
+            direct.cluster_templates.delete(template.uuid)

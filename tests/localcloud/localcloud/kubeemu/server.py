@@ -8,7 +8,7 @@ import ssl
 import threading
 from urllib.parse import parse_qsl, urlsplit
 
-from . import certs
+from . import certs, tables
 from .apiserver import ApiServer, Request, Response
 
 LOG = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class ApiRequestHandler(http.server.BaseHTTPRequestHandler):
         if "as=Table" in accept and response.status == 200 and isinstance(response.body, dict) \
                 and response.body.get("kind") not in ("Status", "APIResourceList", "APIGroupList", "APIGroup",
                                                       "APIVersions", None):
-            response = Response(200, self.server.api.table(response.body))
+            response = Response(200, tables.as_table(response.body))
         self._send(response)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
@@ -105,11 +105,16 @@ class ApiHTTPServer(http.server.ThreadingHTTPServer):
         request.settimeout(30)
         try:
             connection = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLEOFError, ConnectionError) as error:
+            # Port probes and clients that give up close the connection during the handshake.
+            LOG.debug("TLS handshake with %s ended early: %s", client_address, error)
+            return
         except (ssl.SSLError, OSError) as error:
             LOG.info("TLS handshake with %s failed: %s", client_address, error)
             return
         try:
             connection.settimeout(300)
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.RequestHandlerClass(connection, client_address, self)
         except (OSError, ssl.SSLError):
             pass

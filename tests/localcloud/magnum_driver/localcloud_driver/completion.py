@@ -124,10 +124,17 @@ class _Settler:
     def settle(self):
         for nodegroup in self.busy:
             self._settle_nodegroup(nodegroup, self.stack_of(nodegroup))
-        if self.cluster.status == Status.DELETE_IN_PROGRESS:
+        if self._deleting():
             self._settle_delete()
         else:
             self._settle_create_or_update()
+
+    def _deleting(self):
+        """A delete, also when an update that raced with it saved the cluster's status last (as Magnum judges)."""
+        if self.cluster.status == Status.DELETE_IN_PROGRESS:
+            return True
+        masters = [ng for ng in self.nodegroups if ng.is_default and ng.role == "master"]
+        return bool(masters) and (masters[0].status or "").startswith("DELETE")
 
     def _settle_nodegroup(self, nodegroup, found):
         if found is None or found["stack_status"] == Status.DELETE_COMPLETE:

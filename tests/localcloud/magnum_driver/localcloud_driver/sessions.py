@@ -4,6 +4,8 @@ Magnum 23 keeps no trusts: the driver acts with the requesting user's token re-s
 (Heat then makes its own trust from it), and polls with Magnum's service credentials, which are admin.
 """
 
+import functools
+
 import magnum.conf
 from keystoneauth1 import loading as ka_loading
 from keystoneauth1.identity import v3 as ka_v3
@@ -21,8 +23,16 @@ def admin_context():
     return magnum_context.make_admin_context(all_tenants=True)
 
 
+@functools.lru_cache(maxsize=1)
 def admin_session():
+    # One session for the process: its token is reused until it expires, so polling costs no Keystone calls.
     return keystone.KeystoneClientV3(admin_context()).session
+
+
+def _service_auth():
+    # The auth_url of [keystone_auth]: Magnum's own lookup falls back to [keystone_authtoken], which only
+    # magnum-api registers.
+    return ka_loading.load_auth_from_conf_options(CONF, ksconf.CFG_GROUP)
 
 
 def session_for(context, project_id):
@@ -30,7 +40,7 @@ def session_for(context, project_id):
     if not context.auth_token or context.project_id != project_id:
         return admin_session()
     auth = ka_v3.Token(
-        auth_url=keystone.KeystoneClientV3(context).auth_url,
+        auth_url=_service_auth().auth_url,
         token=context.auth_token,
         project_id=project_id,
     )

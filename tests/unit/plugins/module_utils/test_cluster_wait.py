@@ -110,3 +110,10 @@ def test_twenty_minute_create_costs_few_polls_and_returns_promptly():
     watch.until_created('U1', 'c')
     assert watch.polls <= 130
     assert clock.now - started - 1200 <= watch.max_interval
+
+
+def test_the_400_of_a_cluster_being_removed_is_retried():
+    case = {'timeline': [[0, None]]}
+    watch, _ = watch_for(case, errors=[HttpError(400, 'Cluster is being deleted')])
+    watch.until_deleted({'uuid': 'U1', 'name': 'c', 'status': 'DELETE_IN_PROGRESS', 'updated_at': 't0'})
+    assert watch._magnum.gets == 2 and watch.history[-1]['status'] == 'NOT_FOUND'

@@ -33,8 +33,9 @@ def test_decision_table(case):
     if 'warnings' in case:
         assert len(warnings) == case['warnings']
     if 'api_error' in case:
+        assert facts.storage_api_version is None
         with pytest.raises(CoeError, match=case['api_error']):
-            assert facts.storage_api_version
+            facts.require_storage_api()
         return
     if 'api_version' in case:
         assert facts.storage_api_version == case['api_version']

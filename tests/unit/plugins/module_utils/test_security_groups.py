@@ -138,22 +138,54 @@ def test_heat_lookup_reads_only_the_stack_and_the_two_groups():
     assert cloud.neutron.calls == [('get_security_group', 'sg-master'), ('get_security_group', 'sg-minion')]
 
 
-def test_ports_lookup_narrows_a_shared_fixed_ip_to_the_cluster_network():
-    cloud = FakeClusterCloud('floating')
+def fixed_addresses_only(cloud, **cluster):
     cloud.neutron.floating_ip_records = []
-    cloud.cluster['master_addresses'], cloud.cluster['node_addresses'] = ['10.0.0.5'], ['10.0.0.6']
+    cloud.cluster.update(master_addresses=['10.0.0.5'], node_addresses=['10.0.0.6'], **cluster)
+
+
+@pytest.mark.parametrize('fixed_network', ['k8s-cluster-net', None])
+def test_ports_lookup_narrows_a_shared_fixed_ip_to_the_cluster_network(fixed_network):
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network=fixed_network)
     lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
     assert [g['id'] for g in lookup.groups['worker']] == ['sg-minion']
 
 
-def test_ports_lookup_refuses_an_ambiguous_address_without_a_fixed_network():
+def twin_cluster(cloud, names=('', '')):
+    """Another cluster's network with the same addresses, as every Magnum cluster gets its own 10.0.0.0/24."""
+    cloud.neutron.port_records[:2] = [dict(port, name=name) for port, name in zip(cloud.neutron.port_records, names)]
+    cloud.neutron.port_records.append({'id': 'port-twin-master', 'name': 'twin-abc-master-0', 'network_id': 'net-twin',
+                                       'fixed_ips': [{'ip_address': '10.0.0.5'}], 'security_group_ids': ['sg-default']})
+    cloud.neutron.port_records[2].update(network_id='net-twin', name='twin-abc-node-0')
+
+
+def test_ports_lookup_tells_twin_clusters_apart_by_port_name():
     cloud = FakeClusterCloud('floating')
-    cloud.neutron.floating_ip_records = []
-    cloud.cluster.update(master_addresses=['10.0.0.5'], node_addresses=['10.0.0.6'], fixed_network=None)
+    fixed_addresses_only(cloud, fixed_network=None)
+    twin_cluster(cloud, names=('k8s-cluster-abc-master-0', 'k8s-cluster-abc-node-0'))
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert dict((role, [g['id'] for g in groups]) for role, groups in lookup.groups.items()) == {
+        'master': ['sg-master'], 'worker': ['sg-minion']}
+
+
+def test_ports_lookup_ignores_other_projects_as_an_admin_sees_them():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network=None)
+    twin_cluster(cloud)
+    for port in cloud.neutron.port_records[2:]:
+        port['project_id'] = 'project-2'
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert [g['id'] for g in lookup.groups['master']] == ['sg-master']
+
+
+def test_ports_lookup_refuses_ports_it_cannot_tell_apart():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network=None)
+    twin_cluster(cloud)
     with pytest.raises(CoeError) as caught:
         GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert caught.value.msg == ("Several ports hold address 10.0.0.6 (port-elsewhere, port-minion-0); set the "
-                                "cluster's fixed network so they can be told apart.")
+    assert caught.value.msg == ("Several ports hold address 10.0.0.5 (port-master-0, port-twin-master) and none can "
+                                "be told to be the cluster's.")
 
 
 def test_cluster_api_names_of_another_cluster_do_not_match():

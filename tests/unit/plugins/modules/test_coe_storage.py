@@ -37,16 +37,17 @@ class FakeTime:
         self.now += seconds
 
 
+def exit_json(module, **result):
+    raise ModuleExit(result, failed=False)
+
+
+def fail_json(module, **result):
+    raise ModuleExit(result, failed=True)
+
+
 def run_module(cluster, params, check_mode=False, diff=False):
     args = dict(params, _ansible_check_mode=check_mode, _ansible_diff=diff)
     warnings = []
-
-    def exit_json(module, **result):
-        raise ModuleExit(result, failed=False)
-
-    def fail_json(module, **result):
-        raise ModuleExit(result, failed=True)
-
     with patch_module_args(args), \
             mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
             mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json), \
@@ -112,16 +113,13 @@ def test_coe_storage(case):
 
 
 def test_missing_kubernetes_library_gives_the_standard_message():
-    failed, result = None, None
-    with mock.patch.dict('sys.modules', {'kubernetes': None}):
-        with patch_module_args({'storage_class': {'name': 'standard'}}), \
-                mock.patch.object(basic.AnsibleModule, 'fail_json',
-                                  lambda module, **res: (_ for _ in ()).throw(ModuleExit(res, True))):
-            with pytest.raises(ModuleExit) as caught:
-                coe_storage.main()
-        failed, result = caught.value.failed, caught.value.result
-    assert failed
-    assert 'Failed to import the required Python library (kubernetes)' in result['msg']
+    with mock.patch.dict('sys.modules', {'kubernetes': None}), \
+            patch_module_args({'storage_class': {'name': 'standard'}}), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
+        with pytest.raises(ModuleExit) as caught:
+            coe_storage.main()
+    assert caught.value.failed
+    assert 'Failed to import the required Python library (kubernetes)' in caught.value.result['msg']
 
 
 def test_loading_the_module_does_not_import_the_kubernetes_client():

@@ -28,8 +28,9 @@ class CertificateCloud(FakeCloud):
         self.ca = CertificateAuthority(CLUSTER_NAME)
         self.refuse_signing = refuse_signing
         self.rotations = 0
-        self.template = self.http.add('clustertemplates', **dict(dict(name='k8s', coe='kubernetes',
-                                                                       tls_disabled=False), **(template or {})))
+        fields = dict(name='k8s', coe='kubernetes', tls_disabled=False)
+        fields.update(template or {})
+        self.template = self.http.add('clustertemplates', **fields)
         record = dict(name=CLUSTER_NAME, status='CREATE_COMPLETE', api_address=SERVER,
                       cluster_template_id=self.template['uuid'], updated_at='2026-11-27T01:00:00+00:00')
         record.update(cluster or {})
