@@ -113,7 +113,8 @@ def view(obj):
     result = {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim', 'metadata': shown,
               'spec': dict((key, spec[key]) for key in ('accessModes', 'resources', 'storageClassName',
                                                         'volumeName', 'volumeMode') if key in spec)}
-    if obj.get('status'):
-        result['status'] = dict((key, obj['status'][key]) for key in ('phase', 'capacity', 'accessModes')
-                                if key in obj['status'])
+    status = obj.get('status') or {}
+    # A claim the server has not looked at yet has no status; Kubernetes shows it as Pending.
+    result['status'] = dict((key, status[key]) for key in ('capacity', 'accessModes') if key in status)
+    result['status']['phase'] = status.get('phase') or 'Pending'
     return result

@@ -9,10 +9,12 @@ __metaclass__ = type
 
 import os
 import shlex
+import time
 
 from ansible_collections.coe.magnum.plugins.module_utils import certificates, kubeconfig
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.files import PRIVATE_FILE_MODE, mode_of, read_text
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 # Statuses in which the cluster's API serves and Magnum signs (the ones Magnum allows a CA rotation from).
 READY_STATUSES = frozenset((
@@ -102,19 +104,24 @@ def reusable_credential(candidates, ca_pem, renew_before_days, key_type, key_siz
     return None, first_reason or 'there is no client certificate yet'
 
 
-def sign_new_credential(magnum, cluster_uuid, key_type, key_size):
-    """A new key, and its certificate as the cluster's CA signs it (CN=admin, O=system:masters)."""
+def sign_new_credential(magnum, cluster_uuid, key_type, key_size, sleep=time.sleep):
+    """A new key, and its certificate as the cluster's CA signs it (CN=admin, O=system:masters).
+
+    Signing creates nothing in Magnum, so a request whose answer was lost is simply sent again.
+    """
     key = certificates.generate_private_key(key_type, key_size)
     csr = certificates.certificate_signing_request(key)
-    signed = magnum.create('certificates', {'cluster_uuid': cluster_uuid, 'csr': csr})
+    signed = call_with_retries(lambda: magnum.create('certificates', {'cluster_uuid': cluster_uuid, 'csr': csr}),
+                               sleep=sleep)
     cert_pem = _pem_text((signed or {}).get('pem'))
     if not certificates.load_certificates(cert_pem):
         raise CoeError('Magnum answered the signing request for cluster %s without a certificate.' % cluster_uuid)
     return {'cert_pem': cert_pem, 'key_pem': certificates.private_key_pem(key), 'source': 'new'}
 
 
-def fetch_ca(magnum, cluster_uuid):
-    ca_pem = _pem_text((magnum.get('certificates', cluster_uuid) or {}).get('pem'))
+def fetch_ca(magnum, cluster_uuid, sleep=time.sleep):
+    ca_pem = _pem_text((call_with_retries(lambda: magnum.get('certificates', cluster_uuid), sleep=sleep)
+                        or {}).get('pem'))
     if not certificates.load_certificates(ca_pem):
         raise CoeError('Magnum returned no CA certificate for cluster %s.' % cluster_uuid)
     return ca_pem

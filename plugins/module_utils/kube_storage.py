@@ -206,6 +206,13 @@ class StorageReconciler:
                 plan['patch'] = class_manifests.mutable_patch(
                     existing, plan['desired'], class_manifests.default_changes(existing, spec['default'], self.facts))
                 plan['action'] = 'patch' if plan['patch'] else None
+        # Claims are planned against the class as this task leaves it (a class made expandable here lets them grow).
+        if plan['action'] in ('create', 'replace'):
+            self._managed_class = plan['desired']
+        elif plan['action'] == 'patch':
+            self._managed_class = class_manifests.apply_patch(existing, plan['patch'])
+        else:
+            self._managed_class = existing
         if spec['default']:
             for other in self.client.get(self.classes_path).get('items') or []:
                 if other['metadata']['name'] != spec['name'] and class_manifests.is_default(other, self.facts):

@@ -41,7 +41,7 @@ FEATURE_DESCRIPTIONS = {
 def parse_version(text):
     """'1.7', 'container-infra 1.7' or 'container-infrastructure-management 1.7' (Magnum 23's headers) -> (1, 7)."""
     words = (text or '').split()
-    major, _, minor = (words[-1] if words else '').partition('.')
+    major, _dot, minor = (words[-1] if words else '').partition('.')
     return int(major), int(minor or 0)
 
 

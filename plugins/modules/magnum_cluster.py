@@ -25,7 +25,7 @@ description:
   - A cluster found in a C(*_FAILED) status makes the task fail with Magnum's reason, unless
     I(recreate_failed=true).
 author:
-  - coe.magnum contributors
+  - coe.magnum contributors (@coe-magnum)
 options:
   name:
     description:

@@ -339,6 +339,9 @@ class ClusterConfigModule(MagnumModule):
             check_writable_directory(params['dest'], 'dest')
         if params.get('merge_into'):
             check_writable_file(params['merge_into'], 'merge_into')
+        if params['rotate_ca']:
+            with self.cloud_call('read the API versions of Magnum'):
+                self.magnum.require('ca_rotation', 'rotate_ca')
         files = AccessFiles(params, cluster, kind, tls_enabled, entry_names(params, name))
 
         if params['rotate_ca'] and not self.check_mode:

@@ -15,7 +15,7 @@ description:
   - Returns one cluster by name or ID, or every cluster the user can see, filtered by status and template.
   - Records are Magnum's detailed ones; fields an old cloud's API lacks are simply absent.
 author:
-  - coe.magnum contributors
+  - coe.magnum contributors (@coe-magnum)
 options:
   name:
     description:

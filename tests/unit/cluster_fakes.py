@@ -93,8 +93,8 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         self._advance()
         if parse_version(self.api_version) > parse_version(self.max_version):
             self.requests.append((method, url, self.api_version))
-            raise HttpError(406, 'Version %s was requested but the maximum is %s.' % (self.api_version,
-                                                                                        self.max_version))
+            raise HttpError(406, 'Version %s was requested but the maximum is %s.'
+                            % (self.api_version, self.max_version))
         parts = url.strip('/').split('?')[0].split('/')
         if parts[0] != 'clusters':
             return super(ClusterMagnumHttp, self).json_request(method, url, body)

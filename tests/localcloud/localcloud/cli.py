@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from localcloud.config import Paths
-from localcloud.process import State, kill_pid_file, start, stop, wait_for
+from localcloud.process import State, group_rss_kib, kill_pid_file, pid_alive, port_open, start, stop, wait_for
 from localcloud.services import BY_NAME, SERVICES, Service, render_configs, service_env
 
 
@@ -23,20 +23,17 @@ def _start_service(service: Service, paths: Paths, state: State) -> bool:
     """Start one service unless it already runs; True when it was started now."""
     if state.running(service.name):
         return False
-    busy = [port for port in service.all_ports if _port_taken(port)]
+    busy = [port for port in service.all_ports if port_open(port)]
     if busy:
         raise RuntimeError(f"{service.name}: port(s) {busy} already in use by a process this cloud did not start")
-    process = start(service.name, service.argv(paths), paths.log_file(service.name), service_env(service, paths),
-                    port=service.main_port, user=service.user, cwd=paths.run)
+    env = service_env(service, paths)
+    # A service run as another user starts in its own home: it may not be allowed into LOCALCLOUD_HOME/run.
+    cwd = Path(env["HOME"]) if service.user else paths.run
+    process = start(service.name, service.argv(paths), paths.log_file(service.name), env,
+                    port=service.main_port, user=service.user, cwd=cwd)
     state.processes[service.name] = process
     state.save()
     return True
-
-
-def _port_taken(port: int) -> bool:
-    from localcloud.process import port_open
-
-    return port_open(port)
 
 
 def _wait_ready(service: Service, paths: Paths, state: State, timeout: float = 180) -> None:
@@ -54,7 +51,9 @@ def _start_group(names: list[str], paths: Paths, state: State, started: list[str
 
 
 def up(paths: Paths) -> None:
+    # Imported here: they need the services' virtualenv, which the other commands do without.
     from localcloud import database, seed
+
     began = time.monotonic()
     for directory in paths.mutable_dirs():
         directory.mkdir(parents=True, exist_ok=True)
@@ -62,6 +61,8 @@ def up(paths: Paths) -> None:
     already = [name for name in state.processes if state.running(name)]
     render_configs(paths)
     database.init_cluster(paths)
+    if not state.running("postgres"):
+        database.remove_stale_lock(paths)
     started: list[str] = []
     # RabbitMQ's Erlang VM would start an epmd of its own (on the default port) if ours were not up yet.
     _start_group(["epmd", "postgres"], paths, state, started)
@@ -83,12 +84,13 @@ def up(paths: Paths) -> None:
             started.append(name)
     # Seeding is skipped when nothing had to start and the same seeds were applied before.
     seed_mark, seed_version = paths.data / "seeded", seed.version()
-    if started or not seed_mark.exists() or seed_mark.read_text() != seed_version:
+    reseed = bool(started) or not seed_mark.exists() or seed_mark.read_text() != seed_version
+    if reseed:
         seed.seed_identity(paths, report)
     with ThreadPoolExecutor(max_workers=len(apis)) as pool:
         for future in [pool.submit(_wait_ready, BY_NAME[name], paths, state) for name in apis[1:]]:
             future.result()
-    if started or not seed_mark.exists() or seed_mark.read_text() != seed_version:
+    if reseed:
         seed.seed_resources(paths, report)
         seed_mark.write_text(seed_version)
     seed.write_clouds_yaml(paths)
@@ -107,9 +109,7 @@ def _emulator_pid_files(paths: Paths) -> list[Path]:
 
 def down(paths: Paths) -> None:
     state = State(paths)
-    order = [service.name for service in reversed(SERVICES)]
-    order += [name for name in state.processes if name not in order]
-    emulators = [pid_file for pid_file in _emulator_pid_files(paths) if kill_pid_file(pid_file, str(paths.root))]
+    infra = ("rabbitmq", "postgres", "epmd")
 
     def stop_one(name: str) -> None:
         process = state.processes.get(name)
@@ -119,31 +119,42 @@ def down(paths: Paths) -> None:
         stop(process, service.grace if service else 5, service.stop_signal if service else signal.SIGTERM)
         report(f"stopped {name} (pid {process.pid})")
 
-    openstack = [name for name in order if name not in ("epmd", "rabbitmq", "postgres")]
+    openstack = [name for name in state.processes if name not in infra]
     with ThreadPoolExecutor(max_workers=max(1, len(openstack))) as pool:
         list(pool.map(stop_one, openstack))
-    for name in ("rabbitmq", "postgres", "epmd"):
+    # The driver in magnum-conductor starts the emulators: stop them once it cannot start new ones.
+    pid_files = _emulator_pid_files(paths)
+    with ThreadPoolExecutor(max_workers=max(1, len(pid_files))) as pool:
+        emulators = sum(pool.map(lambda pid_file: kill_pid_file(pid_file, str(paths.root)), pid_files))
+    if emulators:
+        report(f"stopped {emulators} Kubernetes API emulator(s)")
+    for name in infra:
         stop_one(name)
     state.processes.clear()
     state.save()
-    if emulators:
-        report(f"stopped {len(emulators)} Kubernetes API emulator(s)")
 
 
 def status(paths: Paths) -> int:
+    """Print each service's state; exit status 3 when any is down (as `service status` does)."""
     state = State(paths)
-    down_count = 0
-    print(f"{'SERVICE':18} {'STATE':6} {'PORT':>6} {'PID':>8}  LOG")
+    down_count, rss_kib = 0, 0
+    print(f"{'SERVICE':18} {'STATE':6} {'PORT':>6} {'PID':>8} {'RSS MiB':>8}  LOG")
     for service in SERVICES:
         process = state.running(service.name)
         ports = ",".join(str(port) for port in service.all_ports) or "-"
         if process:
-            print(f"{service.name:18} {'up':6} {ports:>6} {process.pid:>8}  {process.log}")
+            rss = group_rss_kib(process.pid)
+            rss_kib += rss
+            print(f"{service.name:18} {'up':6} {ports:>6} {process.pid:>8} {rss // 1024:>8}  {process.log}")
         else:
             down_count += 1
-            print(f"{service.name:18} {'down':6} {ports:>6} {'-':>8}")
+            print(f"{service.name:18} {'down':6} {ports:>6} {'-':>8} {'-':>8}")
     for pid_file in _emulator_pid_files(paths):
-        print(f"{'kube/' + pid_file.parent.name:18} {'pidfile':6} {'':>6} {pid_file.read_text().strip():>8}")
+        pid = pid_file.read_text().split()[0] if pid_file.read_text().split() else "?"
+        alive = pid.isdigit() and pid_alive(int(pid))
+        name = "kube/" + pid_file.parent.name[:13]
+        print(f"{name:18} {'up' if alive else 'gone':6} {'':>6} {pid:>8}")
+    print(f"total RSS of the services: {rss_kib // 1024} MiB")
     return 0 if down_count == 0 else 3
 
 
@@ -156,19 +167,19 @@ def env(paths: Paths) -> None:
 def restart(paths: Paths, names: list[str]) -> None:
     from localcloud.install import ensure_venv
 
+    unknown = [name for name in names if name not in BY_NAME]
+    if unknown:
+        raise RuntimeError(f"unknown service(s) {', '.join(unknown)}; one of: {', '.join(BY_NAME)}")
     # A changed driver or localcloud project (entry points) is reinstalled before its service restarts.
     ensure_venv(paths, report)
+    render_configs(paths)
     state = State(paths)
     for name in names:
-        if name not in BY_NAME:
-            raise SystemExit(f"unknown service {name!r}; one of: {', '.join(BY_NAME)}")
         service = BY_NAME[name]
-        process = state.processes.get(name)
+        process = state.processes.pop(name, None)
         if process:
             stop(process, service.grace, service.stop_signal)
-            del state.processes[name]
             state.save()
-        render_configs(paths)
         _start_service(service, paths, state)
         _wait_ready(service, paths, state)
         report(f"restarted {name} (pid {state.processes[name].pid})")
@@ -183,7 +194,10 @@ def logs(paths: Paths, names: list[str]) -> None:
 
 
 def clean(paths: Paths) -> None:
+    from localcloud.database import remove_outside_data
+
     down(paths)
+    remove_outside_data(paths)
     for directory in (*paths.mutable_dirs(), paths.root / "keys"):
         shutil.rmtree(directory, ignore_errors=True)
     for name in (paths.state, paths.clouds_yaml, paths.proxy_faults):
@@ -191,14 +205,7 @@ def clean(paths: Paths) -> None:
     report(f"removed the local cloud's data under {paths.root} (the virtualenv is kept)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="localcloud", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("up", "down", "status", "env", "clean"):
-        sub.add_parser(name)
-    sub.add_parser("restart").add_argument("services", nargs="+", metavar="SERVICE")
-    sub.add_parser("logs").add_argument("services", nargs="*", metavar="SERVICE")
-    args = parser.parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     paths = Paths()
     if args.command == "up":
         up(paths)
@@ -217,8 +224,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="localcloud", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("up", "down", "status", "env", "clean"):
+        sub.add_parser(name)
+    sub.add_parser("restart").add_argument("services", nargs="+", metavar="SERVICE")
+    sub.add_parser("logs").add_argument("services", nargs="*", metavar="SERVICE")
+    args = parser.parse_args(argv)
     try:
-        sys.exit(main())
+        return run(args)
     except (RuntimeError, subprocess.CalledProcessError) as error:
-        sys.exit(f"localcloud: {error}")
+        print(f"localcloud {args.command}: {error}", file=sys.stderr)
+        return 1

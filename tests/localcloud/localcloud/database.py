@@ -1,6 +1,8 @@
 """PostgreSQL data folder, databases and each service's schema, each step done once and remembered."""
 
+import hashlib
 import os
+import pwd
 import shutil
 import subprocess
 
@@ -12,17 +14,68 @@ from localcloud.config import Paths
 from localcloud.services import postgres_bin
 
 
+def _postgres_reaches(directory: Path) -> bool:
+    """Whether the postgres user may traverse every folder down to `directory`."""
+    return subprocess.run(["test", "-x", str(directory)], user="postgres").returncode == 0
+
+
+def _data_dir(paths: Paths) -> Path:
+    """Where PostgreSQL keeps its data: inside LOCALCLOUD_HOME whenever the postgres user can reach it.
+
+    PostgreSQL refuses to run as root, and a LOCALCLOUD_HOME below a folder closed to other users (such as
+    /root) cannot hold its data; then the data goes to the postgres user's own home, linked from
+    data/postgres, and `localcloud clean` removes it as well.
+    """
+    link = paths.data / "postgres"
+    if link.is_symlink() or link.exists():
+        return link.resolve()
+    paths.data.mkdir(parents=True, exist_ok=True)
+    if _postgres_reaches(paths.data):
+        link.mkdir()
+        return link
+    digest = hashlib.sha256(str(paths.root).encode()).hexdigest()[:12]
+    outside = Path(pwd.getpwnam("postgres").pw_dir) / f"localcloud-{digest}"
+    outside.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside)
+    return outside
+
+
 def init_cluster(paths: Paths) -> None:
-    data = paths.data / "postgres"
+    data = _data_dir(paths)
     if (data / "PG_VERSION").exists():
         return
-    data.mkdir(parents=True, exist_ok=True)
     shutil.chown(data, "postgres", "postgres")
     data.chmod(0o700)
     subprocess.run([postgres_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                     "--locale=C.UTF-8", "--no-sync"],
                    user="postgres", env={"PATH": "/usr/bin:/bin", "HOME": str(data), "LANG": "C.UTF-8"},
                    cwd=data, check=True, stdout=subprocess.DEVNULL)
+
+
+def remove_stale_lock(paths: Paths) -> None:
+    """Remove postmaster.pid left by a PostgreSQL that was killed (the machine's session ended, say).
+
+    PostgreSQL refuses to start while the PID in that file exists, and after a restart of the machine that
+    PID may well belong to an unrelated process.
+    """
+    lock = (paths.data / "postgres").resolve() / "postmaster.pid"
+    try:
+        pid = int(lock.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        running_postgres = Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+    except OSError:
+        running_postgres = False
+    if not running_postgres:
+        lock.unlink(missing_ok=True)
+
+
+def remove_outside_data(paths: Paths) -> None:
+    """Remove the PostgreSQL data folder when it had to live outside LOCALCLOUD_HOME."""
+    link = paths.data / "postgres"
+    if link.is_symlink():
+        shutil.rmtree(link.resolve(), ignore_errors=True)
 
 
 def create_databases() -> None:

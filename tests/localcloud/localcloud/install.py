@@ -20,6 +20,9 @@ DRIVER_DIR = SOURCE_DIR / "magnum_driver"
 
 def _missing_packages() -> list[str]:
     missing = []
+    # Debian's own python3 creates virtualenvs only with python3-venv installed.
+    if subprocess.run([sys.executable, "-c", "import ensurepip, venv"], capture_output=True).returncode != 0:
+        missing.append("python3-venv")
     for package in APT_PACKAGES:
         result = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
         if "install ok installed" not in result.stdout:

@@ -112,6 +112,18 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def group_rss_kib(pgid: int) -> int:
+    total = 0
+    for pid in group_members(pgid):
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
 def stop(process: Process, grace: float, first_signal: int = signal.SIGTERM) -> None:
     """Signal the process group, wait up to `grace` seconds, then SIGKILL whatever is left of it."""
     if pid_alive(process.pid, process.started):

@@ -1,7 +1,6 @@
 """The processes of the local cloud: how each is configured, started, checked and stopped."""
 
 import glob
-import os
 import shutil
 import signal
 import string
@@ -138,9 +137,14 @@ def _proxy_argv(paths: Paths) -> list[str]:
     return argv
 
 
+def postgres_data_dir(paths: Paths) -> Path:
+    """The PostgreSQL data folder: `data/postgres`, or the folder that link points to (see database.py)."""
+    return (paths.data / "postgres").resolve()
+
+
 def _postgres_argv(paths: Paths) -> list[str]:
-    return [postgres_bin("postgres"), "-D", str(paths.data / "postgres"), "-p", str(config.POSTGRES_PORT),
-            "-c", f"listen_addresses={HOST}", "-c", f"unix_socket_directories={paths.run / 'postgres'}",
+    return [postgres_bin("postgres"), "-D", str(postgres_data_dir(paths)), "-p", str(config.POSTGRES_PORT),
+            "-c", f"listen_addresses={HOST}", "-c", "unix_socket_directories=",
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             "-c", "max_connections=300", "-c", "shared_buffers=64MB"]
 
@@ -225,13 +229,12 @@ def render_configs(paths: Paths) -> None:
     _write_if_changed(rabbit_dir / "advanced.config", "[].\n")
     _write_if_changed(rabbit_dir / "enabled_plugins", "[].\n")
     _write_if_changed(rabbit_dir / "rabbitmq-env.conf", "\n")
-    for directory in (paths.run / "postgres", paths.log / "rabbitmq", paths.data / "rabbitmq",
+    for directory in (paths.log / "rabbitmq", paths.data / "rabbitmq",
                       paths.data / "glance" / "images", paths.data / "nova", paths.data / "neutron",
                       paths.data / "magnum", paths.kube, paths.service_home):
         directory.mkdir(parents=True, exist_ok=True)
     for project in ("glance", "nova", "neutron", "heat", "magnum"):
         (paths.run / project).mkdir(parents=True, exist_ok=True)
-    shutil.chown(paths.run / "postgres", "postgres", "postgres")
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -243,6 +246,7 @@ def service_env(service: Service, paths: Paths) -> dict[str, str]:
     env = {
         "PATH": f"{paths.venv / 'bin'}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": str(paths.service_home),
+        "XDG_CACHE_HOME": str(paths.root / "cache"),
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "LOCALCLOUD_HOME": str(paths.root),
@@ -250,12 +254,6 @@ def service_env(service: Service, paths: Paths) -> dict[str, str]:
         "OS_CLIENT_CONFIG_FILE": str(paths.clouds_yaml),
     }
     if service.user == "postgres":
-        env["HOME"] = str(paths.data / "postgres")
+        env["HOME"] = str(postgres_data_dir(paths))
     env.update(service.env(paths))
     return {key: str(value) for key, value in env.items()}
-
-
-def venv_python_env(paths: Paths) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"HOME": str(paths.service_home), "LOCALCLOUD_HOME": str(paths.root)})
-    return env

@@ -90,6 +90,30 @@ def reconcile(cluster_uuid):
     return SETTLED
 
 
+def revive(cluster_uuid):
+    """Start the Kubernetes API of a settled cluster again when it no longer runs (the local cloud was restarted)."""
+    with paths.locked(cluster_uuid):
+        ctx = sessions.admin_context()
+        try:
+            cluster = objects.Cluster.get_by_uuid(ctx, cluster_uuid)
+        except exception.ClusterNotFound:
+            return
+        if (
+            cluster.status.endswith(IN_PROGRESS)
+            or not cluster.api_address
+            or cluster.cluster_template.coe != "kubernetes"
+            or kube.emulator_pid(cluster_uuid)
+        ):
+            return
+        LOG.info("Kubernetes API of cluster %s is not running; starting it again", cluster_uuid)
+        settler = _Settler(ctx, cluster)
+        reason = settler.serve_kubernetes()
+        if reason:
+            LOG.warning("Cluster %s: %s", cluster_uuid, reason)
+        elif "api_address" in cluster.obj_what_changed():
+            cluster.save()
+
+
 class _Settler:
     def __init__(self, ctx, cluster):
         self.ctx = ctx
@@ -186,7 +210,7 @@ class _Settler:
                 nodegroup.save()
         reason = self._failure_reason()
         if not reason and self.cluster.cluster_template.coe == "kubernetes":
-            reason = self._serve_kubernetes()
+            reason = self.serve_kubernetes()
         elif not reason:
             self.cluster.api_address = swarm_api_address(self.cluster.uuid)
         self.cluster.status = action + (FAILED if reason else COMPLETE)
@@ -197,7 +221,7 @@ class _Settler:
         event = taxonomy.ACTION_CREATE if action == "CREATE" else taxonomy.ACTION_UPDATE
         self._notify(event, taxonomy.OUTCOME_FAILURE if reason else taxonomy.OUTCOME_SUCCESS)
 
-    def _serve_kubernetes(self):
+    def serve_kubernetes(self):
         """Start or restart the emulator to match the cluster; a failure reason, or None."""
         masters, nodes = [], []
         for nodegroup in self.nodegroups:

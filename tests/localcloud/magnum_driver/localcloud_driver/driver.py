@@ -145,8 +145,15 @@ class LocalCloudDriver(driver.Driver):
             pass
 
     def get_monitor(self, context, cluster):
-        # Magnum's own health monitor, which asks the cluster's (emulated) Kubernetes API with its client certificate.
-        return k8s_monitor.K8sMonitor(context, cluster) if self.coe == "kubernetes" else None
+        """Magnum's own health monitor, which asks the cluster's Kubernetes API with Magnum's client certificate.
+
+        Magnum's health sync runs at conductor start and then every [kubernetes] health_polling_interval: the
+        emulator of a cluster is started again first if it no longer runs (after a restart of the local cloud).
+        """
+        if self.coe != "kubernetes":
+            return None
+        completion.revive(cluster.uuid)
+        return k8s_monitor.K8sMonitor(context, cluster)
 
     # Nodegroups
 

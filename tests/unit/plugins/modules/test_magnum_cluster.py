@@ -429,3 +429,18 @@ def test_delete_under_way_is_waited_for_without_a_second_delete(cloud):
     run(cloud, state='absent', wait=False)
     result = created(cloud, state='absent')
     assert not result['changed'] and cloud.http.count('DELETE') == 1 and cloud.http.clusters() == []
+
+
+def test_zero_nodes_at_create_are_sent_at_1_10(clock):
+    cloud = old_cloud(clock, '1.10')
+    result = created(cloud, node_count=0)
+    assert result['cluster']['node_count'] == 0
+    assert [r for r in cloud.http.requests if r[0] == 'POST'] == [('POST', '/clusters', '1.10')]
+
+
+def test_a_cluster_gone_before_its_delete_is_what_the_task_wanted(cloud):
+    created(cloud)
+    # Someone else's delete got there first: Magnum acts on it and answers this one 404.
+    cloud.http.fault('DELETE', '/clusters/', status=404, after_acting=True)
+    result = created(cloud, state='absent')
+    assert result['changed'] and cloud.http.clusters() == []

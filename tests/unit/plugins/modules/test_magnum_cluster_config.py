@@ -23,10 +23,11 @@ CLUSTER_NAME = 'k8s-cluster'
 class CertificateCloud(FakeCloud):
     """Magnum with a cluster whose CA signs CSRs and can be rotated, as the x509keypair cert manager does."""
 
-    def __init__(self, max_version='1.14', refuse_signing=False, cluster=None, template=None):
+    def __init__(self, max_version='1.14', refuse_signing=False, cluster=None, template=None, signing_failures=0):
         super(CertificateCloud, self).__init__(max_version=max_version)
         self.ca = CertificateAuthority(CLUSTER_NAME)
         self.refuse_signing = refuse_signing
+        self.signing_failures = signing_failures
         self.rotations = 0
         fields = dict(name='k8s', coe='kubernetes', tls_disabled=False)
         fields.update(template or {})
@@ -51,6 +52,9 @@ class CertificateCloud(FakeCloud):
         if method == 'POST':
             if self.refuse_signing:
                 raise HttpError(400, 'Invalid CSR')
+            if self.signing_failures:
+                self.signing_failures -= 1
+                raise HttpError(503, 'Service Unavailable')
             return Response(), {'cluster_uuid': body['cluster_uuid'], 'csr': body['csr'],
                                 'pem': self.ca.sign(body['csr'])}
         if method == 'PATCH':
@@ -143,7 +147,8 @@ def snapshot(place):
 @pytest.mark.parametrize('case', cases('cluster_config/runs.yml'))
 def test_run(case, tmp_path):
     cloud = CertificateCloud(max_version=case.get('max_version', '1.14'), refuse_signing=case.get('refuse_signing'),
-                             cluster=case.get('cluster'), template=case.get('template'))
+                             cluster=case.get('cluster'), template=case.get('template'),
+                             signing_failures=case.get('signing_failures', 0))
     place = Place(tmp_path)
     prepare(cloud, place, case.get('before'))
     signed_before, requests_before, files_before = cloud.signed(), len(cloud.http.requests), snapshot(place)
