@@ -126,14 +126,20 @@ docs-check: venv collection-tree
 	done; \
 	echo "docs-check: $$count module and role documents rendered"; exit $$status
 
-# Execution environment build context from meta/execution-environment.yml, laid out like the collection root.
+# Execution environment build context from meta/execution-environment.yml, laid out like the
+# collection root; then the dependencies ansible-builder finds in the installed artifact, as it
+# does when another execution environment lists coe.magnum in its galaxy requirements.
 ee: venv
 	rm -rf $(BUILD)/ee $(BUILD)/context
 	mkdir -p $(BUILD)/ee
 	cp meta/execution-environment.yml requirements.txt bindep.txt $(BUILD)/ee/
 	$(BIN)/ansible-builder create --file $(BUILD)/ee/execution-environment.yml --context $(BUILD)/context
 	grep -q openstacksdk $(BUILD)/context/_build/requirements.txt
-	@echo "ee: build context in $(BUILD)/context"
+	test -f $(ARTIFACT) || $(MAKE) --no-print-directory build
+	$(BIN)/ansible-galaxy collection install --offline -p $(BUILD)/ee/collections $(ARTIFACT)
+	$(BIN)/ansible-builder introspect --sanitize $(BUILD)/ee/collections > $(BUILD)/ee/introspect.yml
+	grep -q "openstacksdk.*from collection coe.magnum" $(BUILD)/ee/introspect.yml
+	@echo "ee: build context in $(BUILD)/context; dependencies of the installed artifact in $(BUILD)/ee/introspect.yml"
 
 demo: venv collection-tree localcloud-up
 	@test -f playbooks/site.yml || { echo 'demo: playbooks/site.yml does not exist yet'; exit 1; }

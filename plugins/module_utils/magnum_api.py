@@ -10,7 +10,8 @@ __metaclass__ = type
 import contextlib
 import traceback
 
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 try:
     from magnumclient.v1 import client as magnum_v1
@@ -64,6 +65,11 @@ def version_range_from(headers, body):
             return parse_version(document.get('min_version') or BASE_VERSION), parse_version(document['max_version'])
     # A server that advertises nothing predates microversions: it serves the base version only.
     return parse_version(BASE_VERSION), parse_version(BASE_VERSION)
+
+
+def _list_retryable(exc):
+    """Magnum answers a list with 400 for a moment while a cluster row is half deleted."""
+    return is_retryable(exc) or http_status_of(exc) == 400
 
 
 class MagnumApi:
@@ -139,7 +145,7 @@ class MagnumApi:
         if query:
             url += '?' + '&'.join('%s=%s' % item for item in sorted(query.items()))
         while url:
-            _response, body = self.http.json_request('GET', url)
+            body = call_with_retries(lambda page=url: self.http.json_request('GET', page)[1], retryable=_list_retryable)
             items.extend(body.get(collection, []))
             next_link = body.get('next')
             url = next_link[next_link.find('/%s' % collection):] if next_link else None

@@ -27,7 +27,7 @@ description:
   - The private key never appears in the module's result or log, unless I(return_content=true) asks for the
     kubeconfig content, which embeds it.
 author:
-  - coe.magnum contributors
+  - coe.magnum contributors (@coe-magnum)
 options:
   cluster:
     description:

@@ -28,7 +28,7 @@ description:
   - All O(rules) are checked before any request that changes the cloud; a bad rule fails the task naming its
     index and field.
 author:
-  - coe.magnum contributors
+  - coe.magnum contributors (@coe-magnum)
 options:
   cluster:
     description:

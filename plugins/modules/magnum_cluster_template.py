@@ -21,7 +21,7 @@ description:
   - Image, flavors, networks, subnet and keypair are accepted by name or ID, and every one is checked before
     anything changes in the cloud.
 author:
-  - coe.magnum contributors
+  - coe.magnum contributors (@coe-magnum)
 options:
   name:
     description:

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Returns one cluster template by name or ID, or every template visible to the user, optionally filtered.
 author:
-  - coe.magnum contributors
+  - coe.magnum contributors (@coe-magnum)
 options:
   name:
     description:

@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,35 +20,46 @@ def report(message: str) -> None:
     print(message, flush=True)
 
 
+_STATE_LOCK = threading.Lock()
+
+
 def _start_service(service: Service, paths: Paths, state: State) -> bool:
     """Start one service unless it already runs; True when it was started now."""
-    if state.running(service.name):
-        return False
-    busy = [port for port in service.all_ports if port_open(port)]
-    if busy:
-        raise RuntimeError(f"{service.name}: port(s) {busy} already in use by a process this cloud did not start")
-    env = service_env(service, paths)
-    # A service run as another user starts in its own home: it may not be allowed into LOCALCLOUD_HOME/run.
-    cwd = Path(env["HOME"]) if service.user else paths.run
-    process = start(service.name, service.argv(paths), paths.log_file(service.name), env,
-                    port=service.main_port, user=service.user, cwd=cwd)
-    state.processes[service.name] = process
-    state.save()
-    return True
+    with _STATE_LOCK:
+        if state.running(service.name):
+            return False
+        busy = [port for port in service.all_ports if port_open(port)]
+        if busy:
+            raise RuntimeError(f"{service.name}: port(s) {busy} already in use by a process this cloud did not start")
+        env = service_env(service, paths)
+        # A service run as another user starts in its own home: it may not be allowed into LOCALCLOUD_HOME/run.
+        cwd = Path(env["HOME"]) if service.user else paths.run
+        state.processes[service.name] = start(service.name, service.argv(paths), paths.log_file(service.name), env,
+                                              port=service.main_port, user=service.user, cwd=cwd)
+        state.save()
+        return True
 
 
-def _wait_ready(service: Service, paths: Paths, state: State, timeout: float = 180) -> None:
+def _wait_ready(service: Service, state: State, timeout: float = 180) -> None:
     process = state.processes.get(service.name)
     wait_for(lambda: service.is_ready(process.pid if process else None), timeout, service.name, process)
 
 
-def _start_group(names: list[str], paths: Paths, state: State, started: list[str]) -> None:
-    for name in names:
-        if _start_service(BY_NAME[name], paths, state):
-            started.append(name)
+def _wait_all(names: list[str], state: State) -> None:
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        for future in [pool.submit(_wait_ready, BY_NAME[name], paths, state) for name in names]:
+        for future in [pool.submit(_wait_ready, BY_NAME[name], state) for name in names]:
             future.result()
+
+
+# The services that can start once a schema is built.
+SERVICES_OF_SCHEMA = {
+    "keystone": ["keystone"],
+    "glance": ["glance"],
+    "nova": ["nova"],
+    "neutron": ["neutron"],
+    "heat": ["heat-api", "heat-engine"],
+    "magnum": ["magnum-api", "magnum-conductor"],
+}
 
 
 def up(paths: Paths) -> None:
@@ -59,43 +71,43 @@ def up(paths: Paths) -> None:
         directory.mkdir(parents=True, exist_ok=True)
     state = State(paths)
     already = [name for name in state.processes if state.running(name)]
+    started: list[str] = []
+
+    def start_named(names: list[str]) -> None:
+        started.extend(name for name in names if _start_service(BY_NAME[name], paths, state))
+
     render_configs(paths)
     database.init_cluster(paths)
     if not state.running("postgres"):
         database.remove_stale_lock(paths)
-    started: list[str] = []
     # RabbitMQ's Erlang VM would start an epmd of its own (on the default port) if ours were not up yet.
-    _start_group(["epmd", "postgres"], paths, state, started)
-    if _start_service(BY_NAME["rabbitmq"], paths, state):
-        started.append("rabbitmq")
+    start_named(["epmd", "postgres"])
+    _wait_all(["epmd", "postgres"], state)
+    start_named(["rabbitmq", "proxy"])
     database.create_databases()
-    database.migrate_all(paths, report)
-    apis = ["keystone", "glance", "nova", "neutron", "heat-api", "magnum-api"]
-    for name in apis:
-        if _start_service(BY_NAME[name], paths, state):
-            started.append(name)
-    if _start_service(BY_NAME["proxy"], paths, state):
-        started.append("proxy")
-    _wait_ready(BY_NAME["keystone"], paths, state)
-    _wait_ready(BY_NAME["proxy"], paths, state)
-    _wait_ready(BY_NAME["rabbitmq"], paths, state)
-    for name in ("heat-engine", "magnum-conductor"):
-        if _start_service(BY_NAME[name], paths, state):
-            started.append(name)
-    # Seeding is skipped when nothing had to start and the same seeds were applied before.
-    seed_mark, seed_version = paths.data / "seeded", seed.version()
-    reseed = bool(started) or not seed_mark.exists() or seed_mark.read_text() != seed_version
-    if reseed:
-        seed.seed_identity(paths, report)
-    with ThreadPoolExecutor(max_workers=len(apis)) as pool:
-        for future in [pool.submit(_wait_ready, BY_NAME[name], paths, state) for name in apis[1:]]:
-            future.result()
+
+    def build_and_start(schema: str) -> None:
+        database.ensure_schema(paths, schema, report)
+        start_named(SERVICES_OF_SCHEMA[schema])
+
+    # Each service starts as soon as its own schema is there, so Keystone is seeded while others migrate.
+    with ThreadPoolExecutor(max_workers=len(SERVICES_OF_SCHEMA)) as pool:
+        builds = [pool.submit(build_and_start, schema) for schema in SERVICES_OF_SCHEMA]
+        seed_mark, seed_version = paths.data / "seeded", seed.version()
+        builds[0].result()
+        _wait_all(["keystone", "proxy"], state)
+        # Seeding is skipped when nothing had to start and the same seeds were applied before.
+        reseed = bool(started) or not seed_mark.exists() or seed_mark.read_text() != seed_version
+        if reseed:
+            seed.seed_identity(paths, report)
+        for build in builds:
+            build.result()
+    _wait_all([service.name for service in SERVICES], state)
+    reseed = reseed or bool(started)
     if reseed:
         seed.seed_resources(paths, report)
         seed_mark.write_text(seed_version)
     seed.write_clouds_yaml(paths)
-    for name in ("heat-engine", "magnum-conductor"):
-        _wait_ready(BY_NAME[name], paths, state)
     state.save()
     if already:
         report(f"already running: {', '.join(already)}")
@@ -181,7 +193,7 @@ def restart(paths: Paths, names: list[str]) -> None:
             stop(process, service.grace, service.stop_signal)
             state.save()
         _start_service(service, paths, state)
-        _wait_ready(service, paths, state)
+        _wait_ready(service, state)
         report(f"restarted {name} (pid {state.processes[name].pid})")
 
 

@@ -5,8 +5,8 @@ import os
 import pwd
 import shutil
 import subprocess
+import time
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from localcloud import config
@@ -152,23 +152,13 @@ SCHEMAS = {"keystone": _keystone, "glance": _glance, "nova": _nova, "neutron": _
            "magnum": _magnum}
 
 
-def migrate_all(paths: Paths, report=print) -> None:
-    """Build every service's schema that is not built yet, in parallel (each one is mostly waiting)."""
+def ensure_schema(paths: Paths, name: str, report=print) -> None:
+    """Build one service's schema unless it was built before (a mark file remembers it)."""
     marks = paths.data / "schema"
     marks.mkdir(parents=True, exist_ok=True)
-    pending = [name for name in SCHEMAS if not (marks / name).exists()]
-    if not pending:
+    if (marks / name).exists():
         return
-
-    def build(name: str) -> None:
-        SCHEMAS[name](paths, paths.log / f"setup-{name}.log")
-        (marks / name).touch()
-        report(f"  schema {name}: ready")
-
-    with ThreadPoolExecutor(max_workers=len(pending)) as pool:
-        errors = [future.exception() for future in [pool.submit(build, name) for name in pending]]
-    failures = [str(error) for error in errors if error]
-    if failures:
-        raise RuntimeError("; ".join(failures))
-
-
+    started = time.monotonic()
+    SCHEMAS[name](paths, paths.log / f"setup-{name}.log")
+    (marks / name).touch()
+    report(f"  schema {name}: built in {time.monotonic() - started:.0f} s")

@@ -101,14 +101,17 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 def group_members(pgid: int) -> list[int]:
+    """Live processes of a process group (zombies, already dead, are left out)."""
     members = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getpgid(int(entry.name)) == pgid:
-                    members.append(int(entry.name))
-            except (ProcessLookupError, PermissionError):
-                continue
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
     return members
 
 

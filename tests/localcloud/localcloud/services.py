@@ -4,6 +4,7 @@ import glob
 import shutil
 import signal
 import string
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +30,11 @@ def internal_url(service: str) -> str:
 class Service:
     name: str
     argv: Callable[[Paths], list[str]]
-    port: int | None = None
     env: Callable[[Paths], dict[str, str]] = lambda paths: {}
     user: str | None = None
     grace: float = 5.0
     stop_signal: int = signal.SIGTERM
+    # Ports it listens on, other than an API's (whose port follows from `api`).
     ports: list[int] = field(default_factory=list)
     # An OpenStack API (key of config.CATALOG_PORTS): ready once its version document answers.
     api: str | None = None
@@ -52,7 +53,7 @@ class Service:
     def all_ports(self) -> list[int]:
         if self.api:
             return [listen_port(self.api)]
-        return self.ports or ([self.port] if self.port else [])
+        return self.ports
 
     @property
     def main_port(self) -> int | None:
@@ -151,10 +152,10 @@ def _postgres_argv(paths: Paths) -> list[str]:
 
 SERVICES: list[Service] = [
     Service("epmd", lambda paths: ["epmd", "-port", str(config.EPMD_PORT), "-address", HOST],
-            port=config.EPMD_PORT, grace=2),
-    Service("rabbitmq", lambda paths: ["/usr/lib/rabbitmq/bin/rabbitmq-server"], port=config.RABBITMQ_PORT,
+            ports=[config.EPMD_PORT], grace=2),
+    Service("rabbitmq", lambda paths: ["/usr/lib/rabbitmq/bin/rabbitmq-server"], ports=[config.RABBITMQ_PORT],
             env=_rabbitmq_env, grace=15),
-    Service("postgres", _postgres_argv, port=config.POSTGRES_PORT, user="postgres", stop_signal=signal.SIGINT,
+    Service("postgres", _postgres_argv, ports=[config.POSTGRES_PORT], user="postgres", stop_signal=signal.SIGINT,
             grace=10),
     # Two single-threaded workers: every other service validates its tokens here.
     Service("keystone", _gunicorn("keystone", workers=2, threads=1), api="keystone", version_path="/v3",

@@ -150,7 +150,7 @@ class LocalCloudDriver(driver.Driver):
         Magnum's health sync runs at conductor start and then every [kubernetes] health_polling_interval: the
         emulator of a cluster is started again first if it no longer runs (after a restart of the local cloud).
         """
-        if self.coe != "kubernetes":
+        if self.coe != "kubernetes" or not cluster.api_address:
             return None
         completion.revive(cluster.uuid)
         return k8s_monitor.K8sMonitor(context, cluster)
