@@ -21,10 +21,12 @@ VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 ARTIFACT := $(BUILD)/coe-magnum-$(VERSION).tar.gz
 TEST_PYTHON := 3.11
 ANSIBLE_TEST := cd $(COLLECTION_TREE) && $(BIN)/ansible-test
-# tests/localcloud is a separate program (the test cloud, linted by ruff and tested by its own
-# pytest suite), not collection content: ansible-test's collection rules do not apply to it.
-TREE_EXCLUDES := ./.git ./.venv ./.localcloud ./.build ./.ansible ./context ./tests/output ./tests/localcloud \
+# Of tests/, the tree gets what ansible-test runs. The other folders there are pytest suites that
+# drive the local cloud from the checkout (and the local cloud itself): ruff checks them, and
+# ansible-test's rules for collection content do not apply to them.
+TREE_EXCLUDES := ./.git ./.venv ./.localcloud ./.build ./.ansible ./context ./tests \
 	.pytest_cache .ruff_cache __pycache__
+TREE_TESTS := unit integration sanity config.yml
 
 # Steps of `make test`, in order; each one runs even when an earlier one failed.
 TEST_STEPS := lint sanity units build ee integration
@@ -32,7 +34,7 @@ TEST_STEPS := lint sanity units build ee integration
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests build docs-check ee demo bench test \
+	localcloud-tests playbook-tests resilience-tests build docs-check ee demo bench test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -64,6 +66,8 @@ collection-tree:
 	mkdir -p $(COLLECTION_TREE)/tests
 	tar -C $(CURDIR) $(addprefix --exclude=,$(TREE_EXCLUDES)) -cf - . \
 		| tar -C $(COLLECTION_TREE) -xf -
+	cd tests && tar $(addprefix --exclude=,output $(filter-out ./tests,$(TREE_EXCLUDES))) \
+		-cf - $$(ls -d $(TREE_TESTS) 2>/dev/null) | tar -C $(COLLECTION_TREE)/tests -xf -
 	if [ -d $(TREE_ROOT)/output ]; then mv $(TREE_ROOT)/output $(COLLECTION_TREE)/tests/output; fi
 
 # ansible-test fetches a pip bootstrap script from a host outside the reachable network.
@@ -90,14 +94,29 @@ units: venv collection-tree pip-bootstrap
 	@if [ ! -d tests/unit ]; then echo 'units: no tests/unit yet'; exit 0; fi; \
 	$(ANSIBLE_TEST) units --venv --python $(TEST_PYTHON) --color no
 
+# The local cloud's own tests first (they tell a broken test bed from a broken module), then the
+# ansible-test targets, the playbooks as users run them, and the fault-injection suite.
+INTEGRATION_STEPS := localcloud-tests integration-targets playbook-tests resilience-tests
+
 integration: venv collection-tree pip-bootstrap localcloud-up
 	@status=0; \
-	$(MAKE) --no-print-directory localcloud-tests || status=1; \
-	$(MAKE) --no-print-directory integration-targets || status=1; \
+	for step in $(INTEGRATION_STEPS); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$step || { status=1; echo "make $$step: FAILED"; }; \
+		echo "make $$step: $$(( $$(date +%s) - start )) s"; \
+	done; \
 	exit $$status
 
 localcloud-tests: venv
 	$(BIN)/python -m pytest tests/localcloud/tests
+
+playbook-tests: venv
+	@if [ ! -d tests/playbooks ]; then echo 'playbook-tests: no tests/playbooks yet'; exit 0; fi; \
+	eval "$$($(LOCALCLOUD) env)"; $(BIN)/python -m pytest tests/playbooks
+
+resilience-tests: venv
+	@if [ ! -d tests/resilience ]; then echo 'resilience-tests: no tests/resilience yet'; exit 0; fi; \
+	eval "$$($(LOCALCLOUD) env)"; $(BIN)/python -m pytest tests/resilience
 
 # --venv: modules run with only tests/integration/requirements.txt installed, as on a user's host.
 # Targets read the cloud from integration_config.yml (ansible-test passes no OS_* variables).

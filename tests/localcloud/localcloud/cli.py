@@ -1,6 +1,8 @@
 """`localcloud up|down|status|env|restart SERVICE|logs [SERVICE]|clean`."""
 
 import argparse
+import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -42,7 +44,11 @@ def _start_service(service: Service, paths: Paths, state: State) -> bool:
 
 def _wait_ready(service: Service, state: State, timeout: float = 180) -> None:
     process = state.processes.get(service.name)
+    if service.is_ready(process.pid if process else None):
+        return
     wait_for(lambda: service.is_ready(process.pid if process else None), timeout, service.name, process)
+    if process:
+        report(f"  {service.name}: ready {time.time() - process.started:.0f} s after its start")
 
 
 def _wait_all(names: list[str], state: State) -> None:
@@ -217,8 +223,28 @@ def clean(paths: Paths) -> None:
     report(f"removed the local cloud's data under {paths.root} (the virtualenv is kept)")
 
 
+@contextlib.contextmanager
+def exclusive(paths: Paths):
+    """One changing command at a time: several test runs may call `up` on the shared cloud at once."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with open(paths.root / "localcloud.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            report("waiting for another localcloud command to finish")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def run(args: argparse.Namespace) -> int:
     paths = Paths()
+    if args.command in ("up", "down", "restart", "clean"):
+        with exclusive(paths):
+            return _run_command(args, paths)
+    return _run_command(args, paths)
+
+
+def _run_command(args: argparse.Namespace, paths: Paths) -> int:
     if args.command == "up":
         up(paths)
     elif args.command == "down":

@@ -13,14 +13,14 @@ from localcloud import config
 from localcloud.config import Paths
 from localcloud.services import internal_url
 
-# type, service name, path appended to the service's base URL in the catalog.
+# Service type, service name (a key of config.CATALOG_PORTS), path after the service's base URL.
 CATALOG = [
-    ("identity", "keystone", "keystone", "/v3"),
-    ("image", "glance", "glance", ""),
-    ("compute", "nova", "nova", "/v2.1"),
-    ("network", "neutron", "neutron", ""),
-    ("orchestration", "heat", "heat", "/v1/%(tenant_id)s"),
-    ("container-infra", "magnum", "magnum", "/v1"),
+    ("identity", "keystone", "/v3"),
+    ("image", "glance", ""),
+    ("compute", "nova", "/v2.1"),
+    ("network", "neutron", ""),
+    ("orchestration", "heat", "/v1/%(tenant_id)s"),
+    ("container-infra", "magnum", "/v1"),
 ]
 SERVICE_USERS = ("glance", "nova", "neutron", "heat", "magnum", "placement")
 IMAGES = [("fedora-coreos-40", "fedora-coreos"), ("Fedora-Atomic-25", "fedora-atomic")]
@@ -98,14 +98,13 @@ def seed_identity(paths: Paths, report=print) -> None:
     _grant(conn, demo_project, demo_user, member_role)
     _grant(conn, demo_project, demo_user, conn.identity.find_role("heat_stack_owner"))
 
-    region = conn.identity.find_region(config.REGION) if hasattr(conn.identity, "find_region") else None
-    if region is None:
+    if conn.identity.find_region(config.REGION) is None:
         conn.identity.create_region(id=config.REGION)
-    for service_type, name, api, path in CATALOG:
+    for service_type, name, path in CATALOG:
         service = next(iter(conn.identity.services(type=service_type)), None)
         if service is None:
             service = conn.identity.create_service(type=service_type, name=name, enabled=True)
-        wanted = {"public": config.catalog_url(api) + path, "internal": internal_url(api) + path}
+        wanted = {"public": config.catalog_url(name) + path, "internal": internal_url(name) + path}
         existing = list(conn.identity.endpoints(service_id=service.id))
         for interface, url in wanted.items():
             matches = [e for e in existing if e.interface == interface]

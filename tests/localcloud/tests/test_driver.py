@@ -138,6 +138,29 @@ class Magnum:
             time.sleep(0.5)
         raise AssertionError("cluster %s still %s after %s s (seen %s)" % (cluster_id, seen[-1], timeout, seen))
 
+    def act_and_wait(self, cluster_id, act, timeout=SETTLE_TIMEOUT):
+        """Run `act` (an asynchronous action) and wait for the cluster to settle again afterwards.
+
+        The conductor takes the action after the API answered: the status seen first may still be the old one.
+        """
+        before = self.get_cluster(cluster_id)
+        act()
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            cluster = self.get_cluster(cluster_id)
+            if cluster and (not seen or seen[-1] != cluster["status"]):
+                seen.append(cluster["status"])
+            moved = cluster and (
+                any(status.endswith("_IN_PROGRESS") for status in seen)
+                or cluster["status"] != before["status"]
+                or cluster["updated_at"] != before["updated_at"]
+            )
+            if moved and cluster["status"].endswith(("_COMPLETE", "_FAILED")):
+                return cluster, seen
+            time.sleep(0.5)
+        raise AssertionError("cluster %s did not settle after %s s (seen %s)" % (cluster_id, timeout, seen))
+
     def wait_gone(self, cluster_id, timeout=SETTLE_TIMEOUT):
         deadline = time.monotonic() + timeout
         seen = []
@@ -442,7 +465,9 @@ def test_one_port_per_master_and_node_carries_the_addresses(cloud, shared_cluste
 def test_cluster_on_a_fixed_network_gets_no_network_of_its_own(cloud, api, clusters):
     network = cloud.network.create_network(name=unique("driver-fixed"))
     try:
-        subnet = cloud.network.create_subnet(network_id=network.id, ip_version=4, cidr="10.77.0.0/24")
+        subnet = cloud.network.create_subnet(
+            name=network.name, network_id=network.id, ip_version=4, cidr="10.77.0.0/24"
+        )
         made = api.create_template(unique("driver-fixed"), fixed_network=network.name, fixed_subnet=subnet.name)
         try:
             cluster_id = clusters(made["uuid"])
@@ -511,8 +536,7 @@ def test_current_kube_tag_serves_storage_v1_and_the_cinder_csi_driver(shared_clu
 def test_resize_changes_ports_addresses_and_kubernetes_nodes(cloud, api, template, clusters, kube_access):
     cluster_id = clusters(template["uuid"], node_count=1)
     cluster, _ = api.wait(cluster_id)
-    api.action(cluster_id, "resize", {"node_count": 3})
-    grown, seen = api.wait(cluster_id)
+    grown, seen = api.act_and_wait(cluster_id, lambda: api.action(cluster_id, "resize", {"node_count": 3}))
     assert grown["status"] == "UPDATE_COMPLETE", grown["status_reason"]
     assert len(grown["node_addresses"]) == 3
     ports = cluster_ports(cloud, grown)
@@ -521,8 +545,8 @@ def test_resize_changes_ports_addresses_and_kubernetes_nodes(cloud, api, templat
     assert grown["api_address"] == cluster["api_address"]
 
     removed = grown["node_addresses"][1]
-    api.action(cluster_id, "resize", {"node_count": 2, "nodes_to_remove": [removed], "nodegroup": "default-worker"})
-    shrunk, _ = api.wait(cluster_id)
+    shrink = {"node_count": 2, "nodes_to_remove": [removed], "nodegroup": "default-worker"}
+    shrunk, _ = api.act_and_wait(cluster_id, lambda: api.action(cluster_id, "resize", shrink))
     assert shrunk["status"] == "UPDATE_COMPLETE", shrunk["status_reason"]
     assert len(shrunk["node_addresses"]) == 2
     assert removed not in shrunk["node_addresses"]
@@ -533,8 +557,8 @@ def test_resize_changes_ports_addresses_and_kubernetes_nodes(cloud, api, templat
 def test_node_count_patch_scales_the_cluster(cloud, api, template, clusters):
     cluster_id = clusters(template["uuid"], node_count=1)
     api.wait(cluster_id)
-    api.patch_cluster(cluster_id, [{"op": "replace", "path": "/node_count", "value": 2}])
-    cluster, seen = api.wait(cluster_id)
+    patch = [{"op": "replace", "path": "/node_count", "value": 2}]
+    cluster, seen = api.act_and_wait(cluster_id, lambda: api.patch_cluster(cluster_id, patch))
     assert cluster["status"] == "UPDATE_COMPLETE", cluster["status_reason"]
     assert "UPDATE_IN_PROGRESS" in seen
     assert len(cluster["node_addresses"]) == 2
@@ -548,8 +572,8 @@ def test_upgrade_moves_the_cluster_to_the_new_templates_kube_tag(api, clusters, 
         cluster_id = clusters(older["uuid"])
         before, _ = api.wait(cluster_id)
         assert kube_access(before).version() == "v1.29.8"
-        api.action(cluster_id, "upgrade", {"cluster_template": newer["uuid"], "max_batch_size": 1})
-        after, _ = api.wait(cluster_id)
+        upgrade = {"cluster_template": newer["uuid"], "max_batch_size": 1}
+        after, _ = api.act_and_wait(cluster_id, lambda: api.action(cluster_id, "upgrade", upgrade))
         assert after["status"] == "UPDATE_COMPLETE", after["status_reason"]
         assert after["cluster_template_id"] == newer["uuid"]
         assert after["coe_version"] == "v1.30.4"
@@ -568,8 +592,7 @@ def test_ca_rotation_refuses_old_certificates_and_accepts_new_ones(api, template
     assert old_access.node_names()
     old_ca = api.ca(cluster_id)
 
-    api.rotate_ca(cluster_id)
-    rotated, _ = api.wait(cluster_id)
+    rotated, _ = api.act_and_wait(cluster_id, lambda: api.rotate_ca(cluster_id))
     assert rotated["status"] == "UPDATE_COMPLETE", rotated["status_reason"]
     new_ca = api.ca(cluster_id)
     assert new_ca != old_ca
@@ -599,8 +622,7 @@ def test_update_failure_label_fails_a_resize(api, template, clusters):
     cluster_id = clusters(template["uuid"], labels={"kube_tag": "v1.30.4", "localcloud_fail": "update"})
     created, _ = api.wait(cluster_id)
     assert created["status"] == "CREATE_COMPLETE", created["status_reason"]
-    api.action(cluster_id, "resize", {"node_count": 2})
-    cluster, seen = api.wait(cluster_id)
+    cluster, seen = api.act_and_wait(cluster_id, lambda: api.action(cluster_id, "resize", {"node_count": 2}))
     assert cluster["status"] == "UPDATE_FAILED"
     assert cluster["status_reason"]
     assert any("Test Resource failed" in fault for fault in cluster["faults"].values())
@@ -613,8 +635,8 @@ def test_delete_failure_label_fails_the_first_delete_only(cloud, api, template):
     try:
         created, _ = api.wait(cluster_id)
         assert created["status"] == "CREATE_COMPLETE", created["status_reason"]
-        api.request("DELETE", "/clusters/%s" % cluster_id)
-        failed, _ = api.wait(cluster_id, until=("DELETE_FAILED",))
+        failed, _ = api.act_and_wait(cluster_id, lambda: api.request("DELETE", "/clusters/%s" % cluster_id))
+        assert failed["status"] == "DELETE_FAILED"
         assert "in use" in " ".join(failed["faults"].values())
         assert failed["status_reason"]
         assert listening(created["api_address"])

@@ -1,0 +1,358 @@
+"""playbooks/site.yml and teardown.yml against the local cloud, the way users run them.
+
+One converge is shared by the tests of this module, which run in file order: converge, the kubeconfig and
+ports it produced, a re-run with no changes, an AWX-style job and check-mode job through ansible-runner, then
+teardown and a search of the cloud for anything left of it. Names carry a random suffix so that other test
+runs on the same cloud cannot collide with these.
+
+    eval "$(tests/localcloud/bin/localcloud env)"    # the local cloud must be up (make localcloud-up)
+    .venv/bin/python -m pytest tests/playbooks
+"""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import openstack
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from show_cluster import cluster_view  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+LOCALCLOUD = REPO / "tests" / "localcloud" / "bin" / "localcloud"
+LOCALCLOUD_VARS = REPO / "playbooks" / "vars" / "localcloud.yml"
+PLAYBOOK_TIMEOUT = 900
+RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)"
+                   r"\s+ignored=(?P<ignored>\d+)", re.MULTILINE)
+
+
+class Run:
+    def __init__(self, name, returncode, output, log_path):
+        self.name = name
+        self.returncode = returncode
+        self.output = output
+        self.log_path = log_path
+        self.recap = {match["host"]: {key: int(value) for key, value in match.groupdict().items() if key != "host"}
+                      for match in RECAP.finditer(output)}
+
+    @property
+    def host(self):
+        return self.recap.get("localhost", {})
+
+    def explain(self):
+        tail = "\n".join(self.output.splitlines()[-60:])
+        return f"{self.name} exited {self.returncode}, recap {self.host} (full output: {self.log_path}):\n{tail}"
+
+
+def recap_of(text):
+    return Run("", 0, text, "").host
+
+
+def localcloud_environment():
+    """OS_CLOUD, OS_CLIENT_CONFIG_FILE and LOCALCLOUD_HOME as `localcloud env` prints them."""
+    printed = subprocess.run([str(LOCALCLOUD), "env"], check=True, capture_output=True, text=True).stdout
+    return dict(re.findall(r"^export (\w+)=(.*)$", printed, re.MULTILINE))
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("playbooks")
+
+
+@pytest.fixture(scope="module")
+def collections_path(workdir):
+    """The collection as Ansible finds it: the caller's tree (make builds one) or a link to this checkout."""
+    if os.environ.get("ANSIBLE_COLLECTIONS_PATH"):
+        return os.environ["ANSIBLE_COLLECTIONS_PATH"]
+    root = workdir / "collections"
+    (root / "ansible_collections" / "coe").mkdir(parents=True)
+    (root / "ansible_collections" / "coe" / "magnum").symlink_to(REPO)
+    return str(root)
+
+
+@pytest.fixture(scope="module")
+def cloud(collections_path):
+    """The environment of a user of the local cloud, and an openstacksdk connection to look at the cloud."""
+    environment = {**os.environ, **localcloud_environment(), "ANSIBLE_COLLECTIONS_PATH": collections_path,
+                   "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    loader = openstack.config.OpenStackConfig(config_files=[environment["OS_CLIENT_CONFIG_FILE"]])
+    connection = openstack.connection.Connection(config=loader.get_one(cloud=environment["OS_CLOUD"]))
+    try:
+        connection.authorize()
+    except openstack.exceptions.SDKException as error:
+        pytest.fail(f"the local cloud does not answer ({error}); start it with `make localcloud-up`")
+    return {"env": environment, "sdk": connection}
+
+
+@pytest.fixture(scope="module")
+def names(workdir):
+    suffix = secrets.token_hex(3)
+    return {
+        "cluster_name": f"pbt-{suffix}",
+        "cluster_template_name": f"pbt-{suffix}-k8s",
+        "cluster_config_dest": str(workdir / "kubeconfig"),
+    }
+
+
+@pytest.fixture(scope="module")
+def run_playbook(cloud, workdir, names):
+    """ansible-playbook PLAYBOOK -e @localcloud.yml -e @<this run's names> [more arguments]."""
+    names_file = workdir / "names.yml"
+    names_file.write_text(yaml.safe_dump(names))
+
+    def run(playbook, *arguments, label=None):
+        label = label or Path(playbook).stem
+        log_path = workdir / f"{label}.log"
+        command = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / playbook),
+                   "-e", f"@{LOCALCLOUD_VARS}", "-e", f"@{names_file}", *arguments]
+        completed = subprocess.run(command, cwd=workdir, env=cloud["env"], capture_output=True, text=True,
+                                   timeout=PLAYBOOK_TIMEOUT)
+        output = completed.stdout + completed.stderr
+        log_path.write_text(output)
+        return Run(label, completed.returncode, output, log_path)
+
+    return run
+
+
+def cluster_named(sdk, name):
+    return next((cluster for cluster in sdk.container_infrastructure_management.clusters() if cluster.name == name),
+                None)
+
+
+def template_named(sdk, name):
+    return next((template for template in sdk.container_infrastructure_management.cluster_templates()
+                 if template.name == name), None)
+
+
+def stack_resources(sdk, stack_id):
+    """Every resource of the cluster's stack and of its nested (nodegroup) stacks: {type: [physical IDs]}."""
+    found = {}
+    for resource in sdk.orchestration.resources(stack_id, nested_depth=3):
+        if resource.physical_resource_id:
+            found.setdefault(resource.resource_type, []).append(resource.physical_resource_id)
+    return found
+
+
+def security_group_of(sdk, stack_id, resource_name):
+    resource = next(resource for resource in sdk.orchestration.resources(stack_id) if resource.name == resource_name)
+    return sdk.network.get_security_group(resource.physical_resource_id)
+
+
+@pytest.fixture(scope="module")
+def converged(cloud, names, run_playbook):
+    """site.yml applied once; what it made is recorded so that teardown can be checked against it.
+
+    If the module's teardown test did not run (a selection with -k, a failure before it), teardown runs here so
+    the cloud is left as it was found.
+    """
+    sdk = cloud["sdk"]
+    state = {"run": run_playbook("site.yml", label="converge"), "torn_down": False}
+    cluster = cluster_named(sdk, names["cluster_name"])
+    if cluster is not None and cluster.stack_id:
+        state["cluster"] = cluster
+        state["resources"] = stack_resources(sdk, cluster.stack_id)
+        groups = state["resources"].get("OS::Neutron::SecurityGroup", [])
+        state["extra_rules"] = [rule.id for rule in sdk.network.security_group_rules()
+                                if rule.security_group_id in groups
+                                and (rule.description or "").startswith("coe.magnum")]
+    yield state
+    if not state["torn_down"]:
+        run_playbook("teardown.yml", "-e", "storage_class_delete_bound_claims=true", label="teardown-cleanup")
+
+
+def test_argument_specs_reject_a_survey_answer_that_is_not_a_number(cloud, names, run_playbook):
+    run = run_playbook("site.yml", "-e", json.dumps({"cluster_node_count": "two"}), label="bad-node-count")
+
+    assert run.returncode != 0, run.explain()
+    assert "cluster_node_count" in run.output and "two" in run.output, run.explain()
+    assert cluster_named(cloud["sdk"], names["cluster_name"]) is None
+    assert template_named(cloud["sdk"], names["cluster_template_name"]) is None
+
+
+@pytest.mark.parametrize(("role", "variables", "named"), [
+    ("cluster", {"cluster_state": "gone"}, "cluster_state"),
+    ("cluster_config", {"cluster_config_auth_mode": "password"}, "cluster_config_auth_mode"),
+    ("cluster_ports", {"cluster_ports_cluster": "any", "cluster_ports_role": "everyone"}, "cluster_ports_role"),
+    ("storage_class", {"storage_class_reclaim_policy": "Keep"}, "storage_class_reclaim_policy"),
+])
+def test_each_role_names_the_variable_it_rejects(cloud, workdir, role, variables, named):
+    playbook = workdir / f"bad-{role}.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "name": f"A bad value for role {role}", "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "tasks": [{"name": "The role", "ansible.builtin.include_role": {"name": f"coe.magnum.{role}"},
+                   "vars": variables}],
+    }], sort_keys=False))
+    completed = subprocess.run([str(BIN / "ansible-playbook"), str(playbook)], cwd=workdir, env=cloud["env"],
+                               capture_output=True, text=True, timeout=120)
+    output = completed.stdout + completed.stderr
+
+    assert completed.returncode != 0, output
+    assert "Validating arguments" in output, output
+    assert named in output and str(variables[named]) in output, output
+
+
+def test_site_converges(converged, cloud, names):
+    run = converged["run"]
+
+    assert run.returncode == 0, run.explain()
+    assert run.host["failed"] == 0 and run.host["changed"] > 0, run.explain()
+    cluster = cluster_named(cloud["sdk"], names["cluster_name"])
+    assert cluster is not None and cluster.status == "CREATE_COMPLETE"
+    assert f"export KUBECONFIG={names['cluster_config_dest']}/config" in run.output, run.explain()
+
+
+def test_kubeconfig_lists_the_nodes_and_the_bound_claim(converged, names):
+    assert converged["run"].returncode == 0, converged["run"].explain()
+    kubeconfig = Path(names["cluster_config_dest"]) / "config"
+    assert kubeconfig.stat().st_mode & 0o077 == 0, "the kubeconfig holds a private key: only its owner may read it"
+
+    view = cluster_view(str(kubeconfig))
+
+    variables = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    assert len(view["nodes"]) == variables["cluster_master_count"] + variables["cluster_node_count"], view
+    wanted = {(claim.get("namespace", "default"), claim["name"]) for claim in variables["storage_class_claims"]}
+    bound = {(claim["namespace"], claim["name"]) for claim in view["claims"] if claim["status"] == "Bound"}
+    assert wanted <= bound, view
+
+
+def test_extra_ports_are_open_on_the_worker_group(converged, cloud):
+    assert "cluster" in converged, converged["run"].explain()
+    group = security_group_of(cloud["sdk"], converged["cluster"].stack_id, "secgroup_kube_minion")
+    opened = {(rule["protocol"], rule["port_range_min"], rule["remote_ip_prefix"])
+              for rule in group.security_group_rules if rule["direction"] == "ingress"}
+
+    for rule in yaml.safe_load(LOCALCLOUD_VARS.read_text())["cluster_ports_rules"]:
+        assert (rule["protocol"], rule["port"], rule["remote_ip_prefix"]) in opened, group.security_group_rules
+
+
+def test_rerun_reports_no_changes(converged, run_playbook):
+    assert converged["run"].returncode == 0, converged["run"].explain()
+
+    run = run_playbook("site.yml", label="rerun")
+
+    assert run.returncode == 0, run.explain()
+    assert run.host["changed"] == 0 and run.host["failed"] == 0, run.explain()
+
+
+@pytest.fixture(scope="module")
+def awx_job(converged, cloud, names, workdir, collections_path):
+    """A private data dir laid out as AWX hands it to ansible-runner; returns run(ident, *runner arguments).
+
+    The credential is a clouds.yaml with a single cloud named devstack, found through OS_CLIENT_CONFIG_FILE
+    with no OS_CLOUD; the job template's extra vars are the local-cloud variables file, the survey answers are
+    strings, and the runner starts from a clean environment as in an execution environment.
+    """
+    data_dir = workdir / "awx"
+    (data_dir / "env").mkdir(parents=True)
+    (data_dir / "project").symlink_to(REPO)
+    admin = yaml.safe_load(Path(cloud["env"]["OS_CLIENT_CONFIG_FILE"]).read_text())["clouds"][cloud["env"]["OS_CLOUD"]]
+    credential = data_dir / "env" / "clouds.yaml"
+    credential.write_text(yaml.safe_dump({"clouds": {"devstack": admin}}))
+    credential.chmod(0o600)
+
+    job_template_vars = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    survey_answers = {
+        "cluster_name": names["cluster_name"],
+        "cluster_template_name": names["cluster_template_name"],
+        "cluster_node_count": str(job_template_vars["cluster_node_count"]),
+        "cluster_master_count": str(job_template_vars["cluster_master_count"]),
+        "cluster_ports_rules": json.dumps(job_template_vars["cluster_ports_rules"]),
+        "storage_class_default": "true",
+    }
+    extravars = {**job_template_vars, "cluster_config_dest": names["cluster_config_dest"], **survey_answers}
+    (data_dir / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+    (data_dir / "env" / "envvars").write_text(yaml.safe_dump({
+        "OS_CLIENT_CONFIG_FILE": str(credential),
+        "ANSIBLE_COLLECTIONS_PATH": collections_path,
+        "ANSIBLE_NOCOLOR": "1",
+    }))
+    clean_environment = {"PATH": f"{BIN}{os.pathsep}/usr/local/bin:/usr/bin:/bin", "HOME": os.environ["HOME"],
+                         "LANG": "C.UTF-8"}
+
+    def run(ident, *arguments):
+        completed = subprocess.run([str(BIN / "ansible-runner"), "run", str(data_dir), "--playbook",
+                                    "playbooks/site.yml", "--ident", ident, *arguments],
+                                   env=clean_environment, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT)
+        artifacts = data_dir / "artifacts" / ident
+        stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else completed.stdout
+        status = (artifacts / "status").read_text().strip() if (artifacts / "status").exists() else "missing"
+        run = Run(f"ansible-runner job {ident} (status {status})", completed.returncode,
+                  stdout + completed.stderr, artifacts / "stdout")
+        run.status = status
+        return run
+
+    return run
+
+
+def test_awx_job_with_survey_strings_finds_everything_in_place(awx_job):
+    run = awx_job("job")
+
+    assert run.status == "successful" and run.returncode == 0, run.explain()
+    assert run.host["changed"] == 0 and run.host["failed"] == 0, run.explain()
+
+
+def test_awx_check_mode_job_reports_no_changes(awx_job):
+    run = awx_job("check", "--cmdline=--check")
+
+    assert run.status == "successful" and run.returncode == 0, run.explain()
+    assert "--check" in (Path(run.log_path).parent / "command").read_text()
+    assert run.host["changed"] == 0 and run.host["failed"] == 0, run.explain()
+
+
+def test_teardown_leaves_nothing(converged, cloud, names, run_playbook):
+    assert "cluster" in converged, converged["run"].explain()
+    sdk = cloud["sdk"]
+
+    run = run_playbook("teardown.yml", "-e", "storage_class_delete_bound_claims=true")
+    converged["torn_down"] = True
+
+    assert run.returncode == 0 and run.host["failed"] == 0, run.explain()
+    assert cluster_named(sdk, names["cluster_name"]) is None
+    assert template_named(sdk, names["cluster_template_name"]) is None
+    stack_id = converged["cluster"].stack_id
+    assert stack_id not in {stack.id for stack in sdk.orchestration.stacks()}
+    resources = converged["resources"]
+    assert resources.get("OS::Neutron::Port"), "the converged cluster had no Neutron port to look for"
+    for port_id in resources["OS::Neutron::Port"]:
+        assert sdk.network.find_port(port_id) is None, f"port {port_id} is left"
+    for group_id in resources.get("OS::Neutron::SecurityGroup", []):
+        assert sdk.network.find_security_group(group_id) is None, f"security group {group_id} is left"
+    assert converged["extra_rules"], "the converged cluster had no extra security group rule to look for"
+    for rule_id in converged["extra_rules"]:
+        assert sdk.network.find_security_group_rule(rule_id) is None, f"security group rule {rule_id} is left"
+    for network_id in resources.get("OS::Neutron::Net", []):
+        assert sdk.network.find_network(network_id) is None, f"network {network_id} is left"
+    assert not Path(names["cluster_config_dest"]).exists()
+
+
+def test_teardown_again_changes_nothing(converged, run_playbook):
+    assert converged["torn_down"], "teardown did not run"
+
+    run = run_playbook("teardown.yml", "-e", "storage_class_delete_bound_claims=true", label="teardown-again")
+
+    assert run.returncode == 0, run.explain()
+    assert run.host["changed"] == 0, run.explain()
+
+
+def test_recap_parser_reads_the_play_recap():
+    recap = recap_of("PLAY RECAP ****\nlocalhost                  : ok=3    changed=0    unreachable=0    "
+                     "failed=1    skipped=2    rescued=0    ignored=0   \n")
+
+    assert recap == {"ok": 3, "changed": 0, "unreachable": 0, "failed": 1, "skipped": 2, "rescued": 0, "ignored": 0}
+
+
+def test_show_cluster_prints_tables():
+    from show_cluster import table
+
+    printed = table([{"name": "node-0", "status": "Ready"}], [("name", "NAME"), ("status", "STATUS")])
+
+    assert printed.splitlines() == ["NAME     STATUS", "node-0   Ready"]
