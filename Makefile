@@ -24,7 +24,7 @@ ANSIBLE_TEST := cd $(COLLECTION_TREE) && $(BIN)/ansible-test
 # Of tests/, the tree gets what ansible-test runs. The other folders there are pytest suites that
 # drive the local cloud from the checkout (and the local cloud itself): ruff checks them, and
 # ansible-test's rules for collection content do not apply to them.
-TREE_EXCLUDES := ./.git ./.venv ./.localcloud ./.build ./.ansible ./context ./tests \
+TREE_EXCLUDES := ./.git ./.venv ./.localcloud ./.build ./.ansible ./context ./tests ./extensions \
 	.pytest_cache .ruff_cache __pycache__
 TREE_TESTS := unit integration sanity config.yml
 
@@ -34,11 +34,12 @@ TEST_STEPS := lint sanity units build ee integration
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests playbook-tests resilience-tests build docs-check ee demo bench test \
+	localcloud-tests playbook-tests molecule resilience-tests build docs-check ee demo demo-teardown bench test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
-	@echo 'make demo         start the local cloud and run playbooks/site.yml against it'
+	@echo 'make demo         start the local cloud, run playbooks/site.yml against it, list the nodes and claims'
+	@echo 'make demo-teardown  remove what make demo made (playbooks/teardown.yml)'
 	@echo 'make test         everything CI runs: $(TEST_STEPS)'
 	@echo 'make lint | sanity | units | integration | build | ee | bench'
 	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
@@ -80,7 +81,7 @@ lint: venv collection-tree
 	echo '== ansible-lint (production profile)'; \
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/ansible-lint --nocolor || status=1; \
 	echo '== yamllint'; $(BIN)/yamllint --strict . || status=1; \
-	echo '== ruff'; $(BIN)/ruff check . || status=1; \
+	echo '== ruff'; $(BIN)/ruff check --output-format concise . || status=1; \
 	echo '== antsibull-changelog lint'; $(BIN)/antsibull-changelog lint || status=1; \
 	exit $$status
 
@@ -95,7 +96,7 @@ units: venv collection-tree pip-bootstrap
 	$(ANSIBLE_TEST) units --venv --python $(TEST_PYTHON) --color no
 
 # The local cloud's own tests first (they tell a broken test bed from a broken module), then the
-# ansible-test targets, the playbooks as users run them, and the fault-injection suite.
+# ansible-test targets, the playbooks and roles as users run them, and the fault-injection suite.
 INTEGRATION_STEPS := localcloud-tests integration-targets playbook-tests resilience-tests
 
 integration: venv collection-tree pip-bootstrap localcloud-up
@@ -110,9 +111,23 @@ integration: venv collection-tree pip-bootstrap localcloud-up
 localcloud-tests: venv
 	$(BIN)/python -m pytest tests/localcloud/tests
 
-playbook-tests: venv
-	@if [ ! -d tests/playbooks ]; then echo 'playbook-tests: no tests/playbooks yet'; exit 0; fi; \
-	eval "$$($(LOCALCLOUD) env)"; $(BIN)/python -m pytest tests/playbooks
+# site.yml converge, re-run, AWX-style jobs through ansible-runner and teardown (one shared converge,
+# pytest), and at the same time the roles' molecule scenarios, which build a cluster of their own: the
+# names differ, and most of the time goes into waiting for Magnum.
+MOLECULE := NO_COLOR=1 $(BIN)/molecule test --all
+playbook-tests: venv collection-tree localcloud-up
+	@mkdir -p $(BUILD); eval "$$($(LOCALCLOUD) env)"; export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH); \
+	start=$$(date +%s); \
+	$(MOLECULE) > $(BUILD)/molecule.log 2>&1 & molecule=$$!; \
+	status=0; $(BIN)/python -m pytest tests/playbooks || status=1; \
+	wait $$molecule && result=passed || { result=FAILED; status=1; }; \
+	sed -n '/SCENARIO RECAP/,$$p' $(BUILD)/molecule.log | sed 's/\x1b\[[0-9;]*m//g'; \
+	echo "molecule: $$result in $$(( $$(date +%s) - start )) s (output: $(BUILD)/molecule.log)"; \
+	exit $$status
+
+# The roles' scenarios (extensions/molecule): converge, idempotence, verify, destroy against the local cloud.
+molecule: venv collection-tree localcloud-up
+	@eval "$$($(LOCALCLOUD) env)"; ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(MOLECULE)
 
 resilience-tests: venv
 	@if [ ! -d tests/resilience ]; then echo 'resilience-tests: no tests/resilience yet'; exit 0; fi; \
@@ -160,11 +175,22 @@ ee: venv
 	grep -q "openstacksdk.*from collection coe.magnum" $(BUILD)/ee/introspect.yml
 	@echo "ee: build context in $(BUILD)/context; dependencies of the installed artifact in $(BUILD)/ee/introspect.yml"
 
+# The whole workflow on the local cloud, then the new cluster seen through its new kubeconfig.
 demo: venv collection-tree localcloud-up
-	@test -f playbooks/site.yml || { echo 'demo: playbooks/site.yml does not exist yet'; exit 1; }
-	eval "$$($(LOCALCLOUD) env)"; \
+	@eval "$$($(LOCALCLOUD) env)"; \
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) \
-		$(BIN)/ansible-playbook playbooks/site.yml -e @playbooks/vars/localcloud.yml
+		$(BIN)/ansible-playbook playbooks/site.yml -e @playbooks/vars/localcloud.yml; \
+	kubeconfig=$$LOCALCLOUD_HOME/demo-kubeconfig/config; \
+	echo "== the cluster through $$kubeconfig"; \
+	if command -v kubectl > /dev/null; then \
+		kubectl --kubeconfig "$$kubeconfig" get nodes -o wide && echo && kubectl --kubeconfig "$$kubeconfig" get pvc -A; \
+	else $(BIN)/python tests/playbooks/show_cluster.py "$$kubeconfig"; fi; \
+	echo "Remove it all: make demo-teardown"
+
+demo-teardown: venv collection-tree
+	@eval "$$($(LOCALCLOUD) env)"; \
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/ansible-playbook playbooks/teardown.yml \
+		-e @playbooks/vars/localcloud.yml -e storage_class_delete_bound_claims=true
 
 bench: venv collection-tree
 	@if [ ! -f tests/bench/run.py ]; then echo 'bench: no tests/bench/run.py yet'; exit 0; fi; \

@@ -25,6 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from show_cluster import cluster_view  # noqa: E402
 
+# openstacksdk warns about its own deprecated internals on every call.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:openstack")
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LOCALCLOUD = REPO / "tests" / "localcloud" / "bin" / "localcloud"
@@ -134,11 +137,16 @@ def template_named(sdk, name):
 
 
 def stack_resources(sdk, stack_id):
-    """Every resource of the cluster's stack and of its nested (nodegroup) stacks: {type: [physical IDs]}."""
+    """Every resource of the cluster's stack and of its nested stacks (nodegroups and their resource groups) as
+    {type: [physical IDs]}, with the ports of the cluster's networks among the OS::Neutron::Port ones."""
     found = {}
-    for resource in sdk.orchestration.resources(stack_id, nested_depth=3):
+    for resource in sdk.orchestration.resources(stack_id, nested_depth=5):
         if resource.physical_resource_id:
             found.setdefault(resource.resource_type, []).append(resource.physical_resource_id)
+    ports = set(found.get("OS::Neutron::Port", []))
+    for network_id in found.get("OS::Neutron::Net", []):
+        ports.update(port.id for port in sdk.network.ports(network_id=network_id))
+    found["OS::Neutron::Port"] = sorted(ports)
     return found
 
 

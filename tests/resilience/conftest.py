@@ -58,7 +58,7 @@ def report(request):
     collected.bad_inputs = None
     yield collected
     path = request.config.getoption('--resilience-report')
-    if path and collected.rows:
+    if path and (collected.rows or collected.bad_inputs):
         with open(path, 'w') as handle:
             handle.write(collected.markdown(collected.bad_inputs))
 

@@ -72,10 +72,16 @@ def ensure_venv(paths: Paths, report=print) -> None:
         shutil.rmtree(paths.venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(paths.venv)], check=True)
     pip = [str(paths.python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-c", str(CONSTRAINTS)]
-    report("pip install the OpenStack services (pinned by constraints.txt)")
-    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
-    for project in _editable_projects():
-        subprocess.run([*pip, "-e", str(project)], check=True)
+    editables = [argument for project in _editable_projects() for argument in ("-e", str(project))]
+    report("installing the OpenStack services (pinned by constraints.txt)")
+    try:
+        # uv installs the ~190 packages several times faster than pip; pip remains the fallback.
+        subprocess.run([*pip, "uv"], check=True)
+        subprocess.run([str(paths.bin("uv")), "pip", "install", "-q", "--python", str(paths.python),
+                        "-c", str(CONSTRAINTS), "-r", str(REQUIREMENTS), *editables], check=True)
+    except (subprocess.CalledProcessError, OSError) as error:
+        report(f"uv failed ({error}); installing with pip")
+        subprocess.run([*pip, "-r", str(REQUIREMENTS), *editables], check=True)
     stamp.write_text(fingerprint)
     report(f"virtualenv ready in {time.monotonic() - started:.0f} s")
 

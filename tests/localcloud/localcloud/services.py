@@ -227,7 +227,8 @@ def render_configs(paths: Paths) -> None:
         "log.file.level = warning",
         "disk_free_limit.absolute = 50MB",
     ]) + "\n")
-    _write_if_changed(rabbit_dir / "advanced.config", "[].\n")
+    # Erlang's distribution port listens on every interface unless told otherwise.
+    _write_if_changed(rabbit_dir / "advanced.config", "[{kernel, [{inet_dist_use_interface, {127, 0, 0, 1}}]}].\n")
     _write_if_changed(rabbit_dir / "enabled_plugins", "[].\n")
     _write_if_changed(rabbit_dir / "rabbitmq-env.conf", "\n")
     for directory in (paths.log / "rabbitmq", paths.data / "rabbitmq",
