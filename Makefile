@@ -29,7 +29,7 @@ TREE_EXCLUDES := ./.git ./.venv ./.localcloud ./.build ./.ansible ./context ./te
 TREE_TESTS := unit integration sanity config.yml
 
 # Steps of `make test`, in order; each one runs even when an earlier one failed.
-TEST_STEPS := lint sanity units build ee integration
+TEST_STEPS := lint sanity units build ee integration resilience
 
 export PATH := $(BIN):$(PATH)
 
@@ -174,6 +174,13 @@ ee: venv
 	$(BIN)/ansible-builder introspect --sanitize $(BUILD)/ee/collections > $(BUILD)/ee/introspect.yml
 	grep -q "openstacksdk.*from collection coe.magnum" $(BUILD)/ee/introspect.yml
 	@echo "ee: build context in $(BUILD)/context; dependencies of the installed artifact in $(BUILD)/ee/introspect.yml"
+
+# Fault, bad-input and secrets suites against the local cloud (tests/resilience).
+# RESILIENCE_REPORT=docs/resilience.md writes the table of cases and outcomes again.
+resilience: venv collection-tree localcloud-up
+	eval "$$($(LOCALCLOUD) env)"; \
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python -m pytest tests/resilience -p no:cacheprovider \
+		$(if $(RESILIENCE_REPORT),--resilience-report=$(abspath $(RESILIENCE_REPORT)))
 
 # The whole workflow on the local cloud, then the new cluster seen through its new kubeconfig.
 demo: venv collection-tree localcloud-up

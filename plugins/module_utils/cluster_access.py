@@ -63,9 +63,6 @@ def check_options(params, kind, tls_enabled, cluster_name):
             if unusable:
                 raise CoeError('%s is for Kubernetes clusters; %s is a Swarm cluster.' % (label, cluster_name),
                                parameter=option)
-        if not params.get('dest'):
-            raise CoeError('dest is required for the Swarm cluster %s (the certificates and docker.env go there).'
-                           % cluster_name, parameter='dest')
     if params.get('rotate_ca') and not tls_enabled:
         raise CoeError('rotate_ca: cluster %s has TLS disabled, so it has no CA to rotate.' % cluster_name,
                        parameter='rotate_ca')

@@ -106,20 +106,23 @@ class Runner:
         self.collections_path = collections_path
         self.count = 0
 
-    def run(self, tasks, extra_vars=None, verbosity=0, play_vars=None, timeout=600):
+    def run(self, tasks, extra_vars=None, verbosity=0, timeout=600):
+        play = {'name': 'resilience', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
+        return self.run_play([play], extra_vars=extra_vars, verbosity=verbosity, timeout=timeout)
+
+    def run_play(self, plays, extra_vars=None, verbosity=0, timeout=600, drop_environment=()):
         self.count += 1
         base = os.path.join(self.workdir, 'play-%02d' % self.count)
         playbook = base + '.yml'
         results = base + '-results.json'
-        play = {'name': 'resilience', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
-        if play_vars:
-            play['vars'] = play_vars
         with open(playbook, 'w') as handle:
-            yaml.safe_dump([play], handle, sort_keys=False)
+            yaml.safe_dump(plays, handle, sort_keys=False)
         variables = dict(extra_vars or {}, ansible_python_interpreter=sys.executable)
         with open(base + '-vars.json', 'w') as handle:
             json.dump(variables, handle)
         env = dict(os.environ, **self.environment)
+        for name in drop_environment:
+            env.pop(name, None)
         env.update(
             ANSIBLE_COLLECTIONS_PATH=self.collections_path,
             ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, 'callback_plugins'),
@@ -258,3 +261,91 @@ class Report:
                 lines.append('| %s | %s | %s |' % (case['id'], case['target'],
                                                     case.get('msg', '').replace('|', '\\|').replace('\n', ' ')))
         return '\n'.join(lines) + '\n'
+
+
+def wait_for(predicate, timeout, interval=1.0, what='the condition'):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('timed out after %d s waiting for %s' % (timeout, what))
+        time.sleep(interval)
+
+
+def find_cluster(cloud, name):
+    return cloud.container_infrastructure_management.find_cluster(name, ignore_missing=True)
+
+
+def clusters_named(cloud, name):
+    return [c for c in cloud.container_infrastructure_management.clusters() if c.name == name]
+
+
+def templates_named(cloud, name):
+    return [t for t in cloud.container_infrastructure_management.cluster_templates() if t.name == name]
+
+
+def wait_cluster(cloud, name, statuses=('CREATE_COMPLETE', 'UPDATE_COMPLETE'), timeout=120):
+    def settled():
+        cluster = find_cluster(cloud, name)
+        if cluster is not None and cluster.status.endswith('_FAILED'):
+            raise AssertionError('cluster %s is %s: %s' % (name, cluster.status, cluster.status_reason))
+        return cluster if cluster is not None and cluster.status in statuses else None
+    return wait_for(settled, timeout, what='cluster %s to be one of %s' % (name, ', '.join(statuses)))
+
+
+def delete_cluster(cloud, name, wait=True):
+    cluster = find_cluster(cloud, name)
+    if cluster is not None and cluster.status != 'DELETE_IN_PROGRESS':
+        cloud.container_infrastructure_management.delete_cluster(cluster, ignore_missing=True)
+    if wait:
+        wait_for(lambda: find_cluster(cloud, name) is None, 120, what='cluster %s to be deleted' % name)
+
+
+def delete_template(cloud, name):
+    """Delete a template once no cluster uses it any more (cluster deletes finish asynchronously)."""
+    def deleted():
+        found = templates_named(cloud, name)
+        for template in found:
+            try:
+                cloud.container_infrastructure_management.delete_cluster_template(template, ignore_missing=True)
+            except Exception:  # still referenced by a cluster being deleted
+                return False
+        return True
+    wait_for(deleted, 120, interval=3, what='template %s to be deleted' % name)
+
+
+def template_fields(name, **extra):
+    fields = dict(name=name, coe='kubernetes', image_id=IMAGE, external_network_id=EXTERNAL_NETWORK,
+                  flavor_id=FLAVOR, master_flavor_id=FLAVOR, keypair_id=KEYPAIR,
+                  network_driver='flannel', volume_driver='cinder', dns_nameserver='8.8.8.8',
+                  labels={'kube_tag': 'v1.30.4'})
+    fields.update(extra)
+    return fields
+
+
+class SharedCluster:
+    """A template and a cluster made once per session through the backends; the create is sent at once and
+    waited for on first use, so the suites that need no cluster run meanwhile."""
+
+    def __init__(self, cloud):
+        self.cloud = cloud
+        self.template_name = unique('tmpl')
+        self.name = unique('shared')
+        self.template = cloud.container_infrastructure_management.create_cluster_template(
+            **template_fields(self.template_name))
+        self.clusters = [self.name]
+        cloud.container_infrastructure_management.create_cluster(
+            name=self.name, cluster_template_id=self.template.id, master_count=1, node_count=1)
+        self._ready = None
+
+    def ready(self):
+        if self._ready is None:
+            self._ready = wait_cluster(self.cloud, self.name)
+        return self._ready
+
+    def cleanup(self):
+        for name in self.clusters:
+            delete_cluster(self.cloud, name, wait=False)
+        delete_template(self.cloud, self.template_name)

@@ -55,8 +55,7 @@ def play_variables(shared, cloud, tmp_path_factory, environment, collections_pat
     cluster = shared.ready()
     work = tmp_path_factory.mktemp('bad-input')
     other = support.unique('other')
-    from conftest import template_fields, delete_template
-    cloud.container_infrastructure_management.create_cluster_template(**template_fields(other))
+    cloud.container_infrastructure_management.create_cluster_template(**support.template_fields(other))
     kube_dir = str(work / 'kube')
     setup = support.Runner(str(work), environment, collections_path).run(
         [{'name': 'config', 'coe.magnum.magnum_cluster_config': {'cluster': cluster.name, 'dest': kube_dir}}])
@@ -72,7 +71,7 @@ def play_variables(shared, cloud, tmp_path_factory, environment, collections_pat
     lock_directory(unwritable)
     yield variables
     unlock_directory(unwritable)
-    delete_template(cloud, other)
+    support.delete_template(cloud, other)
 
 
 def lock_directory(path):

@@ -17,7 +17,7 @@ import stat
 import pytest
 
 import support
-from conftest import clusters_named, delete_cluster, template_fields, templates_named, wait_cluster, wait_for
+from support import clusters_named, delete_cluster, template_fields, templates_named, wait_cluster
 
 MAGNUM = 'magnum'
 NEUTRON = 'neutron'

@@ -77,8 +77,9 @@ def ensure_venv(paths: Paths, report=print) -> None:
     try:
         # uv installs the ~190 packages several times faster than pip; pip remains the fallback.
         subprocess.run([*pip, "uv"], check=True)
-        subprocess.run([str(paths.bin("uv")), "pip", "install", "-q", "--python", str(paths.python),
-                        "-c", str(CONSTRAINTS), "-r", str(REQUIREMENTS), *editables], check=True)
+        subprocess.run([str(paths.bin("uv")), "pip", "install", "-q", "--compile-bytecode",
+                        "--python", str(paths.python), "-c", str(CONSTRAINTS), "-r", str(REQUIREMENTS), *editables],
+                       check=True)
     except (subprocess.CalledProcessError, OSError) as error:
         report(f"uv failed ({error}); installing with pip")
         subprocess.run([*pip, "-r", str(REQUIREMENTS), *editables], check=True)

@@ -211,3 +211,39 @@ def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back():
         GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
     assert caught.value.msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')
     assert 'HTTP 503' in caught.value.msg
+
+
+def test_a_stack_without_the_group_resources_falls_back_to_the_ports():
+    cloud = FakeClusterCloud('heat')
+    stack = cloud.heat.heat['stacks'][cloud.cluster['stack_id']]
+    stack[:] = [resource for resource in stack if not resource['name'].startswith('secgroup_')]
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
+    assert lookup.way == 'ports'
+    assert lookup.tried[0] == ('heat: stack 0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01 has no '
+                               'secgroup_kube_master/secgroup_swarm_manager resource')
+
+
+def test_swarm_stacks_name_their_groups_manager_and_node():
+    cloud = FakeClusterCloud('heat')
+    for resource in cloud.heat.heat['stacks'][cloud.cluster['stack_id']]:
+        resource['name'] = {'secgroup_kube_master': 'secgroup_swarm_manager',
+                            'secgroup_kube_minion': 'secgroup_swarm_node'}.get(resource['name'], resource['name'])
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert (lookup.way, [g['id'] for g in lookup.groups['worker']]) == ('heat', ['sg-minion'])
+
+
+def test_ports_with_only_the_default_group_are_never_used():
+    cloud = FakeClusterCloud('stack_gone')
+    cloud.cluster['master_addresses'] = []
+    cloud.neutron.port_records[1]['security_group_ids'] = ['sg-default']
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert "ports: the worker ports carry only the project's default security group" in caught.value.msg
+
+
+def test_addresses_no_port_holds_are_reported():
+    cloud = FakeClusterCloud('stack_gone')
+    cloud.cluster['node_addresses'] = ['10.9.9.9']
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert 'ports: no port holds the worker addresses 10.9.9.9' in caught.value.msg

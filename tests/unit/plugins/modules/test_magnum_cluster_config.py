@@ -23,9 +23,11 @@ CLUSTER_NAME = 'k8s-cluster'
 class CertificateCloud(FakeCloud):
     """Magnum with a cluster whose CA signs CSRs and can be rotated, as the x509keypair cert manager does."""
 
-    def __init__(self, max_version='1.14', refuse_signing=False, cluster=None, template=None, signing_failures=0):
+    def __init__(self, max_version='1.14', refuse_signing=False, cluster=None, template=None, signing_failures=0,
+                 rotation_fails=False):
         super(CertificateCloud, self).__init__(max_version=max_version)
         self.ca = CertificateAuthority(CLUSTER_NAME)
+        self.rotation_fails = rotation_fails
         self.refuse_signing = refuse_signing
         self.signing_failures = signing_failures
         self.rotations = 0
@@ -67,7 +69,9 @@ class CertificateCloud(FakeCloud):
     def rotate(self):
         self.rotations += 1
         self.ca = CertificateAuthority(CLUSTER_NAME)
-        self.cluster['status'] = 'UPDATE_COMPLETE'
+        self.cluster['status'] = 'UPDATE_FAILED' if self.rotation_fails else 'UPDATE_COMPLETE'
+        if self.rotation_fails:
+            self.cluster['status_reason'] = 'Stack UPDATE failed'
         self.cluster['updated_at'] = '2026-11-27T02:%02d:00+00:00' % self.rotations
 
     def signed(self):
@@ -129,6 +133,10 @@ def prepare(cloud, place, steps):
         elif 'file' in step:
             with open(place.dest, 'w') as handle:
                 handle.write('')
+        elif 'merge_into_text' in step:
+            os.makedirs(os.path.dirname(place.merge), exist_ok=True)
+            with open(place.merge, 'w') as handle:
+                handle.write(step['merge_into_text'])
 
 
 def snapshot(place):
@@ -148,7 +156,8 @@ def snapshot(place):
 def test_run(case, tmp_path):
     cloud = CertificateCloud(max_version=case.get('max_version', '1.14'), refuse_signing=case.get('refuse_signing'),
                              cluster=case.get('cluster'), template=case.get('template'),
-                             signing_failures=case.get('signing_failures', 0))
+                             signing_failures=case.get('signing_failures', 0),
+                             rotation_fails=case.get('rotation_fails', False))
     place = Place(tmp_path)
     prepare(cloud, place, case.get('before'))
     signed_before, requests_before, files_before = cloud.signed(), len(cloud.http.requests), snapshot(place)
