@@ -193,9 +193,10 @@ class _Settler:
         if self.cluster.cluster_template.coe == "kubernetes":
             kube.remove_emulator(self.cluster.uuid)
         cert_manager.delete_certificates_from_cluster(self.cluster, context=self.ctx)
+        # The cluster row goes first: Magnum's API fails listing a cluster whose nodegroups are already gone.
+        self.cluster.destroy()
         for nodegroup in self.nodegroups:
             nodegroup.destroy()
-        self.cluster.destroy()
         self.destroyed = True
         self._notify(taxonomy.ACTION_DELETE, taxonomy.OUTCOME_SUCCESS)
         LOG.info("Cluster %s deleted", self.cluster.uuid)

@@ -1,0 +1,543 @@
+"""make bench: coe.magnum against openstack.cloud + kubernetes.core on the local cloud.
+
+Every figure comes from the wall clock and from request logs of front proxies of this script's own (the local
+cloud's proxy program on ports 29000+, forwarding to the real services): other users of the shared cloud, and
+the fault rules of the shared proxy, never reach these logs. Tables are printed and written with the raw
+figures to .build/bench/results.json. Everything the run creates is removed at the end.
+
+    ANSIBLE_COLLECTIONS_PATH=/tmp/ac .venv/bin/python tests/bench/run.py [--runs 3] [--delay 300] [--scale 10]
+"""
+
+import argparse
+import collections
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_DIR = ROOT / 'tests' / 'bench'
+OUT = ROOT / '.build' / 'bench'
+LOCALCLOUD_HOME = Path(os.environ.get('LOCALCLOUD_HOME') or ROOT / '.localcloud')
+OURS_BIN = Path(sys.executable).parent
+PEER_VENV = OUT / 'peer-venv'
+PEER_REQUIREMENTS = ['ansible>=12,<13', 'openstacksdk==4.22.0', 'kubernetes']
+COLLECTIONS_PATH = os.environ.get('ANSIBLE_COLLECTIONS_PATH', '/tmp/ac')
+PREFIX = 'bench'
+TEMPLATE = PREFIX + '-k8s'
+SITE_CLUSTER = PREFIX + '-site'
+DELAY_CLUSTER = PREFIX + '-delay'
+SINGLE_CLUSTER = PREFIX + '-single'
+# Catalog port of each service behind the shared proxy + 1000 = the real service; ours listen on BASE + offset.
+SERVICES = (('keystone', 0, 26000), ('glance', 1, 26292), ('nova', 2, 26774), ('neutron', 3, 26696),
+            ('heat', 4, 26004), ('magnum', 5, 26511))
+PROXY_BASES = {'bench0': 29000, 'bench1': 29100}
+
+sys.path.insert(0, str(ROOT / 'tests' / 'localcloud'))
+from localcloud.faults import log_position, read_requests  # noqa: E402
+
+
+def log(message):
+    print('[%s] %s' % (time.strftime('%H:%M:%S'), message), flush=True)
+
+
+# ---- peer virtualenv -------------------------------------------------------------------------------------------
+PEER_VERSION_MODULE = '''# Written by coe.magnum's tests/bench/run.py: openstack.cloud 2.5.0 reads
+# openstack.version.__version__, which openstacksdk 4.22 no longer imports.
+import importlib.metadata
+
+__version__ = importlib.metadata.version('openstacksdk')
+'''
+PEER_IMPORT_LINE = 'from openstack import version  # noqa: F401  (coe.magnum bench: openstack.cloud 2.5.0)\n'
+
+
+def peer_python():
+    return PEER_VENV / 'bin' / 'python'
+
+
+def ensure_peer_venv():
+    if not (PEER_VENV / 'bin' / 'ansible-playbook').exists():
+        log('creating the peer virtualenv %s (%s)' % (PEER_VENV, ', '.join(PEER_REQUIREMENTS)))
+        subprocess.run([sys.executable, '-m', 'venv', str(PEER_VENV)], check=True)
+        subprocess.run([str(peer_python()), '-m', 'pip', 'install', '-q'] + PEER_REQUIREMENTS, check=True)
+    where = 'import openstack, os; print(os.path.dirname(openstack.__file__))'
+    site = subprocess.run([str(peer_python()), '-c', where], check=True, capture_output=True, text=True).stdout.strip()
+    (Path(site) / 'version.py').write_text(PEER_VERSION_MODULE)
+    init = Path(site) / '__init__.py'
+    text = init.read_text()
+    if PEER_IMPORT_LINE not in text:
+        init.write_text(text + '\n' + PEER_IMPORT_LINE)
+    versions = subprocess.run(
+        [str(peer_python()), '-c', 'import importlib.metadata as m; '
+         'print(m.version("ansible"), m.version("ansible-core"), m.version("openstacksdk"))'],
+        check=True, capture_output=True, text=True).stdout.split()
+    return dict(zip(('ansible', 'ansible_core', 'openstacksdk'), versions))
+
+
+# ---- proxies and clouds ----------------------------------------------------------------------------------------
+def wait_port(port, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(('127.0.0.1', port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError('proxy port %d does not answer' % port)
+
+
+def start_proxies():
+    processes = {}
+    faults = OUT / 'faults-none.json'
+    faults.write_text('{"rules": []}\n')
+    for cloud, base in PROXY_BASES.items():
+        command = [str(LOCALCLOUD_HOME / 'venv' / 'bin' / 'python'), '-m', 'localcloud.proxy',
+                   '--log', str(OUT / ('requests-%s.jsonl' % cloud)), '--faults', str(faults)]
+        for service, offset, backend in SERVICES:
+            command += ['--route', '%s=%d:%d' % (service, base + offset, backend)]
+        (OUT / ('requests-%s.jsonl' % cloud)).unlink(missing_ok=True)
+        processes[cloud] = subprocess.Popen(command, cwd=str(ROOT / 'tests' / 'localcloud'),
+                                            stdout=subprocess.DEVNULL, stderr=open(OUT / ('proxy-%s.log' % cloud), 'w'))
+        for _service, offset, _backend in SERVICES:
+            wait_port(base + offset)
+    return processes
+
+
+def write_clouds():
+    import openstack
+    import yaml
+    source = yaml.safe_load((LOCALCLOUD_HOME / 'clouds.yaml').read_text())['clouds']['localcloud']
+    project_id = openstack.connect(cloud='localcloud').current_project_id
+    clouds = {}
+    for cloud, base in PROXY_BASES.items():
+        entry = json.loads(json.dumps(source))
+        entry['auth']['auth_url'] = 'http://127.0.0.1:%d/v3' % base
+        # The catalog names the shared proxy's ports: every service is pointed at ours instead.
+        entry.update({
+            'identity_endpoint_override': 'http://127.0.0.1:%d/v3' % base,
+            'image_endpoint_override': 'http://127.0.0.1:%d' % (base + 1),
+            'compute_endpoint_override': 'http://127.0.0.1:%d/v2.1' % (base + 2),
+            'network_endpoint_override': 'http://127.0.0.1:%d' % (base + 3),
+            'orchestration_endpoint_override': 'http://127.0.0.1:%d/v1/%s' % (base + 4, project_id),
+            'container_infra_endpoint_override': 'http://127.0.0.1:%d/v1' % (base + 5),
+        })
+        clouds[cloud] = entry
+    path = OUT / 'clouds.yaml'
+    path.write_text(yaml.safe_dump({'clouds': clouds}))
+    path.chmod(0o600)
+    return path
+
+
+def admin_connection():
+    import openstack
+    return openstack.connect(cloud='localcloud')
+
+
+# ---- one ansible-playbook run ----------------------------------------------------------------------------------
+def run_playbook(label, playbook, extra_vars, cloud='bench0', peer=False, check=True):
+    timeline = OUT / 'runs' / ('%s.timeline.jsonl' % label)
+    timeline.parent.mkdir(parents=True, exist_ok=True)
+    timeline.unlink(missing_ok=True)
+    vars_file = OUT / 'runs' / ('%s.vars.json' % label)
+    vars_file.write_text(json.dumps(extra_vars))
+    env = dict(os.environ, OS_CLOUD=cloud, OS_CLIENT_CONFIG_FILE=str(OUT / 'clouds.yaml'), BENCH_TIMELINE=str(timeline),
+               ANSIBLE_CALLBACK_PLUGINS=str(BENCH_DIR / 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='bench_timeline',
+               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1',
+               ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, ANSIBLE_DEPRECATION_WARNINGS='false')
+    binary = (PEER_VENV / 'bin' / 'ansible-playbook') if peer else (OURS_BIN / 'ansible-playbook')
+    request_log = OUT / ('requests-%s.jsonl' % cloud)
+    position = log_position(str(request_log))
+    started = time.time()
+    with open(OUT / 'runs' / ('%s.log' % label), 'w') as output:
+        result = subprocess.run([str(binary), str(playbook), '-e', '@%s' % vars_file], env=env, cwd=str(ROOT),
+                                stdout=output, stderr=subprocess.STDOUT)
+    ended = time.time()
+    time.sleep(0.2)
+    requests = read_requests(str(request_log), offset=position)
+    tasks = [json.loads(line) for line in timeline.read_text().splitlines()] if timeline.exists() else []
+    if check and result.returncode != 0:
+        raise RuntimeError('%s failed (rc %d): see %s' % (label, result.returncode,
+                                                            OUT / 'runs' / ('%s.log' % label)))
+    return {'label': label, 'rc': result.returncode, 'wall': ended - started, 'start': started, 'end': ended,
+            'requests': requests, 'tasks': tasks}
+
+
+def per_service(requests):
+    return dict(sorted(collections.Counter(r['service'] for r in requests).items()))
+
+
+def per_task(run):
+    """Requests in each task's time window (tasks run one after another on one host)."""
+    rows = []
+    for task in run['tasks']:
+        inside = [r for r in run['requests'] if task['start'] <= r['time'] < task['end']]
+        if inside or task['action'] not in ('ansible.builtin.debug', 'debug', 'ansible.builtin.set_fact', 'set_fact'):
+            rows.append({'task': task['name'], 'action': task['action'], 'requests': len(inside),
+                         'seconds': round(task['end'] - task['start'], 2), 'changed': task['changed'],
+                         'by_service': per_service(inside)})
+    return rows
+
+
+def median(values):
+    return round(statistics.median(values), 2) if values else None
+
+
+# ---- 1. converged re-runs --------------------------------------------------------------------------------------
+def site_vars():
+    return {'cluster_name': SITE_CLUSTER, 'cluster_template_name': TEMPLATE,
+            'cluster_config_dest': str(OUT / 'kubeconfig'), 'cluster_poll_interval': 5}
+
+
+def peer_vars(conn):
+    """The peer playbook's variables: what a user would write to describe the state site.yml converged to."""
+    from kubernetes import client, config
+    magnum = conn.container_infrastructure_management
+    template = next(t for t in magnum.cluster_templates() if t.name == TEMPLATE)
+    cluster = next(c for c in magnum.clusters() if c.name == SITE_CLUSTER)
+    worker_group = next(r.physical_resource_id for r in conn.orchestration.resources(cluster.stack_id)
+                        if r.name == 'secgroup_kube_minion')
+    site = yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml')
+    kubeconfig = str(OUT / 'kubeconfig' / 'config')
+    api = client.ApiClient(config.new_client_from_config(kubeconfig).configuration)
+    storage = client.StorageV1Api(api).read_storage_class(site['storage_class_name'])
+    storage_class = {'apiVersion': 'storage.k8s.io/v1', 'kind': 'StorageClass',
+                     'metadata': {'name': storage.metadata.name, 'annotations': storage.metadata.annotations or {}},
+                     'provisioner': storage.provisioner, 'parameters': storage.parameters or {},
+                     'reclaimPolicy': storage.reclaim_policy, 'volumeBindingMode': storage.volume_binding_mode}
+    if storage.allow_volume_expansion is not None:
+        storage_class['allowVolumeExpansion'] = storage.allow_volume_expansion
+    claims = []
+    for wanted in site['storage_class_claims']:
+        claim = client.CoreV1Api(api).read_namespaced_persistent_volume_claim(wanted['name'], wanted['namespace'])
+        claims.append({'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim',
+                       'metadata': {'name': claim.metadata.name, 'namespace': claim.metadata.namespace},
+                       'spec': {'accessModes': claim.spec.access_modes,
+                                'storageClassName': claim.spec.storage_class_name,
+                                'resources': {'requests': claim.spec.resources.requests}}})
+    return {
+        'peer_template': {
+            'name': template.name, 'coe': template.coe, 'image_id': template.image_id,
+            'keypair_id': template.keypair_id, 'external_network_id': template.external_network_id,
+            'dns_nameserver': template.dns_nameserver, 'network_driver': template.network_driver,
+            'volume_driver': template.volume_driver, 'flavor_id': template.flavor_id,
+            'master_flavor_id': template.master_flavor_id, 'labels': template.labels,
+            'floating_ip_enabled': template.is_floating_ip_enabled, 'master_lb_enabled': template.is_master_lb_enabled},
+        'peer_cluster': {'name': cluster.name, 'master_count': cluster.master_count, 'node_count': cluster.node_count},
+        'peer_worker_group': worker_group,
+        'peer_port_rules': site['cluster_ports_rules'],
+        'peer_kubeconfig': kubeconfig,
+        'peer_storage_class': storage_class,
+        'peer_claims': claims,
+    }
+
+
+def yaml_load(path):
+    import yaml
+    return yaml.safe_load(Path(path).read_text())
+
+
+def summarise_rerun(runs):
+    counts = [len(r['requests']) for r in runs]
+    services = sorted({s for r in runs for s in per_service(r['requests'])})
+    return {'runs': len(runs), 'wall_median': median([r['wall'] for r in runs]),
+            'wall_all': [round(r['wall'], 2) for r in runs], 'requests_median': median(counts), 'requests_all': counts,
+            'by_service_median': {s: median([per_service(r['requests']).get(s, 0) for r in runs]) for s in services},
+            'changed': [sum(t['changed'] for t in r['tasks']) for r in runs],
+            'per_task_last_run': per_task(runs[-1])}
+
+
+def bench_rerun(runs_wanted, conn):
+    log('1. converge site.yml once (template, cluster, kubeconfig, ports, StorageClass and claim)')
+    converge = run_playbook('site-converge', ROOT / 'playbooks' / 'site.yml',
+                            dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars()))
+    log('   converged in %.1f s, %d requests' % (converge['wall'], len(converge['requests'])))
+    variables = peer_vars(conn)
+    log('   peer converge (first peer run adds nothing site.yml lacks; not measured)')
+    run_playbook('peer-converge', BENCH_DIR / 'peer-site.yml', variables, peer=True)
+    ours, peer = [], []
+    for index in range(runs_wanted):
+        ours.append(run_playbook('site-rerun-%d' % index, ROOT / 'playbooks' / 'site.yml',
+                                 dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars())))
+        peer.append(run_playbook('peer-rerun-%d' % index, BENCH_DIR / 'peer-site.yml', variables, peer=True))
+        log('   re-run %d: ours %.1f s / %d requests, peer %.1f s / %d requests' % (
+            index + 1, ours[-1]['wall'], len(ours[-1]['requests']), peer[-1]['wall'], len(peer[-1]['requests'])))
+    result = {'converge': {'wall': round(converge['wall'], 2), 'requests': len(converge['requests']),
+                           'by_service': per_service(converge['requests'])},
+              'ours': summarise_rerun(ours), 'peer': summarise_rerun(peer)}
+    result['ratio_requests'] = round(result['ours']['requests_median'] / result['peer']['requests_median'], 2)
+    result['ratio_wall'] = round(result['ours']['wall_median'] / result['peer']['wall_median'], 2)
+    return result
+
+
+# ---- 2. a slow create ------------------------------------------------------------------------------------------
+def parse_time(text):
+    text = text.replace('Z', '+00:00')
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        from datetime import timezone
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def bench_delay(delay, conn, holder):
+    try:
+        run = run_playbook('delay', BENCH_DIR / 'delay.yml',
+                           {'bench_cluster': DELAY_CLUSTER, 'bench_template': TEMPLATE, 'bench_delay': str(delay)},
+                           cloud='bench1')
+        task = next(t for t in run['tasks'] if t['name'] == 'Create and wait')
+        cluster = next(c for c in conn.container_infrastructure_management.clusters() if c.name == DELAY_CLUSTER)
+        completed = parse_time(cluster.updated_at)
+        posts = [r for r in run['requests'] if r['method'] == 'POST' and r['path'].endswith('/clusters')]
+        waiting = [r for r in run['requests'] if posts and r['time'] > posts[0]['time'] and r['time'] < task['end']]
+        polls = [r for r in waiting if r['service'] == 'magnum' and r['method'] == 'GET']
+        gaps = [round(b['time'] - a['time'], 1) for a, b in zip(polls, polls[1:])]
+        holder.update({
+            'delay_label_seconds': delay, 'status': cluster.status,
+            'task_seconds': round(task['end'] - task['start'], 1),
+            'create_to_complete_seconds': round(completed - posts[0]['time'], 1) if posts else None,
+            'requests_total': len(run['requests']), 'requests_while_waiting': len(waiting),
+            'polls_while_waiting': len(polls), 'by_service_while_waiting': per_service(waiting),
+            'poll_gaps_seconds': gaps,
+            'lag_seconds': round(task['end'] - completed, 1),
+            'lag_note': "module return (task end) minus the cluster's updated_at at CREATE_COMPLETE (1 s resolution)",
+            'last_poll_to_return_seconds': round(task['end'] - polls[-1]['time'], 1) if polls else None})
+    except Exception as exc:  # reported in the table, the other measurements go on
+        holder['error'] = repr(exc)
+
+
+# ---- 3. module start-up ----------------------------------------------------------------------------------------
+IMPORT_LINE = re.compile(r'import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)')
+
+
+def import_profile(python, module, env):
+    started = time.time()
+    result = subprocess.run([str(python), '-X', 'importtime', '-c', 'import %s' % module], env=env,
+                            capture_output=True, text=True)
+    wall = time.time() - started
+    names, total = set(), 0
+    for line in result.stderr.splitlines():
+        match = IMPORT_LINE.match(line)
+        if match:
+            names.add(match.group(4))
+            if len(match.group(3)) == 1:
+                total += int(match.group(2))
+    if result.returncode != 0:
+        raise RuntimeError('import of %s failed: %s' % (module, result.stderr[-2000:]))
+    tops = {name.split('.')[0] for name in names}
+    return {'import_ms': total / 1000.0, 'process_ms': wall * 1000.0, 'modules_loaded': len(names),
+            'kubernetes': 'kubernetes' in tops, 'openstack': 'openstack' in tops,
+            'magnumclient': 'magnumclient' in tops, 'cryptography': 'cryptography' in tops}
+
+
+def bench_startup(repeats=3):
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS_PATH)
+    targets = [('ours', OURS_BIN / 'python', 'ansible_collections.coe.magnum.plugins.modules.%s' % path.stem)
+               for path in sorted((ROOT / 'plugins' / 'modules').glob('*.py')) if path.stem != '__init__']
+    targets += [('peer', peer_python(), 'ansible_collections.openstack.cloud.plugins.modules.%s' % name)
+                for name in ('coe_cluster', 'coe_cluster_template', 'security_group_rule')]
+    targets += [('peer', peer_python(), 'ansible_collections.kubernetes.core.plugins.modules.k8s')]
+    rows = []
+    for side, python, module in targets:
+        samples = [import_profile(python, module, env if side == 'ours' else dict(os.environ)) for _ in range(repeats)]
+        row = dict(samples[-1])
+        row['import_ms'] = median([s['import_ms'] for s in samples])
+        row['process_ms'] = median([s['process_ms'] for s in samples])
+        row.update(side=side, module=module.rsplit('.', 1)[1])
+        rows.append(row)
+    return rows
+
+
+# ---- 4. scale --------------------------------------------------------------------------------------------------
+def bench_scale(count, runs_wanted):
+    log('4. one cluster created and waited for')
+    single = run_playbook('scale-single', BENCH_DIR / 'scale.yml',
+                          {'bench_clusters': [SINGLE_CLUSTER], 'bench_state': 'present', 'bench_template': TEMPLATE})
+    names = ['%s-scale-%02d' % (PREFIX, index) for index in range(1, count + 1)]
+    log('   %d clusters from one play (a loop with wait false, then a wait for each)' % count)
+    many = run_playbook('scale-many', BENCH_DIR / 'scale.yml',
+                        {'bench_clusters': names, 'bench_state': 'present', 'bench_template': TEMPLATE})
+    request_task, wait_task = many['tasks'][0], many['tasks'][1]
+    result = {'count': count, 'single_wall': round(single['wall'], 1), 'single_requests': len(single['requests']),
+              'many_wall': round(many['wall'], 1), 'many_requests': len(many['requests']),
+              'many_request_task_seconds': round(request_task['end'] - request_task['start'], 1),
+              'many_wait_task_seconds': round(wait_task['end'] - wait_task['start'], 1),
+              'many_by_service': per_service(many['requests']),
+              'ten_times_single': round(count * single['wall'], 1)}
+    result['speedup'] = round(result['ten_times_single'] / result['many_wall'], 1)
+    log('   list and info over every cluster of the project')
+    listings, peer_listings, listed = [], [], None
+    for index in range(runs_wanted):
+        counts = OUT / 'runs' / 'listing-counts.json'
+        listings.append(run_playbook('listing-%d' % index, BENCH_DIR / 'listing.yml',
+                                     {'bench_cluster': names[-1], 'bench_counts': str(counts)}))
+        listed = json.loads(counts.read_text())
+        peer_listings.append(run_playbook('peer-listing-%d' % index, BENCH_DIR / 'peer-listing.yml',
+                                          {'bench_cluster': names[-1]}, peer=True, check=False))
+
+    def listing_figures(runs):
+        figures = {'wall_median': median([r['wall'] for r in runs]), 'rc': [r['rc'] for r in runs],
+                   'requests_median': median([len(r['requests']) for r in runs])}
+        for name in ('List every cluster', 'One cluster by name'):
+            tasks = [next((t for t in r['tasks'] if t['name'] == name), None) for r in runs]
+            figures[name] = {
+                'seconds_median': median([t['end'] - t['start'] for t in tasks if t]),
+                'requests_median': median([len([q for q in r['requests'] if t and t['start'] <= q['time'] < t['end']])
+                                           for r, t in zip(runs, tasks)])}
+        return figures
+
+    result['listing'] = dict(listing_figures(listings), clusters_listed=listed['listed'] if listed else None)
+    result['peer_listing'] = listing_figures(peer_listings)
+    return result, names
+
+
+# ---- clean-up --------------------------------------------------------------------------------------------------
+def cleanup(names):
+    log('clean-up: clusters, then site.yml teardown (claims, cluster, template)')
+    run_playbook('cleanup-clusters', BENCH_DIR / 'scale.yml',
+                 {'bench_clusters': names + [SINGLE_CLUSTER, DELAY_CLUSTER], 'bench_state': 'absent',
+                  'bench_template': TEMPLATE}, check=False)
+    run_playbook('cleanup-site', ROOT / 'playbooks' / 'teardown.yml',
+                 dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars()), check=False)
+
+
+# ---- tables ----------------------------------------------------------------------------------------------------
+def table(title, header, rows):
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)] if rows else [len(h) for h in header]
+    lines = ['', title, '  '.join(str(h).ljust(w) for h, w in zip(header, widths)),
+             '  '.join('-' * w for w in widths)]
+    lines += ['  '.join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
+    text = '\n'.join(lines)
+    print(text, flush=True)
+    return text
+
+
+def print_tables(results):
+    texts = []
+    rerun = results.get('rerun')
+    if rerun:
+        ours, peer = rerun['ours'], rerun['peer']
+        services = sorted(set(ours['by_service_median']) | set(peer['by_service_median']))
+        rows = [('wall seconds (median of %d)' % ours['runs'], ours['wall_median'], peer['wall_median'],
+                 rerun['ratio_wall']),
+                ('HTTP requests (median)', ours['requests_median'], peer['requests_median'], rerun['ratio_requests'])]
+        for service in services:
+            o, p = ours['by_service_median'].get(service, 0), peer['by_service_median'].get(service, 0)
+            rows.append(('  ' + service, o, p, round(o / p, 2) if p else '-'))
+        rows.append(('changed tasks per run', ours['changed'], peer['changed'], ''))
+        texts.append(table('1. Converged re-run: site.yml (coe.magnum) vs openstack.cloud + kubernetes.core',
+                           ('', 'ours', 'peer', 'ours/peer'), rows))
+        for side in ('ours', 'peer'):
+            texts.append(table('   requests per task (%s, last run)' % side,
+                               ('task', 'requests', 'seconds', 'by service'),
+                               [(t['task'][:60], t['requests'], t['seconds'],
+                                 ' '.join('%s=%d' % i for i in t['by_service'].items()))
+                                for t in rerun[side]['per_task_last_run']]))
+    delay = results.get('delay')
+    if delay:
+        if 'error' in delay:
+            rows = [('error', delay['error'])]
+        else:
+            rows = [(k, delay[k]) for k in ('delay_label_seconds', 'status', 'create_to_complete_seconds',
+                                            'task_seconds',
+                                            'requests_while_waiting', 'polls_while_waiting', 'lag_seconds',
+                                            'last_poll_to_return_seconds')]
+            rows.append(('poll gaps (s)', ' '.join(str(g) for g in delay['poll_gaps_seconds'])))
+        texts.append(table('2. A slow create (one run): localcloud_delay label, wait=true', ('figure', 'value'), rows))
+    startup = results.get('startup')
+    if startup:
+        texts.append(table('3. Module start-up: python -X importtime (median of 3)',
+                           ('side', 'module', 'import ms', 'process ms', 'modules', 'kubernetes', 'openstack',
+                            'magnumclient', 'cryptography'),
+                           [(r['side'], r['module'], round(r['import_ms']), round(r['process_ms']), r['modules_loaded'],
+                             'yes' if r['kubernetes'] else '-', 'yes' if r['openstack'] else '-',
+                             'yes' if r['magnumclient'] else '-', 'yes' if r['cryptography'] else '-')
+                            for r in startup]))
+    scale = results.get('scale')
+    if scale:
+        listing, peer_listing = scale['listing'], scale['peer_listing']
+        rows = [('one create + wait (s)', scale['single_wall']),
+                ('%d x one create (s)' % scale['count'], scale['ten_times_single']),
+                ('%d creates from one play (s)' % scale['count'], scale['many_wall']),
+                ('  request loop (s) / wait loop (s)', '%s / %s' % (scale['many_request_task_seconds'],
+                                                                   scale['many_wait_task_seconds'])),
+                ('  speed-up', scale['speedup']),
+                ('  requests (one play)', scale['many_requests']),
+                ('clusters in the project listed', listing['clusters_listed']),
+                ('list all: seconds / requests (ours)', '%s / %s' % (listing['List every cluster']['seconds_median'],
+                                                                    listing['List every cluster']['requests_median'])),
+                ('list all: seconds / requests (peer)', '%s / %s' % (
+                    peer_listing['List every cluster']['seconds_median'],
+                    peer_listing['List every cluster']['requests_median'])),
+                ('info by name: seconds / requests (ours)', '%s / %s' % (
+                    listing['One cluster by name']['seconds_median'],
+                    listing['One cluster by name']['requests_median'])),
+                ('info by name: seconds / requests (peer)', '%s / %s' % (
+                    peer_listing['One cluster by name']['seconds_median'],
+                    peer_listing['One cluster by name']['requests_median']))]
+        texts.append(table('4. Scale', ('figure', 'value'), rows))
+    return '\n'.join(texts)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--runs', type=int, default=3, help='re-runs per side for medians')
+    parser.add_argument('--delay', type=int, default=300, help='localcloud_delay of the slow create (seconds)')
+    parser.add_argument('--scale', type=int, default=10, help='clusters created from one play')
+    parser.add_argument('--skip', action='append', default=[], choices=['rerun', 'delay', 'startup', 'scale'])
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    results = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started)), 'machine': {
+        'cpus': os.cpu_count(), 'load_average_at_start': os.getloadavg()}}
+    log('peer virtualenv')
+    results['peer_versions'] = ensure_peer_venv()
+    proxies = start_proxies()
+    scale_names = ['%s-scale-%02d' % (PREFIX, index) for index in range(1, args.scale + 1)]
+    delay_thread = None
+    try:
+        write_clouds()
+        conn = admin_connection()
+        if 'rerun' not in args.skip:
+            results['rerun'] = bench_rerun(args.runs, conn)
+        else:
+            run_playbook('site-converge', ROOT / 'playbooks' / 'site.yml',
+                         dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars()))
+        if 'delay' not in args.skip:
+            log('2. slow create (localcloud_delay=%d) started in the background, through its own proxy' % args.delay)
+            results['delay'] = {}
+            delay_thread = threading.Thread(target=bench_delay, args=(args.delay, conn, results['delay']), daemon=True)
+            delay_thread.start()
+        if 'startup' not in args.skip:
+            log('3. module start-up')
+            results['startup'] = bench_startup()
+        if 'scale' not in args.skip:
+            results['scale'], scale_names = bench_scale(args.scale, args.runs)
+        if delay_thread:
+            log('   waiting for the slow create to return')
+            delay_thread.join()
+    finally:
+        try:
+            cleanup(scale_names)
+        finally:
+            for process in proxies.values():
+                process.terminate()
+            for process in proxies.values():
+                process.wait(timeout=30)
+            shutil.rmtree(OUT / 'kubeconfig', ignore_errors=True)
+    results['load_average_at_end'] = os.getloadavg()
+    results['total_seconds'] = round(time.time() - started, 1)
+    text = print_tables(results)
+    (OUT / 'results.json').write_text(json.dumps(results, indent=2, default=str))
+    (OUT / 'tables.txt').write_text(text + '\n')
+    log('results: %s (total %.0f s)' % (OUT / 'results.json', results['total_seconds']))
+
+
+if __name__ == '__main__':
+    main()
