@@ -119,7 +119,7 @@ playbook-tests: venv collection-tree localcloud-up
 	@mkdir -p $(BUILD); eval "$$($(LOCALCLOUD) env)"; export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH); \
 	start=$$(date +%s); \
 	$(MOLECULE) > $(BUILD)/molecule.log 2>&1 & molecule=$$!; \
-	status=0; $(BIN)/python -m pytest tests/playbooks || status=1; \
+	status=0; $(BIN)/python -m pytest tests/playbooks --basetemp=$(BUILD)/playbook-tests || status=1; \
 	wait $$molecule && result=passed || { result=FAILED; status=1; }; \
 	sed -n '/SCENARIO RECAP/,$$p' $(BUILD)/molecule.log | sed 's/\x1b\[[0-9;]*m//g'; \
 	echo "molecule: $$result in $$(( $$(date +%s) - start )) s (output: $(BUILD)/molecule.log)"; \

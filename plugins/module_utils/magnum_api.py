@@ -10,6 +10,7 @@ __metaclass__ = type
 import contextlib
 import traceback
 
+from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import cached_version_range, remember_version_range
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
@@ -79,6 +80,7 @@ class MagnumApi:
         self._connection = connection
         self._client = client
         self._version_range = None
+        self._endpoint = None
 
     @property
     def client(self):
@@ -94,6 +96,7 @@ class MagnumApi:
                 service_type='container-infra', interface=interface, region_name=region)
             if not endpoint:
                 raise CoeError('The cloud has no container-infra (Magnum) endpoint in region %s.' % region)
+            self._endpoint = endpoint
             self._client = magnum_v1.Client(
                 session=self._connection.session, region_name=region, interface=interface,
                 endpoint_override=endpoint, api_version=BASE_VERSION)
@@ -106,8 +109,12 @@ class MagnumApi:
     def version_range(self):
         """(min, max) microversions of the server, read once per module run and only when a feature needs it."""
         if self._version_range is None:
-            response, body = self.http.json_request('GET', '/')
-            self._version_range = version_range_from(response.headers, body)
+            http = self.http
+            self._version_range = cached_version_range(self._connection, self._endpoint)
+            if self._version_range is None:
+                response, body = http.json_request('GET', '/')
+                self._version_range = version_range_from(response.headers, body)
+                remember_version_range(self._connection, self._endpoint, self._version_range)
         return self._version_range
 
     def supports(self, feature):

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import traceback
 
+from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import attach as attach_auth_cache
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 
 try:
@@ -66,7 +67,9 @@ def connect(params):
         raise CoeError('The openstacksdk Python library is required (pip install openstacksdk).',
                        exception=OPENSTACKSDK_IMPORT_ERROR)
     try:
-        return openstack.connect(app_name=APP_NAME, **connection_kwargs(params))
+        connection = openstack.connect(app_name=APP_NAME, **connection_kwargs(params))
     except openstack.exceptions.ConfigException as exc:
         raise CoeError('Cannot configure the OpenStack connection: %s. Set `cloud`, OS_CLOUD or '
                        'OS_CLIENT_CONFIG_FILE, or give `auth`.' % exc) from exc
+    attach_auth_cache(connection)
+    return connection

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from show_cluster import cluster_view  # noqa: E402
 
 # openstacksdk warns about its own deprecated internals on every call.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:openstack")
+pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning", "ignore::DeprecationWarning")
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -253,11 +253,13 @@ def test_rerun_reports_no_changes(converged, run_playbook):
 
 @pytest.fixture(scope="module")
 def awx_job(converged, cloud, names, workdir, collections_path):
-    """A private data dir laid out as AWX hands it to ansible-runner; returns run(ident, *runner arguments).
+    """A private data dir laid out as AWX hands it to ansible-runner; returns run(ident, kubeconfig_dir, *arguments).
 
     The credential is a clouds.yaml with a single cloud named devstack, found through OS_CLIENT_CONFIG_FILE
     with no OS_CLOUD; the job template's extra vars are the local-cloud variables file, the survey answers are
-    strings, and the runner starts from a clean environment as in an execution environment.
+    strings, and the runner starts from a clean environment as in an execution environment. kubeconfig_dir is
+    where the job keeps the kubeconfig: the converge's directory, or a new one as in a fresh execution
+    environment.
     """
     data_dir = workdir / "awx"
     (data_dir / "env").mkdir(parents=True)
@@ -266,6 +268,11 @@ def awx_job(converged, cloud, names, workdir, collections_path):
     credential = data_dir / "env" / "clouds.yaml"
     credential.write_text(yaml.safe_dump({"clouds": {"devstack": admin}}))
     credential.chmod(0o600)
+    (data_dir / "env" / "envvars").write_text(yaml.safe_dump({
+        "OS_CLIENT_CONFIG_FILE": str(credential),
+        "ANSIBLE_COLLECTIONS_PATH": collections_path,
+        "ANSIBLE_NOCOLOR": "1",
+    }))
 
     job_template_vars = yaml.safe_load(LOCALCLOUD_VARS.read_text())
     survey_answers = {
@@ -276,17 +283,12 @@ def awx_job(converged, cloud, names, workdir, collections_path):
         "cluster_ports_rules": json.dumps(job_template_vars["cluster_ports_rules"]),
         "storage_class_default": "true",
     }
-    extravars = {**job_template_vars, "cluster_config_dest": names["cluster_config_dest"], **survey_answers}
-    (data_dir / "env" / "extravars").write_text(yaml.safe_dump(extravars))
-    (data_dir / "env" / "envvars").write_text(yaml.safe_dump({
-        "OS_CLIENT_CONFIG_FILE": str(credential),
-        "ANSIBLE_COLLECTIONS_PATH": collections_path,
-        "ANSIBLE_NOCOLOR": "1",
-    }))
     clean_environment = {"PATH": f"{BIN}{os.pathsep}/usr/local/bin:/usr/bin:/bin", "HOME": os.environ["HOME"],
                          "LANG": "C.UTF-8"}
 
-    def run(ident, *arguments):
+    def run(ident, kubeconfig_dir, *arguments):
+        extravars = {**job_template_vars, "cluster_config_dest": str(kubeconfig_dir), **survey_answers}
+        (data_dir / "env" / "extravars").write_text(yaml.safe_dump(extravars))
         completed = subprocess.run([str(BIN / "ansible-runner"), "run", str(data_dir), "--playbook",
                                     "playbooks/site.yml", "--ident", ident, *arguments],
                                    env=clean_environment, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT)
@@ -296,24 +298,50 @@ def awx_job(converged, cloud, names, workdir, collections_path):
         run = Run(f"ansible-runner job {ident} (status {status})", completed.returncode,
                   stdout + completed.stderr, artifacts / "stdout")
         run.status = status
+        command_file = artifacts / "command"
+        run.command = json.loads(command_file.read_text())["command"] if command_file.exists() else []
         return run
 
     return run
 
 
-def test_awx_job_with_survey_strings_finds_everything_in_place(awx_job):
-    run = awx_job("job")
+def changed_tasks(run):
+    """The names of the tasks that reported `changed`, from the play output."""
+    blocks = re.split(r"^TASK \[", run.output, flags=re.MULTILINE)[1:]
+    return [block.split("]", 1)[0] for block in blocks if re.search(r"^changed: ", block, re.MULTILINE)]
+
+
+def test_awx_job_in_a_fresh_execution_environment_only_writes_the_kubeconfig(awx_job, workdir):
+    kubeconfig_dir = workdir / "awx-job-ee"
+
+    run = awx_job("job", kubeconfig_dir)
 
     assert run.status == "successful" and run.returncode == 0, run.explain()
+    assert run.host["failed"] == 0, run.explain()
+    assert [name.split(" : ")[0] for name in changed_tasks(run)] == ["coe.magnum.cluster_config"], run.explain()
+    variables = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    nodes = cluster_view(str(kubeconfig_dir / "config"))["nodes"]
+    assert len(nodes) == variables["cluster_master_count"] + variables["cluster_node_count"]
+
+
+def test_awx_check_mode_job_reports_no_changes(awx_job, names):
+    run = awx_job("check", names["cluster_config_dest"], "--cmdline=--check")
+
+    assert run.status == "successful" and run.returncode == 0, run.explain()
+    assert "--check" in run.command, run.command
     assert run.host["changed"] == 0 and run.host["failed"] == 0, run.explain()
 
 
-def test_awx_check_mode_job_reports_no_changes(awx_job):
-    run = awx_job("check", "--cmdline=--check")
+def test_awx_check_mode_job_in_a_fresh_execution_environment_writes_nothing(awx_job, workdir):
+    kubeconfig_dir = workdir / "awx-check-ee"
+
+    run = awx_job("check-fresh", kubeconfig_dir, "--cmdline=--check")
 
     assert run.status == "successful" and run.returncode == 0, run.explain()
-    assert "--check" in (Path(run.log_path).parent / "command").read_text()
-    assert run.host["changed"] == 0 and run.host["failed"] == 0, run.explain()
+    assert run.host["failed"] == 0, run.explain()
+    assert [name.split(" : ")[0] for name in changed_tasks(run)] == ["coe.magnum.cluster_config"], run.explain()
+    assert "does not exist yet" in run.output, run.explain()
+    assert not kubeconfig_dir.exists()
 
 
 def test_teardown_leaves_nothing(converged, cloud, names, run_playbook):

@@ -288,7 +288,7 @@ def templates_named(cloud, name):
     return [t for t in cloud.container_infrastructure_management.cluster_templates() if t.name == name]
 
 
-def wait_cluster(cloud, name, statuses=('CREATE_COMPLETE', 'UPDATE_COMPLETE'), timeout=120):
+def wait_cluster(cloud, name, statuses=('CREATE_COMPLETE', 'UPDATE_COMPLETE'), timeout=300):
     def settled():
         cluster = find_cluster(cloud, name)
         if cluster is not None and cluster.status.endswith('_FAILED'):
@@ -302,7 +302,7 @@ def delete_cluster(cloud, name, wait=True):
     if cluster is not None and cluster.status != 'DELETE_IN_PROGRESS':
         cloud.container_infrastructure_management.delete_cluster(cluster, ignore_missing=True)
     if wait:
-        wait_for(lambda: find_cluster(cloud, name) is None, 120, what='cluster %s to be deleted' % name)
+        wait_for(lambda: find_cluster(cloud, name) is None, 300, what='cluster %s to be deleted' % name)
 
 
 def delete_template(cloud, name):
@@ -315,7 +315,7 @@ def delete_template(cloud, name):
             except Exception:  # still referenced by a cluster being deleted
                 return False
         return True
-    wait_for(deleted, 120, interval=3, what='template %s to be deleted' % name)
+    wait_for(deleted, 300, interval=3, what='template %s to be deleted' % name)
 
 
 def template_fields(name, **extra):

@@ -375,11 +375,10 @@ def test_cluster_ports_faults(runner, report, cloud, shared):
 def test_cluster_ports_lost_response(runner, report, cloud, shared):
     shared.ready()
     rules = [rule('lost_response', 'POST', '^/v2.0/security-group-rules$', service=NEUTRON)]
-    run = run_case(runner, report, dict(id='P2', module='magnum_cluster_ports', path='rule create',
-                                        fault='lost response on the rule POST: Neutron made the rule'),
-                   [ports_task(shared.name, 8082)], rules, lambda run: None, 1)
+    run_case(runner, report, dict(id='P2', module='magnum_cluster_ports', path='rule create',
+                                  fault='lost response on the rule POST: Neutron made the rule'),
+             [ports_task(shared.name, 8082)], rules, lambda run: None, 1)
     # Checked after a converged run, whose result names the groups whichever way the first run ended.
     converged = runner.run([ports_task(shared.name, 8082)])
     assert converged.returncode == 0 and converged.result('ports')['changed'] is False, converged.output[-2000:]
     _one_rule(cloud, 8082)(converged)
-    del run

@@ -28,7 +28,7 @@ FLAVOR = "m1.small"
 KEYPAIR = "default"
 EXTERNAL_NETWORK = "public"
 API_VERSION = {"OpenStack-API-Version": "container-infra latest"}
-SETTLE_TIMEOUT = 120
+SETTLE_TIMEOUT = 600  # the shared test machine can be slow; a healthy cloud settles in seconds
 
 # Neutron stores a rule for ports 1-65535 as one without a port range (all ports).
 KUBE_MASTER_RULES = {

@@ -128,19 +128,23 @@ class _Settler:
         # Default nodegroups get the cluster's stack id from the conductor only after it saved the cluster.
         return nodegroup.stack_id or (self.cluster.stack_id if nodegroup.is_default else None)
 
-    def stack_of(self, nodegroup):
+    def stack_of(self, nodegroup, resolve_outputs=True):
+        """The nodegroup's stack; outputs (node addresses) are resolved only once the stacks settled.
+
+        Resolving them costs Heat a walk through the nested port groups, as Magnum's HeatPoller notes.
+        """
         stack_id = self.stack_id(nodegroup)
         if stack_id is None:
             return None
-        if stack_id not in self._stacks:
-            self._stacks[stack_id] = self.heat.get(stack_id)
-        return self._stacks[stack_id]
+        if (stack_id, resolve_outputs) not in self._stacks:
+            self._stacks[(stack_id, resolve_outputs)] = self.heat.get(stack_id, resolve_outputs=resolve_outputs)
+        return self._stacks[(stack_id, resolve_outputs)]
 
     def stacks_settled(self):
         for nodegroup in self.busy:
             if self.stack_id(nodegroup) is None and nodegroup.status != Status.DELETE_IN_PROGRESS:
                 return False
-            found = self.stack_of(nodegroup)
+            found = self.stack_of(nodegroup, resolve_outputs=False)
             if found is not None and found["stack_status"].endswith(IN_PROGRESS):
                 return False
         return True

@@ -56,17 +56,18 @@ class HeatClient:
         }
         return self._request("POST", "/stacks", json=body).json()["stack"]["id"]
 
-    def get(self, stack_id):
-        """The stack with resolved outputs, or None once Heat no longer knows it (or shows it deleted)."""
+    def get(self, stack_id, resolve_outputs=True):
+        """The stack (with resolved outputs if asked), or None once Heat no longer knows it."""
+        query = "" if resolve_outputs else "?resolve_outputs=False"
         try:
-            stack = self._request("GET", "/stacks/%s" % stack_id).json()["stack"]
+            stack = self._request("GET", "/stacks/%s%s" % (stack_id, query)).json()["stack"]
         except StackNotFound:
             return None
         return stack
 
     def update(self, stack_id, parameters, template=None, files=None):
         """PATCH update: parameters not given keep their values, as Magnum's `existing=True` updates do."""
-        stack = self.get(stack_id)
+        stack = self.get(stack_id, resolve_outputs=False)
         if stack is None:
             raise StackNotFound("Stack %s not found" % stack_id)
         body = {"parameters": parameters, "disable_rollback": True}
@@ -76,7 +77,7 @@ class HeatClient:
         self._request("PATCH", "/stacks/%s/%s" % (stack["stack_name"], stack_id), json=body)
 
     def delete(self, stack_id):
-        stack = self.get(stack_id)
+        stack = self.get(stack_id, resolve_outputs=False)
         if stack is None or stack["stack_status"] == "DELETE_COMPLETE":
             return
         self._request("DELETE", "/stacks/%s/%s" % (stack["stack_name"], stack_id))
