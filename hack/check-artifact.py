@@ -6,7 +6,9 @@ Usage: check-artifact.py ARTIFACT.tar.gz
 import sys
 import tarfile
 
-FORBIDDEN_TOP_LEVEL = {'tests', 'extensions', '.localcloud', '.venv', '.build', '.ci', '.git', 'hack', 'context', 'Makefile'}
+FORBIDDEN_TOP_LEVEL = {
+    'tests', 'extensions', '.localcloud', '.venv', '.build', '.ci', '.git', 'hack', 'context', 'Makefile',
+}
 REQUIRED = {
     'MANIFEST.json', 'FILES.json', 'README.md', 'LICENSE', 'requirements.txt', 'bindep.txt',
     'meta/runtime.yml', 'meta/execution-environment.yml',

@@ -119,7 +119,7 @@ class ClusterActions:
         if is_failed(record.get('status')):
             if not recreate_failed:
                 error = failed_error(record)
-                error.msg += ' Set recreate_failed: true to delete it and create it again.'
+                error.msg = error.msg.rstrip('.') + '. Set recreate_failed: true to delete it and create it again.'
                 raise error
             return self._recreate(record, desired, template)
         with self._calling('compare %s with the task' % describe(record)):

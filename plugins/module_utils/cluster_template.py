@@ -51,7 +51,6 @@ RESOURCE_KIND = dict((field, kind) for field, kind in FIELDS.values() if kind)
 CHANGEABLE_WHEN_REFERENCED = frozenset(('name', 'public', 'hidden'))
 
 
-
 def wanted_fields(params):
     """The Magnum fields the user asked for (None means 'whatever Magnum has or defaults to')."""
     wanted = {}

@@ -69,8 +69,9 @@ def version_range_from(headers, body):
 
 
 def _list_retryable(exc):
-    """Magnum answers a list with 400 for a moment while a cluster row is half deleted."""
-    return is_retryable(exc) or http_status_of(exc) == 400
+    """A list never legitimately fails with 400 or 404, yet Magnum answers so for a moment while a cluster row
+    (400) or the template of a cluster being deleted (404) is half removed."""
+    return is_retryable(exc) or http_status_of(exc) in (400, 404)
 
 
 class MagnumApi:

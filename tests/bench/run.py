@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,12 +33,14 @@ COLLECTIONS_PATH = os.environ.get('ANSIBLE_COLLECTIONS_PATH', '/tmp/ac')
 PREFIX = 'bench'
 TEMPLATE = PREFIX + '-k8s'
 SITE_CLUSTER = PREFIX + '-site'
-DELAY_CLUSTER = PREFIX + '-delay'
+site_cluster = SITE_CLUSTER
 SINGLE_CLUSTER = PREFIX + '-single'
 # Catalog port of each service behind the shared proxy + 1000 = the real service; ours listen on BASE + offset.
 SERVICES = (('keystone', 0, 26000), ('glance', 1, 26292), ('nova', 2, 26774), ('neutron', 3, 26696),
             ('heat', 4, 26004), ('magnum', 5, 26511))
-PROXY_BASES = {'bench0': 29000, 'bench1': 29100}
+# bench0: the converged re-runs, bench1: the slow create, bench2: scale; they run at the same time.
+PROXY_OFFSETS = {'bench0': 0, 'bench1': 100, 'bench2': 200}
+port_base = 29000
 AUTH_CACHE = OUT / 'auth-cache'
 
 sys.path.insert(0, str(ROOT / 'tests' / 'localcloud'))
@@ -84,6 +85,18 @@ def ensure_peer_venv():
 
 
 # ---- proxies and clouds ----------------------------------------------------------------------------------------
+def proxy_bases():
+    return dict((cloud, port_base + offset) for cloud, offset in PROXY_OFFSETS.items())
+
+
+def request_log(cloud):
+    return OUT / ('requests-%s-%d.jsonl' % (cloud, port_base))
+
+
+def clouds_file():
+    return OUT / ('clouds-%d.yaml' % port_base)
+
+
 def wait_port(port, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -98,12 +111,12 @@ def start_proxies():
     processes = {}
     faults = OUT / 'faults-none.json'
     faults.write_text('{"rules": []}\n')
-    for cloud, base in PROXY_BASES.items():
+    for cloud, base in proxy_bases().items():
         command = [str(LOCALCLOUD_HOME / 'venv' / 'bin' / 'python'), '-m', 'localcloud.proxy',
-                   '--log', str(OUT / ('requests-%s.jsonl' % cloud)), '--faults', str(faults)]
+                   '--log', str(request_log(cloud)), '--faults', str(faults)]
         for service, offset, backend in SERVICES:
             command += ['--route', '%s=%d:%d' % (service, base + offset, backend)]
-        (OUT / ('requests-%s.jsonl' % cloud)).unlink(missing_ok=True)
+        request_log(cloud).unlink(missing_ok=True)
         processes[cloud] = subprocess.Popen(command, cwd=str(ROOT / 'tests' / 'localcloud'),
                                             stdout=subprocess.DEVNULL, stderr=open(OUT / ('proxy-%s.log' % cloud), 'w'))
         for _service, offset, _backend in SERVICES:
@@ -117,7 +130,7 @@ def write_clouds():
     source = yaml.safe_load((LOCALCLOUD_HOME / 'clouds.yaml').read_text())['clouds']['localcloud']
     project_id = openstack.connect(cloud='localcloud').current_project_id
     clouds = {}
-    for cloud, base in PROXY_BASES.items():
+    for cloud, base in proxy_bases().items():
         entry = json.loads(json.dumps(source))
         entry['auth']['auth_url'] = 'http://127.0.0.1:%d/v3' % base
         # The catalog names the shared proxy's ports: every service is pointed at ours instead.
@@ -130,7 +143,7 @@ def write_clouds():
             'container_infra_endpoint_override': 'http://127.0.0.1:%d/v1' % (base + 5),
         })
         clouds[cloud] = entry
-    path = OUT / 'clouds.yaml'
+    path = clouds_file()
     path.write_text(yaml.safe_dump({'clouds': clouds}))
     path.chmod(0o600)
     return path
@@ -148,22 +161,22 @@ def run_playbook(label, playbook, extra_vars, cloud='bench0', peer=False, check=
     timeline.unlink(missing_ok=True)
     vars_file = OUT / 'runs' / ('%s.vars.json' % label)
     vars_file.write_text(json.dumps(extra_vars))
-    env = dict(os.environ, OS_CLOUD=cloud, OS_CLIENT_CONFIG_FILE=str(OUT / 'clouds.yaml'), BENCH_TIMELINE=str(timeline),
+    env = dict(os.environ, OS_CLOUD=cloud, OS_CLIENT_CONFIG_FILE=str(clouds_file()), BENCH_TIMELINE=str(timeline),
                ANSIBLE_CALLBACK_PLUGINS=str(BENCH_DIR / 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='bench_timeline',
                ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1',
                ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, ANSIBLE_DEPRECATION_WARNINGS='false')
     env.pop('COE_MAGNUM_AUTH_CACHE', None)
     env.update(env_extra or {})
     binary = (PEER_VENV / 'bin' / 'ansible-playbook') if peer else (OURS_BIN / 'ansible-playbook')
-    request_log = OUT / ('requests-%s.jsonl' % cloud)
-    position = log_position(str(request_log))
+    log_path = request_log(cloud)
+    position = log_position(str(log_path))
     started = time.time()
     with open(OUT / 'runs' / ('%s.log' % label), 'w') as output:
         result = subprocess.run([str(binary), str(playbook), '-e', '@%s' % vars_file], env=env, cwd=str(ROOT),
                                 stdout=output, stderr=subprocess.STDOUT)
     ended = time.time()
     time.sleep(0.2)
-    requests = read_requests(str(request_log), offset=position)
+    requests = read_requests(str(log_path), offset=position)
     tasks = [json.loads(line) for line in timeline.read_text().splitlines()] if timeline.exists() else []
     if check and result.returncode != 0:
         raise RuntimeError('%s failed (rc %d): see %s' % (label, result.returncode,
@@ -193,8 +206,12 @@ def median(values):
 
 
 # ---- 1. converged re-runs --------------------------------------------------------------------------------------
+def delay_cluster():
+    return site_cluster + '-delay'
+
+
 def site_vars():
-    return {'cluster_name': SITE_CLUSTER, 'cluster_template_name': TEMPLATE,
+    return {'cluster_name': site_cluster, 'cluster_template_name': TEMPLATE,
             'cluster_config_dest': str(OUT / 'kubeconfig'), 'cluster_poll_interval': 5}
 
 
@@ -203,7 +220,7 @@ def peer_vars(conn):
     from kubernetes import client, config
     magnum = conn.container_infrastructure_management
     template = next(t for t in magnum.cluster_templates() if t.name == TEMPLATE)
-    cluster = next(c for c in magnum.clusters() if c.name == SITE_CLUSTER)
+    cluster = next(c for c in magnum.clusters() if c.name == site_cluster)
     worker_group = next(r.physical_resource_id for r in conn.orchestration.resources(cluster.stack_id)
                         if r.name == 'secgroup_kube_minion')
     site = yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml')
@@ -287,39 +304,85 @@ def bench_rerun(runs_wanted, conn):
 
 
 # ---- 2. a slow create ------------------------------------------------------------------------------------------
-def parse_time(text):
-    text = text.replace('Z', '+00:00')
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        from datetime import timezone
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp()
+def wait_for_template(conn, timeout=1800):
+    """The slow create and the scale runs start with the converge and use its template once it exists."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if any(t.name == TEMPLATE for t in conn.container_infrastructure_management.cluster_templates()):
+            return
+        time.sleep(5)
+    raise RuntimeError('template %s never appeared' % TEMPLATE)
+
+
+def in_background(target, holder, *args):
+    def body():
+        try:
+            target(holder, *args)
+        except Exception as exc:  # reported in the table, the other measurements go on
+            holder['error'] = repr(exc)
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    return thread
 
 
 def bench_delay(delay, conn, holder):
+    wait_for_template(conn)
     try:
-        run = run_playbook('delay', BENCH_DIR / 'delay.yml',
-                           {'bench_cluster': DELAY_CLUSTER, 'bench_template': TEMPLATE, 'bench_delay': str(delay)},
-                           cloud='bench1')
-        task = next(t for t in run['tasks'] if t['name'] == 'Create and wait')
-        cluster = next(c for c in conn.container_infrastructure_management.clusters() if c.name == DELAY_CLUSTER)
-        completed = parse_time(cluster.updated_at)
-        posts = [r for r in run['requests'] if r['method'] == 'POST' and r['path'].endswith('/clusters')]
-        waiting = [r for r in run['requests'] if posts and r['time'] > posts[0]['time'] and r['time'] < task['end']]
-        polls = [r for r in waiting if r['service'] == 'magnum' and r['method'] == 'GET']
-        gaps = [round(b['time'] - a['time'], 1) for a, b in zip(polls, polls[1:])]
-        holder.update({
-            'delay_label_seconds': delay, 'status': cluster.status,
-            'task_seconds': round(task['end'] - task['start'], 1),
-            'create_to_complete_seconds': round(completed - posts[0]['time'], 1) if posts else None,
-            'requests_total': len(run['requests']), 'requests_while_waiting': len(waiting),
-            'polls_while_waiting': len(polls), 'by_service_while_waiting': per_service(waiting),
-            'poll_gaps_seconds': gaps,
-            'lag_seconds': round(task['end'] - completed, 1),
-            'lag_note': "module return (task end) minus the cluster's updated_at at CREATE_COMPLETE (1 s resolution)",
-            'last_poll_to_return_seconds': round(task['end'] - polls[-1]['time'], 1) if polls else None})
+        watch = {}
+        done = threading.Event()
+        watcher = threading.Thread(target=watch_completion, args=(conn, delay_cluster(), watch, done), daemon=True)
+        watcher.start()
+        try:
+            run = run_playbook('delay', BENCH_DIR / 'delay.yml',
+                               {'bench_cluster': delay_cluster(), 'bench_template': TEMPLATE,
+                                'bench_delay': str(delay)},
+                               cloud='bench1')
+        finally:
+            done.set()
+            watcher.join()
+        cluster = conn.container_infrastructure_management.find_cluster(delay_cluster(), ignore_missing=False)
+        holder.update(delay_figures(run, delay, cluster.status, watch))
     except Exception as exc:  # reported in the table, the other measurements go on
         holder['error'] = repr(exc)
+
+
+def watch_completion(conn, name, watch, done):
+    """An observer outside the measured path (the shared proxy, not counted): asks every second, and keeps the
+    last time the cluster was seen in progress and the first time it was seen complete."""
+    url = conn.container_infrastructure_management.get_endpoint().rstrip('/') + '/clusters/' + name
+    while not done.is_set():
+        try:
+            status = conn.session.get(url, raise_exc=False).json().get('status') or ''
+        except Exception:  # an observer's miss costs one second of precision
+            status = ''
+        answered = time.time()
+        if status.endswith('_IN_PROGRESS'):
+            watch['last_in_progress'] = answered
+        elif status.endswith('_COMPLETE') and 'first_complete' not in watch and 'last_in_progress' in watch:
+            watch['first_complete'] = answered
+        time.sleep(1)
+
+
+def delay_figures(run, delay, status, watch):
+    """Polling cost and return lag of the slow create, from its run's request log and the observer's times."""
+    task = next(t for t in run['tasks'] if t['name'] == 'Create and wait')
+    completed = watch['first_complete']
+    posts = [r for r in run['requests'] if r['method'] == 'POST' and r['path'].endswith('/clusters')]
+    waiting = [r for r in run['requests'] if posts and posts[0]['time'] < r['time'] < task['end']]
+    polls = [r for r in waiting if r['service'] == 'magnum' and r['method'] == 'GET']
+    gaps = [round(b['time'] - a['time'], 1) for a, b in zip(polls, polls[1:])]
+    return {
+        'delay_label_seconds': delay, 'status': status,
+        'task_seconds': round(task['end'] - task['start'], 1),
+        'create_to_complete_seconds': round(completed - posts[0]['time'], 1) if posts else None,
+        'requests_total': len(run['requests']), 'requests_while_waiting': len(waiting),
+        'polls_while_waiting': len(polls), 'by_service_while_waiting': per_service(waiting),
+        'poll_gaps_seconds': gaps,
+        'lag_seconds': round(task['end'] - completed, 1),
+        'lag_seconds_at_most': round(task['end'] - watch['last_in_progress'], 1),
+        'lag_note': 'module return (task end) minus the first time a 1 s observer saw CREATE_COMPLETE; at most: '
+                    'minus the last time it saw CREATE_IN_PROGRESS',
+        'last_poll_to_return_seconds': round(task['end'] - polls[-1]['time'], 1) if polls else None}
 
 
 # ---- 3. module start-up ----------------------------------------------------------------------------------------
@@ -365,14 +428,17 @@ def bench_startup(repeats=3):
 
 
 # ---- 4. scale --------------------------------------------------------------------------------------------------
-def bench_scale(count, listing_runs):
+def bench_scale(holder, count, listing_runs, conn):
+    wait_for_template(conn)
     log('4. one cluster created and waited for')
     single = run_playbook('scale-single', BENCH_DIR / 'scale.yml',
-                          {'bench_clusters': [SINGLE_CLUSTER], 'bench_state': 'present', 'bench_template': TEMPLATE})
+                          {'bench_clusters': [SINGLE_CLUSTER], 'bench_state': 'present', 'bench_template': TEMPLATE},
+                          cloud='bench2')
     names = ['%s-scale-%02d' % (PREFIX, index) for index in range(1, count + 1)]
     log('   %d clusters from one play (a loop with wait false, then a wait for each)' % count)
     many = run_playbook('scale-many', BENCH_DIR / 'scale.yml',
-                        {'bench_clusters': names, 'bench_state': 'present', 'bench_template': TEMPLATE})
+                        {'bench_clusters': names, 'bench_state': 'present', 'bench_template': TEMPLATE},
+                        cloud='bench2')
     request_task, wait_task = many['tasks'][0], many['tasks'][1]
     result = {'count': count, 'single_wall': round(single['wall'], 1), 'single_requests': len(single['requests']),
               'many_wall': round(many['wall'], 1), 'many_requests': len(many['requests']),
@@ -386,10 +452,10 @@ def bench_scale(count, listing_runs):
     for index in range(listing_runs):
         counts = OUT / 'runs' / 'listing-counts.json'
         listings.append(run_playbook('listing-%d' % index, BENCH_DIR / 'listing.yml',
-                                     {'bench_cluster': names[-1], 'bench_counts': str(counts)}))
+                                     {'bench_cluster': names[-1], 'bench_counts': str(counts)}, cloud='bench2'))
         listed = json.loads(counts.read_text())
         peer_listings.append(run_playbook('peer-listing-%d' % index, BENCH_DIR / 'peer-listing.yml',
-                                          {'bench_cluster': names[-1]}, peer=True, check=False))
+                                          {'bench_cluster': names[-1]}, peer=True, check=False, cloud='bench2'))
 
     def listing_figures(runs):
         figures = {'wall_median': median([r['wall'] for r in runs]), 'rc': [r['rc'] for r in runs],
@@ -404,14 +470,14 @@ def bench_scale(count, listing_runs):
 
     result['listing'] = dict(listing_figures(listings), clusters_listed=listed['listed'] if listed else None)
     result['peer_listing'] = listing_figures(peer_listings)
-    return result, names
+    holder.update(result)
 
 
 # ---- clean-up --------------------------------------------------------------------------------------------------
 def cleanup(names):
     log('clean-up: clusters, then site.yml teardown (claims, cluster, template)')
     run_playbook('cleanup-clusters', BENCH_DIR / 'scale.yml',
-                 {'bench_clusters': names + [SINGLE_CLUSTER, DELAY_CLUSTER], 'bench_state': 'absent',
+                 {'bench_clusters': names + [SINGLE_CLUSTER, delay_cluster()], 'bench_state': 'absent',
                   'bench_template': TEMPLATE}, check=False)
     run_playbook('cleanup-site', ROOT / 'playbooks' / 'teardown.yml',
                  dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars()), check=False)
@@ -461,6 +527,7 @@ def print_tables(results):
             rows = [(k, delay[k]) for k in ('delay_label_seconds', 'status', 'create_to_complete_seconds',
                                             'task_seconds',
                                             'requests_while_waiting', 'polls_while_waiting', 'lag_seconds',
+                                            'lag_seconds_at_most',
                                             'last_poll_to_return_seconds')]
             rows.append(('poll gaps (s)', ' '.join(str(g) for g in delay['poll_gaps_seconds'])))
         texts.append(table('2. A slow create (one run): localcloud_delay label, wait=true', ('figure', 'value'), rows))
@@ -474,7 +541,9 @@ def print_tables(results):
                              'yes' if r['magnumclient'] else '-', 'yes' if r['cryptography'] else '-')
                             for r in startup]))
     scale = results.get('scale')
-    if scale:
+    if scale and 'error' in scale:
+        texts.append(table('4. Scale', ('figure', 'value'), [('error', scale['error'])]))
+    elif scale and 'listing' in scale:
         listing, peer_listing = scale['listing'], scale['peer_listing']
         rows = [('one create + wait (s)', scale['single_wall']),
                 ('%d x one create (s)' % scale['count'], scale['ten_times_single']),
@@ -500,13 +569,17 @@ def print_tables(results):
 
 
 def main():
+    global site_cluster, port_base
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--runs', type=int, default=3, help='re-runs per side for medians')
     parser.add_argument('--delay', type=int, default=300, help='localcloud_delay of the slow create (seconds)')
     parser.add_argument('--scale', type=int, default=10, help='clusters created from one play')
     parser.add_argument('--listing-runs', type=int, default=1, help='runs per side of the list and info playbooks')
+    parser.add_argument('--site-cluster', default=SITE_CLUSTER, help="site.yml's cluster name")
+    parser.add_argument('--port-base', type=int, default=port_base, help='first port of the proxies (3 x 6 ports)')
     parser.add_argument('--skip', action='append', default=[], choices=['rerun', 'delay', 'startup', 'scale'])
     args = parser.parse_args()
+    site_cluster, port_base = args.site_cluster, args.port_base
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.time()
     results = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started)), 'machine': {
@@ -515,28 +588,29 @@ def main():
     results['peer_versions'] = ensure_peer_venv()
     proxies = start_proxies()
     scale_names = ['%s-scale-%02d' % (PREFIX, index) for index in range(1, args.scale + 1)]
-    delay_thread = None
+    threads = []
     try:
         write_clouds()
         conn = admin_connection()
+        if 'delay' not in args.skip:
+            log('2. slow create (localcloud_delay=%d) in the background, through its own proxy' % args.delay)
+            results['delay'] = {}
+            threads.append(in_background(lambda holder: bench_delay(args.delay, conn, holder), results['delay']))
+        if 'scale' not in args.skip:
+            log('4. scale in the background, through its own proxy')
+            results['scale'] = {}
+            threads.append(in_background(bench_scale, results['scale'], args.scale, args.listing_runs, conn))
         if 'rerun' not in args.skip:
             results['rerun'] = bench_rerun(args.runs, conn)
         else:
             run_playbook('site-converge', ROOT / 'playbooks' / 'site.yml',
                          dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars()))
-        if 'delay' not in args.skip:
-            log('2. slow create (localcloud_delay=%d) started in the background, through its own proxy' % args.delay)
-            results['delay'] = {}
-            delay_thread = threading.Thread(target=bench_delay, args=(args.delay, conn, results['delay']), daemon=True)
-            delay_thread.start()
         if 'startup' not in args.skip:
             log('3. module start-up')
             results['startup'] = bench_startup()
-        if 'scale' not in args.skip:
-            results['scale'], scale_names = bench_scale(args.scale, args.listing_runs)
-        if delay_thread:
-            log('   waiting for the slow create to return')
-            delay_thread.join()
+        for thread in threads:
+            log('   waiting for the background measurements')
+            thread.join()
     finally:
         try:
             cleanup(scale_names)

@@ -15,6 +15,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import openstack
@@ -126,14 +127,26 @@ def run_playbook(cloud, workdir, names):
     return run
 
 
+def listed(list_call, attempts=10):
+    """The items of a Magnum list, asked again while Magnum answers 400, as it does for a moment while another
+    client's cluster row is being removed."""
+    for attempt in range(attempts):
+        try:
+            return list(list_call())
+        except openstack.exceptions.BadRequestException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2)
+
+
 def cluster_named(sdk, name):
-    return next((cluster for cluster in sdk.container_infrastructure_management.clusters() if cluster.name == name),
-                None)
+    clusters = listed(sdk.container_infrastructure_management.clusters)
+    return next((cluster for cluster in clusters if cluster.name == name), None)
 
 
 def template_named(sdk, name):
-    return next((template for template in sdk.container_infrastructure_management.cluster_templates()
-                 if template.name == name), None)
+    templates = listed(sdk.container_infrastructure_management.cluster_templates)
+    return next((template for template in templates if template.name == name), None)
 
 
 def stack_resources(sdk, stack_id):
@@ -164,17 +177,19 @@ def converged(cloud, names, run_playbook):
     """
     sdk = cloud["sdk"]
     state = {"run": run_playbook("site.yml", label="converge"), "torn_down": False}
-    cluster = cluster_named(sdk, names["cluster_name"])
-    if cluster is not None and cluster.stack_id:
-        state["cluster"] = cluster
-        state["resources"] = stack_resources(sdk, cluster.stack_id)
-        groups = state["resources"].get("OS::Neutron::SecurityGroup", [])
-        state["extra_rules"] = [rule.id for rule in sdk.network.security_group_rules()
-                                if rule.security_group_id in groups
-                                and (rule.description or "").startswith("coe.magnum")]
-    yield state
-    if not state["torn_down"]:
-        run_playbook("teardown.yml", "-e", "storage_class_delete_bound_claims=true", label="teardown-cleanup")
+    try:
+        cluster = cluster_named(sdk, names["cluster_name"])
+        if cluster is not None and cluster.stack_id:
+            state["cluster"] = cluster
+            state["resources"] = stack_resources(sdk, cluster.stack_id)
+            groups = state["resources"].get("OS::Neutron::SecurityGroup", [])
+            state["extra_rules"] = [rule.id for rule in sdk.network.security_group_rules()
+                                    if rule.security_group_id in groups
+                                    and (rule.description or "").startswith("coe.magnum")]
+        yield state
+    finally:
+        if not state["torn_down"]:
+            run_playbook("teardown.yml", "-e", "storage_class_delete_bound_claims=true", label="teardown-cleanup")
 
 
 def test_argument_specs_reject_a_survey_answer_that_is_not_a_number(cloud, names, run_playbook):

@@ -276,12 +276,35 @@ def wait_for(predicate, timeout, interval=1.0, what='the condition'):
         time.sleep(interval)
 
 
+def transient_retry(call, attempts=10):
+    """The test's own reads, again after Magnum's transient 400 (while any user's cluster row is being removed),
+    a 5xx or a dropped connection of a busy cloud."""
+    import openstack
+    from keystoneauth1 import exceptions as ksa_exceptions
+    for attempt in range(attempts):
+        try:
+            return call()
+        except (openstack.exceptions.HttpException, ksa_exceptions.ConnectFailure) as exc:
+            status = getattr(exc, 'status_code', None)
+            if attempt == attempts - 1 or not (status is None or status == 400 or status >= 500):
+                raise
+            time.sleep(1)
+
+
 def find_cluster(cloud, name):
-    return cloud.container_infrastructure_management.find_cluster(name, ignore_missing=True)
+    """The cluster by name (one GET: Magnum resolves names), or None."""
+    import openstack
+
+    def get():
+        try:
+            return cloud.container_infrastructure_management.get_cluster(name)
+        except openstack.exceptions.NotFoundException:
+            return None
+    return transient_retry(get)
 
 
 def clusters_named(cloud, name):
-    return [c for c in cloud.container_infrastructure_management.clusters() if c.name == name]
+    return transient_retry(lambda: [c for c in cloud.container_infrastructure_management.clusters() if c.name == name])
 
 
 def templates_named(cloud, name):

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import stat
 
 import pytest
@@ -21,6 +22,7 @@ from support import clusters_named, delete_cluster, template_fields, templates_n
 
 MAGNUM = 'magnum'
 NEUTRON = 'neutron'
+HEAT = 'heat'
 UUID = '[0-9a-f-]{36}'
 
 
@@ -49,10 +51,49 @@ def failure_message(run):
     return failed[0]['result'].get('msg', '')
 
 
-def run_case(runner, report, case, tasks, rules, check, expected_hits, watch=None, rerun_tasks=None):
+def logged(method, path, status=None, service=MAGNUM, count=1):
+    """A trigger: true once the request log of the window holds `count` such requests."""
+    pattern = re.compile(path)
+
+    def seen(window):
+        return len([r for r in window.requests() if r['service'] == service and r['method'] == method
+                    and pattern.search(r['path']) and (status is None or r['status'] == status)]) >= count
+    return seen
+
+
+def staged(stages):
+    """Rules armed one stage after the other, each when its trigger sees the module get there in the log.
+
+    A rule that cannot name the module's own resource (a POST) is armed only right before the module sends
+    it, so that no other client of the shared cloud meets it. stages: [(trigger(window), rules)].
+    """
+    def watch(window):
+        remaining = list(stages)
+
+        def step():
+            trigger, rules = remaining[0]
+            if trigger(window):
+                window.set(rules() if callable(rules) else rules)
+                remaining.pop(0)
+            return not remaining
+        return support.Watch(step, interval=0.2)
+    return watch
+
+
+def run_case(runner, report, case, *args, **options):
+    """A fault case whose outcome goes into the report, as it came out, whether the case passed or not."""
+    try:
+        return _run_case(runner, report, case, *args, **options)
+    except AssertionError as error:
+        report.add(case['id'], case['module'], case['path'], case['fault'],
+                   'TEST FAILED: %s' % _short(str(error).splitlines()[0]))
+        raise
+
+
+def _run_case(runner, report, case, tasks, rules, check, expected_hits, watch=None, rerun_tasks=None):
     """Run the tasks under the rules; on failure, check the message and run again without faults.
 
-    case: dict(id, module, path, fault). watch(window) -> support.Watch adds rules once the cluster exists.
+    case: dict(id, module, path, fault). watch(window) -> support.Watch that arms more rules during the run.
     expected_hits: how many requests the rules must have hit (a fault that hit nothing proves nothing).
     """
     with support.FaultWindow(case['id'], rules) as window:
@@ -101,24 +142,30 @@ def _one_template(cloud, name, **fields):
     return check
 
 
+def _before_template_post(name, post_rule):
+    """The POST rule, armed once the module's lookup of the new name has come back 404."""
+    return [], staged([(logged('GET', '^/v1/clustertemplates/%s$' % name, status=404), [post_rule])])
+
+
 TEMPLATE_CREATE_CASES = [
-    ('T1', '503 twice on the lookup (GET)', lambda name: [
-        rule('status', 'GET', '^/v1/clustertemplates/%s$' % name, status=503, times=2)], 2),
-    ('T2', 'connection reset on the lookup (GET)', lambda name: [
-        rule('reset', 'GET', '^/v1/clustertemplates/%s$' % name)], 1),
-    ('T3', '3 s latency on the create (POST)', lambda name: [
-        rule('latency', 'POST', '^/v1/clustertemplates$', seconds=3)], 1),
-    ('T4', 'lost response on the create (POST): Magnum made the template', lambda name: [
-        rule('lost_response', 'POST', '^/v1/clustertemplates$')], 1),
+    ('T1', '503 twice on the lookup (GET)', lambda name: (
+        [rule('status', 'GET', '^/v1/clustertemplates/%s$' % name, status=503, times=2)], None), 2),
+    ('T2', 'connection reset on the lookup (GET)', lambda name: (
+        [rule('reset', 'GET', '^/v1/clustertemplates/%s$' % name)], None), 1),
+    ('T3', '3 s latency on the create (POST)', lambda name: _before_template_post(
+        name, rule('latency', 'POST', '^/v1/clustertemplates$', seconds=3)), 1),
+    ('T4', 'lost response on the create (POST): Magnum made the template', lambda name: _before_template_post(
+        name, rule('lost_response', 'POST', '^/v1/clustertemplates$')), 1),
 ]
 
 
 @pytest.mark.parametrize('case_id,fault,rules,hits', TEMPLATE_CREATE_CASES, ids=[c[0] for c in TEMPLATE_CREATE_CASES])
 def test_template_create(runner, report, cloud, shared, case_id, fault, rules, hits):
     name = support.unique(case_id.lower())
+    initial, watch = rules(name)
     try:
         run_case(runner, report, dict(id=case_id, module='magnum_cluster_template', path='create', fault=fault),
-                 [template_task(name)], rules(name), _one_template(cloud, name), hits)
+                 [template_task(name)], initial, _one_template(cloud, name), hits, watch=watch)
     finally:
         for template in templates_named(cloud, name):
             cloud.container_infrastructure_management.delete_cluster_template(template)
@@ -200,30 +247,38 @@ def test_cluster_create(runner, report, cloud, lifecycle):
     name = lifecycle['name']
     found = {}
 
-    def watch(window):
-        def step():
-            if 'uuid' not in found:
-                cluster = cloud.container_infrastructure_management.find_cluster(name, ignore_missing=True)
-                if cluster is None:
-                    return False
-                found['uuid'] = cluster.id
-                poll = '^/v1/clusters/%s$' % cluster.id
-                window.set([rule('reset', 'GET', poll), rule('latency', 'GET', poll, seconds=3)])
-                return False
-            # The 401 comes once the module has polled a few times: the middle of the wait.
-            if len(_logged_polls(window, found['uuid'])) >= 4:
-                window.set([rule('status', 'GET', '^/v1/clusters/%s$' % found['uuid'], status=401,
-                                 message='The request you have made requires authentication.')])
-                found['expired'] = True
-                return True
+    def cluster_stored(window):
+        try:
+            # By name in one GET: Magnum answers 404 until its conductor stores the row.
+            found['uuid'] = cloud.container_infrastructure_management.get_cluster(name).id
+        except Exception:
             return False
-        return support.Watch(step, interval=0.3)
+        return True
 
-    rules = [rule('status', 'GET', '^/v1/clusters/%s$' % name, status=503, times=2),
-             rule('lost_response', 'POST', '^/v1/clusters$')]
+    def poll_faults():
+        poll = '^/v1/clusters/%s$' % found['uuid']
+        return [rule('reset', 'GET', poll), rule('latency', 'GET', poll, seconds=3)]
+
+    def polled_four_times(window):
+        return len(_logged_polls(window, found['uuid'])) >= 4
+
+    def expired_token():
+        found['expired'] = True
+        return [rule('status', 'GET', '^/v1/clusters/%s$' % found['uuid'], status=401,
+                     message='The request you have made requires authentication.')]
+
+    watch = staged([
+        (logged('GET', '^/v1/clusters/%s$' % name, status=404), [rule('lost_response', 'POST', '^/v1/clusters$')]),
+        (cluster_stored, poll_faults),
+        # The 401 comes once the module has polled a few times: the middle of the wait.
+        (polled_four_times, expired_token),
+    ])
+    rules = [rule('status', 'GET', '^/v1/clusters/%s$' % name, status=503, times=2)]
 
     def check(run):
         found_clusters = clusters_named(cloud, name)
+        if len(found_clusters) == 1:
+            lifecycle['uuid'] = found_clusters[0].id
         assert len(found_clusters) == 1, 'expected one cluster %s, found %d' % (name, len(found_clusters))
         assert found_clusters[0].status == 'CREATE_COMPLETE'
         assert found.get('expired'), 'the wait ended before the 401 could be injected'
@@ -237,7 +292,6 @@ def test_cluster_create(runner, report, cloud, lifecycle):
         rules, check, 6, watch=watch)
     result = run.result('cluster')
     assert result.get('changed') is True
-    lifecycle['uuid'] = found['uuid']
     # Evidence of the re-authentication: a poll answered 200 after the injected 401.
     log = run.requests
     unauthorized = [i for i, r in enumerate(log) if r.get('status') == 401 and found['uuid'] in r['path']]
@@ -288,9 +342,11 @@ def test_cluster_delete(runner, report, cloud, lifecycle):
         pytest.skip('the lifecycle cluster was not created')
     name, uuid = lifecycle['name'], lifecycle['uuid']
     transient = 'Cluster %s could not be found.' % uuid
-    rules = [rule('status', 'GET', '^/v1/clusters/%s$' % name, status=503, times=2),
-             rule('status', 'GET', r'^/v1/clusters/detail(\?|$)', status=400, times=2, message=transient),
-             rule('status', 'GET', '^/v1/clusters/%s$' % uuid, status=400, times=2, message=transient)]
+    rules = [rule('status', 'GET', '^/v1/clusters/%s$' % name, status=503, times=2)]
+    # Armed once the delete is sent, as Magnum's own 400s come while the row goes away.
+    watch = staged([(logged('DELETE', '^/v1/clusters/%s$' % uuid), [
+        rule('status', 'GET', r'^/v1/clusters/detail(\?|$)', status=400, times=2, message=transient),
+        rule('status', 'GET', '^/v1/clusters/%s$' % uuid, status=400, times=2, message=transient)])])
     tasks = [cluster_task(name, None, state='absent', wait=False),
              {'name': 'list', 'coe.magnum.magnum_cluster_info': {}},
              cluster_task(name, None, state='absent', timeout=300)]
@@ -304,7 +360,7 @@ def test_cluster_delete(runner, report, cloud, lifecycle):
                                   path='delete (no wait), list, delete (wait)',
                                   fault='503 twice on the lookup; Magnum\'s transient 400 twice on the cluster '
                                         'list and twice on the status polls during the delete'),
-             tasks, rules, check, 6)
+             tasks, rules, check, 6, watch=watch)
 
 
 # ---- cluster_config and cluster_ports on the shared cluster ------------------------------------------------------
@@ -326,21 +382,25 @@ def test_cluster_config_faults(runner, report, cloud, shared, tmp_path):
     cluster = shared.ready()
     dest = str(tmp_path / 'kube')
     rules = [rule('status', 'GET', '^/v1/clusters/%s$' % shared.name, status=503, times=2),
-             rule('reset', 'GET', '^/v1/certificates/%s' % cluster.id),
-             rule('latency', 'POST', '^/v1/certificates$', seconds=3)]
+             rule('reset', 'GET', '^/v1/certificates/%s' % cluster.id)]
+    watch = staged([(logged('GET', '^/v1/certificates/%s' % cluster.id, status=200),
+                     [rule('latency', 'POST', '^/v1/certificates$', seconds=3)])])
     run_case(runner, report, dict(id='K1', module='magnum_cluster_config', path='sign',
                                   fault='503 twice on the lookup; a reset on the CA read; 3 s latency on the '
                                         'signing POST'),
-             [config_task(shared.name, dest)], rules, _working_kubeconfig(os.path.join(dest, 'config')), 4)
+             [config_task(shared.name, dest)], rules, _working_kubeconfig(os.path.join(dest, 'config')), 4,
+             watch=watch)
 
 
 def test_cluster_config_lost_response(runner, report, cloud, shared, tmp_path):
-    shared.ready()
+    cluster = shared.ready()
     dest = str(tmp_path / 'kube')
-    rules = [rule('lost_response', 'POST', '^/v1/certificates$')]
+    watch = staged([(logged('GET', '^/v1/certificates/%s' % cluster.id, status=200),
+                     [rule('lost_response', 'POST', '^/v1/certificates$')])])
     run_case(runner, report, dict(id='K2', module='magnum_cluster_config', path='sign',
                                   fault='lost response on the signing POST'),
-             [config_task(shared.name, dest)], rules, _working_kubeconfig(os.path.join(dest, 'config')), 1)
+             [config_task(shared.name, dest)], [], _working_kubeconfig(os.path.join(dest, 'config')), 1,
+             watch=watch)
 
 
 def ports_task(cluster, port):
@@ -362,22 +422,24 @@ def _one_rule(cloud, port):
 
 
 def test_cluster_ports_faults(runner, report, cloud, shared):
-    shared.ready()
+    stack = re.escape(shared.ready().stack_id)
     rules = [rule('status', 'GET', '^/v1/clusters/%s$' % shared.name, status=503, times=2),
-             rule('reset', 'GET', '^/v2.0/security-group-rules', service=NEUTRON),
-             rule('latency', 'POST', '^/v2.0/security-group-rules$', service=NEUTRON, seconds=3)]
+             rule('reset', 'GET', stack, service=HEAT)]
+    watch = staged([(logged('GET', stack, status=200, service=HEAT),
+                     [rule('latency', 'POST', '^/v2.0/security-group-rules$', service=NEUTRON, seconds=3)])])
     run_case(runner, report, dict(id='P1', module='magnum_cluster_ports', path='rule create',
-                                  fault='503 twice on the cluster lookup; a reset on the rule list; 3 s latency '
-                                        'on the rule POST'),
-             [ports_task(shared.name, 8081)], rules, _one_rule(cloud, 8081), 3)
+                                  fault='503 twice on the cluster lookup; a reset on the read of its Heat stack; '
+                                        '3 s latency on the rule POST'),
+             [ports_task(shared.name, 8081)], rules, _one_rule(cloud, 8081), 4, watch=watch)
 
 
 def test_cluster_ports_lost_response(runner, report, cloud, shared):
-    shared.ready()
-    rules = [rule('lost_response', 'POST', '^/v2.0/security-group-rules$', service=NEUTRON)]
+    stack = re.escape(shared.ready().stack_id)
+    watch = staged([(logged('GET', stack, status=200, service=HEAT),
+                     [rule('lost_response', 'POST', '^/v2.0/security-group-rules$', service=NEUTRON)])])
     run_case(runner, report, dict(id='P2', module='magnum_cluster_ports', path='rule create',
                                   fault='lost response on the rule POST: Neutron made the rule'),
-             [ports_task(shared.name, 8082)], rules, lambda run: None, 1)
+             [ports_task(shared.name, 8082)], [], lambda run: None, 1, watch=watch)
     # Checked after a converged run, whose result names the groups whichever way the first run ended.
     converged = runner.run([ports_task(shared.name, 8082)])
     assert converged.returncode == 0 and converged.result('ports')['changed'] is False, converged.output[-2000:]

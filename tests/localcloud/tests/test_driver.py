@@ -23,7 +23,6 @@ from cryptography.x509.oid import NameOID
 from kubernetes.client.rest import ApiException
 
 COREOS_IMAGE = "fedora-coreos-40"
-ATOMIC_IMAGE = "Fedora-Atomic-25"
 FLAVOR = "m1.small"
 KEYPAIR = "default"
 EXTERNAL_NETWORK = "public"
@@ -637,7 +636,8 @@ def test_delete_failure_label_fails_the_first_delete_only(cloud, api, template):
         assert created["status"] == "CREATE_COMPLETE", created["status_reason"]
         failed, _ = api.act_and_wait(cluster_id, lambda: api.request("DELETE", "/clusters/%s" % cluster_id))
         assert failed["status"] == "DELETE_FAILED"
-        assert "in use" in " ".join(failed["faults"].values())
+        # The port left behind blocks the subnet, network or security group: Neutron answers Heat 409 Conflict.
+        assert "Conflict" in " ".join(failed["faults"].values())
         assert failed["status_reason"]
         assert listening(created["api_address"])
     finally:
@@ -663,24 +663,6 @@ def test_unknown_failure_label_is_refused_with_its_name(api, template, clusters)
     cluster, _ = api.wait(cluster_id)
     assert cluster["status"] == "CREATE_FAILED"
     assert "localcloud_fail" in cluster["status_reason"]
-
-
-# Swarm
-
-
-def test_swarm_cluster_gets_a_docker_address_and_its_groups(cloud, api, clusters):
-    made = api.create_template(unique("driver-swarm"), image=ATOMIC_IMAGE, coe="swarm")
-    try:
-        cluster_id = clusters(made["uuid"])
-        cluster, _ = api.wait(cluster_id)
-        assert cluster["status"] == "CREATE_COMPLETE", cluster["status_reason"]
-        assert cluster["api_address"].startswith("tcp://127.0.0.1:28")
-        _, resources = stack_resources(cloud, cluster)
-        assert {"secgroup_swarm_manager", "secgroup_swarm_node"} <= set(resources)
-        assert len(cluster["node_addresses"]) == 1
-        api.delete_cluster(cluster_id)
-    finally:
-        api.delete_template(made["uuid"])
 
 
 # Delete

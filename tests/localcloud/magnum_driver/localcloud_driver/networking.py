@@ -44,7 +44,7 @@ def resolve(network_api, cluster, cluster_template):
 
 
 def leave_port_behind(network_api, cluster, network_id, security_group_id):
-    """A port outside the stack in the cluster's master security group: Heat cannot delete the group then."""
+    """A port outside the stack on the cluster network, in its master group: Heat cannot delete them then."""
     network_api.create_port(
         name=LEFTOVER_PREFIX + cluster.uuid,
         network_id=network_id,

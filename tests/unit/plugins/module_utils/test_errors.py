@@ -62,7 +62,8 @@ def test_only_server_errors_and_lost_connections_are_retried(exc, retryable):
 
 
 def test_secrets_are_scrubbed_from_messages():
-    params = {'auth': {'username': 'demo', 'password': 's3cr3t-pw', 'nested': {'application_credential_secret': 'abcd1234'}}}
+    params = {'auth': {'username': 'demo', 'password': 's3cr3t-pw',
+                       'nested': {'application_credential_secret': 'abcd1234'}}}
     secrets = collect_secrets(params)
     assert sorted(secrets) == ['abcd1234', 's3cr3t-pw']
     assert scrub('login with s3cr3t-pw and abcd1234 failed', secrets) == 'login with ******** and ******** failed'

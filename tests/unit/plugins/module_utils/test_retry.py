@@ -71,7 +71,7 @@ def test_lookup_waits_for_an_asynchronously_written_row():
         lookups.append(1)
         return {'uuid': 'late'} if len(lookups) >= 3 else None
     clock = iter(range(100)).__next__
-    record, found = create_once(create, find, sleep=no_sleep, clock=lambda: clock())
+    record, found = create_once(create, find, sleep=no_sleep, clock=clock)
     assert record == {'uuid': 'late'} and found
     assert len(creates) == 1
 

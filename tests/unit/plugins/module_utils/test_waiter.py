@@ -35,7 +35,7 @@ def statuses_after(timeline, clock):
 def test_interval_backs_off_to_its_ceiling():
     waiter = Waiter(timeout=100, initial_interval=2, max_interval=10, backoff=1.5)
     intervals = waiter.intervals()
-    assert [next(intervals) for _ in range(7)] == [2, 3, 4.5, 6.75, 10, 10, 10]
+    assert [next(intervals) for index in range(7)] == [2, 3, 4.5, 6.75, 10, 10, 10]
 
 
 def test_five_minute_create_costs_few_polls_and_returns_promptly():

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.coe.magnum.plugins.module_utils import auth_cache
+
+
+class FakeAuth:
+    """keystoneauth's plugin surface the cache uses: a cache id, an auth state, get_access."""
+
+    def __init__(self, cache_id='credentials-hash'):
+        self.cache_id = cache_id
+        self.state = None
+        self.authentications = 0
+
+    def get_cache_id(self):
+        return self.cache_id
+
+    def get_auth_state(self):
+        return self.state
+
+    def set_auth_state(self, state):
+        self.state = state
+
+    def get_access(self, session):
+        if self.state is None:
+            self.authentications += 1
+            self.state = json.dumps({'auth_token': 'token-%d' % self.authentications})
+        return self.state
+
+
+class FakeConfig:
+    def __init__(self, name='mycloud', region_name='RegionOne'):
+        self.name = name
+        self.region_name = region_name
+
+
+class FakeSession:
+    def __init__(self, auth):
+        self.auth = auth
+
+
+class FakeConnection:
+    def __init__(self, auth=None, config=None):
+        self.session = FakeSession(auth or FakeAuth())
+        self.config = config or FakeConfig()
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('', None), ('0', None), ('false', None), ('off', None),
+    ('1', os.path.join(os.path.expanduser('~'), '.cache', 'coe.magnum')),
+    ('/var/cache/mine', '/var/cache/mine'),
+])
+def test_the_cache_is_off_unless_asked_for(value, expected):
+    assert auth_cache.cache_directory({auth_cache.CACHE_ENVIRONMENT: value}) == expected
+    assert auth_cache.cache_directory({}) is None
+
+
+def test_without_the_cache_every_run_authenticates_and_nothing_is_written(tmp_path):
+    connection = FakeConnection()
+    assert auth_cache.attach(connection, environ={}) is None
+    assert connection.session.auth.authentications == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_run_reuses_the_token_from_a_private_file(tmp_path):
+    directory = tmp_path / 'cache'
+    environ = {auth_cache.CACHE_ENVIRONMENT: str(directory)}
+    first = FakeConnection()
+    cache = auth_cache.attach(first, environ=environ)
+    assert first.session.auth.authentications == 1
+    assert stat.S_IMODE(os.stat(str(directory)).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(cache.path).st_mode) == 0o600
+
+    second = FakeConnection()
+    auth_cache.attach(second, environ=environ)
+    assert second.session.auth.authentications == 0
+    assert second.session.auth.state == first.session.auth.state
+
+
+@pytest.mark.parametrize('other', [
+    FakeConnection(auth=FakeAuth(cache_id='another-user-or-password')),
+    FakeConnection(config=FakeConfig(name='othercloud')),
+    FakeConnection(config=FakeConfig(region_name='RegionTwo')),
+])
+def test_other_credentials_clouds_and_regions_never_share_a_token(tmp_path, other):
+    environ = {auth_cache.CACHE_ENVIRONMENT: str(tmp_path)}
+    auth_cache.attach(FakeConnection(), environ=environ)
+    auth_cache.attach(other, environ=environ)
+    assert other.session.auth.authentications == 1
+    assert len(list(tmp_path.glob('*.json'))) == 2
+
+
+def test_a_file_others_can_read_is_ignored(tmp_path):
+    environ = {auth_cache.CACHE_ENVIRONMENT: str(tmp_path)}
+    cache = auth_cache.attach(FakeConnection(), environ=environ)
+    os.chmod(cache.path, 0o644)
+    later = FakeConnection()
+    auth_cache.attach(later, environ=environ)
+    assert later.session.auth.authentications == 1
+
+
+def test_the_version_range_is_kept_per_endpoint_for_an_hour(tmp_path, monkeypatch):
+    environ = {auth_cache.CACHE_ENVIRONMENT: str(tmp_path)}
+    connection = FakeConnection()
+    auth_cache.attach(connection, environ=environ)
+    endpoint = 'https://magnum.example/v1'
+    assert auth_cache.cached_version_range(connection, endpoint) is None
+    auth_cache.remember_version_range(connection, endpoint, ((1, 1), (1, 14)))
+
+    later = FakeConnection()
+    auth_cache.attach(later, environ=environ)
+    assert auth_cache.cached_version_range(later, endpoint) == ((1, 1), (1, 14))
+    assert auth_cache.cached_version_range(later, 'https://other.example/v1') is None
+    now = auth_cache.time.time()
+    monkeypatch.setattr(auth_cache.time, 'time', lambda: now + auth_cache.VERSION_RANGE_SECONDS + 1)
+    assert auth_cache.cached_version_range(later, endpoint) is None
+
+
+def test_connections_without_the_cache_have_no_version_range(tmp_path):
+    assert auth_cache.cached_version_range(FakeConnection(), 'https://magnum.example/v1') is None
+    assert auth_cache.cached_version_range(None, 'https://magnum.example/v1') is None
+    auth_cache.remember_version_range(None, 'https://magnum.example/v1', ((1, 1), (1, 1)))
