@@ -31,7 +31,6 @@ PEER_VENV = OUT / 'peer-venv'
 PEER_REQUIREMENTS = ['ansible>=12,<13', 'openstacksdk==4.22.0', 'kubernetes']
 COLLECTIONS_PATH = os.environ.get('ANSIBLE_COLLECTIONS_PATH', '/tmp/ac')
 PREFIX = 'bench'
-TEMPLATE = PREFIX + '-k8s'
 SITE_CLUSTER = PREFIX + '-site'
 site_cluster = SITE_CLUSTER
 SINGLE_CLUSTER = PREFIX + '-single'
@@ -206,12 +205,16 @@ def median(values):
 
 
 # ---- 1. converged re-runs --------------------------------------------------------------------------------------
+def template_name():
+    return site_cluster + '-k8s'
+
+
 def delay_cluster():
     return site_cluster + '-delay'
 
 
 def site_vars():
-    return {'cluster_name': site_cluster, 'cluster_template_name': TEMPLATE,
+    return {'cluster_name': site_cluster, 'cluster_template_name': template_name(),
             'cluster_config_dest': str(OUT / 'kubeconfig'), 'cluster_poll_interval': 5}
 
 
@@ -219,7 +222,7 @@ def peer_vars(conn):
     """The peer playbook's variables: what a user would write to describe the state site.yml converged to."""
     from kubernetes import client, config
     magnum = conn.container_infrastructure_management
-    template = next(t for t in magnum.cluster_templates() if t.name == TEMPLATE)
+    template = next(t for t in magnum.cluster_templates() if t.name == template_name())
     cluster = next(c for c in magnum.clusters() if c.name == site_cluster)
     worker_group = next(r.physical_resource_id for r in conn.orchestration.resources(cluster.stack_id)
                         if r.name == 'secgroup_kube_minion')
@@ -249,7 +252,8 @@ def peer_vars(conn):
             'volume_driver': template.volume_driver, 'flavor_id': template.flavor_id,
             'master_flavor_id': template.master_flavor_id, 'labels': template.labels,
             'floating_ip_enabled': template.is_floating_ip_enabled, 'master_lb_enabled': template.is_master_lb_enabled},
-        'peer_cluster': {'name': cluster.name, 'master_count': cluster.master_count, 'node_count': cluster.node_count},
+        'peer_cluster': {'name': cluster.name, 'master_count': site['cluster_master_count'],
+                         'node_count': site['cluster_node_count']},
         'peer_worker_group': worker_group,
         'peer_port_rules': site['cluster_ports_rules'],
         'peer_kubeconfig': kubeconfig,
@@ -270,6 +274,7 @@ def summarise_rerun(runs):
             'wall_all': [round(r['wall'], 2) for r in runs], 'requests_median': median(counts), 'requests_all': counts,
             'by_service_median': {s: median([per_service(r['requests']).get(s, 0) for r in runs]) for s in services},
             'changed': [sum(t['changed'] for t in r['tasks']) for r in runs],
+            'failed_tasks': [sum(t['failed'] for t in r['tasks']) for r in runs],
             'per_task_last_run': per_task(runs[-1])}
 
 
@@ -280,7 +285,7 @@ def bench_rerun(runs_wanted, conn):
     log('   converged in %.1f s, %d requests' % (converge['wall'], len(converge['requests'])))
     variables = peer_vars(conn)
     log('   peer converge (first peer run adds nothing site.yml lacks; not measured)')
-    run_playbook('peer-converge', BENCH_DIR / 'peer-site.yml', variables, peer=True)
+    run_playbook('peer-converge', BENCH_DIR / 'peer-site.yml', variables, peer=True, check=False)
     ours, cached, peer = [], [], []
     site = dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars())
     for index in range(runs_wanted):
@@ -289,7 +294,8 @@ def bench_rerun(runs_wanted, conn):
         shutil.rmtree(AUTH_CACHE, ignore_errors=True)
         cached.append(run_playbook('site-rerun-cached-%d' % index, ROOT / 'playbooks' / 'site.yml', site,
                                    env_extra={'COE_MAGNUM_AUTH_CACHE': str(AUTH_CACHE)}))
-        peer.append(run_playbook('peer-rerun-%d' % index, BENCH_DIR / 'peer-site.yml', variables, peer=True))
+        peer.append(run_playbook('peer-rerun-%d' % index, BENCH_DIR / 'peer-site.yml', variables, peer=True,
+                                 check=False))
         log('   re-run %d: ours %.1f s / %d requests, ours with the cache %.1f s / %d, peer %.1f s / %d' % (
             index + 1, ours[-1]['wall'], len(ours[-1]['requests']), cached[-1]['wall'], len(cached[-1]['requests']),
             peer[-1]['wall'], len(peer[-1]['requests'])))
@@ -308,10 +314,10 @@ def wait_for_template(conn, timeout=1800):
     """The slow create and the scale runs start with the converge and use its template once it exists."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if any(t.name == TEMPLATE for t in conn.container_infrastructure_management.cluster_templates()):
+        if any(t.name == template_name() for t in conn.container_infrastructure_management.cluster_templates()):
             return
         time.sleep(5)
-    raise RuntimeError('template %s never appeared' % TEMPLATE)
+    raise RuntimeError('template %s never appeared' % template_name())
 
 
 def in_background(target, holder, *args):
@@ -334,7 +340,7 @@ def bench_delay(delay, conn, holder):
         watcher.start()
         try:
             run = run_playbook('delay', BENCH_DIR / 'delay.yml',
-                               {'bench_cluster': delay_cluster(), 'bench_template': TEMPLATE,
+                               {'bench_cluster': delay_cluster(), 'bench_template': template_name(),
                                 'bench_delay': str(delay)},
                                cloud='bench1')
         finally:
@@ -432,12 +438,13 @@ def bench_scale(holder, count, listing_runs, conn):
     wait_for_template(conn)
     log('4. one cluster created and waited for')
     single = run_playbook('scale-single', BENCH_DIR / 'scale.yml',
-                          {'bench_clusters': [SINGLE_CLUSTER], 'bench_state': 'present', 'bench_template': TEMPLATE},
+                          {'bench_clusters': [SINGLE_CLUSTER], 'bench_state': 'present',
+                           'bench_template': template_name()},
                           cloud='bench2')
     names = ['%s-scale-%02d' % (PREFIX, index) for index in range(1, count + 1)]
     log('   %d clusters from one play (a loop with wait false, then a wait for each)' % count)
     many = run_playbook('scale-many', BENCH_DIR / 'scale.yml',
-                        {'bench_clusters': names, 'bench_state': 'present', 'bench_template': TEMPLATE},
+                        {'bench_clusters': names, 'bench_state': 'present', 'bench_template': template_name()},
                         cloud='bench2')
     request_task, wait_task = many['tasks'][0], many['tasks'][1]
     result = {'count': count, 'single_wall': round(single['wall'], 1), 'single_requests': len(single['requests']),
@@ -478,7 +485,7 @@ def cleanup(names):
     log('clean-up: clusters, then site.yml teardown (claims, cluster, template)')
     run_playbook('cleanup-clusters', BENCH_DIR / 'scale.yml',
                  {'bench_clusters': names + [SINGLE_CLUSTER, delay_cluster()], 'bench_state': 'absent',
-                  'bench_template': TEMPLATE}, check=False)
+                  'bench_template': template_name()}, check=False)
     run_playbook('cleanup-site', ROOT / 'playbooks' / 'teardown.yml',
                  dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars()), check=False)
 
