@@ -11,6 +11,7 @@ import ipaddress
 import re
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 # Every rule this collection creates carries this mark at the start of its description; only such rules are
 # ever removed, so Magnum's own rules and rules added by hand are never touched.
@@ -385,7 +386,8 @@ class GroupFinder:
             tried.append('heat: the cluster has no stack_id')
             return None
         try:
-            resources = [_record(item) for item in self._connection.orchestration.resources(stack_id)]
+            resources = call_with_retries(
+                lambda: [_record(item) for item in self._connection.orchestration.resources(stack_id)])
         except Exception as exc:
             status = http_status_of(exc)
             if status == 404 or type(exc).__name__ in ('NotFoundException', 'ResourceNotFound'):
@@ -418,7 +420,8 @@ class GroupFinder:
         pattern = re.compile(r'^k8s-cluster-(?P<namespace>.+)-%s-secgroup-(?P<suffix>controlplane|worker)$'
                              % re.escape(name))
         try:
-            candidates = [_record(group) for group in self._connection.network.security_groups(**_owned_by(cluster))]
+            candidates = call_with_retries(lambda: [
+                _record(group) for group in self._connection.network.security_groups(**_owned_by(cluster))])
         except Exception as exc:
             raise translate(exc, 'list security groups') from exc
         matched = {}
@@ -536,7 +539,7 @@ class GroupFinder:
 
     def _group(self, group_id, source):
         try:
-            group = self._connection.network.get_security_group(group_id)
+            group = call_with_retries(lambda: self._connection.network.get_security_group(group_id))
         except Exception as exc:
             raise translate(exc, 'read security group %s (from %s)' % (group_id, source)) from exc
         return _record(group)

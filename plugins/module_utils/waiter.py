@@ -52,6 +52,7 @@ class Waiter:
         self._started = self._clock()
         intervals = self.intervals()
         while True:
+            polled_at = self._clock()
             result = poll()
             self.polls += 1
             self._record(state_of(result))
@@ -63,4 +64,7 @@ class Waiter:
                     'Timed out after %d seconds waiting for %s; its last status was %s.'
                     % (round(self.elapsed()), describe, state_of(result)),
                     status_history=self.history, waited_seconds=round(self.elapsed(), 1))
-            self._sleep(min(next(intervals), remaining))
+            # The interval runs from the start of the poll, so a slow answer does not stretch the gap between polls
+            # (nor the lag after the change); it still leaves the server at least half an interval of rest.
+            interval = next(intervals)
+            self._sleep(min(max(interval - (self._clock() - polled_at), interval / 2.0), remaining))

@@ -183,9 +183,9 @@ def converged(cloud, names, run_playbook):
             state["cluster"] = cluster
             state["resources"] = stack_resources(sdk, cluster.stack_id)
             groups = state["resources"].get("OS::Neutron::SecurityGroup", [])
-            state["extra_rules"] = [rule.id for rule in sdk.network.security_group_rules()
-                                    if rule.security_group_id in groups
-                                    and (rule.description or "").startswith("coe.magnum")]
+            state["extra_rules"] = [rule.id for group in groups
+                                    for rule in sdk.network.security_group_rules(security_group_id=group)
+                                    if (rule.description or "").startswith("coe.magnum")]
         yield state
     finally:
         if not state["torn_down"]:

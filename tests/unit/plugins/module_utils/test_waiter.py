@@ -72,3 +72,20 @@ def test_a_failure_raised_by_is_done_ends_the_wait_at_once():
     with pytest.raises(RuntimeError):
         waiter.wait(poll, lambda r: r['status'], is_done)
     assert fake.now < 10
+
+
+def test_slow_answers_do_not_stretch_the_gap_between_polls_but_leave_the_server_some_rest():
+    fake = FakeTime()
+    waiter = Waiter(timeout=3600, clock=fake.clock, sleep=fake.sleep)
+    answer_seconds = iter([3.0, 3.0, 3.0, 3.0, 3.0, 12.0, 3.0])
+    started = []
+
+    def slow_poll():
+        started.append(fake.now)
+        fake.now += next(answer_seconds)
+        return {'status': 'CREATE_COMPLETE' if len(started) == 7 else 'CREATE_IN_PROGRESS'}
+
+    waiter.wait(slow_poll, lambda r: r['status'], lambda r: r['status'] == 'CREATE_COMPLETE')
+    gaps = [later - earlier for earlier, later in zip(started, started[1:])]
+    # Intervals 2, 3, 4.5, 6.75, 10, 10 counted from each poll's start; never less than half an interval of rest.
+    assert gaps == [3.0 + 1.0, 3.0 + 1.5, 3.0 + 2.25, 6.75, 10.0, 12.0 + 5.0]
