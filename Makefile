@@ -34,7 +34,7 @@ TEST_STEPS := lint sanity units build ee integration resilience
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests playbook-tests molecule resilience-tests build docs-check ee demo demo-teardown bench test \
+	localcloud-tests playbook-tests molecule build docs-check ee demo demo-teardown bench test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -96,8 +96,8 @@ units: venv collection-tree pip-bootstrap
 	$(ANSIBLE_TEST) units --venv --python $(TEST_PYTHON) --color no
 
 # The local cloud's own tests first (they tell a broken test bed from a broken module), then the
-# ansible-test targets, the playbooks and roles as users run them, and the fault-injection suite.
-INTEGRATION_STEPS := localcloud-tests integration-targets playbook-tests resilience-tests
+# ansible-test targets, and the playbooks and roles as users run them.
+INTEGRATION_STEPS := localcloud-tests integration-targets playbook-tests
 
 integration: venv collection-tree pip-bootstrap localcloud-up
 	@status=0; \
@@ -128,10 +128,6 @@ playbook-tests: venv collection-tree localcloud-up
 # The roles' scenarios (extensions/molecule): converge, idempotence, verify, destroy against the local cloud.
 molecule: venv collection-tree localcloud-up
 	@eval "$$($(LOCALCLOUD) env)"; ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(MOLECULE)
-
-resilience-tests: venv
-	@if [ ! -d tests/resilience ]; then echo 'resilience-tests: no tests/resilience yet'; exit 0; fi; \
-	eval "$$($(LOCALCLOUD) env)"; $(BIN)/python -m pytest tests/resilience
 
 # --venv: modules run with only tests/integration/requirements.txt installed, as on a user's host.
 # Targets read the cloud from integration_config.yml (ansible-test passes no OS_* variables).
