@@ -84,6 +84,11 @@ def ensure_peer_venv():
 
 
 # ---- proxies and clouds ----------------------------------------------------------------------------------------
+def runs_dir():
+    """Per port base, so invocations that overlap (each with its own proxies) never share a run's files."""
+    return OUT / 'runs' / str(port_base)
+
+
 def proxy_bases():
     return dict((cloud, port_base + offset) for cloud, offset in PROXY_OFFSETS.items())
 
@@ -155,10 +160,10 @@ def admin_connection():
 
 # ---- one ansible-playbook run ----------------------------------------------------------------------------------
 def run_playbook(label, playbook, extra_vars, cloud='bench0', peer=False, check=True, env_extra=None):
-    timeline = OUT / 'runs' / ('%s.timeline.jsonl' % label)
+    timeline = runs_dir() / ('%s.timeline.jsonl' % label)
     timeline.parent.mkdir(parents=True, exist_ok=True)
     timeline.unlink(missing_ok=True)
-    vars_file = OUT / 'runs' / ('%s.vars.json' % label)
+    vars_file = runs_dir() / ('%s.vars.json' % label)
     vars_file.write_text(json.dumps(extra_vars))
     env = dict(os.environ, OS_CLOUD=cloud, OS_CLIENT_CONFIG_FILE=str(clouds_file()), BENCH_TIMELINE=str(timeline),
                ANSIBLE_CALLBACK_PLUGINS=str(BENCH_DIR / 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='bench_timeline',
@@ -170,7 +175,7 @@ def run_playbook(label, playbook, extra_vars, cloud='bench0', peer=False, check=
     log_path = request_log(cloud)
     position = log_position(str(log_path))
     started = time.time()
-    with open(OUT / 'runs' / ('%s.log' % label), 'w') as output:
+    with open(runs_dir() / ('%s.log' % label), 'w') as output:
         result = subprocess.run([str(binary), str(playbook), '-e', '@%s' % vars_file], env=env, cwd=str(ROOT),
                                 stdout=output, stderr=subprocess.STDOUT)
     ended = time.time()
@@ -179,7 +184,7 @@ def run_playbook(label, playbook, extra_vars, cloud='bench0', peer=False, check=
     tasks = [json.loads(line) for line in timeline.read_text().splitlines()] if timeline.exists() else []
     if check and result.returncode != 0:
         raise RuntimeError('%s failed (rc %d): see %s' % (label, result.returncode,
-                                                            OUT / 'runs' / ('%s.log' % label)))
+                                                            runs_dir() / ('%s.log' % label)))
     return {'label': label, 'rc': result.returncode, 'wall': ended - started, 'start': started, 'end': ended,
             'requests': requests, 'tasks': tasks}
 
@@ -484,7 +489,7 @@ def bench_scale(holder, count, listing_runs, conn):
     log('   list and info over every cluster of the project')
     listings, peer_listings, listed = [], [], None
     for index in range(listing_runs):
-        counts = OUT / 'runs' / 'listing-counts.json'
+        counts = runs_dir() / 'listing-counts.json'
         listings.append(run_playbook('listing-%d' % index, BENCH_DIR / 'listing.yml',
                                      {'bench_cluster': names[-1], 'bench_counts': str(counts)}, cloud='bench2'))
         listed = json.loads(counts.read_text())
@@ -513,8 +518,10 @@ def cleanup(names):
     run_playbook('cleanup-clusters', BENCH_DIR / 'scale.yml',
                  {'bench_clusters': names + [SINGLE_CLUSTER, delay_cluster()], 'bench_state': 'absent',
                   'bench_template': template_name()}, check=False)
+    # The claim is Bound to a volume the benchmark made: teardown removes it only when told to.
     run_playbook('cleanup-site', ROOT / 'playbooks' / 'teardown.yml',
-                 dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars()), check=False)
+                 dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), storage_class_delete_bound_claims=True,
+                      **site_vars()), check=False)
 
 
 # ---- tables ----------------------------------------------------------------------------------------------------
@@ -661,6 +668,7 @@ def main():
                 process.wait(timeout=30)
             shutil.rmtree(kubeconfig_dir(), ignore_errors=True)
             shutil.rmtree(AUTH_CACHE, ignore_errors=True)
+            clouds_file().unlink(missing_ok=True)
     results['load_average_at_end'] = os.getloadavg()
     results['total_seconds'] = round(time.time() - started, 1)
     text = print_tables(results)

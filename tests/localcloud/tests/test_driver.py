@@ -160,15 +160,19 @@ class Magnum:
             time.sleep(0.5)
         raise AssertionError("cluster %s did not settle after %s s (seen %s)" % (cluster_id, timeout, seen))
 
-    def wait_gone(self, cluster_id, timeout=SETTLE_TIMEOUT):
-        deadline = time.monotonic() + timeout
+    def wait_gone(self, cluster_id, timeout=SETTLE_TIMEOUT, stale_status=None, stale_grace=30):
+        """Wait for the cluster to be gone or DELETE_FAILED; `stale_status` (the status before the request) is not
+        taken as the outcome until the conductor has shown another one or `stale_grace` seconds have passed."""
+        started = time.monotonic()
+        deadline = started + timeout
         seen = []
         while time.monotonic() < deadline:
             cluster = self.get_cluster(cluster_id)
             if cluster is None:
                 return seen
             seen.append(cluster["status"])
-            if cluster["status"] == "DELETE_FAILED":
+            still_stale = stale_status and set(seen) == {stale_status} and time.monotonic() - started < stale_grace
+            if cluster["status"] == "DELETE_FAILED" and not still_stale:
                 return seen
             time.sleep(0.5)
         raise AssertionError("cluster %s not deleted after %s s (seen %s)" % (cluster_id, timeout, seen))
@@ -176,10 +180,13 @@ class Magnum:
     def delete_cluster(self, cluster_id):
         """Delete and wait until gone; a delete that failed (label localcloud_fail=delete) is retried once."""
         for _ in range(2):
+            before = self.get_cluster(cluster_id)
+            if before is None:
+                return
             response = self.request("DELETE", "/clusters/%s" % cluster_id)
             if response.status_code == 404:
                 return
-            seen = self.wait_gone(cluster_id)
+            seen = self.wait_gone(cluster_id, stale_status=before["status"])
             if self.get_cluster(cluster_id) is None:
                 return
         raise AssertionError("cluster %s could not be deleted: %s" % (cluster_id, seen))

@@ -116,7 +116,7 @@ class LocalCloudDriver(driver.Driver):
         network_api = sessions.network_for(context, cluster.project_id)
         if cluster.status == Status.DELETE_FAILED:
             networking.remove_leftover_ports(network_api, cluster)
-        elif labels.fails("delete") and cluster.stack_id:
+        elif labels.fails("delete", strict=False) and cluster.stack_id:
             self._leave_port_behind(heat, network_api, cluster)
         for nodegroup in cluster.nodegroups:
             nodegroup.status = Status.DELETE_IN_PROGRESS

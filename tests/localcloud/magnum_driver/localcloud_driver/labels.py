@@ -30,8 +30,15 @@ class ClusterLabels:
             )
         return actions
 
-    def fails(self, action):
-        return action in self.failing_actions()
+    def fails(self, action, strict=True):
+        """Whether the label makes `action` fail; strict=False reads an invalid label as failing nothing, so a
+        cluster created with one can still be deleted."""
+        try:
+            return action in self.failing_actions()
+        except exception.InvalidParameterValue:
+            if strict:
+                raise
+            return False
 
     def delay(self):
         """Seconds each operation stays in progress (label localcloud_delay)."""

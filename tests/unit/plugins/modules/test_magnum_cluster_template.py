@@ -73,7 +73,8 @@ def test_referenced_template_refuses_other_fields_listing_them(cloud):
     template = list(cloud.http.collections['clustertemplates'].values())[0]
     cloud.http.add('clusters', name='prod', cluster_template_id=template['uuid'])
     before = len(cloud.http.mutating_requests())
-    changed_args = dict(GUIDE, flavor='m1.small', docker_volume_size=50, public=True)
+    changed_args = dict(GUIDE)
+    changed_args.update(flavor='m1.small', docker_volume_size=50, public=True)
     result, failed = run(cloud, **changed_args)
     assert failed
     assert 'prod' in result['msg'] and 'docker_volume_size' in result['msg'] and 'flavor' in result['msg']
