@@ -34,7 +34,7 @@ TEST_STEPS := lint sanity units build ee integration resilience
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests playbook-tests molecule build docs-check ee demo demo-teardown bench test \
+	localcloud-tests playbook-tests molecule build docs-check module-docs ee demo demo-teardown bench test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -154,7 +154,13 @@ docs-check: venv collection-tree
 		[ -e "$$path" ] || continue; name=$$(basename "$$(dirname "$$(dirname "$$path")")"); count=$$((count + 1)); \
 		$(BIN)/ansible-doc -t role coe.magnum.$$name > /dev/null || { echo "ansible-doc failed: role $$name"; status=1; }; \
 	done; \
-	echo "docs-check: $$count module and role documents rendered"; exit $$status
+	echo "docs-check: $$count module and role documents rendered"; \
+	$(BIN)/python hack/module-docs.py $(COLLECTIONS_PATH) docs/modules --check || status=1; \
+	exit $$status
+
+# docs/modules/: the module reference, written from the modules' own documentation.
+module-docs: venv collection-tree
+	$(BIN)/python hack/module-docs.py $(COLLECTIONS_PATH) docs/modules
 
 # Execution environment build context from meta/execution-environment.yml, laid out like the
 # collection root; then the dependencies ansible-builder finds in the installed artifact, as it
