@@ -68,6 +68,12 @@ def version_range_from(headers, body):
     return parse_version(BASE_VERSION), parse_version(BASE_VERSION)
 
 
+def _read_retryable(exc):
+    """A read of one record never legitimately fails with 400, yet Magnum answers so for a moment while a new
+    cluster's node groups are not written yet (its master_count reads 0)."""
+    return is_retryable(exc) or http_status_of(exc) == 400
+
+
 def _list_retryable(exc):
     """A list never legitimately fails with 400 or 404, yet Magnum answers so for a moment while a cluster row
     (400) or the template of a cluster being deleted (404) is half removed."""
@@ -143,8 +149,8 @@ class MagnumApi:
 
     # Thin resource helpers: records are plain dicts so modules never depend on client object types.
     def get(self, collection, ident):
-        _response, body = self.http.json_request('GET', '/%s/%s' % (collection, ident))
-        return body
+        return call_with_retries(lambda: self.http.json_request('GET', '/%s/%s' % (collection, ident))[1],
+                                 retryable=_read_retryable)
 
     def list(self, collection, **query):
         """Every record of a collection, following Magnum's `next` links."""

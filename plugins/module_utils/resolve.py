@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
-from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 # kind -> (proxy attribute of the openstacksdk Connection, finder method, words for messages)
 SDK_FINDERS = {
@@ -80,7 +79,7 @@ class Resolver:
         """A template or cluster by name or ID through Magnum (one request), or None when there is none."""
         collection, words = MAGNUM_COLLECTIONS[kind]
         try:
-            return call_with_retries(lambda: self._magnum.get(collection, name_or_id))
+            return self._magnum.get(collection, name_or_id)
         except Exception as exc:
             status = http_status_of(exc)
             if status == 404:
