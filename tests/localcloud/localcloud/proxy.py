@@ -23,6 +23,7 @@ import time
 from urllib.parse import urlsplit
 
 from localcloud import faults as faults_api
+from localcloud.httpbody import read_request_body
 
 LOG = logging.getLogger("localcloud.proxy")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
@@ -160,18 +161,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     # ---- request body ------------------------------------------------------------------------------------------
     def _read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks), True
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return (self.rfile.read(length) if length else b""), False
+        return read_request_body(self.rfile, self.headers)
 
     # ---- the request ---------------------------------------------------------------------------------------------
     def _forward(self):

@@ -8,6 +8,7 @@ import ssl
 import threading
 from urllib.parse import parse_qsl, urlsplit
 
+from ..httpbody import read_request_body
 from . import certs, tables
 from .apiserver import ApiServer, Request, Response
 
@@ -27,18 +28,7 @@ class ApiRequestHandler(http.server.BaseHTTPRequestHandler):
         LOG.info("%s %s", self.address_string(), format % args)
 
     def _body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        return read_request_body(self.rfile, self.headers)[0]
 
     def _dispatch(self):
         body = self._body()
