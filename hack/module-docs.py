@@ -33,8 +33,8 @@ def option_rows(options, prefix=''):
         if option.get('aliases'):
             details.append('aliases: ' + ', '.join('`%s`' % alias for alias in option['aliases']))
         description = text(option.get('description')).replace('|', '\\|')
-        rows.append('| `%s%s` | %s | %s %s |' % (prefix, name, kind, description, ('(' + '; '.join(details) + ')')
-                                                  if details else ''))
+        detail_text = '(' + '; '.join(details) + ')' if details else ''
+        rows.append('| `%s%s` | %s | %s %s |' % (prefix, name, kind, description, detail_text))
         rows.extend(option_rows(option.get('suboptions') or {}, prefix + name + '.'))
     return rows
 
