@@ -9,21 +9,19 @@ __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import COLLECTION, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import node_groups
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import is_transient
 from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
-from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 
 def list_clusters(magnum):
-    """Every cluster the user can see (the detail list), retrying the transient errors of Magnum's list."""
-    return call_with_retries(lambda: magnum.list(COLLECTION), retryable=is_transient)
+    """Every cluster the user can see (the detail list); MagnumApi.list retries Magnum's transient list errors."""
+    return magnum.list(COLLECTION)
 
 
 def find_clusters(magnum, name=None, statuses=None, template_uuid=None):
     """Clusters matching every filter given; a name (or ID) is looked up with one GET unless several share it."""
     if name:
         try:
-            clusters = [call_with_retries(lambda: magnum.get(COLLECTION, name))]
+            clusters = [magnum.get(COLLECTION, name)]
         except Exception as exc:
             status = http_status_of(exc)
             if status == 404:

@@ -60,7 +60,6 @@ cluster_templates:
 
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_template import COLLECTION, public_record
-from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 FILTERS = ('coe', 'public', 'hidden')
 
@@ -77,10 +76,10 @@ class ClusterTemplateInfoModule(MagnumModule):
         name = self.params['name']
         with self.cloud_call('list cluster templates'):
             if name:
-                found = call_with_retries(lambda: self.resolver.magnum_get('cluster_template', name, 'name'))
+                found = self.resolver.magnum_get('cluster_template', name, 'name')
                 records = [found] if found else []
             else:
-                records = call_with_retries(lambda: self.magnum.list(COLLECTION))
+                records = self.magnum.list(COLLECTION)
         wanted = dict((key, self.params[key]) for key in FILTERS if self.params[key] is not None)
         records = [r for r in records if all(r.get(key) == value for key, value in wanted.items())]
         return dict(changed=False, cluster_templates=[public_record(r) for r in records])
