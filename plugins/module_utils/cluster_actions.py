@@ -64,6 +64,10 @@ class ClusterActions:
     def template(self, name_or_id):
         return self.resolver.magnum_require('cluster_template', name_or_id, 'cluster_template')
 
+    def _template(self, desired):
+        with self._calling('look up cluster template %r' % desired.template):
+            return self.template(desired.template)
+
     def current_node_count(self, record, desired):
         """The size of the node group a node_count change would resize: the named one, else the default one.
 
@@ -105,8 +109,6 @@ class ClusterActions:
         return self._result(changed, None, record, None, ident=record.get('uuid'))
 
     def ensure_present(self, desired, allow_upgrade=False, recreate=False, recreate_failed=False):
-        with self._calling('look up cluster template %r' % desired.template):
-            template = self.template(desired.template)
         with self._calling('look up cluster %r' % desired.name):
             record = self.find(desired.name)
         if record is None and looks_like_uuid(desired.name):
@@ -115,21 +117,27 @@ class ClusterActions:
         before = record
         record = self._settle(record)
         if record is None:
-            return self._create(desired, template, before)
+            return self._create(desired, self._template(desired), before)
         if is_failed(record.get('status')):
             if not recreate_failed:
                 error = failed_error(record)
                 error.msg = error.msg.rstrip('.') + '. Set recreate_failed: true to delete it and create it again.'
                 raise error
-            return self._recreate(record, desired, template)
+            return self._recreate(record, desired, self._template(desired))
+        # A cluster built from the very template ID the task gives needs no lookup of it (a converged re-run).
+        template = None
+        template_uuid = record.get('cluster_template_id')
+        if template_uuid != desired.template:
+            template = self._template(desired)
+            template_uuid = template.get('uuid')
         with self._calling('compare %s with the task' % describe(record)):
-            comparison = compare(record, desired, template.get('uuid'), self.resolver.same,
+            comparison = compare(record, desired, template_uuid, self.resolver.same,
                                  self.current_node_count(record, desired))
             steps = plan_update(record, comparison, desired, allow_upgrade, recreate, self.magnum.supports)
         if not steps:
             return self._result(False, record, record, record)
         if steps[0]['action'] == 'recreate':
-            return self._recreate(record, desired, template)
+            return self._recreate(record, desired, template or self._template(desired))
         if is_busy(record.get('status')):
             raise CoeError('%s is %s; it can change only once that ends. Run again with wait: true, or later.'
                            % (describe(record).capitalize(), record.get('status')), status=record.get('status'))

@@ -12,6 +12,7 @@ import traceback
 
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import cached_version_range, remember_version_range
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable
+from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 try:
@@ -99,8 +100,7 @@ class MagnumApi:
             region = config.get_region_name('container-infra')
             interface = config.get_interface('container-infra')
             # Found here rather than by magnumclient, which hides connection and auth errors in a RuntimeError.
-            endpoint = config.get_endpoint('container-infra') or self._connection.session.get_endpoint(
-                service_type='container-infra', interface=interface, region_name=region)
+            endpoint = service_endpoint(self._connection, 'container-infra')
             if not endpoint:
                 raise CoeError('The cloud has no container-infra (Magnum) endpoint in region %s.' % region)
             self._endpoint = endpoint

@@ -9,11 +9,14 @@ __metaclass__ = type
 
 import traceback
 
+from urllib.parse import urlparse
+
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import attach as attach_auth_cache
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 
 try:
     import openstack
+    from keystoneauth1 import loading as auth_loading
     HAS_OPENSTACKSDK = True
     OPENSTACKSDK_IMPORT_ERROR = None
 except ImportError:
@@ -61,13 +64,37 @@ def connection_kwargs(params):
     return kwargs
 
 
+def service_endpoint(connection, service_type):
+    """The catalog URL of a service (or the cloud's override of it), found with no version discovery request."""
+    config = connection.config
+    return config.get_endpoint(service_type) or connection.session.get_endpoint(
+        service_type=service_type, interface=config.get_interface(service_type),
+        region_name=config.get_region_name(service_type))
+
+
+def skips_version_discovery(config):
+    """Whether the generic password plugin can give way to the v3 one, which authenticates without first asking
+    Keystone for its versions: the auth URL names v3 and every auth option is one the v3 plugin takes."""
+    auth = config.get('auth') or {}
+    if config.get('auth_type') not in (None, 'password') or not auth.get('auth_url'):
+        return False
+    if not urlparse(auth['auth_url']).path.rstrip('/').endswith('/v3'):
+        return False
+    accepted = set(option.dest for option in auth_loading.get_plugin_loader('v3password').get_options())
+    return set(auth) <= accepted
+
+
 def connect(params):
     """A Connection from the auth options, OS_CLOUD, OS_CLIENT_CONFIG_FILE or a single-cloud clouds.yaml."""
     if not HAS_OPENSTACKSDK:
         raise CoeError('The openstacksdk Python library is required (pip install openstacksdk).',
                        exception=OPENSTACKSDK_IMPORT_ERROR)
+    kwargs = connection_kwargs(params)
     try:
-        connection = openstack.connect(app_name=APP_NAME, **connection_kwargs(params))
+        region = openstack.config.get_cloud_region(app_name=APP_NAME, **kwargs)
+        if skips_version_discovery(region.config):
+            region = openstack.config.get_cloud_region(app_name=APP_NAME, **dict(kwargs, auth_type='v3password'))
+        connection = openstack.connection.Connection(config=region)
     except openstack.exceptions.ConfigException as exc:
         raise CoeError('Cannot configure the OpenStack connection: %s. Set `cloud`, OS_CLOUD or '
                        'OS_CLIENT_CONFIG_FILE, or give `auth`.' % exc) from exc

@@ -11,6 +11,7 @@ import ipaddress
 import re
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
+from ansible_collections.coe.magnum.plugins.module_utils.heat import HeatStacks
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 # Every rule this collection creates carries this mark at the start of its description; only such rules are
@@ -365,8 +366,9 @@ class GroupFinder:
     in `tried` so the user learns why the next one was used.
     """
 
-    def __init__(self, connection):
+    def __init__(self, connection, heat=None):
         self._connection = connection
+        self._heat = heat if heat is not None else HeatStacks(connection)
 
     def find(self, cluster, roles):
         tried = []
@@ -386,8 +388,7 @@ class GroupFinder:
             tried.append('heat: the cluster has no stack_id')
             return None
         try:
-            resources = call_with_retries(
-                lambda: [_record(item) for item in self._connection.orchestration.resources(stack_id)])
+            resources = call_with_retries(lambda: [_record(item) for item in self._heat.resources(stack_id)])
         except Exception as exc:
             status = http_status_of(exc)
             if status == 404 or type(exc).__name__ in ('NotFoundException', 'ResourceNotFound'):
@@ -398,18 +399,18 @@ class GroupFinder:
                 return None
             raise translate(exc, 'list the resources of Heat stack %s' % stack_id) from exc
         by_name = dict((item.get('name') or item.get('resource_name'), item) for item in resources)
-        groups, missing = {}, []
+        ids, missing = {}, []
         for role in roles:
             found = [by_name[name] for name in HEAT_GROUP_RESOURCES[role] if name in by_name]
-            ids = [item.get('physical_resource_id') for item in found if item.get('physical_resource_id')]
-            if not ids:
+            ids[role] = [item.get('physical_resource_id') for item in found if item.get('physical_resource_id')]
+            if not ids[role]:
                 missing.append('/'.join(HEAT_GROUP_RESOURCES[role]))
-                continue
-            groups[role] = [self._group(group_id, 'Heat stack %s' % stack_id) for group_id in ids]
         if missing:
             tried.append('heat: stack %s has no %s resource' % (stack_id, ' or '.join(missing)))
             return None
-        return groups, []
+        # Every role's groups in one Neutron request.
+        by_id = self._groups([group_id for role in roles for group_id in ids[role]], 'Heat stack %s' % stack_id)
+        return dict((role, [by_id[group_id] for group_id in ids[role]]) for role in roles), []
 
     # -- Cluster API ----------------------------------------------------------------------------------------
     def _from_cluster_api(self, cluster, roles, tried):
@@ -471,7 +472,8 @@ class GroupFinder:
                 missing.append('the %s ports share every security group with the %s ports (%s); give role=all '
                                'to change the shared groups' % (role, other, shared))
                 continue
-            found = [self._group(group_id, 'a %s port' % role) for group_id in sorted(own)]
+            by_id = self._groups(sorted(own), 'a %s port' % role)
+            found = [by_id[group_id] for group_id in sorted(own)]
             # The project's default group is on every instance of the project: never widen it.
             found = [group for group in found if group.get('name') != 'default']
             if not found:
@@ -537,9 +539,18 @@ class GroupFinder:
         sets = [set(port.get('security_group_ids') or port.get('security_groups') or []) for port in ports]
         return set.intersection(*sets) if sets else set()
 
-    def _group(self, group_id, source):
+    def _groups(self, group_ids, source):
+        """{id: group} of these groups, read with one list request (Neutron takes the id filter repeated)."""
+        wanted = sorted(set(group_ids))
+        described = '%s %s (from %s)' % ('security group' if len(wanted) == 1 else 'security groups',
+                                         ', '.join(wanted), source)
         try:
-            group = call_with_retries(lambda: self._connection.network.get_security_group(group_id))
+            found = call_with_retries(
+                lambda: [_record(group) for group in self._connection.network.security_groups(id=wanted)])
         except Exception as exc:
-            raise translate(exc, 'read security group %s (from %s)' % (group_id, source)) from exc
-        return _record(group)
+            raise translate(exc, 'read %s' % described) from exc
+        by_id = dict((group['id'], group) for group in found if group.get('id') in wanted)
+        absent = [group_id for group_id in wanted if group_id not in by_id]
+        if absent:
+            raise CoeError('Cannot read %s: Neutron has no security group %s.' % (described, ', '.join(absent)))
+        return by_id

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """In-memory Neutron and Heat proxies, seeded from a cloud fixture under tests/unit/fixtures/cluster_ports/clouds/.
 
-They answer the openstacksdk calls the security group code makes the way the services do (404 for a missing stack
+They answer the openstacksdk calls (and Heat's HTTP request) the security group code makes the way the services do (404 for a missing stack
 or group, 409 for a duplicate rule, no Heat at all on Cluster API clouds) and record every call.
 """
 
@@ -29,10 +29,6 @@ class ConflictException(Exception):
     status_code = 409
 
 
-class EndpointNotFound(Exception):
-    """What keystoneauth raises when the catalog has no such service."""
-
-
 def _rule(record, group_id):
     rule = dict((field, None) for field in RULE_FIELDS)
     rule.update(direction='ingress', ethertype='IPv4', description='')
@@ -55,15 +51,10 @@ class FakeNeutron:
     def mutating_calls(self):
         return [call for call in self.calls if call[0] in ('create_security_group_rule', 'delete_security_group_rule')]
 
-    def security_groups(self, project_id=None):
-        self.calls.append(('security_groups', project_id))
-        return [FakeResource(copy.deepcopy(group)) for group in self.groups.values() if self._owned(group, project_id)]
-
-    def get_security_group(self, group_id):
-        self.calls.append(('get_security_group', group_id))
-        if group_id not in self.groups:
-            raise NotFoundException('Security group %s could not be found.' % group_id)
-        return FakeResource(copy.deepcopy(self.groups[group_id]))
+    def security_groups(self, project_id=None, id=None):
+        self.calls.append(('security_groups', project_id, id))
+        return [FakeResource(copy.deepcopy(group)) for group in self.groups.values()
+                if self._owned(group, project_id) and (id is None or group['id'] in id)]
 
     def find_security_group(self, name_or_id, ignore_missing=True):
         self.calls.append(('find_security_group', name_or_id))
@@ -129,19 +120,57 @@ class _Network(FakeResource):
         return self['id']
 
 
+class HttpNotFound(Exception):
+    """Shaped like keystoneauth's NotFound."""
+
+    http_status = 404
+
+
+class FakeResponse:
+    def __init__(self, body):
+        self._body = body
+
+    def json(self):
+        return copy.deepcopy(self._body)
+
+
 class FakeHeat:
+    """Heat behind the session: GET <catalog URL>/stacks/<id>/resources, as the services answer it."""
+
+    ENDPOINT = 'https://heat.example.org:8004/v1/project-1'
+
     def __init__(self, cloud):
         self.heat = cloud.get('heat') or {'stacks': {}}
         self.calls = []
+        self.fail_with = None
 
-    def resources(self, stack):
+    def get_endpoint(self, service_type=None, interface=None, region_name=None):
+        return None if self.heat == 'no_service' or service_type != 'orchestration' else self.ENDPOINT
+
+    def get(self, url, headers=None):
+        prefix, _, stack = url.rpartition('/stacks/')
+        stack = stack[:-len('/resources')]
+        assert prefix == self.ENDPOINT and url.endswith('/resources'), url
         self.calls.append(('resources', stack))
-        if self.heat == 'no_service':
-            raise EndpointNotFound('public endpoint for orchestration service in RegionOne region not found')
+        if self.fail_with is not None:
+            raise self.fail_with
         stacks = self.heat.get('stacks') or {}
         if stack not in stacks:
-            raise NotFoundException('No stack found for %s' % stack)
-        return [FakeResource(resource) for resource in stacks[stack]]
+            raise HttpNotFound('Stack %s could not be found.' % stack)
+        return FakeResponse({'resources': stacks[stack]})
+
+
+class FakeConfig:
+    """The parts of openstacksdk's CloudRegion the endpoint lookup reads: no overrides."""
+
+    def get_endpoint(self, service_type):
+        return None
+
+    def get_interface(self, service_type):
+        return 'public'
+
+    def get_region_name(self, service_type):
+        return 'RegionOne'
 
 
 def cloud_fixture(name):
@@ -157,4 +186,5 @@ class FakeClusterCloud(FakeCloud):
         self.cluster = dict(data['cluster'])
         self.http.add('clusters', **copy.deepcopy(self.cluster))
         self.neutron = self.connection.network = FakeNeutron(data)
-        self.heat = self.connection.orchestration = FakeHeat(data)
+        self.heat = self.connection.session = FakeHeat(data)
+        self.connection.config = FakeConfig()

@@ -135,7 +135,7 @@ def test_heat_lookup_reads_only_the_stack_and_the_two_groups():
     cloud = FakeClusterCloud('heat')
     GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
     assert cloud.heat.calls == [('resources', cloud.cluster['stack_id'])]
-    assert cloud.neutron.calls == [('get_security_group', 'sg-master'), ('get_security_group', 'sg-minion')]
+    assert cloud.neutron.calls == [('security_groups', None, ['sg-master', 'sg-minion'])]
 
 
 def fixed_addresses_only(cloud, **cluster):
@@ -204,9 +204,7 @@ def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back():
     class Broken(Exception):
         status_code = 503
 
-    def resources(stack):
-        raise Broken('Service Unavailable')
-    cloud.connection.orchestration.resources = resources
+    cloud.heat.fail_with = Broken('Service Unavailable')
     with pytest.raises(CoeError) as caught:
         GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
     assert caught.value.msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')

@@ -81,9 +81,24 @@ def test_rerun_changes_nothing_with_two_reads(cloud):
     start = len(cloud.http.requests)
     result = created(cloud, node_count=2, flavor='m1.small', labels={'cinder_csi_enabled': True})
     assert not result['changed'] and result['actions'] == []
-    assert requests_since(cloud, start) == [('GET', '/clustertemplates/k8s', '1.1'),
-                                            ('GET', '/clusters/k8s-cluster', '1.1')]
+    assert requests_since(cloud, start) == [('GET', '/clusters/k8s-cluster', '1.1'),
+                                            ('GET', '/clustertemplates/k8s', '1.1')]
     assert result['diff']['before'] == result['diff']['after']
+
+
+def test_rerun_with_the_template_id_reads_only_the_cluster(cloud):
+    created(cloud, node_count=2)
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=2, cluster_template=cloud.template['uuid'])
+    assert not result['changed']
+    assert requests_since(cloud, start) == [('GET', '/clusters/k8s-cluster', '1.1')]
+
+
+def test_another_template_id_is_still_looked_up_and_refused_without_allow_upgrade(cloud):
+    created(cloud)
+    result, failed = run(cloud, cluster_template='0f3c7c54-5bd4-4fb4-b6b8-d0d4e4a4e3a4')
+    assert failed and 'cluster_template' in result['msg']
+    assert cloud.http.count('PATCH') == 0 and cloud.http.count('POST') == 1
 
 
 def test_template_by_id_or_name_never_duplicates(cloud):
