@@ -117,8 +117,7 @@ def sign_new_credential(magnum, cluster_uuid, key_type, key_size, sleep=time.sle
 
 
 def fetch_ca(magnum, cluster_uuid, sleep=time.sleep):
-    ca_pem = _pem_text((call_with_retries(lambda: magnum.get('certificates', cluster_uuid), sleep=sleep)
-                        or {}).get('pem'))
+    ca_pem = _pem_text((magnum.get('certificates', cluster_uuid, sleep=sleep) or {}).get('pem'))
     if not certificates.load_certificates(ca_pem):
         raise CoeError('Magnum returned no CA certificate for cluster %s.' % cluster_uuid)
     return ca_pem

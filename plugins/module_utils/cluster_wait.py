@@ -17,8 +17,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
     is_complete,
     is_failed,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable, translate
-from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
 # Magnum answers a create before its conductor writes the row, so a new UUID may be unknown for a moment.
@@ -52,8 +51,7 @@ class ClusterWatch:
     def fetch(self, uuid):
         """The cluster record, or None once Magnum no longer knows the UUID; transient errors are retried."""
         try:
-            return call_with_retries(lambda: self._magnum.get(COLLECTION, uuid), sleep=self.sleep,
-                                     retryable=is_transient)
+            return self._magnum.get(COLLECTION, uuid, sleep=self.sleep)
         except Exception as exc:
             if http_status_of(exc) == 404:
                 return None
@@ -173,11 +171,6 @@ class _Processed:
             self._seen_busy = True
         return (self._seen_busy or record.get('status') != self._before.get('status')
                 or record.get('updated_at') != self._before.get('updated_at'))
-
-
-def is_transient(exc):
-    """A read error worth retrying: 5xx, a lost connection, or the 400 Magnum answers while removing a cluster."""
-    return is_retryable(exc) or http_status_of(exc) == 400
 
 
 def _status_of(record):

@@ -69,7 +69,7 @@ def version_range_from(headers, body):
     return parse_version(BASE_VERSION), parse_version(BASE_VERSION)
 
 
-def _read_retryable(exc):
+def is_transient_read(exc):
     """A read of one record never legitimately fails with 400, yet Magnum answers so for a moment while a new
     cluster's node groups are not written yet (its master_count reads 0)."""
     return is_retryable(exc) or http_status_of(exc) == 400
@@ -148,9 +148,10 @@ class MagnumApi:
             self.http.api_version = previous
 
     # Thin resource helpers: records are plain dicts so modules never depend on client object types.
-    def get(self, collection, ident):
+    def get(self, collection, ident, sleep=None):
+        """One record; transient errors are retried, pausing with `sleep` (a waiter passes its own)."""
         return call_with_retries(lambda: self.http.json_request('GET', '/%s/%s' % (collection, ident))[1],
-                                 retryable=_read_retryable)
+                                 retryable=is_transient_read, sleep=sleep)
 
     def list(self, collection, **query):
         """Every record of a collection, following Magnum's `next` links."""

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 """In-memory Neutron and Heat proxies, seeded from a cloud fixture under tests/unit/fixtures/cluster_ports/clouds/.
 
-They answer the openstacksdk calls (and Heat's HTTP request) the security group code makes the way the services do (404 for a missing stack
-or group, 409 for a duplicate rule, no Heat at all on Cluster API clouds) and record every call.
+They answer the openstacksdk calls (and Heat's HTTP request) the security group code makes the way the services
+do (404 for a missing stack or group, 409 for a duplicate rule, no Heat at all on Cluster API clouds) and record
+every call.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -7,13 +7,14 @@ import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import MagnumApi
 from ansible_collections.coe.magnum.tests.unit.cluster_fakes import FakeTime
 from ansible_collections.coe.magnum.tests.unit.data import cases
-from ansible_collections.coe.magnum.tests.unit.fakes import HttpError
+from ansible_collections.coe.magnum.tests.unit.fakes import FakeClient, HttpError, Response
 
 
-class TimelineMagnum:
-    """GET answers from a timeline of (second, status[, updated_at]); a null status is a 404."""
+class TimelineHttp:
+    """Magnum's GET answers from a timeline of (second, status[, updated_at]); a null status is a 404."""
 
     def __init__(self, clock, timeline, errors=None):
         self.clock = clock
@@ -22,20 +23,23 @@ class TimelineMagnum:
         self.errors = list(errors or [])
         self.gets = 0
 
-    def get(self, collection, ident):
+    def json_request(self, method, url):
+        assert method == 'GET', method
+        ident = url.rsplit('/', 1)[-1]
         self.gets += 1
         if self.errors:
             raise self.errors.pop(0)
         entry = [e for e in self.timeline if self.clock.now - self.started >= e[0]][-1]
         if entry[1] is None:
             raise HttpError(404, 'Cluster %s could not be found.' % ident)
-        return {'uuid': ident, 'name': 'c', 'status': entry[1], 'updated_at': entry[2] if len(entry) > 2 else None,
-                'status_reason': 'boom' if entry[1].endswith('FAILED') else None}
+        return Response(), {'uuid': ident, 'name': 'c', 'status': entry[1],
+                            'updated_at': entry[2] if len(entry) > 2 else None,
+                            'status_reason': 'boom' if entry[1].endswith('FAILED') else None}
 
 
 def watch_for(case, clock=None, errors=None):
     clock = clock or FakeTime()
-    magnum = TimelineMagnum(clock, case['timeline'], errors)
+    magnum = MagnumApi(None, client=FakeClient(TimelineHttp(clock, case['timeline'], errors)))
     return ClusterWatch(magnum, case.get('timeout', 3600), clock=clock.monotonic, sleep=clock.sleep)
 
 
@@ -77,8 +81,8 @@ def test_phases_share_one_history_and_one_budget():
     case = {'timeline': [[0, 'DELETE_IN_PROGRESS', 't1'], [10, None]]}
     watch = watch_for(dict(case, timeout=30), clock)
     watch.until_deleted({'uuid': 'U1', 'name': 'c', 'status': 'CREATE_FAILED', 'updated_at': 't0'})
-    watch._magnum.timeline = [[0, 'CREATE_IN_PROGRESS', 't2']]
-    watch._magnum.started = clock.now
+    watch._magnum.http.timeline = [[0, 'CREATE_IN_PROGRESS', 't2']]
+    watch._magnum.http.started = clock.now
     with pytest.raises(CoeError) as raised:
         watch.until_created('U1', 'c')
     assert 'Timed out after 30 seconds' in raised.value.msg
@@ -93,7 +97,7 @@ def test_transient_errors_of_a_poll_are_retried():
     case = {'wait': 'created', 'timeline': [[0, 'CREATE_COMPLETE']]}
     watch = watch_for(case, clock, errors=[HttpError(503, 'busy'), HttpError(502, 'gateway')])
     assert watch.until_created('U1', 'c')['status'] == 'CREATE_COMPLETE'
-    assert watch._magnum.gets == 3
+    assert watch._magnum.http.gets == 3
 
 
 def test_other_errors_of_a_poll_name_the_cluster():
@@ -118,4 +122,4 @@ def test_the_400_of_a_cluster_being_removed_is_retried():
     case = {'timeline': [[0, None]]}
     watch = watch_for(case, errors=[HttpError(400, 'Cluster is being deleted')])
     watch.until_deleted({'uuid': 'U1', 'name': 'c', 'status': 'DELETE_IN_PROGRESS', 'updated_at': 't0'})
-    assert watch._magnum.gets == 2 and watch.history[-1]['status'] == 'NOT_FOUND'
+    assert watch._magnum.http.gets == 2 and watch.history[-1]['status'] == 'NOT_FOUND'
