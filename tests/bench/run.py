@@ -6,6 +6,8 @@ the fault rules of the shared proxy, never reach these logs. Tables are printed 
 figures to .build/bench/results.json. Everything the run creates is removed at the end.
 
     ANSIBLE_COLLECTIONS_PATH=/tmp/ac .venv/bin/python tests/bench/run.py [--runs 3] [--delay 300] [--scale 10]
+
+With --skip, the skipped parts' figures are kept from the previous results.json.
 """
 
 import argparse
@@ -13,6 +15,7 @@ import collections
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -37,8 +40,9 @@ SINGLE_CLUSTER = PREFIX + '-single'
 # Catalog port of each service behind the shared proxy + 1000 = the real service; ours listen on BASE + offset.
 SERVICES = (('keystone', 0, 26000), ('glance', 1, 26292), ('nova', 2, 26774), ('neutron', 3, 26696),
             ('heat', 4, 26004), ('magnum', 5, 26511))
-# bench0: the converged re-runs, bench1: the slow create, bench2: scale; they run at the same time.
-PROXY_OFFSETS = {'bench0': 0, 'bench1': 100, 'bench2': 200}
+# bench0: the converged re-runs, bench1: the slow create, bench2: scale; they run at the same time. All three fit
+# in --port-base .. --port-base + 25.
+PROXY_OFFSETS = {'bench0': 0, 'bench1': 10, 'bench2': 20}
 port_base = 29000
 AUTH_CACHE = OUT / 'auth-cache'
 
@@ -128,14 +132,20 @@ def start_proxies():
     return processes
 
 
-def write_clouds():
+def write_clouds(scale=None):
+    """bench0 and bench1 are the admin of the admin project; bench2 the scale project's member when `scale` holds
+    its credentials (create_scale_project)."""
     import openstack
     import yaml
     source = yaml.safe_load((LOCALCLOUD_HOME / 'clouds.yaml').read_text())['clouds']['localcloud']
-    project_id = openstack.connect(cloud='localcloud').current_project_id
+    admin_project_id = openstack.connect(cloud='localcloud').current_project_id
     clouds = {}
     for cloud, base in proxy_bases().items():
         entry = json.loads(json.dumps(source))
+        project_id = admin_project_id
+        if cloud == 'bench2' and scale:
+            entry['auth'] = dict(scale['auth'], auth_url=entry['auth']['auth_url'])
+            project_id = scale['project_id']
         entry['auth']['auth_url'] = 'http://127.0.0.1:%d/v3' % base
         # The catalog names the shared proxy's ports: every service is pointed at ours instead.
         entry.update({
@@ -331,7 +341,7 @@ def bench_rerun(runs_wanted, conn):
 
 # ---- 2. a slow create ------------------------------------------------------------------------------------------
 def wait_for_template(conn, timeout=1800):
-    """The slow create and the scale runs start with the converge and use its template once it exists."""
+    """The slow create starts with the converge and uses its template once it exists."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if any(t.name == template_name() for t in conn.container_infrastructure_management.cluster_templates()):
@@ -466,17 +476,137 @@ def bench_startup(repeats=3):
 
 
 # ---- 4. scale --------------------------------------------------------------------------------------------------
-def bench_scale(holder, count, listing_runs, conn):
-    wait_for_template(conn)
-    log('4. one cluster created and waited for')
+# The scale part works in a project of its own, as a member user of it (cloud bench2, through its own proxies): its
+# hundreds of clusters never lengthen the lists other users of the shared cloud read. It is removed at the end.
+# Record-only clusters (created with the SDK, not measured) in Magnum's single conductor at a time: other users of
+# the shared cloud wait behind at most this many.
+CREATE_WINDOW = 10
+DELETE_WINDOW = 20
+
+
+def scale_project_name():
+    return '%s-scale-%d' % (PREFIX, port_base)
+
+
+def scale_template(record_only=False):
+    return '%s-%s' % (scale_project_name(), 'record-only' if record_only else 'k8s')
+
+
+def scale_cluster_names(count):
+    return ['%s-scale-%02d' % (PREFIX, index) for index in range(1, count + 1)]
+
+
+def listed_cluster_names(count):
+    return ['%s-listed-%03d' % (PREFIX, index) for index in range(1, count + 1)]
+
+
+def create_scale_project(admin):
+    """A project and a user with the member role in it: the credentials of the scale part's cloud (bench2)."""
+    identity = admin.identity
+    name = scale_project_name()
+    project = identity.find_project(name, domain_id='default') or identity.create_project(
+        name=name, domain_id='default', description='coe.magnum benchmark: scale (removed at the end)')
+    # A new user rather than a new password: Keystone revokes the user's tokens on a password change, and those
+    # issued in the same second as well.
+    leftover = identity.find_user(name, domain_id='default')
+    if leftover:
+        identity.delete_user(leftover)
+    password = secrets.token_urlsafe(24)
+    user = identity.create_user(name=name, domain_id='default', password=password, default_project_id=project.id)
+    identity.assign_project_role_to_user(project, user, identity.find_role('member', ignore_missing=False))
+    # By ID: each Keystone worker caches users and projects by name, and may still hold a removed namesake.
+    return {'project_id': project.id, 'auth': {'user_id': user.id, 'password': password, 'project_id': project.id}}
+
+
+def scale_magnum():
+    import openstack
+    import yaml
+    # From our clouds.yaml alone: openstacksdk would read only the file OS_CLIENT_CONFIG_FILE names.
+    entry = yaml.safe_load(clouds_file().read_text())['clouds']['bench2']
+    return openstack.connect(load_yaml_config=False, load_envvars=False, **entry).container_infrastructure_management
+
+
+def create_scale_templates(magnum):
+    """Two templates of the project (no keypair: its user has none): real clusters, and record-only ones."""
+    site = yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml')
+    fields = {'coe': site['cluster_template_coe'], 'image_id': site['cluster_template_image'],
+              'external_network_id': site['cluster_template_external_network'],
+              'network_driver': site['cluster_template_network_driver'],
+              'flavor_id': site['cluster_template_flavor'], 'master_flavor_id': site['cluster_template_master_flavor']}
+    labels = {'kube_tag': site['cluster_template_labels']['kube_tag']}
+    for record_only in (False, True):
+        name = scale_template(record_only)
+        if not magnum.find_cluster_template(name):
+            magnum.create_cluster_template(
+                name=name, labels=dict(labels, localcloud_record_only='true') if record_only else labels, **fields)
+
+
+def throttled(magnum, names, act, settled, window, timeout=3600):
+    """act(name) for every name, with at most `window` of them not yet settled(status) (None: the cluster is gone),
+    then wait until all are. Returns the last {name: status} read."""
+    def statuses():
+        return dict((cluster.name, cluster.status) for cluster in magnum.clusters())
+
+    deadline = time.time() + timeout
+    waiting, current = [], {}
+    for index, name in enumerate(names):
+        while len(waiting) >= window:
+            if time.time() > deadline:
+                raise RuntimeError('%d clusters not settled after %d s' % (len(waiting), timeout))
+            time.sleep(1)
+            current = statuses()
+            waiting = [n for n in waiting if not settled(current.get(n))]
+        act(name)
+        waiting.append(name)
+        if index % 50 == 49:
+            log('   %d of %d requested' % (index + 1, len(names)))
+    while waiting:
+        if time.time() > deadline:
+            raise RuntimeError('%d clusters not settled after %d s' % (len(waiting), timeout))
+        time.sleep(2)
+        current = statuses()
+        waiting = [n for n in waiting if not settled(current.get(n))]
+    return current
+
+
+def create_record_only(magnum, names):
+    import openstack
+    template_id = magnum.find_cluster_template(scale_template(record_only=True), ignore_missing=False).id
+
+    def create(name):
+        for attempt in range(3):
+            try:
+                magnum.create_cluster(name=name, cluster_template_id=template_id, master_count=1, node_count=1)
+                return
+            except openstack.exceptions.HttpException as error:
+                # A loaded cloud may answer 5xx: asked again unless Magnum took the create after all.
+                if (error.status_code or 0) < 500 or attempt == 2:
+                    raise
+                time.sleep(5)
+                if magnum.find_cluster(name):
+                    return
+
+    return throttled(magnum, names, create, lambda status: status in ('CREATE_COMPLETE', 'CREATE_FAILED'),
+                     CREATE_WINDOW)
+
+
+def delete_clusters(magnum, names):
+    return throttled(magnum, names, lambda name: magnum.delete_cluster(name, ignore_missing=True),
+                     lambda status: status in (None, 'DELETE_FAILED'), DELETE_WINDOW)
+
+
+def bench_scale(holder, count, listed_count, listing_runs):
+    magnum = scale_magnum()
+    create_scale_templates(magnum)
+    template = scale_template()
+    log('4. one cluster created and waited for (project %s)' % scale_project_name())
     single = run_playbook('scale-single', BENCH_DIR / 'scale.yml',
-                          {'bench_clusters': [SINGLE_CLUSTER], 'bench_state': 'present',
-                           'bench_template': template_name()},
+                          {'bench_clusters': [SINGLE_CLUSTER], 'bench_state': 'present', 'bench_template': template},
                           cloud='bench2')
-    names = ['%s-scale-%02d' % (PREFIX, index) for index in range(1, count + 1)]
+    names = scale_cluster_names(count)
     log('   %d clusters from one play (a loop with wait false, then a wait for each)' % count)
     many = run_playbook('scale-many', BENCH_DIR / 'scale.yml',
-                        {'bench_clusters': names, 'bench_state': 'present', 'bench_template': template_name()},
+                        {'bench_clusters': names, 'bench_state': 'present', 'bench_template': template},
                         cloud='bench2')
     request_task, wait_task = many['tasks'][0], many['tasks'][1]
     result = {'count': count, 'single_wall': round(single['wall'], 1), 'single_requests': len(single['requests']),
@@ -486,37 +616,79 @@ def bench_scale(holder, count, listing_runs, conn):
               'many_by_service': per_service(many['requests']),
               'ten_times_single': round(count * single['wall'], 1)}
     result['speedup'] = round(result['ten_times_single'] / result['many_wall'], 1)
-    log('   list and info over every cluster of the project')
-    listings, peer_listings, listed = [], [], None
+    holder.update(result)
+    log('   the %d clusters deleted from one play' % (count + 1))
+    removal = run_playbook('scale-delete', BENCH_DIR / 'scale.yml',
+                           {'bench_clusters': [SINGLE_CLUSTER] + names, 'bench_state': 'absent',
+                            'bench_template': template}, cloud='bench2')
+    holder.update(delete_wall=round(removal['wall'], 1), delete_requests=len(removal['requests']))
+
+    listed = listed_cluster_names(listed_count)
+    log('   %d record-only clusters (label localcloud_record_only), at most %d creating at a time'
+        % (listed_count, CREATE_WINDOW))
+    started = time.time()
+    statuses = create_record_only(magnum, listed)
+    holder['record_only'] = {'created': sum(1 for name in listed if statuses.get(name) == 'CREATE_COMPLETE'),
+                             'create_seconds': round(time.time() - started, 1), 'create_window': CREATE_WINDOW}
+    log('   list and info over the project\'s %d clusters (%d runs per side)' % (len(statuses), listing_runs))
+    listings, peer_listings, counted = [], [], None
     for index in range(listing_runs):
         counts = runs_dir() / 'listing-counts.json'
         listings.append(run_playbook('listing-%d' % index, BENCH_DIR / 'listing.yml',
-                                     {'bench_cluster': names[-1], 'bench_counts': str(counts)}, cloud='bench2'))
-        listed = json.loads(counts.read_text())
+                                     {'bench_cluster': listed[listed_count // 2], 'bench_counts': str(counts)},
+                                     cloud='bench2'))
+        counted = json.loads(counts.read_text())
         peer_listings.append(run_playbook('peer-listing-%d' % index, BENCH_DIR / 'peer-listing.yml',
-                                          {'bench_cluster': names[-1]}, peer=True, check=False, cloud='bench2'))
+                                          {'bench_cluster': listed[listed_count // 2]}, peer=True, check=False,
+                                          cloud='bench2'))
 
     def listing_figures(runs):
-        figures = {'wall_median': median([r['wall'] for r in runs]), 'rc': [r['rc'] for r in runs],
+        figures = {'runs': len(runs), 'wall_median': median([r['wall'] for r in runs]), 'rc': [r['rc'] for r in runs],
                    'requests_median': median([len(r['requests']) for r in runs])}
         for name in ('List every cluster', 'One cluster by name'):
             tasks = [next((t for t in r['tasks'] if t['name'] == name), None) for r in runs]
+            inside = [[q for q in r['requests'] if t and t['start'] <= q['time'] < t['end']]
+                      for r, t in zip(runs, tasks)]
             figures[name] = {
                 'seconds_median': median([t['end'] - t['start'] for t in tasks if t]),
-                'requests_median': median([len([q for q in r['requests'] if t and t['start'] <= q['time'] < t['end']])
-                                           for r, t in zip(runs, tasks)])}
+                'seconds_all': [round(t['end'] - t['start'], 2) for t in tasks if t],
+                'requests_median': median([len(requests) for requests in inside]),
+                'by_service_last_run': per_service(inside[-1])}
         return figures
 
-    result['listing'] = dict(listing_figures(listings), clusters_listed=listed['listed'] if listed else None)
-    result['peer_listing'] = listing_figures(peer_listings)
-    holder.update(result)
+    holder['listing'] = dict(listing_figures(listings), clusters_listed=counted['listed'] if counted else None)
+    holder['peer_listing'] = listing_figures(peer_listings)
+    log('   the %d record-only clusters deleted, at most %d at a time' % (listed_count, DELETE_WINDOW))
+    started = time.time()
+    delete_clusters(magnum, listed)
+    holder['record_only']['delete_seconds'] = round(time.time() - started, 1)
+
+
+def remove_scale_project(admin):
+    """Whatever the scale part left in its project, then its templates, user and project."""
+    log('clean-up: the scale project %s' % scale_project_name())
+    identity = admin.identity
+    project = identity.find_project(scale_project_name(), domain_id='default')
+    if project is None:
+        return
+    magnum = scale_magnum()
+    left = delete_clusters(magnum, [cluster.name for cluster in magnum.clusters()])
+    if left:
+        log('   clusters left (%s): the project is kept' % ', '.join('%s %s' % item for item in sorted(left.items())))
+        return
+    for template in list(magnum.cluster_templates()):
+        magnum.delete_cluster_template(template, ignore_missing=True)
+    user = identity.find_user(scale_project_name(), domain_id='default')
+    if user:
+        identity.delete_user(user)
+    identity.delete_project(project)
 
 
 # ---- clean-up --------------------------------------------------------------------------------------------------
-def cleanup(names):
-    log('clean-up: clusters, then site.yml teardown (claims, cluster, template)')
+def cleanup():
+    log('clean-up: the slow create\'s cluster, then site.yml teardown (claims, cluster, template)')
     run_playbook('cleanup-clusters', BENCH_DIR / 'scale.yml',
-                 {'bench_clusters': names + [SINGLE_CLUSTER, delay_cluster()], 'bench_state': 'absent',
+                 {'bench_clusters': [delay_cluster()], 'bench_state': 'absent',
                   'bench_template': template_name()}, check=False)
     # The claim is Bound to a volume the benchmark made: teardown removes it only when told to.
     run_playbook('cleanup-site', ROOT / 'playbooks' / 'teardown.yml',
@@ -533,6 +705,41 @@ def table(title, header, rows):
     text = '\n'.join(lines)
     print(text, flush=True)
     return text
+
+
+def scale_rows(scale):
+    """The scale table: whatever the part measured before it stopped, then its error if it had one."""
+    count = scale.get('count')
+    rows = []
+    if 'many_wall' in scale:
+        rows += [('one create + wait (s)', scale['single_wall']),
+                 ('%d x one create (s)' % count, scale['ten_times_single']),
+                 ('%d creates from one play (s)' % count, scale['many_wall']),
+                 ('  request loop (s) / wait loop (s)', '%s / %s' % (scale['many_request_task_seconds'],
+                                                                    scale['many_wait_task_seconds'])),
+                 ('  speed-up', scale['speedup']),
+                 ('  requests (one play)', '%d (%s)' % (scale['many_requests'], ' '.join(
+                     '%s=%d' % item for item in scale['many_by_service'].items())))]
+    if 'delete_wall' in scale:
+        rows.append(('%d deletes from one play (s) / requests' % (count + 1),
+                     '%s / %s' % (scale['delete_wall'], scale['delete_requests'])))
+    record_only = scale.get('record_only', {})
+    if record_only:
+        rows.append(('record-only clusters created / seconds (%d at a time)' % record_only['create_window'],
+                     '%s / %s' % (record_only['created'], record_only['create_seconds'])))
+    if 'peer_listing' in scale:
+        listing, peer = scale['listing'], scale['peer_listing']
+        rows.append(('clusters in the project listed (runs per side)',
+                     '%s (%s)' % (listing['clusters_listed'], listing['runs'])))
+        for task, title in (('List every cluster', 'list all'), ('One cluster by name', 'info by name')):
+            for side, figures in (('ours', listing), ('peer', peer)):
+                rows.append(('%s: seconds / requests (%s, median)' % (title, side),
+                             '%s / %s' % (figures[task]['seconds_median'], figures[task]['requests_median'])))
+    if 'delete_seconds' in record_only:
+        rows.append(('record-only clusters deleted (s)', record_only['delete_seconds']))
+    if 'error' in scale:
+        rows.append(('error', scale['error']))
+    return rows
 
 
 def print_tables(results):
@@ -588,30 +795,8 @@ def print_tables(results):
                              mark(r['with_runtime_libraries']['cryptography']))
                             for r in startup]))
     scale = results.get('scale')
-    if scale and 'error' in scale:
-        texts.append(table('4. Scale', ('figure', 'value'), [('error', scale['error'])]))
-    elif scale and 'listing' in scale:
-        listing, peer_listing = scale['listing'], scale['peer_listing']
-        rows = [('one create + wait (s)', scale['single_wall']),
-                ('%d x one create (s)' % scale['count'], scale['ten_times_single']),
-                ('%d creates from one play (s)' % scale['count'], scale['many_wall']),
-                ('  request loop (s) / wait loop (s)', '%s / %s' % (scale['many_request_task_seconds'],
-                                                                   scale['many_wait_task_seconds'])),
-                ('  speed-up', scale['speedup']),
-                ('  requests (one play)', scale['many_requests']),
-                ('clusters in the project listed', listing['clusters_listed']),
-                ('list all: seconds / requests (ours)', '%s / %s' % (listing['List every cluster']['seconds_median'],
-                                                                    listing['List every cluster']['requests_median'])),
-                ('list all: seconds / requests (peer)', '%s / %s' % (
-                    peer_listing['List every cluster']['seconds_median'],
-                    peer_listing['List every cluster']['requests_median'])),
-                ('info by name: seconds / requests (ours)', '%s / %s' % (
-                    listing['One cluster by name']['seconds_median'],
-                    listing['One cluster by name']['requests_median'])),
-                ('info by name: seconds / requests (peer)', '%s / %s' % (
-                    peer_listing['One cluster by name']['seconds_median'],
-                    peer_listing['One cluster by name']['requests_median']))]
-        texts.append(table('4. Scale', ('figure', 'value'), rows))
+    if scale:
+        texts.append(table('4. Scale', ('figure', 'value'), scale_rows(scale)))
     return '\n'.join(texts)
 
 
@@ -621,9 +806,12 @@ def main():
     parser.add_argument('--runs', type=int, default=3, help='re-runs per side for medians')
     parser.add_argument('--delay', type=int, default=300, help='localcloud_delay of the slow create (seconds)')
     parser.add_argument('--scale', type=int, default=10, help='clusters created from one play')
-    parser.add_argument('--listing-runs', type=int, default=1, help='runs per side of the list and info playbooks')
+    parser.add_argument('--listed', type=int, default=200,
+                        help='record-only clusters (label localcloud_record_only) the list and info playbooks read')
+    parser.add_argument('--listing-runs', type=int, default=3, help='runs per side of the list and info playbooks')
     parser.add_argument('--site-cluster', default=SITE_CLUSTER, help="site.yml's cluster name")
-    parser.add_argument('--port-base', type=int, default=port_base, help='first port of the proxies (3 x 6 ports)')
+    parser.add_argument('--port-base', type=int, default=port_base,
+                        help='first port of the proxies (3 x 6 ports, up to port-base + 25)')
     parser.add_argument('--skip', action='append', default=[], choices=['rerun', 'delay', 'startup', 'scale'])
     args = parser.parse_args()
     site_cluster, port_base = args.site_cluster, args.port_base
@@ -634,11 +822,14 @@ def main():
     log('peer virtualenv')
     results['peer_versions'] = ensure_peer_venv()
     proxies = start_proxies()
-    scale_names = ['%s-scale-%02d' % (PREFIX, index) for index in range(1, args.scale + 1)]
-    threads = []
+    threads, scale = [], None
+    # The site cluster and its template serve the re-runs and the slow create.
+    converge = 'rerun' not in args.skip or 'delay' not in args.skip
     try:
-        write_clouds()
         conn = admin_connection()
+        if 'scale' not in args.skip:
+            scale = create_scale_project(conn)
+        write_clouds(scale)
         if 'delay' not in args.skip:
             log('2. slow create (localcloud_delay=%d) in the background, through its own proxy' % args.delay)
             results['delay'] = {}
@@ -646,10 +837,11 @@ def main():
         if 'scale' not in args.skip:
             log('4. scale in the background, through its own proxy')
             results['scale'] = {}
-            threads.append(in_background(bench_scale, results['scale'], args.scale, args.listing_runs, conn))
+            threads.append(in_background(bench_scale, results['scale'], args.scale, args.listed,
+                                         args.listing_runs))
         if 'rerun' not in args.skip:
             results['rerun'] = bench_rerun(args.runs, conn)
-        else:
+        elif converge:
             run_playbook('site-converge', ROOT / 'playbooks' / 'site.yml',
                          dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars()))
         if 'startup' not in args.skip:
@@ -660,7 +852,10 @@ def main():
             thread.join()
     finally:
         try:
-            cleanup(scale_names)
+            if converge:
+                cleanup()
+            if scale:
+                remove_scale_project(admin_connection())
         finally:
             for process in proxies.values():
                 process.terminate()
@@ -671,8 +866,14 @@ def main():
             clouds_file().unlink(missing_ok=True)
     results['load_average_at_end'] = os.getloadavg()
     results['total_seconds'] = round(time.time() - started, 1)
+    previous = OUT / 'results.json'
+    if args.skip and previous.exists():
+        # Everything this run did not measure is carried over: the skipped parts and any notes kept with them.
+        earlier = json.loads(previous.read_text())
+        results = dict(earlier, **results)
+        results['kept_from_previous_results'] = [part for part in args.skip if part in earlier]
     text = print_tables(results)
-    (OUT / 'results.json').write_text(json.dumps(results, indent=2, default=str))
+    previous.write_text(json.dumps(results, indent=2, default=str))
     (OUT / 'tables.txt').write_text(text + '\n')
     log('results: %s (total %.0f s)' % (OUT / 'results.json', results['total_seconds']))
 

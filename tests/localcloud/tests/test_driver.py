@@ -672,6 +672,33 @@ def test_unknown_failure_label_is_refused_with_its_name(api, template, clusters)
     assert "localcloud_fail" in cluster["status_reason"]
 
 
+def test_record_only_label_makes_a_magnum_record_without_stack_ports_or_kubernetes_api(cloud, api, template):
+    name = unique("driver-record")
+    labels = {"kube_tag": "v1.30.4", "localcloud_record_only": "true"}
+    cluster_id = api.create_cluster(name, template["uuid"], node_count=2, labels=labels)
+    try:
+        cluster, _ = api.wait(cluster_id)
+        assert cluster["status"] == "CREATE_COMPLETE", cluster["status_reason"]
+        assert (cluster["master_count"], cluster["node_count"], cluster["coe_version"]) == (1, 2, "v1.30.4")
+        assert not stack_id(cluster)
+        assert not cluster["api_address"]
+        assert cluster["master_addresses"] == [] and cluster["node_addresses"] == []
+        assert not emulator_state_dir(cluster_id).exists()
+        assert not [stack for stack in cloud.orchestration.stacks() if stack.name.startswith(name)]
+        assert not [port for port in cloud.network.ports() if port.name.startswith(name)]
+        listed = api.request("GET", "/clusters").json()["clusters"]
+        assert [c["status"] for c in listed if c["uuid"] == cluster_id] == ["CREATE_COMPLETE"]
+        assert "BEGIN CERTIFICATE" in api.ca(cluster_id)
+
+        refused, _ = api.act_and_wait(cluster_id, lambda: api.action(cluster_id, "resize", {"node_count": 3}))
+        assert refused["status"] == "UPDATE_FAILED"
+        assert "localcloud_record_only" in refused["status_reason"]
+        assert refused["node_count"] == 2
+    finally:
+        api.delete_cluster(cluster_id)
+    assert api.get_cluster(cluster_id) is None
+
+
 # Delete
 
 

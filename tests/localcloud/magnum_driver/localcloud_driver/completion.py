@@ -5,6 +5,7 @@ magnum-conductor's periodic status sync calls the same reconciliation, so a cond
 Both re-read the cluster row under a per-cluster lock, so whichever comes first settles the cluster once.
 """
 
+import functools
 import threading
 import time
 
@@ -32,16 +33,17 @@ CONDUCTOR_SAVE_TIMEOUT = 60
 FOLLOW_POLL_CEILING = 2.0
 
 
-def follow(cluster_uuid, in_progress_status, stack_id=None, timeout_minutes=stack.DEFAULT_CREATE_TIMEOUT_MINUTES):
+def follow(cluster_uuid, in_progress_status, saved=None, timeout_minutes=stack.DEFAULT_CREATE_TIMEOUT_MINUTES):
     """Settle the cluster as soon as its stacks do, in a thread of magnum-conductor.
 
-    The conductor saves the *_IN_PROGRESS status (and, on create, the stack id) only after the driver call
-    returns; the thread waits for that first, so it never settles the previous operation's row.
+    The conductor saves the *_IN_PROGRESS status (and, on create, `saved`: the stack id or the certificate
+    references) only after the driver call returns; the thread waits for that first, so it never settles the
+    previous operation's row nor has its own save overtaken by the conductor's.
     """
 
     def run():
         ctx = sessions.admin_context()
-        if not _wait_for_conductor(ctx, cluster_uuid, in_progress_status, stack_id):
+        if not _wait_for_conductor(ctx, cluster_uuid, in_progress_status, saved or {}):
             return
         deadline = time.monotonic() + timeout_minutes * 60 + 60
         interval = 0.2
@@ -57,14 +59,14 @@ def follow(cluster_uuid, in_progress_status, stack_id=None, timeout_minutes=stac
     threading.Thread(target=run, name="localcloud-follow-%s" % cluster_uuid, daemon=True).start()
 
 
-def _wait_for_conductor(ctx, cluster_uuid, in_progress_status, stack_id):
+def _wait_for_conductor(ctx, cluster_uuid, in_progress_status, saved):
     deadline = time.monotonic() + CONDUCTOR_SAVE_TIMEOUT
     while time.monotonic() < deadline:
         try:
             cluster = objects.Cluster.get_by_uuid(ctx, cluster_uuid)
         except exception.ClusterNotFound:
             return False
-        if cluster.status == in_progress_status and (stack_id is None or cluster.stack_id == stack_id):
+        if cluster.status == in_progress_status and all(getattr(cluster, k) == v for k, v in saved.items()):
             return True
         time.sleep(0.1)
     LOG.warning("Cluster %s never showed %s; the periodic status sync settles it", cluster_uuid, in_progress_status)
@@ -118,11 +120,15 @@ class _Settler:
     def __init__(self, ctx, cluster):
         self.ctx = ctx
         self.cluster = cluster
-        self.heat = sessions.admin_heat(cluster.project_id)
+        self.record_only = ClusterLabels(cluster.labels).record_only(strict=False)
         self.nodegroups = objects.NodeGroup.list(ctx, cluster.uuid)
         self.busy = [ng for ng in self.nodegroups if (ng.status or "").endswith(IN_PROGRESS)]
         self._stacks = {}
         self.destroyed = False
+
+    @functools.cached_property
+    def heat(self):
+        return sessions.admin_heat(self.cluster.project_id)
 
     def stack_id(self, nodegroup):
         # Default nodegroups get the cluster's stack id from the conductor only after it saved the cluster.
@@ -141,6 +147,8 @@ class _Settler:
         return self._stacks[(stack_id, resolve_outputs)]
 
     def stacks_settled(self):
+        if self.record_only:
+            return True
         for nodegroup in self.busy:
             if self.stack_id(nodegroup) is None and nodegroup.status != Status.DELETE_IN_PROGRESS:
                 return False
@@ -151,7 +159,11 @@ class _Settler:
 
     def settle(self):
         for nodegroup in self.busy:
-            self._settle_nodegroup(nodegroup, self.stack_of(nodegroup))
+            if self.record_only:
+                nodegroup.status = nodegroup.status.replace(IN_PROGRESS, COMPLETE)
+                nodegroup.status_reason = None
+            else:
+                self._settle_nodegroup(nodegroup, self.stack_of(nodegroup))
         if self._deleting():
             self._settle_delete()
         else:
@@ -214,10 +226,12 @@ class _Settler:
             else:
                 nodegroup.save()
         reason = self._failure_reason()
-        if not reason and self.cluster.cluster_template.coe == "kubernetes":
-            reason = self.serve_kubernetes()
-        elif not reason:
-            self.cluster.api_address = swarm_api_address(self.cluster.uuid)
+        # A record-only cluster has no API to serve: its api_address stays empty.
+        if not reason and not self.record_only:
+            if self.cluster.cluster_template.coe == "kubernetes":
+                reason = self.serve_kubernetes()
+            else:
+                self.cluster.api_address = swarm_api_address(self.cluster.uuid)
         self.cluster.status = action + (FAILED if reason else COMPLETE)
         self.cluster.status_reason = reason or None
         labels = ClusterLabels(self.cluster.labels)

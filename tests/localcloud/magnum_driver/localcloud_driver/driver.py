@@ -14,7 +14,7 @@ from pbr.version import SemanticVersion
 
 from localcloud_driver import completion, networking, sessions, stack
 from localcloud_driver.heat import outputs
-from localcloud_driver.labels import ClusterLabels
+from localcloud_driver.labels import RECORD_ONLY, ClusterLabels
 
 LOG = logging.getLogger(__name__)
 Status = fields.ClusterStatus
@@ -35,6 +35,11 @@ class LocalCloudDriver(driver.Driver):
     def create_cluster(self, context, cluster, cluster_create_timeout):
         labels = ClusterLabels(cluster.labels)
         labels.validate()
+        if labels.record_only():
+            LOG.info("Cluster %s: a Magnum record only (label %s)", cluster.uuid, RECORD_ONLY)
+            # The conductor saves the certificate references it made when this call returns.
+            completion.follow(cluster.uuid, Status.CREATE_IN_PROGRESS, saved={"ca_cert_ref": cluster.ca_cert_ref})
+            return
         cluster_template = cluster.cluster_template
         network = networking.resolve(sessions.network_for(context, cluster.project_id), cluster, cluster_template)
         timeout = cluster_create_timeout or stack.DEFAULT_CREATE_TIMEOUT_MINUTES
@@ -46,14 +51,18 @@ class LocalCloudDriver(driver.Driver):
             timeout,
         )
         LOG.info("Cluster %s: stack %s created", cluster.uuid, cluster.stack_id)
-        completion.follow(cluster.uuid, Status.CREATE_IN_PROGRESS, stack_id=cluster.stack_id, timeout_minutes=timeout)
+        completion.follow(
+            cluster.uuid, Status.CREATE_IN_PROGRESS, saved={"stack_id": cluster.stack_id}, timeout_minutes=timeout
+        )
 
     def update_cluster(self, context, cluster, scale_manager=None, rollback=False):
+        _refuse_record_only(cluster, "Updating")
         self._update_cluster_stack(
             context, cluster, {"number_of_minions": cluster.default_ng_worker.node_count, "minions_to_remove": ""}
         )
 
     def resize_cluster(self, context, cluster, resize_manager, node_count, nodes_to_remove, nodegroup=None):
+        _refuse_record_only(cluster, "Resizing")
         nodegroup = nodegroup or cluster.default_ng_worker
         heat = sessions.heat_for(context, cluster.project_id)
         stack_id = self._stack_id(cluster, nodegroup)
@@ -73,6 +82,7 @@ class LocalCloudDriver(driver.Driver):
     def upgrade_cluster(
         self, context, cluster, cluster_template, max_batch_size, nodegroup, scale_manager=None, rollback=False
     ):
+        _refuse_record_only(cluster, "Upgrading")
         new_labels = dict(nodegroup.labels or {})
         if cluster_template.coe == "kubernetes":
             new_kube_tag = (cluster_template.labels or {}).get("kube_tag")
@@ -102,6 +112,7 @@ class LocalCloudDriver(driver.Driver):
         nodegroup.save()
 
     def rotate_ca_certificate(self, context, cluster):
+        _refuse_record_only(cluster, "Rotating the CA certificate of")
         distro = cluster.cluster_template.cluster_distro
         if self.coe != "kubernetes" or distro != "fedora-coreos":
             raise exception.NotSupported(
@@ -112,19 +123,21 @@ class LocalCloudDriver(driver.Driver):
 
     def delete_cluster(self, context, cluster):
         labels = ClusterLabels(cluster.labels)
-        heat = sessions.heat_for(context, cluster.project_id)
-        network_api = sessions.network_for(context, cluster.project_id)
-        if cluster.status == Status.DELETE_FAILED:
-            networking.remove_leftover_ports(network_api, cluster)
-        elif labels.fails("delete", strict=False) and cluster.stack_id:
-            self._leave_port_behind(heat, network_api, cluster)
+        heat = None  # a record-only cluster has nothing in Heat or Neutron
+        if not labels.record_only(strict=False):
+            heat = sessions.heat_for(context, cluster.project_id)
+            network_api = sessions.network_for(context, cluster.project_id)
+            if cluster.status == Status.DELETE_FAILED:
+                networking.remove_leftover_ports(network_api, cluster)
+            elif labels.fails("delete", strict=False) and cluster.stack_id:
+                self._leave_port_behind(heat, network_api, cluster)
         for nodegroup in cluster.nodegroups:
             nodegroup.status = Status.DELETE_IN_PROGRESS
             nodegroup.status_reason = None
             nodegroup.save()
-            if not nodegroup.is_default and nodegroup.stack_id:
+            if heat and not nodegroup.is_default and nodegroup.stack_id:
                 heat.delete(nodegroup.stack_id)
-        if cluster.stack_id:
+        if heat and cluster.stack_id:
             heat.delete(cluster.stack_id)
         completion.follow(cluster.uuid, Status.DELETE_IN_PROGRESS)
 
@@ -158,6 +171,7 @@ class LocalCloudDriver(driver.Driver):
     # Nodegroups
 
     def create_nodegroup(self, context, cluster, nodegroup):
+        _refuse_record_only(cluster, "Adding a nodegroup to")
         heat = sessions.heat_for(context, cluster.project_id)
         cluster_stack = heat.get(cluster.stack_id)
         values = outputs(cluster_stack) if cluster_stack else {}
@@ -237,6 +251,11 @@ class LocalCloudDriver(driver.Driver):
 
     def delete_federation(self, context, federation):
         raise exception.NotSupported(operation="Federations")
+
+
+def _refuse_record_only(cluster, operation):
+    if ClusterLabels(cluster.labels).record_only(strict=False):
+        raise exception.NotSupported(operation="%s a cluster with label %s" % (operation, RECORD_ONLY))
 
 
 def _older(candidate, current):

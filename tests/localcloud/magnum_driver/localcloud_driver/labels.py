@@ -6,6 +6,7 @@ from oslo_utils import strutils
 DEFAULT_KUBE_TAG = "v1.30.4"
 FAIL = "localcloud_fail"
 DELAY = "localcloud_delay"
+RECORD_ONLY = "localcloud_record_only"
 FAILABLE_ACTIONS = ("create", "update", "delete")
 
 
@@ -16,6 +17,7 @@ class ClusterLabels:
     def validate(self):
         self.failing_actions()
         self.delay()
+        self.record_only()
         self.cinder_csi_enabled()
 
     def failing_actions(self):
@@ -52,6 +54,17 @@ class ClusterLabels:
                 "Label %s: %r is not a number of seconds (0 or more)." % (DELAY, value)
             )
         return seconds
+
+    def record_only(self, strict=True):
+        """Whether the cluster is a Magnum record only (label localcloud_record_only): no stack, ports or Kubernetes
+        API; strict=False reads an invalid label as false, so a cluster created with one can still be deleted."""
+        value = self.labels.get(RECORD_ONLY, "false")
+        try:
+            return strutils.bool_from_string(value, strict=True)
+        except ValueError:
+            if strict:
+                raise exception.InvalidParameterValue("Label %s: %r is not a boolean." % (RECORD_ONLY, value)) from None
+            return False
 
     def kube_tag(self):
         return self.labels.get("kube_tag") or DEFAULT_KUBE_TAG
