@@ -26,6 +26,9 @@ options:
   auth_type:
     description:
       - The keystoneauth plugin, for example C(password), C(v3applicationcredential) or C(token).
+      - With C(password) (or none) and a C(auth_url) ending in C(/v3), the module authenticates with the
+        C(v3password) plugin, which does not first ask Keystone for its versions (one request less per task),
+        unless an option only the generic plugin knows (such as C(default_domain_id)) is set.
     type: str
   region_name:
     description:
