@@ -177,10 +177,9 @@ ee: venv
 	grep -q "openstacksdk.*from collection coe.magnum" $(BUILD)/ee/introspect.yml
 	@echo "ee: build context in $(BUILD)/context; dependencies of the installed artifact in $(BUILD)/ee/introspect.yml"
 
-# Bad-input and secrets suites against the local cloud (tests/resilience); `make faults` runs the fault suite,
-# which joins make test once it has passed whole on a cloud nobody else uses.
-# RESILIENCE_REPORT=docs/resilience.md writes the table of cases and outcomes again.
-RESILIENCE_SUITES ?= tests/resilience/test_bad_input.py tests/resilience/test_secrets.py
+# Bad-input, secrets and fault suites against the local cloud (tests/resilience); `make faults` runs the fault
+# suite alone. RESILIENCE_REPORT=docs/resilience.md writes the table of cases and outcomes again.
+RESILIENCE_SUITES ?= tests/resilience/test_bad_input.py tests/resilience/test_secrets.py tests/resilience/test_faults.py
 resilience: venv collection-tree localcloud-up
 	eval "$$($(LOCALCLOUD) env)"; \
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python -m pytest $(RESILIENCE_SUITES) -p no:cacheprovider \

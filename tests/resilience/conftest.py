@@ -8,10 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 import pytest
 
 import support
+
+STARTED = pytest.StashKey()
 
 
 def pytest_addoption(parser):
@@ -22,6 +25,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     # The local cloud's fault and log helpers find their files through LOCALCLOUD_HOME.
     os.environ.update(support.cloud_environment())
+    config.stash[STARTED] = (time.time(), os.getloadavg()[0])
 
 
 @pytest.fixture(scope='session')
@@ -46,27 +50,28 @@ def collections_path(tmp_path_factory):
     return str(root)
 
 
+@pytest.fixture(scope='session')
+def proxies(tmp_path_factory, environment, cloud):
+    """The suites' own proxies in front of the cloud's services, for the playbooks and their fault rules."""
+    started = support.Proxies(str(tmp_path_factory.mktemp('proxies')), environment, cloud.current_project_id)
+    yield started
+    started.stop()
+
+
 @pytest.fixture
-def runner(tmp_path, environment, collections_path):
-    return support.Runner(str(tmp_path), environment, collections_path)
+def runner(tmp_path, environment, proxies, collections_path):
+    return support.Runner(str(tmp_path), environment, collections_path, proxies=proxies)
 
 
 @pytest.fixture(scope='session')
 def report(request):
-    collected = support.Report()
+    collected = support.Report(*request.config.stash[STARTED])
     collected.bad_inputs = None
     yield collected
     path = request.config.getoption('--resilience-report')
     if path and (collected.rows or collected.bad_inputs):
         with open(path, 'w') as handle:
             handle.write(collected.markdown(collected.bad_inputs))
-
-
-@pytest.fixture(autouse=True)
-def no_faults_left():
-    """Whatever a test does, the shared cloud is left with no fault rule."""
-    yield
-    support.faults.clear_faults()
 
 
 @pytest.fixture(scope='session')

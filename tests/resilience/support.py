@@ -7,8 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ctypes
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,11 +25,17 @@ LOCALCLOUD = os.path.join(REPO, 'tests', 'localcloud')
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, LOCALCLOUD)
 
-from localcloud import faults  # noqa: E402  (the local cloud's package is beside the collection, not installed)
+# The local cloud's package is beside the collection, not installed.
+from localcloud import config as localcloud_config  # noqa: E402
+from localcloud import faults  # noqa: E402
+from localcloud.seed import CATALOG  # noqa: E402
 
 MUTATING_METHODS = ('POST', 'PUT', 'PATCH', 'DELETE')
 # Services the front proxy serves; the cloud's own backends listen on the same port + 1000.
-BACKEND_OFFSET = 1000
+BACKEND_OFFSET = localcloud_config.BACKEND_OFFSET
+# The suites' own proxies: one port per service from the first block of these that is free.
+PROXY_PORTS = range(30000, 30100)
+PROXY_CLOUD = 'resilience'
 IMAGE = 'fedora-coreos-40'
 FLAVOR = 'm1.small'
 KEYPAIR = 'default'
@@ -76,6 +85,110 @@ def _backend_url(url):
     return '%s://%s:%d%s%s' % (scheme, host, int(port) + BACKEND_OFFSET, slash, path)
 
 
+class Proxies:
+    """The suites' own front proxies, one per service, with their own fault rules and request log.
+
+    The shared proxy's rules and log are global to every user of the local cloud: faults set there would hit the
+    other suites running on it, and their requests would count here. The playbooks reach the cloud through these
+    instead (a clouds.yaml whose auth_url and endpoint overrides name them); the tests' own reads use the backends.
+    """
+
+    def __init__(self, workdir, environment, project_id):
+        self.rules_path = os.path.join(workdir, 'faults.json')
+        self.log_path = os.path.join(workdir, 'requests.jsonl')
+        faults.clear_faults(self.rules_path)
+        self.services = [service for _type, service, _path in CATALOG]
+        self.process, self.ports = self._start(workdir)
+        self.clouds_file = self._write_clouds(workdir, environment, project_id)
+        self.environment = dict(environment, OS_CLIENT_CONFIG_FILE=self.clouds_file, OS_CLOUD=PROXY_CLOUD)
+
+    def _start(self, workdir):
+        """The proxy process on the first block of free ports; a block taken by another run is skipped."""
+        width = len(self.services)
+        for base in range(PROXY_PORTS.start, PROXY_PORTS.stop - width + 1, 10):
+            ports = dict((service, base + index) for index, service in enumerate(self.services))
+            if not all(_port_free(port) for port in ports.values()):
+                continue
+            command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path]
+            for service, port in ports.items():
+                command += ['--route', '%s=%d:%d' % (service, port, localcloud_config.backend_port(service))]
+            with open(os.path.join(workdir, 'proxy.log'), 'ab') as errors:
+                process = subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
+                                           preexec_fn=_stop_with_parent)
+            if _listening(process, ports.values()):
+                return process, ports
+            _stop(process)
+        raise RuntimeError('no free block of %d ports in %d-%d for the resilience proxies'
+                           % (width, PROXY_PORTS.start, PROXY_PORTS.stop - 1))
+
+    def _write_clouds(self, workdir, environment, project_id):
+        entry = dict(cloud_config(environment))
+        entry['auth'] = dict(entry['auth'], auth_url='http://127.0.0.1:%d/v3' % self.ports['keystone'])
+        # The catalog names the shared proxy's ports: every service is pointed at these instead.
+        for service_type, service, path in CATALOG:
+            entry['%s_endpoint_override' % service_type.replace('-', '_')] = 'http://127.0.0.1:%d%s' % (
+                self.ports[service], path % {'tenant_id': project_id})
+        path = os.path.join(workdir, 'clouds.yaml')
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, 'w') as handle:
+            yaml.safe_dump({'clouds': {PROXY_CLOUD: entry}}, handle)
+        return path
+
+    def set_faults(self, rules):
+        faults.set_faults(self.rules_path, rules)
+
+    def clear_faults(self):
+        faults.clear_faults(self.rules_path)
+
+    def log_position(self):
+        return faults.log_position(self.log_path)
+
+    def requests(self, offset=0):
+        return faults.read_requests(self.log_path, offset=offset)
+
+    def stop(self):
+        _stop(self.process)
+
+
+def _port_free(port):
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(('127.0.0.1', port))
+        except OSError:
+            return False
+    return True
+
+
+def _listening(process, ports, timeout=20):
+    deadline = time.monotonic() + timeout
+    waiting = set(ports)
+    while waiting and process.poll() is None and time.monotonic() < deadline:
+        for port in list(waiting):
+            with socket.socket() as sock:
+                if sock.connect_ex(('127.0.0.1', port)) == 0:
+                    waiting.discard(port)
+        time.sleep(0.1)
+    return not waiting and process.poll() is None
+
+
+def _stop_with_parent():
+    """In the child: end with SIGTERM when the test run dies, so no proxy outlives it holding its ports."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+    except (AttributeError, OSError):
+        pass
+
+
+def _stop(process):
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class PlaybookRun:
     """The outcome of one ansible-playbook run: return code, output, and each task's result by name."""
 
@@ -98,11 +211,15 @@ class PlaybookRun:
 
 
 class Runner:
-    """Writes a playbook into a work directory and runs it with the tools virtualenv's ansible-playbook."""
+    """Writes a playbook into a work directory and runs it with the tools virtualenv's ansible-playbook.
 
-    def __init__(self, workdir, environment, collections_path):
+    Given the suites' proxies, its playbooks reach the cloud through them.
+    """
+
+    def __init__(self, workdir, environment, collections_path, proxies=None):
         self.workdir = workdir
-        self.environment = environment
+        self.proxies = proxies
+        self.environment = dict(environment, **proxies.environment) if proxies else environment
         self.collections_path = collections_path
         self.count = 0
 
@@ -150,47 +267,49 @@ class Runner:
 
 
 class FaultWindow:
-    """Fault rules applied for a with block; rules named so that the request log shows which one hit what.
+    """Fault rules of the suites' own proxies applied for a with block, named so that the request log shows which
+    one hit what; requests() and hits() read the log from the start of the block.
 
-    add(rules) replaces the active rules (set_faults restarts the counters, so only rules that have not done
+    set(rules) replaces the active rules (the proxy restarts their counters, so only rules that have not done
     their work yet belong in a later call). The rules are always cleared at the end.
     """
 
-    def __init__(self, case_id, rules=()):
+    def __init__(self, proxies, case_id, rules=()):
+        self.proxies = proxies
         self.case_id = case_id
         self.rules = []
         self.offset = None
         self._initial = list(rules)
+        self._count = 0
 
     def _named(self, rules):
         named = []
-        for index, rule in enumerate(rules):
+        for rule in rules:
             rule = dict(rule)
-            rule.setdefault('name', '%s-%d-%s' % (self.case_id, len(self.rules) + index, rule['action']))
+            rule.setdefault('name', '%s-%d-%s' % (self.case_id, self._count, rule['action']))
+            self._count += 1
             named.append(rule)
         return named
 
     def set(self, rules):
         self.rules = self._named(rules)
-        faults.set_faults(self.rules)
+        self.proxies.set_faults(self.rules)
 
     def __enter__(self):
-        self.offset = faults.log_position()
+        self.offset = self.proxies.log_position()
         self.set(self._initial)
         return self
 
     def __exit__(self, *exc_info):
-        faults.clear_faults()
+        self.proxies.clear_faults()
         return False
 
     def requests(self):
-        return faults.read_requests(offset=self.offset)
+        return self.proxies.requests(offset=self.offset)
 
     def hits(self):
         """The logged requests a rule of this window applied to."""
-        names = set(rule['name'] for rule in self.rules)
-        return [record for record in self.requests() if record.get('rule') in names
-                or str(record.get('rule', '')).startswith(self.case_id + '-')]
+        return [record for record in self.requests() if str(record.get('rule', '')).startswith(self.case_id + '-')]
 
 
 def mutating(records):
@@ -227,36 +346,50 @@ class Watch(threading.Thread):
 class Report:
     """The fault cases and their outcomes, written as docs/resilience.md when asked for."""
 
-    def __init__(self):
+    def __init__(self, started, load_at_start):
         self.rows = []
+        self.started = started
+        self.load_at_start = load_at_start
 
     def add(self, case_id, module, path, fault, outcome, seconds=None):
         self.rows.append(dict(case=case_id, module=module, path=path, fault=fault, outcome=outcome,
                               seconds=seconds))
 
+    def run_line(self):
+        """When and on what the run happened: the cloud's speed, and so the cases' times, depend on the load."""
+        minutes, seconds = divmod(int(round(time.time() - self.started)), 60)
+        return ('Last run: %s, %d CPUs, load average %.1f at the start and %.1f at the end; the suites took '
+                '%d min %02d s.' % (time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(self.started)), os.cpu_count(),
+                                    self.load_at_start, os.getloadavg()[0], minutes, seconds))
+
     def markdown(self, bad_inputs=None):
         lines = [
             '# Resilience: faults and bad inputs',
             '',
-            'Written by the resilience suite (`tests/resilience`, `make resilience`) from its last run against',
+            'Written by the resilience suites (`tests/resilience`, `make resilience`) from their last run against',
             'the local cloud; `make resilience RESILIENCE_REPORT=docs/resilience.md` writes it again.',
-            'The front proxy of the local cloud injects each fault into the real API traffic of a module run;',
-            'every case then checks the resources in the cloud (exactly the ones asked for: no duplicate,',
-            'nothing missing) and the proxy\'s request log (the fault really hit the module\'s request).',
+            'The playbooks reach the cloud through proxies of the suites\' own (the local cloud\'s proxy program),',
+            'which inject each fault into the real API traffic of a module run and log every request; every case',
+            'then checks the resources in the cloud (exactly the ones asked for: no duplicate, nothing missing)',
+            'and the request log (the fault really hit the module\'s request).',
+            '',
+            self.run_line(),
             '',
             '## Fault cases',
             '',
-            '| Case | Module | Path | Fault injected | Outcome |',
-            '| --- | --- | --- | --- | --- |',
+            '| Case | Module | Path | Fault injected | Outcome | Seconds |',
+            '| --- | --- | --- | --- | --- | --- |',
         ]
         for row in sorted(self.rows, key=lambda row: row['case']):
-            lines.append('| %s | %s | %s | %s | %s |' % (
-                row['case'], row['module'], row['path'], row['fault'], row['outcome']))
-        lines += ['', 'coe_storage talks to the Kubernetes API emulator of a cluster, which the front proxy does not '
-                      'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
+            lines.append('| %s | %s | %s | %s | %s | %s |' % (
+                row['case'], row['module'], row['path'], row['fault'], row['outcome'].replace('|', '\\|'),
+                '' if row['seconds'] is None else '%.0f' % row['seconds']))
+        lines += ['', 'Seconds: the faulted run and, after a failure, the re-run without faults.', '',
+                  'coe_storage talks to the Kubernetes API emulator of a cluster, which the proxies do not '
+                  'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
         if bad_inputs is not None:
             lines += ['', '## Bad inputs', '',
-                      'Each fails before any change: the proxy log shows no POST, PUT, PATCH or DELETE',
+                      'Each fails before any change: the request log shows no POST, PUT, PATCH or DELETE',
                       '(token requests aside) from the run of all cases.', '',
                       '| Case | Module or role | Message |', '| --- | --- | --- |']
             for case in bad_inputs:

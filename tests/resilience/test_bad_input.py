@@ -50,14 +50,14 @@ def render(text, variables):
 
 
 @pytest.fixture(scope='module')
-def play_variables(shared, cloud, tmp_path_factory, environment, collections_path):
+def play_variables(shared, cloud, tmp_path_factory, proxies, collections_path):
     """The resources the cases refer to: made before the log is read, so their requests do not count."""
     cluster = shared.ready()
     work = tmp_path_factory.mktemp('bad-input')
     other = support.unique('other')
     cloud.container_infrastructure_management.create_cluster_template(**support.template_fields(other))
     kube_dir = str(work / 'kube')
-    setup = support.Runner(str(work), environment, collections_path).run(
+    setup = support.Runner(str(work), {}, collections_path, proxies=proxies).run(
         [{'name': 'config', 'coe.magnum.magnum_cluster_config': {'cluster': cluster.name, 'dest': kube_dir}}])
     assert setup.returncode == 0, setup.output[-3000:]
     unwritable = str(work / 'locked')
@@ -91,19 +91,19 @@ def unlock_directory(path):
 
 
 @pytest.fixture(scope='module')
-def bad_run(runner_module, play_variables):
+def bad_run(runner_module, play_variables, proxies):
     tasks = []
     for case in CASES:
         tasks.extend(case_tasks(case))
-    with support.FaultWindow('bad-input') as window:
+    with support.FaultWindow(proxies, 'bad-input') as window:
         run = runner_module.run(tasks, extra_vars=play_variables)
         requests = window.requests()
     return run, requests
 
 
 @pytest.fixture(scope='module')
-def runner_module(tmp_path_factory, environment, collections_path):
-    return support.Runner(str(tmp_path_factory.mktemp('bad-play')), environment, collections_path)
+def runner_module(tmp_path_factory, proxies, collections_path):
+    return support.Runner(str(tmp_path_factory.mktemp('bad-play')), {}, collections_path, proxies=proxies)
 
 
 def test_enough_cases():

@@ -8,7 +8,9 @@ Rules file (JSON, re-read by the proxy when it changes)::
 
 Actions: ``status`` (answer ``status`` with the service's error body shape and an optional ``message``, or with
 ``body`` as given), ``reset`` (close the client connection without answering), ``latency`` (wait ``seconds``,
-then forward) and ``lost_response`` (forward, let the service act, then reset the client connection). ``times``
+then forward), ``lost_response`` (forward, let the service act, then reset the client connection) and
+``expire_token`` (answer 401 as an expired token gets, to this request and to every later one with the same
+X-Auth-Token, whatever its service or path, until the rules change; requests without a token pass). ``times``
 limits how often a rule applies (unlimited when absent); ``service`` and ``method`` may be ``"*"``; ``path`` is a
 regular expression searched in the path with its query string; ``name`` labels the rule in the request log.
 ``magnum_max_version`` makes Magnum look like an older release (lower maximum microversion, 406 above it).
@@ -26,7 +28,7 @@ import tempfile
 
 from localcloud.config import Paths
 
-ACTIONS = ("status", "reset", "latency", "lost_response")
+ACTIONS = ("status", "reset", "latency", "lost_response", "expire_token")
 
 
 def default_faults_path():

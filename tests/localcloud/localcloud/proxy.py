@@ -8,6 +8,7 @@ rules (see localcloud.faults) are re-read whenever their file changes.
 """
 
 import argparse
+import hashlib
 import http.client
 import http.server
 import json
@@ -55,6 +56,8 @@ class FaultRules:
         self.signature = None
         self.rules = []
         self.used = []
+        # Digest of each token an expire_token rule has expired -> that rule (tokens themselves are not kept).
+        self.expired = {}
         self.magnum_max_version = None
 
     def _refresh(self):
@@ -80,6 +83,7 @@ class FaultRules:
                 document = {}
         self.rules = document.get("rules", [])
         self.used = [0] * len(self.rules)
+        self.expired = {}
         self.magnum_max_version = document.get("magnum_max_version")
         LOG.info("fault rules loaded: %d rules, magnum_max_version=%s", len(self.rules), self.magnum_max_version)
 
@@ -88,13 +92,21 @@ class FaultRules:
             self._refresh()
             return self.magnum_max_version
 
-    def take(self, service, method, path):
-        """The first rule that applies to this request (its use counted), or None."""
+    def take(self, service, method, path, token=None):
+        """The first rule that applies to this request (its use counted), or None.
+
+        A request with a token an expire_token rule has expired gets that rule again, whatever it asks for.
+        """
+        digest = hashlib.sha256(token.encode()).hexdigest() if token else None
         with self.lock:
             self._refresh()
+            if digest in self.expired:
+                return self.expired[digest]
             for index, rule in enumerate(self.rules):
                 times = rule.get("times")
                 if times is not None and self.used[index] >= times:
+                    continue
+                if rule["action"] == "expire_token" and digest is None:
                     continue
                 if rule.get("service", "*") not in ("*", service):
                     continue
@@ -103,6 +115,8 @@ class FaultRules:
                 if not re.search(rule.get("path", ""), path):
                     continue
                 self.used[index] += 1
+                if rule["action"] == "expire_token":
+                    self.expired[digest] = dict(rule, index=index)
                 return dict(rule, index=index)
         return None
 
@@ -182,7 +196,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     def _handle(self, record):
         body, chunked = self._read_body()
-        rule = self.server.faults.take(self.server.service, self.command, self.path)
+        rule = self.server.faults.take(self.server.service, self.command, self.path, self.headers.get("X-Auth-Token"))
         if rule:
             record["fault"] = rule["action"]
             record["rule"] = rule.get("name", rule["index"])
@@ -192,6 +206,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             return
         if action == "status":
             self._send_error(record, rule["status"], rule.get("body"), rule.get("message", INJECTED))
+            return
+        if action == "expire_token":
+            self._send_token_refusal(record)
             return
         if action == "latency":
             time.sleep(float(rule["seconds"]))
@@ -296,6 +313,11 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
     def _send_error(self, record, status, body, message):
         record["status"] = status
         self._send_json(status, body if body is not None else error_body(self.server.service, status, message))
+
+    def _send_token_refusal(self, record):
+        """Answer as keystonemiddleware does in front of every service for a token Keystone no longer accepts."""
+        record["status"] = 401
+        self._send_json(401, error_body("keystone", 401, "The request you have made requires authentication."))
 
     # ---- an older Magnum API ------------------------------------------------------------------------------------
     def _old_magnum_request(self, headers, max_version):

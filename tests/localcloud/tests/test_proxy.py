@@ -226,6 +226,25 @@ def test_lost_response_lets_the_service_act(proxy, backend):
     assert [(r["status"], r["fault"]) for r in requests] == [(200, "lost_response")]
 
 
+def test_expired_token_is_refused_everywhere_from_then_on(proxy, backend):
+    faults.set_faults(proxy["rules"], [{"service": "magnum", "method": "GET", "path": "^/v1/clusters/",
+                                        "action": "expire_token", "times": 1, "name": "expiry"}])
+    with faults.recorded_requests(proxy["log"]) as requests:
+        assert _request(proxy, "GET", "/v1/clusters", headers={"X-Auth-Token": "old"}, service="magnum")[0] == 200
+        status, _, body = _request(proxy, "GET", "/v1/clusters/a", headers={"X-Auth-Token": "old"}, service="magnum")
+        assert status == 401
+        assert json.loads(body)["error"]["code"] == 401
+        # The same token on another service and path; no token at all; then a new token on the faulted path.
+        assert _request(proxy, "POST", "/v2.0/ports", headers={"X-Auth-Token": "old"})[0] == 401
+        assert _request(proxy, "GET", "/v1/clusters/a", service="magnum")[0] == 200
+        assert _request(proxy, "GET", "/v1/clusters/a", headers={"X-Auth-Token": "new"}, service="magnum")[0] == 200
+    assert [(r["status"], r["fault"], r.get("rule")) for r in requests] == [
+        (200, None, None), (401, "expire_token", "expiry"), (401, "expire_token", "expiry"), (200, None, None),
+        (200, None, None)]
+    faults.clear_faults(proxy["rules"])
+    assert _request(proxy, "GET", "/v1/clusters/a", headers={"X-Auth-Token": "old"}, service="magnum")[0] == 200
+
+
 def test_rules_file_is_read_again_when_it_changes(proxy):
     faults.set_faults(proxy["rules"], [{"path": "^/v1/x$", "action": "status", "status": 409}])
     assert _request(proxy, "GET", "/v1/x")[0] == 409
