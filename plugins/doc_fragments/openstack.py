@@ -75,6 +75,8 @@ notes:
     through the action group C(group/coe.magnum.magnum).
   - Passwords and tokens never appear in results or logs.
   - Setting the environment variable C(COE_MAGNUM_AUTH_CACHE=1) (or to a directory) lets consecutive tasks reuse
-    the Keystone token and Magnum's API version range instead of authenticating in every task. The cache files
-    are private to the OS user (mode 0600 in a 0700 directory) and keyed by cloud, region and credentials.
+    the Keystone token and Magnum's API version range instead of authenticating in every task, and the C(coe) and
+    C(tls_disabled) of the templates read (which Magnum never changes while a cluster uses the template). The
+    cache files are private to the OS user (mode 0600 in a 0700 directory) and keyed by cloud, region and
+    credentials.
 '''

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, coe.magnum contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""An opt-in cache of the Keystone token (with its catalog) and of Magnum's version range between module runs.
+"""An opt-in cache, between module runs, of the Keystone token (with its catalog), Magnum's version range and the
+facts of cluster templates that never change while a cluster uses them (coe and tls_disabled).
 
 Every module run is a new process that would otherwise authenticate and discover again. With
 COE_MAGNUM_AUTH_CACHE set (``1`` for ~/.cache/coe.magnum, or a directory), one file per operating-system user,
@@ -137,3 +138,26 @@ def remember_version_range(connection, endpoint, version_range):
         ranges = cache.load().get('version_ranges') or {}
         ranges[endpoint] = {'range': [list(version_range[0]), list(version_range[1])], 'time': time.time()}
         cache.update(version_ranges=ranges)
+
+
+# Magnum refuses to change these on a template that clusters use, and a template's UUID is never reused.
+TEMPLATE_FACTS = ('coe', 'tls_disabled')
+
+
+def remember_template_facts(connection, template):
+    cache = _cache_of(connection)
+    if cache is not None and isinstance(template, dict) and template.get('uuid') and template.get('coe'):
+        facts = cache.load().get('template_facts') or {}
+        wanted = dict((name, template.get(name)) for name in TEMPLATE_FACTS)
+        if facts.get(template['uuid']) != wanted:
+            facts[template['uuid']] = wanted
+            cache.update(template_facts=facts)
+
+
+def cached_template_facts(connection, template_uuid):
+    """{coe, tls_disabled} of the template with this UUID when a module run has read it before, else None."""
+    cache = _cache_of(connection)
+    if cache is None:
+        return None
+    facts = (cache.load().get('template_facts') or {}).get(template_uuid)
+    return dict(facts) if isinstance(facts, dict) and facts.get('coe') else None

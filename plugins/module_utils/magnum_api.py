@@ -10,7 +10,9 @@ __metaclass__ = type
 import contextlib
 import traceback
 
-from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import cached_version_range, remember_version_range
+from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import (
+    TEMPLATE_FACTS, cached_template_facts, cached_version_range, remember_template_facts, remember_version_range,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
@@ -150,8 +152,20 @@ class MagnumApi:
     # Thin resource helpers: records are plain dicts so modules never depend on client object types.
     def get(self, collection, ident, sleep=None):
         """One record; transient errors are retried, pausing with `sleep` (a waiter passes its own)."""
-        return call_with_retries(lambda: self.http.json_request('GET', '/%s/%s' % (collection, ident))[1],
-                                 retryable=is_transient_read, sleep=sleep)
+        record = call_with_retries(lambda: self.http.json_request('GET', '/%s/%s' % (collection, ident))[1],
+                                   retryable=is_transient_read, sleep=sleep)
+        if collection == 'clustertemplates':
+            remember_template_facts(self._connection, record)
+        return record
+
+    def template_facts(self, template_uuid):
+        """The coe and tls_disabled of a cluster's template: from the cache when a task has read the template
+        before (they never change while the cluster uses it), else read from Magnum."""
+        facts = cached_template_facts(self._connection, template_uuid)
+        if facts is None:
+            template = self.get('clustertemplates', template_uuid)
+            facts = dict((name, template.get(name)) for name in TEMPLATE_FACTS)
+        return facts
 
     def list(self, collection, **query):
         """Every record of a collection, following Magnum's `next` links."""

@@ -331,7 +331,7 @@ class ClusterConfigModule(MagnumModule):
         require_ready(cluster)
         name = cluster.get('name') or cluster['uuid']
         with self.cloud_call('read the cluster template of cluster %s' % name):
-            template = self.magnum.get('clustertemplates', cluster['cluster_template_id'])
+            template = self.magnum.template_facts(cluster['cluster_template_id'])
         kind = coe_kind(template, cluster)
         tls_enabled = not template.get('tls_disabled')
         check_options(params, kind, tls_enabled, name)

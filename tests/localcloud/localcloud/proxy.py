@@ -263,9 +263,12 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                        for name, value in headers]
             if self.command == "GET" and urlsplit(self.path).path.rstrip("/") in ("", "/v1") and not no_body:
                 payload = self._rewrite_version_document(response.read(), max_version)
-                headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
-                headers.append(("Content-Length", str(len(payload))))
-                length = str(len(payload))
+        if self.server.catalog_ports and urlsplit(self.path).path.startswith("/v3/auth/tokens") and not no_body:
+            payload = self._rewrite_catalog(response.read())
+        if payload is not None:
+            headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(payload))))
+            length = str(len(payload))
         self.send_response_only(response.status, response.reason)
         for name, value in headers:
             self.send_header(name, value)
@@ -358,6 +361,14 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             ("vary", "OpenStack-API-Version"),
         ])
 
+    def _rewrite_catalog(self, payload):
+        """The token's catalog with the services' ports replaced, so clients find every service behind this
+        proxy the way they find it through a real catalog (an endpoint override would make openstacksdk ask
+        the service for its versions first)."""
+        for old, new in self.server.catalog_ports.items():
+            payload = re.sub(rb"(//127\.0\.0\.1:)%d(?=[/\"])" % old, rb"\g<1>%d" % new, payload)
+        return payload
+
     @staticmethod
     def _rewrite_version_document(payload, max_version):
         try:
@@ -386,8 +397,9 @@ class ProxyServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, service, listen_port, backend_port, faults, request_log, host="127.0.0.1"):
+    def __init__(self, service, listen_port, backend_port, faults, request_log, host="127.0.0.1", catalog_ports=None):
         self.service = service
+        self.catalog_ports = catalog_ports or {}
         self.backend_port = backend_port
         self.faults = faults
         self.request_log = request_log
@@ -400,6 +412,14 @@ def parse_route(text):
     if not match:
         raise argparse.ArgumentTypeError(f"a route looks like SERVICE=LISTEN_PORT:BACKEND_PORT, not {text!r}")
     return match.group(1), int(match.group(2)), int(match.group(3))
+
+
+def parse_port_pair(text):
+    """'25696=29003' -> (25696, 29003)."""
+    match = re.fullmatch(r"(\d+)=(\d+)", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"a catalog port looks like OLD_PORT=NEW_PORT, not {text!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 def _grouped_routes(args):
@@ -427,6 +447,8 @@ def main(argv=None):
     parser.add_argument("--log", help="request log, one JSON line per request")
     parser.add_argument("--faults", help="fault rules file (JSON), re-read when it changes")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--catalog-port", action="append", type=parse_port_pair, default=[], metavar="OLD=NEW",
+                        help="in the tokens Keystone issues through this proxy, a catalog port to replace")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -444,7 +466,8 @@ def main(argv=None):
     request_log = RequestLog(args.log)
     servers = []
     for service, listen_port, backend_port in routes:
-        server = ProxyServer(service, listen_port, backend_port, fault_rules, request_log, host=args.host)
+        server = ProxyServer(service, listen_port, backend_port, fault_rules, request_log, host=args.host,
+                             catalog_ports=dict(args.catalog_port) if service == "keystone" else None)
         threading.Thread(target=server.serve_forever, name=f"proxy-{service}", daemon=True).start()
         servers.append(server)
         LOG.info("%s: %s:%d -> 127.0.0.1:%d", service, args.host, listen_port, backend_port)

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import openstack
 import pytest
 from keystoneauth1 import discover
 from keystoneauth1 import exceptions as keystoneauth_exceptions
@@ -90,11 +91,13 @@ def backend():
     server.server_close()
 
 
-def _start_proxy(routes, log, rules):
+def _start_proxy(routes, log, rules, catalog_ports=None):
     """Run the proxy as the local cloud does, with routes {service: (listen_port, backend_port)}."""
     command = [sys.executable, "-m", "localcloud.proxy", "--log", str(log), "--faults", str(rules)]
     for service, (listen_port, backend_port) in routes.items():
         command += ["--route", f"{service}={listen_port}:{backend_port}"]
+    for old, new in (catalog_ports or {}).items():
+        command += ["--catalog-port", f"{old}={new}"]
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE_DIR),
                                                                             os.environ.get("PYTHONPATH")])))
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -340,3 +343,26 @@ def test_real_magnum_acts_on_a_lost_response(live_magnum):
     finally:
         for template in created:
             direct.cluster_templates.delete(template.uuid)
+
+
+def test_catalog_ports_lead_clients_to_the_proxy_without_overrides(cloud, tmp_path):
+    """A proxy of one's own in front of Keystone and Neutron: the tokens it relays name its ports in the catalog,
+    so openstacksdk reaches Neutron through it exactly as through the real catalog (no version request)."""
+    ports = {service: _free_port() for service in ("keystone", "neutron")}
+    log = tmp_path / "requests.jsonl"
+    process = _start_proxy({service: (port, config.backend_port(service)) for service, port in ports.items()},
+                           log, tmp_path / "faults.json",
+                           catalog_ports={config.CATALOG_PORTS[service]: port for service, port in ports.items()})
+    try:
+        auth = dict(cloud.config.config["auth"], auth_url=f"http://127.0.0.1:{ports['keystone']}/v3")
+        own = openstack.connect(auth=auth, auth_type="password", region_name=cloud.config.region_name)
+        assert own.session.get_endpoint(service_type="network", interface="public") == \
+            f"http://127.0.0.1:{ports['neutron']}"
+        list(own.network.security_groups(id=["no-such-group"]))
+        own.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+    paths = [(r["service"], r["method"], r["path"].partition("?")[0]) for r in faults.read_requests(str(log))]
+    assert ("neutron", "GET", "/v2.0/security-groups") in paths
+    assert not any(service == "neutron" and path in ("/", "/v2.0", "/v2.0/") for service, _m, path in paths), paths

@@ -329,3 +329,18 @@ def test_rotation_waits_for_the_cluster_and_signs_with_the_new_ca(cloud, place):
     assert access['ca_pem'].strip() == cloud.ca.pem.strip()
     again, _failed = run(cloud, place)
     assert not again['changed']
+
+
+def test_template_facts_an_earlier_task_cached_spare_the_template_read(cloud, place, monkeypatch):
+    from ansible_collections.coe.magnum.plugins.module_utils import magnum_api
+    cached = {cloud.template['uuid']: {'coe': 'kubernetes', 'tls_disabled': False}}
+    monkeypatch.setattr(magnum_api, 'cached_template_facts', lambda connection, uuid: cached.get(uuid))
+    result, failed = run(cloud, place)
+    assert not failed and result['changed']
+    assert [r[:2] for r in cloud.http.requests if r[0] == 'GET'] == [
+        ('GET', '/clusters/%s' % CLUSTER_NAME), ('GET', '/certificates/%s' % cloud.cluster['uuid'])]
+
+    cached.clear()
+    result, failed = run(cloud, place)
+    assert not failed and not result['changed']
+    assert ('GET', '/clustertemplates/%s' % cloud.template['uuid']) in [r[:2] for r in cloud.http.requests]
