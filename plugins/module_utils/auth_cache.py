@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, coe.magnum contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""An opt-in cache, between module runs, of the Keystone token (with its catalog), Magnum's version range and the
-facts of cluster templates that never change while a cluster uses them (coe and tls_disabled).
+"""An opt-in cache, between module runs, of the Keystone token (with its catalog), Magnum's version range and
+facts that never change: the coe and tls_disabled of a template that clusters use, the name of a Heat stack.
 
 Every module run is a new process that would otherwise authenticate and discover again. With
 COE_MAGNUM_AUTH_CACHE set (``1`` for ~/.cache/coe.magnum, or a directory), one file per operating-system user,
@@ -140,24 +140,18 @@ def remember_version_range(connection, endpoint, version_range):
         cache.update(version_ranges=ranges)
 
 
-# Magnum refuses to change these on a template that clusters use, and a template's UUID is never reused.
-TEMPLATE_FACTS = ('coe', 'tls_disabled')
-
-
-def remember_template_facts(connection, template):
+def remember_fact(connection, kind, key, value):
+    """Keep a fact that never changes for `key` (a template's coe, a stack's name) when the cache is on."""
     cache = _cache_of(connection)
-    if cache is not None and isinstance(template, dict) and template.get('uuid') and template.get('coe'):
-        facts = cache.load().get('template_facts') or {}
-        wanted = dict((name, template.get(name)) for name in TEMPLATE_FACTS)
-        if facts.get(template['uuid']) != wanted:
-            facts[template['uuid']] = wanted
-            cache.update(template_facts=facts)
+    if cache is not None and key and value is not None:
+        facts = cache.load().get(kind) or {}
+        if facts.get(key) != value:
+            facts[key] = value
+            cache.update(**{kind: facts})
 
 
-def cached_template_facts(connection, template_uuid):
-    """{coe, tls_disabled} of the template with this UUID when a module run has read it before, else None."""
+def cached_fact(connection, kind, key):
     cache = _cache_of(connection)
     if cache is None:
         return None
-    facts = (cache.load().get('template_facts') or {}).get(template_uuid)
-    return dict(facts) if isinstance(facts, dict) and facts.get('coe') else None
+    return (cache.load().get(kind) or {}).get(key)

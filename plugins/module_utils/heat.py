@@ -7,6 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
+from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import cached_fact, remember_fact
+from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 
 try:
@@ -33,8 +37,23 @@ class HeatStacks:
         return self._endpoint + path
 
     def resources(self, stack_id):
-        """The stack's top-level resources as Heat lists them; Heat answers a stack ID with a redirect to the
-        stack's full name, which the session follows."""
-        response = self._connection.session.get(self._url('/stacks/%s/resources' % stack_id),
-                                                headers={'Accept': 'application/json'})
+        """The stack's top-level resources as Heat lists them.
+
+        Heat answers a path with the stack ID alone with a redirect to the one with the stack's name, which the
+        session follows; the name, which never changes, is kept in the opt-in cache to go straight there.
+        """
+        name = cached_fact(self._connection, 'stack_names', stack_id)
+        if name:
+            try:
+                return self._get('/stacks/%s/%s/resources' % (name, stack_id)).json().get('resources') or []
+            except Exception as exc:
+                if http_status_of(exc) != 404:
+                    raise
+        response = self._get('/stacks/%s/resources' % stack_id)
+        found = re.search(r'/stacks/([^/]+)/%s/resources' % re.escape(stack_id), getattr(response, 'url', '') or '')
+        if found:
+            remember_fact(self._connection, 'stack_names', stack_id, found.group(1))
         return response.json().get('resources') or []
+
+    def _get(self, path):
+        return self._connection.session.get(self._url(path), headers={'Accept': 'application/json'})

@@ -11,7 +11,7 @@ import contextlib
 import traceback
 
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import (
-    TEMPLATE_FACTS, cached_template_facts, cached_version_range, remember_template_facts, remember_version_range,
+    cached_fact, cached_version_range, remember_fact, remember_version_range,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
@@ -81,6 +81,10 @@ def _list_retryable(exc):
     """A list never legitimately fails with 400 or 404, yet Magnum answers so for a moment while a cluster row
     (400) or the template of a cluster being deleted (404) is half removed."""
     return is_retryable(exc) or http_status_of(exc) in (400, 404)
+
+
+# Magnum refuses to change these on a template that clusters use, and a template's UUID is never reused.
+TEMPLATE_FACTS = ('coe', 'tls_disabled')
 
 
 class MagnumApi:
@@ -154,15 +158,16 @@ class MagnumApi:
         """One record; transient errors are retried, pausing with `sleep` (a waiter passes its own)."""
         record = call_with_retries(lambda: self.http.json_request('GET', '/%s/%s' % (collection, ident))[1],
                                    retryable=is_transient_read, sleep=sleep)
-        if collection == 'clustertemplates':
-            remember_template_facts(self._connection, record)
+        if collection == 'clustertemplates' and isinstance(record, dict) and record.get('coe'):
+            remember_fact(self._connection, 'template_facts', record.get('uuid'),
+                          dict((name, record.get(name)) for name in TEMPLATE_FACTS))
         return record
 
     def template_facts(self, template_uuid):
         """The coe and tls_disabled of a cluster's template: from the cache when a task has read the template
-        before (they never change while the cluster uses it), else read from Magnum."""
-        facts = cached_template_facts(self._connection, template_uuid)
-        if facts is None:
+        before, else read from Magnum."""
+        facts = cached_fact(self._connection, 'template_facts', template_uuid)
+        if not isinstance(facts, dict) or not facts.get('coe'):
             template = self.get('clustertemplates', template_uuid)
             facts = dict((name, template.get(name)) for name in TEMPLATE_FACTS)
         return facts

@@ -128,8 +128,9 @@ class HttpNotFound(Exception):
 
 
 class FakeResponse:
-    def __init__(self, body):
+    def __init__(self, body, url=None):
         self._body = body
+        self.url = url
 
     def json(self):
         return copy.deepcopy(self._body)
@@ -148,17 +149,23 @@ class FakeHeat:
     def get_endpoint(self, service_type=None, interface=None, region_name=None):
         return None if self.heat == 'no_service' or service_type != 'orchestration' else self.ENDPOINT
 
+    @staticmethod
+    def stack_name(stack_id):
+        return 'k8s-cluster-%s' % stack_id[:8]
+
     def get(self, url, headers=None):
-        prefix, _, stack = url.rpartition('/stacks/')
-        stack = stack[:-len('/resources')]
+        """GET <endpoint>/stacks/<id>/resources redirects to <endpoint>/stacks/<name>/<id>/resources."""
+        prefix, _, identity = url.rpartition('/stacks/')
         assert prefix == self.ENDPOINT and url.endswith('/resources'), url
-        self.calls.append(('resources', stack))
+        name, _, stack = identity[:-len('/resources')].rpartition('/')
+        self.calls.append(('resources', stack) if not name else ('resources', name, stack))
         if self.fail_with is not None:
             raise self.fail_with
         stacks = self.heat.get('stacks') or {}
-        if stack not in stacks:
-            raise HttpNotFound('Stack %s could not be found.' % stack)
-        return FakeResponse({'resources': stacks[stack]})
+        if stack not in stacks or name not in ('', self.stack_name(stack)):
+            raise HttpNotFound('Stack %s could not be found.' % (name or stack))
+        return FakeResponse({'resources': stacks[stack]},
+                            url='%s/stacks/%s/%s/resources' % (self.ENDPOINT, self.stack_name(stack), stack))
 
 
 class FakeConfig:

@@ -130,25 +130,26 @@ def test_connections_without_the_cache_have_no_version_range(tmp_path):
     auth_cache.remember_version_range(None, 'https://magnum.example/v1', ((1, 1), (1, 1)))
 
 
-def test_template_facts_read_by_one_run_serve_the_next(tmp_path):
+def test_facts_kept_by_one_run_serve_the_next(tmp_path):
     environ = {auth_cache.CACHE_ENVIRONMENT: str(tmp_path)}
     connection = FakeConnection()
     auth_cache.attach(connection, environ=environ)
-    assert auth_cache.cached_template_facts(connection, 'T1') is None
-    auth_cache.remember_template_facts(connection, {'uuid': 'T1', 'name': 'k8s', 'coe': 'kubernetes',
-                                                    'tls_disabled': False, 'labels': {'kube_tag': 'v1.30.4'}})
+    assert auth_cache.cached_fact(connection, 'stack_names', 'S1') is None
+    auth_cache.remember_fact(connection, 'stack_names', 'S1', 'k8s-cluster-x7y2')
+    auth_cache.remember_fact(connection, 'template_facts', 'T1', {'coe': 'kubernetes', 'tls_disabled': False})
 
     later = FakeConnection()
     auth_cache.attach(later, environ=environ)
-    assert auth_cache.cached_template_facts(later, 'T1') == {'coe': 'kubernetes', 'tls_disabled': False}
-    assert auth_cache.cached_template_facts(later, 'T2') is None
+    assert auth_cache.cached_fact(later, 'stack_names', 'S1') == 'k8s-cluster-x7y2'
+    assert auth_cache.cached_fact(later, 'template_facts', 'T1') == {'coe': 'kubernetes', 'tls_disabled': False}
+    assert auth_cache.cached_fact(later, 'stack_names', 'S2') is None
     other_credentials = FakeConnection(auth=FakeAuth('another-user'))
     auth_cache.attach(other_credentials, environ=environ)
-    assert auth_cache.cached_template_facts(other_credentials, 'T1') is None
+    assert auth_cache.cached_fact(other_credentials, 'stack_names', 'S1') is None
 
 
-def test_without_the_cache_template_facts_are_never_kept(tmp_path):
+def test_without_the_cache_facts_are_never_kept(tmp_path):
     connection = FakeConnection()
-    auth_cache.remember_template_facts(connection, {'uuid': 'T1', 'coe': 'kubernetes', 'tls_disabled': False})
-    assert auth_cache.cached_template_facts(connection, 'T1') is None
+    auth_cache.remember_fact(connection, 'stack_names', 'S1', 'k8s-cluster-x7y2')
+    assert auth_cache.cached_fact(connection, 'stack_names', 'S1') is None
     assert list(tmp_path.iterdir()) == []

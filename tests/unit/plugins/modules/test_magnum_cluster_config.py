@@ -334,7 +334,8 @@ def test_rotation_waits_for_the_cluster_and_signs_with_the_new_ca(cloud, place):
 def test_template_facts_an_earlier_task_cached_spare_the_template_read(cloud, place, monkeypatch):
     from ansible_collections.coe.magnum.plugins.module_utils import magnum_api
     cached = {cloud.template['uuid']: {'coe': 'kubernetes', 'tls_disabled': False}}
-    monkeypatch.setattr(magnum_api, 'cached_template_facts', lambda connection, uuid: cached.get(uuid))
+    monkeypatch.setattr(magnum_api, 'cached_fact',
+                        lambda connection, kind, uuid: cached.get(uuid) if kind == 'template_facts' else None)
     result, failed = run(cloud, place)
     assert not failed and result['changed']
     assert [r[:2] for r in cloud.http.requests if r[0] == 'GET'] == [
