@@ -104,6 +104,14 @@ def is_connection_error(exc):
                          'SSLError', 'RemoteDisconnected', 'ConnectionResetError', 'ProtocolError'})
 
 
+def is_cut_connection(exc):
+    """A connection that broke after the request went out (reset, closed without an answer), as opposed to one
+    that never opened: keystoneauth words both as 'Unable to establish connection', so the cause decides."""
+    text = str(exc)
+    return any(marker in text for marker in ('Connection aborted', 'reset by peer', 'RemoteDisconnected',
+                                             'without response', 'IncompleteRead'))
+
+
 def is_retryable(exc):
     status = http_status_of(exc)
     return is_connection_error(exc) or (status is not None and status >= 500)
@@ -138,7 +146,10 @@ def translate(exc, action):
     status = http_status_of(exc)
     request_id = request_id_of(exc)
     reason = _service_reason(exc)
-    if is_connection_error(exc):
+    if is_connection_error(exc) and is_cut_connection(exc):
+        msg = ('Failed to %s: the connection was cut before the cloud answered, so the cloud may have carried out '
+               'the request; running the task again finds what it did (%s)' % (action, reason))
+    elif is_connection_error(exc):
         msg = 'Failed to %s: the cloud could not be reached (%s)' % (action, reason)
     elif status is not None:
         msg = 'Failed to %s: %s (HTTP %s' % (action, reason, status)

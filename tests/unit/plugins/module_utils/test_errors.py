@@ -40,8 +40,20 @@ def test_status_and_request_id_are_kept():
 
 
 def test_connection_failures_say_the_cloud_was_unreachable():
-    error = translate(ConnectFailure('Unable to establish connection to http://127.0.0.1:1'), 'list clusters')
+    error = translate(ConnectFailure('Unable to establish connection to http://127.0.0.1:1: Failed to establish a '
+                                     'new connection: [Errno 111] Connection refused'), 'list clusters')
     assert 'could not be reached' in error.msg
+
+
+@pytest.mark.parametrize('cause', [
+    "('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))",
+    "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))",
+])
+def test_a_connection_cut_after_the_request_says_the_cloud_may_have_acted(cause):
+    error = translate(ConnectFailure('Unable to establish connection to http://127.0.0.1:9511/v1/clusters: %s'
+                                     % cause), 'create cluster c1')
+    assert error.msg.startswith('Failed to create cluster c1: the connection was cut before the cloud answered')
+    assert 'running the task again' in error.msg and 'could not be reached' not in error.msg
 
 
 def test_own_errors_pass_through():
