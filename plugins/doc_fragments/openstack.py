@@ -69,7 +69,6 @@ options:
 requirements:
   - python >= 3.9
   - openstacksdk >= 1.0.0
-  - python-magnumclient >= 4.0.0
 notes:
   - The options are those of the openstack.cloud collection, so C(module_defaults) written for it apply
     through the action group C(group/coe.magnum.magnum).

@@ -1,29 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, coe.magnum contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Magnum client: python-magnumclient over the openstacksdk session, with microversion gates."""
+"""The Magnum client: its REST API over the openstacksdk session, with microversion gates."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import contextlib
-import traceback
 
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import (
     cached_fact, cached_version_range, remember_fact, remember_version_range,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable
+from ansible_collections.coe.magnum.plugins.module_utils.magnum_http import MagnumHttp
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
-
-try:
-    from magnumclient.v1 import client as magnum_v1
-    HAS_MAGNUMCLIENT = True
-    MAGNUMCLIENT_IMPORT_ERROR = None
-except ImportError:
-    HAS_MAGNUMCLIENT = False
-    MAGNUMCLIENT_IMPORT_ERROR = traceback.format_exc()
 
 # Every call is made at the lowest microversion that has what it needs, so the oldest clouds keep working.
 BASE_VERSION = '1.1'
@@ -88,36 +80,24 @@ TEMPLATE_FACTS = ('coe', 'tls_disabled')
 
 
 class MagnumApi:
-    """python-magnumclient managers bound to one session, and what the server's API version allows."""
+    """Magnum's resources over one session, and what the server's API version allows."""
 
-    def __init__(self, connection, client=None):
+    def __init__(self, connection, http=None):
         self._connection = connection
-        self._client = client
+        self._http = http
         self._version_range = None
         self._endpoint = None
 
     @property
-    def client(self):
-        if self._client is None:
-            if not HAS_MAGNUMCLIENT:
-                raise CoeError('The python-magnumclient Python library is required '
-                               '(pip install python-magnumclient).', exception=MAGNUMCLIENT_IMPORT_ERROR)
-            config = self._connection.config
-            region = config.get_region_name('container-infra')
-            interface = config.get_interface('container-infra')
-            # Found here rather than by magnumclient, which hides connection and auth errors in a RuntimeError.
+    def http(self):
+        if self._http is None:
             endpoint = service_endpoint(self._connection, 'container-infra')
             if not endpoint:
-                raise CoeError('The cloud has no container-infra (Magnum) endpoint in region %s.' % region)
+                raise CoeError('The cloud has no container-infra (Magnum) endpoint in region %s.'
+                               % self._connection.config.get_region_name('container-infra'))
             self._endpoint = endpoint
-            self._client = magnum_v1.Client(
-                session=self._connection.session, region_name=region, interface=interface,
-                endpoint_override=endpoint, api_version=BASE_VERSION)
-        return self._client
-
-    @property
-    def http(self):
-        return self.client.http_client
+            self._http = MagnumHttp(self._connection.session, endpoint, BASE_VERSION)
+        return self._http
 
     def version_range(self):
         """(min, max) microversions of the server, read once per module run and only when a feature needs it."""
@@ -149,11 +129,11 @@ class MagnumApi:
         previous = self.http.api_version
         self.http.api_version = FEATURE_VERSIONS[feature]
         try:
-            yield self.client
+            yield
         finally:
             self.http.api_version = previous
 
-    # Thin resource helpers: records are plain dicts so modules never depend on client object types.
+    # Thin resource helpers: records are plain dicts.
     def get(self, collection, ident, sleep=None):
         """One record; transient errors are retried, pausing with `sleep` (a waiter passes its own)."""
         record = call_with_retries(lambda: self.http.json_request('GET', '/%s/%s' % (collection, ident))[1],

@@ -231,7 +231,7 @@ class ClusterCloud(FakeCloud):
         super(ClusterCloud, self).__init__(max_version)
         self.clock = clock or FakeTime()
         self.http = ClusterMagnumHttp(self.clock, max_version, **http_options)
-        self.magnum._client.http_client = self.http
+        self.magnum._http = self.http
         self.template = self.http.add_template('k8s', coe='kubernetes', flavor_id='m1.small',
                                                master_flavor_id='m1.small', keypair_id='default',
                                                labels={'kube_tag': 'v1.29.0'})

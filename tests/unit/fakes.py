@@ -90,11 +90,6 @@ class FakeMagnumHttp:
         return [r for r in self.requests if r[0] in ('POST', 'PATCH', 'DELETE', 'PUT')]
 
 
-class FakeClient:
-    def __init__(self, http):
-        self.http_client = http
-
-
 class FakeResource(dict):
     def to_dict(self, computed=False):
         return dict(self)
@@ -149,7 +144,7 @@ class FakeCloud:
     def __init__(self, max_version='1.14', resources=None):
         self.http = FakeMagnumHttp(max_version)
         self.connection = FakeConnection(resources)
-        self.magnum = MagnumApi(self.connection, client=FakeClient(self.http))
+        self.magnum = MagnumApi(self.connection, http=self.http)
 
 
 class ModuleExit(Exception):

@@ -10,7 +10,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import MagnumApi
 from ansible_collections.coe.magnum.tests.unit.cluster_fakes import FakeTime
 from ansible_collections.coe.magnum.tests.unit.data import cases
-from ansible_collections.coe.magnum.tests.unit.fakes import FakeClient, HttpError, Response
+from ansible_collections.coe.magnum.tests.unit.fakes import HttpError, Response
 
 
 class TimelineHttp:
@@ -39,7 +39,7 @@ class TimelineHttp:
 
 def watch_for(case, clock=None, errors=None):
     clock = clock or FakeTime()
-    magnum = MagnumApi(None, client=FakeClient(TimelineHttp(clock, case['timeline'], errors)))
+    magnum = MagnumApi(None, http=TimelineHttp(clock, case['timeline'], errors))
     return ClusterWatch(magnum, case.get('timeout', 3600), clock=clock.monotonic, sleep=clock.sleep)
 
 

@@ -33,14 +33,9 @@ class FakeHttp:
         return FakeResponse({}), {'uuid': 'x'}
 
 
-class FakeClient:
-    def __init__(self, http):
-        self.http_client = http
-
-
 def api_serving(max_version):
     http = FakeHttp(max_version)
-    return MagnumApi(connection=None, client=FakeClient(http)), http
+    return MagnumApi(connection=None, http=http), http
 
 
 @pytest.mark.parametrize('case', cases('versions/ranges.yml'))
