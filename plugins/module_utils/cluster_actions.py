@@ -25,7 +25,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
-from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once, send_confirmed
 
 # After a lost create response, how long to look for the new cluster by name before sending the create again:
 # Magnum's conductor writes the row asynchronously, some seconds after the API has answered.
@@ -226,22 +226,39 @@ class ClusterActions:
     def _send_update(self, record, step):
         what = '%s %s' % (step['action'], describe(record))
         with self._calling(what):
-            if step['action'] == 'upgrade':
-                body = dict(cluster_template=step['cluster_template'])
-                if step.get('max_batch_size'):
-                    body['max_batch_size'] = step['max_batch_size']
-                with self.magnum.at('upgrade'):
-                    self._post_action(record, 'upgrade', body)
-            elif step['action'] == 'resize':
-                body = dict(node_count=step['node_count'])
-                if step.get('nodes_to_remove'):
-                    body['nodes_to_remove'] = step['nodes_to_remove']
-                if step.get('nodegroup'):
-                    body['nodegroup'] = step['nodegroup']
-                with self.magnum.at(_highest(step['features'])):
-                    self._post_action(record, 'resize', body)
-            else:
-                self.magnum.patch(COLLECTION, record['uuid'], step['operations'])
+            send_confirmed(lambda: self._send_step(record, step), lambda: self._taken_up(record, step))
+
+    def _taken_up(self, record, step):
+        """The cluster's record when Magnum is carrying out the step or has done it, else None."""
+        found = self.find(record['uuid'])
+        if found is None:
+            return None
+        if is_busy(found.get('status')):
+            return found
+        expected = predicted_after(record, [step])
+        changing = [field for field in ('node_count', 'cluster_template_id')
+                    if expected.get(field) != record.get(field)]
+        if changing and all(found.get(field) == expected[field] for field in changing):
+            return found
+        return None
+
+    def _send_step(self, record, step):
+        if step['action'] == 'upgrade':
+            body = dict(cluster_template=step['cluster_template'])
+            if step.get('max_batch_size'):
+                body['max_batch_size'] = step['max_batch_size']
+            with self.magnum.at('upgrade'):
+                self._post_action(record, 'upgrade', body)
+        elif step['action'] == 'resize':
+            body = dict(node_count=step['node_count'])
+            if step.get('nodes_to_remove'):
+                body['nodes_to_remove'] = step['nodes_to_remove']
+            if step.get('nodegroup'):
+                body['nodegroup'] = step['nodegroup']
+            with self.magnum.at(_highest(step['features'])):
+                self._post_action(record, 'resize', body)
+        else:
+            self.magnum.patch(COLLECTION, record['uuid'], step['operations'])
 
     def _post_action(self, record, action, body):
         self.magnum.http.json_request('POST', '/%s/%s/actions/%s' % (COLLECTION, record['uuid'], action), body=body)
@@ -249,11 +266,16 @@ class ClusterActions:
     def _delete(self, record):
         with self._calling('delete %s' % describe(record)):
             try:
-                self.magnum.delete(COLLECTION, record['uuid'])
+                send_confirmed(lambda: self.magnum.delete(COLLECTION, record['uuid']),
+                               lambda: self._delete_taken_up(record))
             except Exception as exc:
                 # Gone between the lookup and the delete: what the task wanted.
                 if http_status_of(exc) != 404:
                     raise
+
+    def _delete_taken_up(self, record):
+        found = self.find(record['uuid'])
+        return True if found is None or found.get('status') == 'DELETE_IN_PROGRESS' else None
 
     def _result(self, changed, record, before, after, ident=None):
         result = dict(changed=changed, actions=list(self.actions), status_history=self.watch.history,

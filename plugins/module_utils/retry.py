@@ -9,7 +9,9 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.coe.magnum.plugins.module_utils.errors import is_retryable
+from ansible_collections.coe.magnum.plugins.module_utils.errors import (
+    is_connection_error, is_cut_connection, is_retryable,
+)
 
 DEFAULT_ATTEMPTS = 4
 DEFAULT_DELAY = 1.0
@@ -57,3 +59,21 @@ def create_once(create, find_existing, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_
                     break
                 sleep(delay)
     raise AssertionError('unreachable')  # pragma: no cover
+
+
+def send_confirmed(change, confirm):
+    """Send a change once. When the connection is cut after the request went out, the service may have carried it
+    out: `confirm()` reads what is there and returns the outcome to use instead of the lost answer, or None when
+    the change is not to be seen, and then the error stands (a re-run sends the change again)."""
+    try:
+        return change()
+    except Exception as exc:
+        if not (is_connection_error(exc) and is_cut_connection(exc)):
+            raise
+        try:
+            confirmed = confirm()
+        except Exception:
+            confirmed = None
+        if confirmed is None:
+            raise
+        return confirmed

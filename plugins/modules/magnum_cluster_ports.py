@@ -213,6 +213,7 @@ groups:
 '''
 
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.retry import send_confirmed
 from ansible_collections.coe.magnum.plugins.module_utils.security_groups import (
     ROLES,
     GroupFinder,
@@ -222,6 +223,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.security_groups import 
     parse_rules,
     plan_group,
     rule_from_neutron,
+    rule_key,
 )
 
 RULE_FIELDS = ('id', 'direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix',
@@ -319,6 +321,13 @@ class ClusterPortsModule(MagnumModule):
                 records = list(self.connection.network.security_group_rules(security_group_id=group['id']))
         return [rule_from_neutron(record) for record in records]
 
+    def _stored(self, group_id, rule):
+        """The group's rule that is `rule` (a create whose answer was lost), else None."""
+        for record in self.connection.network.security_group_rules(security_group_id=group_id):
+            if rule_key(rule_from_neutron(record)) == rule_key(rule):
+                return record
+        return None
+
     def _apply(self, group, plan):
         """Add then remove (a replaced rule is never missing in between); in check mode, only predict."""
         added, removed = [], []
@@ -329,7 +338,8 @@ class ClusterPortsModule(MagnumModule):
                 added.append(rule_from_neutron(predicted))
                 continue
             with self.cloud_call('add rule %s to security group %s' % (describe_rule(rule), group['id'])):
-                created = self.connection.network.create_security_group_rule(**body)
+                created = send_confirmed(lambda body=body: self.connection.network.create_security_group_rule(**body),
+                                         lambda rule=rule: self._stored(group['id'], rule))
             added.append(rule_from_neutron(created))
         for rule in plan['remove']:
             if not self.check_mode:

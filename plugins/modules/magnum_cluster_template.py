@@ -227,7 +227,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster_template import
 )
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, translate
 from ansible_collections.coe.magnum.plugins.module_utils.patch import json_patch
-from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once
+from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once, send_confirmed
 
 
 class ClusterTemplateModule(MagnumModule):
@@ -277,7 +277,8 @@ class ClusterTemplateModule(MagnumModule):
             return dict(changed=False, changes=[], diff=dict(before={}, after={}))
         if not self.check_mode:
             with self.cloud_call('delete cluster template %r' % current.get('name')):
-                self.magnum.delete(COLLECTION, current['uuid'])
+                send_confirmed(lambda: self.magnum.delete(COLLECTION, current['uuid']),
+                               lambda: True if self._lookup(current['uuid']) is None else None)
         return dict(changed=True, id=current['uuid'], changes=[],
                     diff=dict(before=public_record(current), after={}))
 
@@ -306,7 +307,9 @@ class ClusterTemplateModule(MagnumModule):
         after = dict(current, **dict((c['field'], c['wanted']) for c in changes))
         if not self.check_mode:
             try:
-                after = self.magnum.patch(COLLECTION, current['uuid'], json_patch(changes, current))
+                after = send_confirmed(
+                    lambda: self.magnum.patch(COLLECTION, current['uuid'], json_patch(changes, current)),
+                    lambda: self._applied(current['uuid'], wanted))
             except Exception as exc:
                 raise self._referenced_error(exc, current, 'update', changes) from exc
         result.update(cluster_template=public_record(after),
@@ -329,6 +332,14 @@ class ClusterTemplateModule(MagnumModule):
         return dict(changed=True, id=record.get('uuid'), cluster_template=public_record(record),
                     changes=[dict(field=field, current=None, wanted=value) for field, value in sorted(wanted.items())],
                     diff=dict(before={}, after=diff_view(record, wanted)))
+
+    def _lookup(self, ident):
+        return self.resolver.magnum_get('cluster_template', ident, 'name')
+
+    def _applied(self, ident, wanted):
+        """The template when it already has every wanted value (a change whose answer was lost), else None."""
+        found = self._lookup(ident)
+        return found if found is not None and not compare(self.resolver, found, wanted) else None
 
     def _missing(self, option):
         return CoeError('Cluster template %r does not exist and `%s` is required to create it.'

@@ -24,6 +24,10 @@ class HttpError(Exception):
         self.details = json.dumps({'errors': [{'status': status, 'detail': detail}]})
 
 
+class ConnectFailure(Exception):
+    """Shaped like keystoneauth's."""
+
+
 class Response:
     def __init__(self, headers=None):
         self.headers = headers or {}
@@ -38,6 +42,8 @@ class FakeMagnumHttp:
         self.collections = {'clustertemplates': {}, 'clusters': {}}
         self.requests = []
         self.referenced_error = referenced_error
+        # Methods whose next answer is lost: Magnum acts, then the client's connection is reset.
+        self.lost_answers = []
 
     def add(self, collection, **record):
         record.setdefault('uuid', str(uuid.uuid4()))
@@ -56,6 +62,15 @@ class FakeMagnumHttp:
         return named[0]
 
     def json_request(self, method, url, body=None, **kwargs):
+        answer = self._serve(method, url, body)
+        if method in self.lost_answers:
+            self.lost_answers.remove(method)
+            raise ConnectFailure('Unable to establish connection to https://magnum.example.org/v1%s: '
+                                 "('Connection aborted.', RemoteDisconnected('Remote end closed connection "
+                                 "without response'))" % url)
+        return answer
+
+    def _serve(self, method, url, body):
         self.requests.append((method, url, self.api_version))
         parts = url.strip('/').split('?')[0].split('/')
         if url == '/':

@@ -26,6 +26,14 @@ class NotFoundException(Exception):
     status_code = 404
 
 
+class ConnectFailure(Exception):
+    """Shaped like keystoneauth's."""
+
+
+CUT_CONNECTION = ("Unable to establish connection to https://neutron.example.org/v2.0/security-group-rules: "
+                  "('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))")
+
+
 class ConflictException(Exception):
     status_code = 409
 
@@ -47,6 +55,8 @@ class FakeNeutron:
         self.floating_ip_records = cloud.get('floating_ips', [])
         self.network_records = cloud.get('networks', [])
         self.calls = []
+        # Creates whose answer is lost: Neutron makes the rule, the client's connection is reset.
+        self.lost_answers = 0
         self._ids = ('rule-%d' % n for n in itertools.count(1))
 
     def mutating_calls(self):
@@ -80,6 +90,9 @@ class FakeNeutron:
         created = dict(rule)
         # openstacksdk's SecurityGroupRule names the attribute ether_type.
         created['ether_type'] = created.pop('ethertype')
+        if self.lost_answers:
+            self.lost_answers -= 1
+            raise ConnectFailure(CUT_CONNECTION)
         return FakeResource(created)
 
     def delete_security_group_rule(self, rule_id, ignore_missing=True):

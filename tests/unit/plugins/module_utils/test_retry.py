@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once, send_confirmed
 
 
 class HttpError(Exception):
@@ -89,3 +89,35 @@ def test_client_errors_on_create_are_not_retried():
     with pytest.raises(HttpError):
         create_once(create, lambda: None, sleep=no_sleep)
     assert len(creates) == 1
+
+
+class ConnectFailure(Exception):
+    """Shaped like keystoneauth's: both a refused and a cut connection are 'Unable to establish connection'."""
+
+
+CUT = ConnectFailure("Unable to establish connection to http://magnum/v1/clusters/c1/actions/resize: "
+                     "('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))")
+REFUSED = ConnectFailure('Unable to establish connection to http://magnum/v1: [Errno 111] Connection refused')
+
+
+def raises(exc):
+    def call():
+        raise exc
+    return call
+
+
+@pytest.mark.parametrize('change, confirm, outcome', [
+    pytest.param(lambda: 'answer', raises(AssertionError('not asked')), 'answer', id='answered'),
+    pytest.param(raises(CUT), lambda: 'seen', 'seen', id='cut-and-carried-out'),
+    pytest.param(raises(CUT), lambda: None, CUT, id='cut-and-not-to-be-seen'),
+    pytest.param(raises(CUT), raises(HttpError(503)), CUT, id='cut-and-the-check-fails'),
+    pytest.param(raises(REFUSED), raises(AssertionError('not asked')), REFUSED, id='refused-never-checked'),
+    pytest.param(raises(HttpError(409)), raises(AssertionError('not asked')), None, id='refused-by-the-service'),
+])
+def test_a_change_is_confirmed_only_after_a_cut_connection(change, confirm, outcome):
+    if isinstance(outcome, Exception) or outcome is None:
+        with pytest.raises(Exception) as raised:
+            send_confirmed(change, confirm)
+        assert outcome is None or raised.value is outcome
+    else:
+        assert send_confirmed(change, confirm) == outcome

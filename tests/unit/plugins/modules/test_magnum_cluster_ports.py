@@ -89,6 +89,18 @@ def test_rules_added_carry_the_mark_and_the_users_words():
     assert added['id'] == 'rule-1' and added['managed'] and added['ethertype'] == 'IPv4'
 
 
+def test_a_rule_created_whose_answer_was_lost_is_found_not_created_again():
+    cloud = FakeClusterCloud('heat')
+    cloud.neutron.lost_answers = 1
+    result, failed, _warnings = run(cloud, {'cluster': 'k8s-cluster', 'role': 'worker', 'rules': [
+        {'port': 443, 'remote_ip_prefix': '0.0.0.0/0', 'description': 'https'}]})
+    assert not failed and result['changed']
+    assert len(cloud.neutron.mutating_calls()) == 1
+    assert [r['port_range_min'] for r in cloud.neutron.rules_of('sg-minion')].count(443) == 1
+    (added,) = result['groups'][0]['added']
+    assert added['id'] == 'rule-1'
+
+
 def test_no_secret_of_the_auth_options_reaches_a_failure():
     cloud = FakeClusterCloud('heat')
     result, failed, _warnings = run(cloud, {

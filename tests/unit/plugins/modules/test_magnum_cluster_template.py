@@ -126,3 +126,34 @@ def test_duplicate_names_are_reported_not_guessed(cloud):
     cloud.http.add('clustertemplates', name='k8s', coe='kubernetes')
     result, failed = run(cloud, **GUIDE)
     assert failed and 'Several cluster templates' in result['msg']
+
+
+@pytest.mark.parametrize('method', ['PATCH', 'DELETE'])
+def test_a_change_whose_answer_was_lost_is_confirmed_by_a_read(cloud, method):
+    run(cloud, labels={'kube_tag': 'v1.29.0'}, **GUIDE)
+    cloud.http.lost_answers.append(method)
+    if method == 'PATCH':
+        result, failed = run(cloud, labels={'kube_tag': 'v1.30.4'}, **GUIDE)
+        (stored,) = cloud.http.collections['clustertemplates'].values()
+        assert stored['labels'] == {'kube_tag': 'v1.30.4'}
+        assert result['cluster_template']['labels'] == {'kube_tag': 'v1.30.4'}
+    else:
+        result, failed = run(cloud, name='k8s', state='absent')
+        assert cloud.http.collections['clustertemplates'] == {}
+    assert not failed and result['changed'], result
+    assert [r[0] for r in cloud.http.mutating_requests()] == ['POST', method]
+
+
+def test_a_lost_answer_to_a_change_not_made_stays_a_clear_failure(cloud, monkeypatch):
+    run(cloud, **GUIDE)
+    original = cloud.http._serve
+
+    def nothing_done(method, url, body):
+        if method == 'PATCH':
+            cloud.http.requests.append((method, url, cloud.http.api_version))
+            return None, None
+        return original(method, url, body)
+    monkeypatch.setattr(cloud.http, '_serve', nothing_done)
+    cloud.http.lost_answers.append('PATCH')
+    result, failed = run(cloud, **dict(GUIDE, dns_nameserver='8.8.8.8'))
+    assert failed and 'the connection was cut before the cloud answered' in result['msg']
