@@ -168,9 +168,9 @@ class FakeHeat:
 
     def get(self, url, headers=None):
         """GET <endpoint>/stacks/<id>/resources redirects to <endpoint>/stacks/<name>/<id>/resources."""
-        prefix, _, identity = url.rpartition('/stacks/')
+        prefix, _separator, identity = url.rpartition('/stacks/')
         assert prefix == self.ENDPOINT and url.endswith('/resources'), url
-        name, _, stack = identity[:-len('/resources')].rpartition('/')
+        name, _separator, stack = identity[:-len('/resources')].rpartition('/')
         self.calls.append(('resources', stack) if not name else ('resources', name, stack))
         if self.fail_with is not None:
             raise self.fail_with

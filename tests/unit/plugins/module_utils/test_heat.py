@@ -14,8 +14,8 @@ def facts(monkeypatch):
     """The opt-in cache, as a dict."""
     kept = {}
     monkeypatch.setattr(heat, 'cached_fact', lambda connection, kind, key: kept.get((kind, key)))
-    monkeypatch.setattr(heat, 'remember_fact', lambda connection, kind, key, value: kept.__setitem__((kind, key),
-                                                                                                    value))
+    monkeypatch.setattr(heat, 'remember_fact',
+                        lambda connection, kind, key, value: kept.__setitem__((kind, key), value))
     return kept
 
 
@@ -41,6 +41,6 @@ def test_a_wrong_cached_name_falls_back_to_the_stack_id(facts):
 def test_without_the_cache_every_read_goes_through_the_redirect():
     cloud = FakeClusterCloud('heat')
     stack_id = cloud.cluster['stack_id']
-    for _ in range(2):
+    for _attempt in range(2):
         heat.HeatStacks(cloud.connection).resources(stack_id)
     assert cloud.heat.calls == [('resources', stack_id)] * 2

@@ -155,5 +155,7 @@ def test_a_lost_answer_to_a_change_not_made_stays_a_clear_failure(cloud, monkeyp
         return original(method, url, body)
     monkeypatch.setattr(cloud.http, '_serve', nothing_done)
     cloud.http.lost_answers.append('PATCH')
-    result, failed = run(cloud, **dict(GUIDE, dns_nameserver='8.8.8.8'))
+    other_nameserver = dict(GUIDE)
+    other_nameserver['dns_nameserver'] = '8.8.8.8'
+    result, failed = run(cloud, **other_nameserver)
     assert failed and 'the connection was cut before the cloud answered' in result['msg']
