@@ -226,7 +226,8 @@ class ClusterActions:
     def _send_update(self, record, step):
         what = '%s %s' % (step['action'], describe(record))
         with self._calling(what):
-            send_confirmed(lambda: self._send_step(record, step), lambda: self._taken_up(record, step))
+            send_confirmed(lambda: self._send_step(record, step), lambda: self._taken_up(record, step),
+                           settle_seconds=self.create_settle_seconds, sleep=self.watch.sleep, clock=self.watch.clock)
 
     def _taken_up(self, record, step):
         """The cluster's record when Magnum is carrying out the step or has done it, else None."""
@@ -267,7 +268,8 @@ class ClusterActions:
         with self._calling('delete %s' % describe(record)):
             try:
                 send_confirmed(lambda: self.magnum.delete(COLLECTION, record['uuid']),
-                               lambda: self._delete_taken_up(record))
+                               lambda: self._delete_taken_up(record), settle_seconds=self.create_settle_seconds,
+                               sleep=self.watch.sleep, clock=self.watch.clock)
             except Exception as exc:
                 # Gone between the lookup and the delete: what the task wanted.
                 if http_status_of(exc) != 404:

@@ -61,19 +61,26 @@ def create_once(create, find_existing, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_
     raise AssertionError('unreachable')  # pragma: no cover
 
 
-def send_confirmed(change, confirm):
+def send_confirmed(change, confirm, settle_seconds=0.0, delay=DEFAULT_DELAY, sleep=None, clock=None):
     """Send a change once. When the connection is cut after the request went out, the service may have carried it
     out: `confirm()` reads what is there and returns the outcome to use instead of the lost answer, or None when
-    the change is not to be seen, and then the error stands (a re-run sends the change again)."""
+    the change is not to be seen. A service that acts asynchronously (Magnum's conductor) is given
+    `settle_seconds` to show it; after that the error stands (a re-run sends the change again)."""
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
     try:
         return change()
     except Exception as exc:
         if not (is_connection_error(exc) and is_cut_connection(exc)):
             raise
-        try:
-            confirmed = confirm()
-        except Exception:
-            confirmed = None
-        if confirmed is None:
-            raise
-        return confirmed
+        deadline = clock() + settle_seconds
+        while True:
+            try:
+                confirmed = confirm()
+            except Exception:
+                confirmed = None
+            if confirmed is not None:
+                return confirmed
+            if clock() >= deadline:
+                raise
+            sleep(delay)

@@ -121,3 +121,17 @@ def test_a_change_is_confirmed_only_after_a_cut_connection(change, confirm, outc
         assert outcome is None or raised.value is outcome
     else:
         assert send_confirmed(change, confirm) == outcome
+
+
+def test_an_asynchronous_service_is_given_time_to_show_the_change():
+    clock = [0.0]
+    answers = [None, None, 'seen']
+
+    def sleep(seconds):
+        clock[0] += seconds
+    assert send_confirmed(raises(CUT), lambda: answers.pop(0), settle_seconds=5, sleep=sleep,
+                          clock=lambda: clock[0]) == 'seen'
+    assert clock[0] == 2.0
+    with pytest.raises(ConnectFailure):
+        send_confirmed(raises(CUT), lambda: None, settle_seconds=5, sleep=sleep, clock=lambda: clock[0])
+    assert clock[0] == 7.0
