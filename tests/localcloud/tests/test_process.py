@@ -4,6 +4,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from localcloud.process import Process, State, connected_to, kill_pid_file, pid_alive, start, stop
 from localcloud.config import Paths
@@ -56,6 +58,11 @@ def test_pid_file_of_an_unrelated_process_is_left_alone(tmp_path):
 
 def test_pid_file_of_our_emulator_is_stopped(tmp_path):
     emulator = subprocess.Popen([*SLEEPER, str(tmp_path)], start_new_session=True)
+    # Until the child has exec'd, /proc shows the parent's command line, which does not name the marker.
+    deadline = time.monotonic() + 10
+    while str(tmp_path).encode() not in Path(f"/proc/{emulator.pid}/cmdline").read_bytes():
+        assert time.monotonic() < deadline, "the sleeper did not start"
+        time.sleep(0.01)
     pid_file = tmp_path / "kube" / "cluster" / "pid"
     pid_file.parent.mkdir(parents=True)
     pid_file.write_text(f"{emulator.pid}\n")
