@@ -150,10 +150,12 @@ class Magnum:
             cluster = self.get_cluster(cluster_id)
             if cluster and (not seen or seen[-1] != cluster["status"]):
                 seen.append(cluster["status"])
+            # A new updated_at alone counts only after an update: Magnum's periodic sync writes a cluster's row
+            # again after CREATE_COMPLETE, before the conductor has taken the action.
             moved = cluster and (
                 any(status.endswith("_IN_PROGRESS") for status in seen)
                 or cluster["status"] != before["status"]
-                or cluster["updated_at"] != before["updated_at"]
+                or (cluster["updated_at"] != before["updated_at"] and not cluster["status"].startswith("CREATE_"))
             )
             if moved and cluster["status"].endswith(("_COMPLETE", "_FAILED")):
                 return cluster, seen
