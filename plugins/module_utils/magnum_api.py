@@ -79,6 +79,10 @@ def _list_retryable(exc):
 TEMPLATE_FACTS = ('coe', 'tls_disabled')
 
 
+def template_facts_of(template):
+    return dict((name, template.get(name)) for name in TEMPLATE_FACTS)
+
+
 class MagnumApi:
     """Magnum's resources over one session, and what the server's API version allows."""
 
@@ -139,8 +143,7 @@ class MagnumApi:
         record = call_with_retries(lambda: self.http.json_request('GET', '/%s/%s' % (collection, ident))[1],
                                    retryable=is_transient_read, sleep=sleep)
         if collection == 'clustertemplates' and isinstance(record, dict) and record.get('coe'):
-            remember_fact(self._connection, 'template_facts', record.get('uuid'),
-                          dict((name, record.get(name)) for name in TEMPLATE_FACTS))
+            remember_fact(self._connection, 'template_facts', record.get('uuid'), template_facts_of(record))
         return record
 
     def template_facts(self, template_uuid):
@@ -148,8 +151,7 @@ class MagnumApi:
         before, else read from Magnum."""
         facts = cached_fact(self._connection, 'template_facts', template_uuid)
         if not isinstance(facts, dict) or not facts.get('coe'):
-            template = self.get('clustertemplates', template_uuid)
-            facts = dict((name, template.get(name)) for name in TEMPLATE_FACTS)
+            facts = template_facts_of(self.get('clustertemplates', template_uuid))
         return facts
 
     def list(self, collection, **query):
