@@ -34,7 +34,7 @@ TEST_STEPS := lint sanity units build ee integration resilience
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests playbook-tests molecule build docs-check module-docs faults ee demo demo-teardown bench test \
+	localcloud-tests playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -156,7 +156,12 @@ docs-check: venv collection-tree
 	done; \
 	echo "docs-check: $$count module and role documents rendered"; \
 	$(BIN)/python hack/module-docs.py $(COLLECTIONS_PATH) docs/modules --check || status=1; \
+	$(BIN)/python hack/architecture.py docs/architecture.md --check || status=1; \
 	exit $$status
+
+# docs/architecture.md: the map of plugins/ (which file imports which), written from the code.
+architecture-doc: venv
+	$(BIN)/python hack/architecture.py docs/architecture.md
 
 # docs/modules/: the module reference, written from the modules' own documentation.
 module-docs: venv collection-tree
