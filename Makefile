@@ -21,6 +21,16 @@ VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 ARTIFACT := $(BUILD)/coe-magnum-$(VERSION).tar.gz
 TEST_PYTHON := 3.11
 ANSIBLE_TEST := cd $(COLLECTION_TREE) && $(BIN)/ansible-test
+
+# The ansible-core minors the collection declares, each in its own virtualenv (see CORE_PINS). The
+# newest one is the tools virtualenv's, which sanity, units and playbook-tests already run.
+CORE_PINS := tests/requirements-cores.txt
+CORES := $(shell sed -n 's/^ansible-core==\([0-9]*\.[0-9]*\)\..*/\1/p' $(CORE_PINS))
+OLDEST_CORE := $(firstword $(CORES))
+NEWEST_CORE := $(lastword $(CORES))
+CORE_VENVS := $(CURDIR)/.venv-cores
+# What a core's virtualenv takes from the tools pins: the playbook tier's runner and the modules' libraries.
+CORE_LIBRARIES := pytest ansible-runner openstacksdk python-magnumclient kubernetes cryptography
 # Of tests/, the tree gets what ansible-test runs. The other folders there are pytest suites that
 # drive the local cloud from the checkout (and the local cloud itself): ruff checks them, and
 # ansible-test's rules for collection content do not apply to them.
@@ -29,11 +39,11 @@ TREE_EXCLUDES := ./.git ./.venv ./.localcloud ./.build ./.ansible ./context ./te
 TREE_TESTS := unit integration sanity config.yml
 
 # Steps of `make test`, in order; each one runs even when an earlier one failed.
-TEST_STEPS := lint sanity units build ee integration resilience
+TEST_STEPS := lint sanity units build ee integration resilience older-cores
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection-tree pip-bootstrap lint sanity units integration integration-targets \
+.PHONY: help venv core-venv core-sanity core-units core-playbooks older-cores matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
 	localcloud-tests playbook-tests molecule build docs-check module-docs faults ee demo demo-teardown bench test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
@@ -42,6 +52,7 @@ help:
 	@echo 'make demo-teardown  remove what make demo made (playbooks/teardown.yml)'
 	@echo 'make test         everything CI runs: $(TEST_STEPS)'
 	@echo 'make lint | sanity | units | integration | build | ee | bench'
+	@echo 'make matrix       sanity and units on every declared ansible-core ($(CORES)), playbook tier on the oldest and newest'
 	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
 	@echo 'make localcloud-restart SERVICE=magnum-conductor'
 
@@ -58,6 +69,46 @@ $(VENV_STAMP): $(TOOLS_PINS)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r $(TOOLS_PINS)
 	touch $@
+
+# One virtualenv per declared ansible-core minor: `make core-venv CORE=2.18`.
+$(CORE_VENVS)/%/.installed: $(CORE_PINS) $(TOOLS_PINS) | $(VENV_STAMP)
+	test -x $(CORE_VENVS)/$*/bin/python || $(PYTHON) -m venv $(CORE_VENVS)/$*
+	$(CORE_VENVS)/$*/bin/python -m pip install --quiet --upgrade pip
+	$(CORE_VENVS)/$*/bin/python -m pip install --quiet "$$(grep '^ansible-core==$*\.' $(CORE_PINS))" \
+		$$(grep -E '^($(subst $(eval ) ,|,$(CORE_LIBRARIES)))==' $(TOOLS_PINS))
+	$(CORE_VENVS)/$*/bin/python hack/install-pip-bootstrap.py
+	touch $@
+
+core-venv:
+	@test -n "$(CORE)" || { echo 'usage: make core-venv CORE=<one of $(CORES)>'; exit 2; }
+	$(MAKE) --no-print-directory $(CORE_VENVS)/$(CORE)/.installed
+
+# Sanity, units and the playbook tier with one declared core's own ansible-test and ansible-playbook.
+core-sanity core-units: core-venv collection-tree
+	cd $(COLLECTION_TREE) && $(CORE_VENVS)/$(CORE)/bin/ansible-test $(subst core-,,$@) --venv --python $(TEST_PYTHON) --color no
+
+core-playbooks: core-venv collection-tree localcloud-up
+	@mkdir -p $(BUILD); eval "$$($(LOCALCLOUD) env)"; export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH); \
+	$(CORE_VENVS)/$(CORE)/bin/ansible --version | head -1; \
+	$(CORE_VENVS)/$(CORE)/bin/python -m pytest tests/playbooks -p no:cacheprovider --basetemp=$(BUILD)/playbook-tests-$(CORE)
+
+# Each step of a matrix, timed; every step runs even when an earlier one failed.
+define run_timed
+	status=0; for step in $(1); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $${step%@*} CORE=$${step#*@} || { status=1; echo "make $$step: FAILED"; }; \
+		echo "make $${step%@*} CORE=$${step#*@}: $$(( $$(date +%s) - start )) s"; \
+	done; exit $$status
+endef
+
+# The part of the matrix `make test` runs besides the newest core's sanity, units and playbook tier.
+older-cores:
+	@$(call run_timed,$(foreach core,$(filter-out $(NEWEST_CORE),$(CORES)),core-sanity@$(core) core-units@$(core)) \
+		core-playbooks@$(OLDEST_CORE))
+
+matrix:
+	@$(call run_timed,$(foreach core,$(CORES),core-sanity@$(core) core-units@$(core)) \
+		$(sort core-playbooks@$(OLDEST_CORE) core-playbooks@$(NEWEST_CORE)))
 
 # tests/output survives the refresh: it holds the virtualenv ansible-test --venv delegates to.
 collection-tree:

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import json
 import os
 import time
@@ -34,6 +35,18 @@ KUBE_CONNECTION_ARGSPEC = dict(
     client_cert=dict(type='path', aliases=['cert_file'], fallback=(env_fallback, ['K8S_AUTH_CERT_FILE'])),
     client_key=dict(type='path', aliases=['key_file'], no_log=False,
                     fallback=(env_fallback, ['K8S_AUTH_KEY_FILE'])),
+    username=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_USERNAME'])),
+    password=dict(type='str', no_log=True, fallback=(env_fallback, ['K8S_AUTH_PASSWORD'])),
+    proxy=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_PROXY'])),
+    no_proxy=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_NO_PROXY'])),
+    proxy_headers=dict(type='dict', options=dict(
+        proxy_basic_auth=dict(type='str', no_log=True),
+        basic_auth=dict(type='str', no_log=True),
+        user_agent=dict(type='str'),
+    )),
+    persist_config=dict(type='bool', fallback=(env_fallback, ['K8S_AUTH_PERSIST_CONFIG'])),
+    impersonate_user=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_IMPERSONATE_USER'])),
+    impersonate_groups=dict(type='list', elements='str'),
 )
 
 REQUEST_TIMEOUT = 60
@@ -125,7 +138,7 @@ def build_configuration(params):
         try:
             if path is not None:
                 kube_config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
-                                             persist_config=False)
+                                             persist_config=bool(params.get('persist_config')))
             else:
                 kube_config.load_kube_config_from_dict(content, context=context, client_configuration=configuration,
                                                        persist_config=False)
@@ -149,6 +162,20 @@ def build_configuration(params):
         configuration.key_file = params['client_key']
     if params.get('validate_certs') is not None:
         configuration.verify_ssl = params['validate_certs']
+    if params.get('username') and params.get('password') and not params.get('api_key'):
+        # HTTP basic auth, which API servers before Kubernetes 1.19 accept: sent as the Authorization header
+        # the client's BearerToken setting carries, since current clients have no basic auth setting.
+        credentials = base64.b64encode(('%s:%s' % (params['username'], params['password'])).encode('utf-8'))
+        configuration.api_key = {'authorization': 'Basic %s' % credentials.decode('ascii')}
+        configuration.refresh_api_key_hook = None
+    if params.get('proxy'):
+        configuration.proxy = params['proxy']
+    if params.get('no_proxy'):
+        configuration.no_proxy = params['no_proxy']
+    if params.get('proxy_headers'):
+        import urllib3  # the kubernetes client depends on urllib3
+        configuration.proxy_headers = urllib3.util.make_headers(
+            **dict((name, value) for name, value in params['proxy_headers'].items() if value is not None))
     label = configuration.host
     if context:
         label = '%s (context %s)' % (label, context)
@@ -158,10 +185,13 @@ def build_configuration(params):
 class KubeClient:
     """JSON requests to one Kubernetes API server, errors turned into KubeError naming the server."""
 
-    def __init__(self, api_client, label, sleep=time.sleep):
+    def __init__(self, api_client, label, sleep=time.sleep, impersonate_user=None, impersonate_groups=()):
         self.api_client = api_client
         self.label = label
         self.sleep = sleep
+        self.impersonation = [('Impersonate-User', impersonate_user)] if impersonate_user else []
+        # One header per group: the API server reads each Impersonate-Group header as one group name.
+        self.impersonation.extend(('Impersonate-Group', group) for group in impersonate_groups or ())
         from kubernetes.client.exceptions import ApiException
         self._api_exception = ApiException
 
@@ -174,12 +204,17 @@ class KubeClient:
             if hasattr(client, 'param_serialize'):
                 request = client.param_serialize(method, path, query_params=list(query or []),
                                                  header_params=headers, body=body, auth_settings=['BearerToken'])
+                request = self._impersonating(request)
                 response = client.call_api(*request, _request_timeout=REQUEST_TIMEOUT)
                 data = response.read()
                 if not 200 <= response.status <= 299:
                     raise self._failure(method, path, response.status, data)
             else:
-                # kubernetes clients before 35 have the older generator's call_api.
+                # kubernetes clients before 35 have the older generator's call_api, which sends a dict of headers.
+                if len([name for name, value in self.impersonation if name == 'Impersonate-Group']) > 1:
+                    raise KubeError('impersonate_groups: more than one group needs the kubernetes Python client 35 '
+                                    'or later (each group is a header of its own)')
+                headers.update(self.impersonation)
                 data = client.call_api(path, method, query_params=list(query or []), header_params=headers,
                                        body=body, auth_settings=['BearerToken'], _preload_content=False,
                                        _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT).data
@@ -198,6 +233,16 @@ class KubeClient:
         except ValueError:
             raise KubeError('Kubernetes API at %s answered %s %s with something that is not JSON'
                             % (self.label, method, path)) from None
+
+    def _impersonating(self, request):
+        """The serialized request (method, url, headers, body, post_params) with the impersonation headers."""
+        if not self.impersonation:
+            return request
+        from urllib3._collections import HTTPHeaderDict  # where urllib3 1.26 and 2.x both have it
+        headers = HTTPHeaderDict(request[2])
+        for name, value in self.impersonation:
+            headers.add(name, value)
+        return (request[0], request[1], headers) + tuple(request[3:])
 
     def _failure(self, method, path, status, body):
         message = status_message(status, body)
@@ -249,4 +294,6 @@ def connect(module, sleep=time.sleep):
         configuration, label = build_configuration(module.params)
     except CoeError as exc:
         module.fail_json(msg=exc.msg)
-    return KubeClient(kube_client_lib.ApiClient(configuration=configuration), label, sleep=sleep)
+    return KubeClient(kube_client_lib.ApiClient(configuration=configuration), label, sleep=sleep,
+                      impersonate_user=module.params.get('impersonate_user'),
+                      impersonate_groups=module.params.get('impersonate_groups'))

@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - coe.magnum.kube_connection
   - coe.magnum.attributes
+  - coe.magnum.attributes.KUBERNETES_ACTION_GROUP
 options:
   state:
     description:

@@ -132,6 +132,7 @@ requirements:
   - PyYAML
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes
   - coe.magnum.attributes.ACTION_GROUP
 '''

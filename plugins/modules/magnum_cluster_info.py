@@ -40,6 +40,7 @@ options:
     default: false
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes.INFO_MODULE
   - coe.magnum.attributes.ACTION_GROUP
 '''

@@ -96,6 +96,7 @@ options:
     default: false
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes
   - coe.magnum.attributes.ACTION_GROUP
 notes:

@@ -158,6 +158,7 @@ options:
     type: str
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes
   - coe.magnum.attributes.ACTION_GROUP
 '''
