@@ -10,7 +10,20 @@ import json
 import uuid
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19 reads the module's arguments from basic._ANSIBLE_ARGS
+    import contextlib
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        original = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode('utf-8')
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = original
 
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import BASE_VERSION, MagnumApi
 
