@@ -201,6 +201,25 @@ def test_argument_specs_reject_a_survey_answer_that_is_not_a_number(cloud, names
     assert template_named(cloud["sdk"], names["cluster_template_name"]) is None
 
 
+@pytest.mark.parametrize(("variables", "named"), [
+    ({"cluster_template_labels": {"kube_tag": "v1.30.4"}}, "add cinder_csi_enabled: true"),
+    ({"cluster_template_labels": {"kube_tag": "v1.30.4", "cinder_csi_enabled": True},
+      "storage_class_provisioner": "kubernetes.io/cinder"},
+     "storage_class_provisioner kubernetes.io/cinder cannot run"),
+    ({"cluster_template_labels": {"kube_tag": "v1.23.3"}, "storage_class_provisioner": "cinder.csi.openstack.org"},
+     "needs the Cinder CSI driver"),
+])
+def test_preflight_stops_labels_the_storage_class_cannot_use_before_anything_is_created(cloud, names, run_playbook,
+                                                                                     variables, named):
+    run = run_playbook("site.yml", "-e", json.dumps(variables), label="preflight")
+
+    assert run.returncode != 0, run.explain()
+    assert "Nothing was created" in run.output and named in run.output, run.explain()
+    assert "Ensure cluster template" not in run.output, "the preflight runs before the template is sent"
+    assert cluster_named(cloud["sdk"], names["cluster_name"]) is None
+    assert template_named(cloud["sdk"], names["cluster_template_name"]) is None
+
+
 @pytest.mark.parametrize(("role", "variables", "named"), [
     ("cluster", {"cluster_state": "gone"}, "cluster_state"),
     ("cluster_config", {"cluster_config_auth_mode": "password"}, "cluster_config_auth_mode"),
