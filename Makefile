@@ -34,16 +34,16 @@ CORE_LIBRARIES := pytest ansible-runner openstacksdk python-magnumclient kuberne
 # Of tests/, the tree gets what ansible-test runs. The other folders there are pytest suites that
 # drive the local cloud from the checkout (and the local cloud itself): ruff checks them, and
 # ansible-test's rules for collection content do not apply to them.
-TREE_EXCLUDES := ./.git ./.venv ./.localcloud ./.build ./.ansible ./context ./tests ./extensions \
+TREE_EXCLUDES := ./.git ./.venv ./.venv-cores ./.venv-extra ./.localcloud ./.build ./.ansible ./context ./tests ./extensions \
 	.pytest_cache .ruff_cache __pycache__
 TREE_TESTS := unit integration sanity config.yml
 
 # Steps of `make test`, in order; each one runs even when an earlier one failed.
-TEST_STEPS := lint sanity units build ee integration resilience older-cores
+TEST_STEPS := lint sanity units build docs-lint galaxy-import ee integration resilience older-cores
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv core-venv core-sanity core-units core-playbooks older-cores matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
+.PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
 	localcloud-tests playbook-tests molecule build docs-check module-docs faults ee demo demo-teardown bench test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
@@ -109,6 +109,15 @@ older-cores:
 matrix:
 	@$(call run_timed,$(foreach core,$(CORES),core-sanity@$(core) core-units@$(core)) \
 		$(sort core-playbooks@$(OLDEST_CORE) core-playbooks@$(NEWEST_CORE)))
+
+# Tools that pin their own dependencies, each in a virtualenv of its own: .venv-extra/<name> from
+# tests/requirements-<name>.txt (docs: antsibull-docs; importer: galaxy-importer).
+EXTRA_VENVS := $(CURDIR)/.venv-extra
+$(EXTRA_VENVS)/%/.installed: tests/requirements-%.txt
+	test -x $(EXTRA_VENVS)/$*/bin/python || $(PYTHON) -m venv $(EXTRA_VENVS)/$*
+	$(EXTRA_VENVS)/$*/bin/python -m pip install --quiet --upgrade pip
+	$(EXTRA_VENVS)/$*/bin/python -m pip install --quiet -r tests/requirements-$*.txt
+	touch $@
 
 # tests/output survives the refresh: it holds the virtualenv ansible-test --venv delegates to.
 collection-tree:
@@ -208,6 +217,26 @@ docs-check: venv collection-tree
 	echo "docs-check: $$count module and role documents rendered"; \
 	$(BIN)/python hack/module-docs.py $(COLLECTIONS_PATH) docs/modules --check || status=1; \
 	exit $$status
+
+# The collection's documentation as the Ansible docs site builds it: antsibull-docs renders every module's and
+# role's page and checks its markup (semantic markup, O()/RV()/M() references, seealso) and the extra docs.
+docs-lint: collection-tree $(EXTRA_VENVS)/docs/.installed
+	cd $(COLLECTION_TREE) && PATH=$(EXTRA_VENVS)/docs/bin:$$PATH $(EXTRA_VENVS)/docs/bin/antsibull-docs \
+		lint-collection-docs --plugin-docs --validate-collection-refs all --disallow-unknown-collection-refs .
+	@echo 'docs-lint: antsibull-docs found nothing to report'
+
+# Galaxy's import of the built artifact (galaxy-importer: ansible-doc, ansible-lint, changelog checks), offline
+# (tests/galaxy-importer.cfg), from an empty folder; any warning fails the step.
+galaxy-import: $(EXTRA_VENVS)/importer/.installed
+	test -f $(ARTIFACT) || $(MAKE) --no-print-directory build
+	rm -rf $(BUILD)/galaxy-import && mkdir -p $(BUILD)/galaxy-import
+	cd $(BUILD)/galaxy-import && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+		PATH=$(EXTRA_VENVS)/importer/bin:$$PATH $(EXTRA_VENVS)/importer/bin/python -m galaxy_importer.main \
+		$(ARTIFACT) > import.log 2>&1 || { cat import.log; exit 1; }
+	@if grep -E '^(WARNING|ERROR)' $(BUILD)/galaxy-import/import.log; then \
+		echo 'galaxy-import: the import of $(notdir $(ARTIFACT)) reported the warnings above'; exit 1; fi
+	@grep -q 'Importer processing completed successfully' $(BUILD)/galaxy-import/import.log
+	@echo 'galaxy-import: $(notdir $(ARTIFACT)) imports with no warning (log: $(BUILD)/galaxy-import/import.log)'
 
 # docs/modules/: the module reference, written from the modules' own documentation.
 module-docs: venv collection-tree

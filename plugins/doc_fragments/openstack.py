@@ -19,7 +19,7 @@ options:
     type: raw
   auth:
     description:
-      - Authentication options for the chosen I(auth_type), for example C(auth_url), C(username),
+      - Authentication options for the chosen O(auth_type), for example C(auth_url), C(username),
         C(password), C(project_name), C(user_domain_name), C(project_domain_name).
       - Overrides what C(clouds.yaml) gives for the cloud.
     type: dict
@@ -59,7 +59,7 @@ options:
     aliases: [cert]
   client_key:
     description:
-      - Path to the private key of I(client_cert).
+      - Path to the private key of O(client_cert).
     type: str
     aliases: [key]
   api_timeout:

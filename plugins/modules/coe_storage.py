@@ -23,6 +23,9 @@ description:
     is checked before the first change is made.
 author:
   - coe.magnum contributors (@coe-magnum)
+seealso:
+  - module: coe.magnum.magnum_cluster_config
+    description: Writes the kubeconfig this module connects with.
 extends_documentation_fragment:
   - coe.magnum.kube_connection
   - coe.magnum.attributes
