@@ -106,7 +106,9 @@ def test_bad_references_fail_before_any_change(cloud, option, value, words):
 
 
 def test_an_image_without_os_distro_fails_before_any_change(cloud):
-    result, failed = run(cloud, **dict(GUIDE, image='cirros'))
+    without_os_distro = dict(GUIDE)
+    without_os_distro['image'] = 'cirros'
+    result, failed = run(cloud, **without_os_distro)
     assert failed and "Image 'cirros' has no os_distro property" in result['msg'] and '`image`' in result['msg']
     assert cloud.http.mutating_requests() == []
 
