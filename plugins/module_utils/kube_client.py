@@ -119,6 +119,17 @@ def _context_names(path, content):
     return [item.get('name') for item in content.get('contexts') or [] if isinstance(item, dict)]
 
 
+# Options that set the kubernetes Configuration attribute of the same meaning as they are given.
+CONFIGURATION_ATTRIBUTES = (('host', 'host'), ('ca_cert', 'ssl_ca_cert'), ('client_cert', 'cert_file'),
+                            ('client_key', 'key_file'), ('proxy', 'proxy'), ('no_proxy', 'no_proxy'))
+
+
+def _replace_credential(configuration, authorization):
+    """Sends `authorization` instead of any credential of the kubeconfig, including a token it would refresh."""
+    configuration.api_key = {'authorization': authorization}
+    configuration.refresh_api_key_hook = None
+
+
 def build_configuration(params):
     """A kubernetes Configuration from the connection options, and a label naming the cluster for messages."""
     from kubernetes import client as kube_client_lib
@@ -148,30 +159,18 @@ def build_configuration(params):
                                % (context, ', '.join(name for name in _context_names(path, content) if name)
                                   or 'none')) from None
             raise CoeError('kubeconfig %s is not usable: %s' % (path or '(content)', exc)) from None
-    if params.get('host'):
-        configuration.host = params['host']
-    if params.get('api_key'):
-        # Replaces any credential of the kubeconfig, including a token it would refresh.
-        configuration.api_key = {'authorization': 'Bearer %s' % params['api_key']}
-        configuration.refresh_api_key_hook = None
-    if params.get('ca_cert'):
-        configuration.ssl_ca_cert = params['ca_cert']
-    if params.get('client_cert'):
-        configuration.cert_file = params['client_cert']
-    if params.get('client_key'):
-        configuration.key_file = params['client_key']
+    for option, attribute in CONFIGURATION_ATTRIBUTES:
+        if params.get(option):
+            setattr(configuration, attribute, params[option])
     if params.get('validate_certs') is not None:
         configuration.verify_ssl = params['validate_certs']
-    if params.get('username') and params.get('password') and not params.get('api_key'):
-        # HTTP basic auth, which API servers before Kubernetes 1.19 accept: sent as the Authorization header
-        # the client's BearerToken setting carries, since current clients have no basic auth setting.
+    if params.get('api_key'):
+        _replace_credential(configuration, 'Bearer %s' % params['api_key'])
+    elif params.get('username') and params.get('password'):
+        # HTTP basic auth, which API servers before Kubernetes 1.19 accept, in the Authorization header the
+        # client's BearerToken setting carries: current clients have no basic auth setting.
         credentials = base64.b64encode(('%s:%s' % (params['username'], params['password'])).encode('utf-8'))
-        configuration.api_key = {'authorization': 'Basic %s' % credentials.decode('ascii')}
-        configuration.refresh_api_key_hook = None
-    if params.get('proxy'):
-        configuration.proxy = params['proxy']
-    if params.get('no_proxy'):
-        configuration.no_proxy = params['no_proxy']
+        _replace_credential(configuration, 'Basic %s' % credentials.decode('ascii'))
     if params.get('proxy_headers'):
         import urllib3  # the kubernetes client depends on urllib3
         configuration.proxy_headers = urllib3.util.make_headers(
