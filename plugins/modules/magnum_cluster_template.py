@@ -41,7 +41,9 @@ options:
     choices: [kubernetes, swarm, swarm-mode, mesos, dcos]
   image:
     description:
-      - Glance image, by name or ID. The image needs an C(os_distro) property Magnum knows. Required to create.
+      - Glance image, by name or ID. Required to create.
+      - The image needs an C(os_distro) property Magnum knows (C(fedora-coreos), C(fedora-atomic), ...); without one
+        the task fails before anything is sent.
     type: str
     aliases: [image_id]
   keypair:
@@ -105,6 +107,8 @@ options:
   master_lb_enabled:
     description:
       - Whether clusters get a load balancer in front of their masters.
+      - V(true) needs a load-balancer service (Octavia) in the cloud's catalog; without one the task fails before
+        anything is sent, since every cluster of the template would fail minutes into its create.
     type: bool
   public:
     description:
