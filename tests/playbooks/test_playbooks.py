@@ -336,11 +336,12 @@ def test_module_defaults_alone_carry_every_connection_option(converged, cloud, w
 
 @pytest.fixture(scope="module")
 def awx_job(converged, cloud, names, workdir, collections_path):
-    """A private data dir laid out as AWX hands it to ansible-runner; returns run(ident, kubeconfig_dir, *arguments).
+    """A private data dir laid out as AWX hands it to ansible-runner; returns run(ident, kubeconfig_dir, check).
 
     The credential is a clouds.yaml with a single cloud named devstack, found through OS_CLIENT_CONFIG_FILE
     with no OS_CLOUD; the job template's extra vars are the local-cloud variables file, the survey answers are
-    strings, and the runner starts from a clean environment as in an execution environment. kubeconfig_dir is
+    strings, the job template has Show changes on (--diff) as docs/awx.md asks, and a check job adds --check; the
+    runner starts from a clean environment as in an execution environment. kubeconfig_dir is
     where the job keeps the kubeconfig: the converge's directory, or a new one as in a fresh execution
     environment.
     """
@@ -368,11 +369,12 @@ def awx_job(converged, cloud, names, workdir, collections_path):
     clean_environment = {"PATH": f"{BIN}{os.pathsep}/usr/local/bin:/usr/bin:/bin", "HOME": os.environ["HOME"],
                          "LANG": "C.UTF-8"}
 
-    def run(ident, kubeconfig_dir, *arguments):
+    def run(ident, kubeconfig_dir, check=False):
         extravars = {**job_template_vars, "cluster_config_dest": str(kubeconfig_dir), **survey_answers}
         (data_dir / "env" / "extravars").write_text(yaml.safe_dump(extravars))
         completed = subprocess.run([str(BIN / "ansible-runner"), "run", str(data_dir), "--playbook",
-                                    "playbooks/site.yml", "--ident", ident, *arguments],
+                                    "playbooks/site.yml", "--ident", ident,
+                                    "--cmdline", "--diff --check" if check else "--diff"],
                                    env=clean_environment, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT)
         artifacts = data_dir / "artifacts" / ident
         stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else completed.stdout
@@ -407,7 +409,7 @@ def test_awx_job_in_a_fresh_execution_environment_only_writes_the_kubeconfig(awx
 
 
 def test_awx_check_mode_job_reports_no_changes(awx_job, names):
-    run = awx_job("check", names["cluster_config_dest"], "--cmdline=--check")
+    run = awx_job("check", names["cluster_config_dest"], check=True)
 
     assert run.status == "successful" and run.returncode == 0, run.explain()
     assert "--check" in run.command, run.command
@@ -417,7 +419,7 @@ def test_awx_check_mode_job_reports_no_changes(awx_job, names):
 def test_awx_check_mode_job_in_a_fresh_execution_environment_writes_nothing(awx_job, workdir):
     kubeconfig_dir = workdir / "awx-check-ee"
 
-    run = awx_job("check-fresh", kubeconfig_dir, "--cmdline=--check")
+    run = awx_job("check-fresh", kubeconfig_dir, check=True)
 
     assert run.status == "successful" and run.returncode == 0, run.explain()
     assert run.host["failed"] == 0, run.explain()
