@@ -89,7 +89,7 @@ core-sanity core-units: core-venv collection-tree
 
 core-playbooks: core-venv collection-tree localcloud-up
 	@mkdir -p $(BUILD); eval "$$($(LOCALCLOUD) env)"; export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH); \
-	$(CORE_VENVS)/$(CORE)/bin/ansible --version | head -1; \
+	$(CORE_VENVS)/$(CORE)/bin/ansible --version | sed -n 1p; \
 	$(CORE_VENVS)/$(CORE)/bin/python -m pytest tests/playbooks -p no:cacheprovider --basetemp=$(BUILD)/playbook-tests-$(CORE)
 
 # Each step of a matrix, timed; every step runs even when an earlier one failed.
