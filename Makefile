@@ -51,7 +51,7 @@ help:
 	@echo 'make demo         start the local cloud, run playbooks/site.yml against it, list the nodes and claims'
 	@echo 'make demo-teardown  remove what make demo made (playbooks/teardown.yml)'
 	@echo 'make test         everything CI runs: $(TEST_STEPS)'
-	@echo 'make lint | sanity | units | integration | build | ee | bench'
+	@echo 'make lint | sanity | units | integration | build | docs-lint | galaxy-import | ee | bench'
 	@echo 'make matrix       sanity and units on every declared ansible-core ($(CORES)), playbook tier on the oldest and newest'
 	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
 	@echo 'make localcloud-restart SERVICE=magnum-conductor'
