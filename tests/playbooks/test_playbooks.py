@@ -374,7 +374,7 @@ def awx_job(converged, cloud, names, workdir, collections_path):
         (data_dir / "env" / "extravars").write_text(yaml.safe_dump(extravars))
         completed = subprocess.run([str(BIN / "ansible-runner"), "run", str(data_dir), "--playbook",
                                     "playbooks/site.yml", "--ident", ident,
-                                    "--cmdline", "--diff --check" if check else "--diff"],
+                                    "--cmdline=--diff --check" if check else "--cmdline=--diff"],
                                    env=clean_environment, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT)
         artifacts = data_dir / "artifacts" / ident
         stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else completed.stdout
