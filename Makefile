@@ -226,7 +226,7 @@ docs-lint: collection-tree $(EXTRA_VENVS)/docs/.installed
 	@echo 'docs-lint: antsibull-docs found nothing to report'
 
 # Galaxy's import of the built artifact (galaxy-importer: ansible-doc, ansible-lint, changelog checks), offline
-# (tests/galaxy-importer.cfg), from an empty folder; any warning fails the step.
+# (tests/galaxy-importer.cfg), from an empty folder; any warning fails the step. Then the README's installs.
 galaxy-import: $(EXTRA_VENVS)/importer/.installed
 	test -f $(ARTIFACT) || $(MAKE) --no-print-directory build
 	rm -rf $(BUILD)/galaxy-import && mkdir -p $(BUILD)/galaxy-import
@@ -237,6 +237,10 @@ galaxy-import: $(EXTRA_VENVS)/importer/.installed
 		echo 'galaxy-import: the import of $(notdir $(ARTIFACT)) reported the warnings above'; exit 1; fi
 	@grep -q 'Importer processing completed successfully' $(BUILD)/galaxy-import/import.log
 	@echo 'galaxy-import: $(notdir $(ARTIFACT)) imports with no warning (log: $(BUILD)/galaxy-import/import.log)'
+	@# The README's installs before a Galaxy release: from the artifact, and from git (this checkout's HEAD).
+	$(BIN)/ansible-galaxy collection install --offline -p $(BUILD)/galaxy-import/from-artifact $(ARTIFACT)
+	$(BIN)/ansible-galaxy collection install -p $(BUILD)/galaxy-import/from-git 'git+file://$(CURDIR),HEAD'
+	test -f $(BUILD)/galaxy-import/from-git/ansible_collections/coe/magnum/MANIFEST.json
 
 # docs/modules/: the module reference, written from the modules' own documentation.
 module-docs: venv collection-tree
