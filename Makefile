@@ -21,19 +21,29 @@ VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 ARTIFACT := $(BUILD)/coe-magnum-$(VERSION).tar.gz
 TEST_PYTHON := 3.11
 ANSIBLE_TEST := cd $(COLLECTION_TREE) && $(BIN)/ansible-test
+
+# The ansible-core minors the collection declares, each in its own virtualenv (see CORE_PINS). The
+# newest one is the tools virtualenv's, which sanity, units and playbook-tests already run.
+CORE_PINS := tests/requirements-cores.txt
+CORES := $(shell sed -n 's/^ansible-core==\([0-9]*\.[0-9]*\)\..*/\1/p' $(CORE_PINS))
+OLDEST_CORE := $(firstword $(CORES))
+NEWEST_CORE := $(lastword $(CORES))
+CORE_VENVS := $(CURDIR)/.venv-cores
+# What a core's virtualenv takes from the tools pins: the playbook tier's runner and the modules' libraries.
+CORE_LIBRARIES := pytest ansible-runner openstacksdk python-magnumclient kubernetes cryptography
 # Of tests/, the tree gets what ansible-test runs. The other folders there are pytest suites that
 # drive the local cloud from the checkout (and the local cloud itself): ruff checks them, and
 # ansible-test's rules for collection content do not apply to them.
-TREE_EXCLUDES := ./.git ./.venv ./.localcloud ./.build ./.ansible ./context ./tests ./extensions \
+TREE_EXCLUDES := ./.git ./.venv ./.venv-cores ./.venv-extra ./.localcloud ./.build ./.ansible ./context ./tests ./extensions \
 	.pytest_cache .ruff_cache __pycache__
 TREE_TESTS := unit integration sanity config.yml
 
 # Steps of `make test`, in order; each one runs even when an earlier one failed.
-TEST_STEPS := lint sanity units build ee integration resilience
+TEST_STEPS := lint sanity units build docs-lint galaxy-import ee integration resilience older-cores
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection-tree pip-bootstrap lint sanity units integration integration-targets \
+.PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
 	localcloud-tests playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
@@ -41,7 +51,8 @@ help:
 	@echo 'make demo         start the local cloud, run playbooks/site.yml against it, list the nodes and claims'
 	@echo 'make demo-teardown  remove what make demo made (playbooks/teardown.yml)'
 	@echo 'make test         everything CI runs: $(TEST_STEPS)'
-	@echo 'make lint | sanity | units | integration | build | ee | bench'
+	@echo 'make lint | sanity | units | integration | build | docs-lint | galaxy-import | ee | bench'
+	@echo 'make matrix       sanity and units on every declared ansible-core ($(CORES)), playbook tier on the oldest and newest'
 	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
 	@echo 'make localcloud-restart SERVICE=magnum-conductor'
 
@@ -57,6 +68,55 @@ $(VENV_STAMP): $(TOOLS_PINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r $(TOOLS_PINS)
+	touch $@
+
+# One virtualenv per declared ansible-core minor: `make core-venv CORE=2.18`.
+$(CORE_VENVS)/%/.installed: $(CORE_PINS) $(TOOLS_PINS) | $(VENV_STAMP)
+	test -x $(CORE_VENVS)/$*/bin/python || $(PYTHON) -m venv $(CORE_VENVS)/$*
+	$(CORE_VENVS)/$*/bin/python -m pip install --quiet --upgrade pip
+	$(CORE_VENVS)/$*/bin/python -m pip install --quiet "$$(grep '^ansible-core==$*\.' $(CORE_PINS))" \
+		$$(grep -E '^($(subst $(eval ) ,|,$(CORE_LIBRARIES)))==' $(TOOLS_PINS))
+	$(CORE_VENVS)/$*/bin/python hack/install-pip-bootstrap.py
+	touch $@
+
+core-venv:
+	@test -n "$(CORE)" || { echo 'usage: make core-venv CORE=<one of $(CORES)>'; exit 2; }
+	$(MAKE) --no-print-directory $(CORE_VENVS)/$(CORE)/.installed
+
+# Sanity, units and the playbook tier with one declared core's own ansible-test and ansible-playbook.
+core-sanity core-units: core-venv collection-tree
+	cd $(COLLECTION_TREE) && $(CORE_VENVS)/$(CORE)/bin/ansible-test $(subst core-,,$@) --venv --python $(TEST_PYTHON) --color no
+
+core-playbooks: core-venv collection-tree localcloud-up
+	@mkdir -p $(BUILD); eval "$$($(LOCALCLOUD) env)"; export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH); \
+	$(CORE_VENVS)/$(CORE)/bin/ansible --version | sed -n 1p; \
+	$(CORE_VENVS)/$(CORE)/bin/python -m pytest tests/playbooks -p no:cacheprovider --basetemp=$(BUILD)/playbook-tests-$(CORE)
+
+# Each step of a matrix, timed; every step runs even when an earlier one failed.
+define run_timed
+	status=0; for step in $(1); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $${step%@*} CORE=$${step#*@} || { status=1; echo "make $$step: FAILED"; }; \
+		echo "make $${step%@*} CORE=$${step#*@}: $$(( $$(date +%s) - start )) s"; \
+	done; exit $$status
+endef
+
+# The part of the matrix `make test` runs besides the newest core's sanity, units and playbook tier.
+older-cores:
+	@$(call run_timed,$(foreach core,$(filter-out $(NEWEST_CORE),$(CORES)),core-sanity@$(core) core-units@$(core)) \
+		core-playbooks@$(OLDEST_CORE))
+
+matrix:
+	@$(call run_timed,$(foreach core,$(CORES),core-sanity@$(core) core-units@$(core)) \
+		$(sort core-playbooks@$(OLDEST_CORE) core-playbooks@$(NEWEST_CORE)))
+
+# Tools that pin their own dependencies, each in a virtualenv of its own: .venv-extra/<name> from
+# tests/requirements-<name>.txt (docs: antsibull-docs; importer: galaxy-importer).
+EXTRA_VENVS := $(CURDIR)/.venv-extra
+$(EXTRA_VENVS)/%/.installed: tests/requirements-%.txt
+	test -x $(EXTRA_VENVS)/$*/bin/python || $(PYTHON) -m venv $(EXTRA_VENVS)/$*
+	$(EXTRA_VENVS)/$*/bin/python -m pip install --quiet --upgrade pip
+	$(EXTRA_VENVS)/$*/bin/python -m pip install --quiet -r tests/requirements-$*.txt
 	touch $@
 
 # tests/output survives the refresh: it holds the virtualenv ansible-test --venv delegates to.
@@ -163,24 +223,55 @@ docs-check: venv collection-tree
 architecture-doc: venv
 	$(BIN)/python hack/architecture.py docs/architecture.md
 
+# The collection's documentation as the Ansible docs site builds it: antsibull-docs renders every module's and
+# role's page and checks its markup (semantic markup, O()/RV()/M() references, seealso) and the extra docs.
+docs-lint: collection-tree $(EXTRA_VENVS)/docs/.installed
+	cd $(COLLECTION_TREE) && PATH=$(EXTRA_VENVS)/docs/bin:$$PATH $(EXTRA_VENVS)/docs/bin/antsibull-docs \
+		lint-collection-docs --plugin-docs --validate-collection-refs all --disallow-unknown-collection-refs .
+	@echo 'docs-lint: antsibull-docs found nothing to report'
+
+# Galaxy's import of the built artifact (galaxy-importer: ansible-doc, ansible-lint, changelog checks), offline
+# (tests/galaxy-importer.cfg), from an empty folder; any warning fails the step. Then the README's installs.
+galaxy-import: $(EXTRA_VENVS)/importer/.installed
+	test -f $(ARTIFACT) || $(MAKE) --no-print-directory build
+	rm -rf $(BUILD)/galaxy-import && mkdir -p $(BUILD)/galaxy-import
+	cd $(BUILD)/galaxy-import && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+		PATH=$(EXTRA_VENVS)/importer/bin:$$PATH $(EXTRA_VENVS)/importer/bin/python -m galaxy_importer.main \
+		$(ARTIFACT) > import.log 2>&1 || { cat import.log; exit 1; }
+	@if grep -E '^(WARNING|ERROR)' $(BUILD)/galaxy-import/import.log; then \
+		echo 'galaxy-import: the import of $(notdir $(ARTIFACT)) reported the warnings above'; exit 1; fi
+	@grep -q 'Importer processing completed successfully' $(BUILD)/galaxy-import/import.log
+	@echo 'galaxy-import: $(notdir $(ARTIFACT)) imports with no warning (log: $(BUILD)/galaxy-import/import.log)'
+	@# The README's installs before a Galaxy release: from the artifact, and from git (this checkout's HEAD).
+	$(BIN)/ansible-galaxy collection install --offline -p $(BUILD)/galaxy-import/from-artifact $(ARTIFACT)
+	$(BIN)/ansible-galaxy collection install -p $(BUILD)/galaxy-import/from-git 'git+file://$(CURDIR),HEAD'
+	test -f $(BUILD)/galaxy-import/from-git/ansible_collections/coe/magnum/MANIFEST.json
+
 # docs/modules/: the module reference, written from the modules' own documentation.
 module-docs: venv collection-tree
 	$(BIN)/python hack/module-docs.py $(COLLECTIONS_PATH) docs/modules
 
-# Execution environment build context from meta/execution-environment.yml, laid out like the
-# collection root; then the dependencies ansible-builder finds in the installed artifact, as it
-# does when another execution environment lists coe.magnum in its galaxy requirements.
+# The execution environment of execution-environment.yml: its build context (ansible-builder create) with the
+# collection's artifact, checked step by step; then the image, with podman, when the base image is present
+# (there is no container registry to pull it from here). meta/execution-environment.yml is what ansible-builder
+# introspects in the installed collection when another execution environment lists coe.magnum.
+EE_BASE_IMAGE := $(shell sed -n '/base_image:/,/name:/s/^ *name: *//p' execution-environment.yml)
 ee: venv
-	rm -rf $(BUILD)/ee $(BUILD)/context
-	mkdir -p $(BUILD)/ee
-	cp meta/execution-environment.yml requirements.txt bindep.txt $(BUILD)/ee/
-	$(BIN)/ansible-builder create --file $(BUILD)/ee/execution-environment.yml --context $(BUILD)/context
-	grep -q openstacksdk $(BUILD)/context/_build/requirements.txt
 	test -f $(ARTIFACT) || $(MAKE) --no-print-directory build
+	grep -q 'coe-magnum-$(VERSION).tar.gz' execution-environment.yml \
+		|| { echo 'execution-environment.yml does not name the artifact of version $(VERSION)'; exit 1; }
+	rm -rf $(BUILD)/ee $(BUILD)/context
+	$(BIN)/ansible-builder create --file execution-environment.yml --context $(BUILD)/context --output-filename Containerfile
+	$(BIN)/python hack/check-ee-context.py $(BUILD)/context $(ARTIFACT)
 	$(BIN)/ansible-galaxy collection install --offline -p $(BUILD)/ee/collections $(ARTIFACT)
 	$(BIN)/ansible-builder introspect --sanitize $(BUILD)/ee/collections > $(BUILD)/ee/introspect.yml
 	grep -q "openstacksdk.*from collection coe.magnum" $(BUILD)/ee/introspect.yml
-	@echo "ee: build context in $(BUILD)/context; dependencies of the installed artifact in $(BUILD)/ee/introspect.yml"
+	@if command -v podman > /dev/null && podman image exists $(EE_BASE_IMAGE) 2> /dev/null; then \
+		$(BIN)/ansible-builder build --file execution-environment.yml --context $(BUILD)/context \
+			--container-runtime podman --tag coe-magnum-ee:$(VERSION); \
+	else \
+		echo "ee: image not built: $(if $(shell command -v podman),podman has no $(EE_BASE_IMAGE) and there is no registry to pull it from,podman is not installed); the build context in $(BUILD)/context is checked"; \
+	fi
 
 # Bad-input, secrets and fault suites against the local cloud (tests/resilience); `make faults` runs the fault
 # suite alone. RESILIENCE_REPORT=docs/resilience.md writes the table of cases and outcomes again.

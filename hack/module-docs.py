@@ -6,14 +6,29 @@ With --check, exit 1 when a page differs from what the modules' documentation gi
 
 import json
 import os
+import re
 import subprocess
 import sys
+
+# Ansible's documentation markup, as Markdown: options, values, return values, environment variables, code and
+# module names as code; links as links.
+CODE_MARKUP = re.compile(r'\b(?:[IOVCE]|RV|M)\(([^()]*)\)')
+LINK_MARKUP = re.compile(r'\bL\(([^(),]*),\s*([^()]*)\)')
+URL_MARKUP = re.compile(r'\bU\(([^()]*)\)')
+BOLD_MARKUP = re.compile(r'\bB\(([^()]*)\)')
+
+
+def markdown(value):
+    value = CODE_MARKUP.sub(r'`\1`', value)
+    value = LINK_MARKUP.sub(r'[\1](\2)', value)
+    value = URL_MARKUP.sub(r'<\1>', value)
+    return BOLD_MARKUP.sub(r'**\1**', value)
 
 
 def text(value):
     if isinstance(value, list):
-        return ' '.join(str(item) for item in value)
-    return '' if value is None else str(value)
+        return ' '.join(markdown(str(item)) for item in value)
+    return '' if value is None else markdown(str(value))
 
 
 def option_rows(options, prefix=''):
@@ -47,6 +62,10 @@ def page(name, doc):
     lines += option_rows(info.get('options') or {})
     if info.get('notes'):
         lines += ['', '## Notes', ''] + ['- %s' % text(note) for note in info['notes']]
+    if info.get('seealso'):
+        lines += ['', '## See also', '']
+        lines += ['- [%s](%s.md): %s' % (item['module'], item['module'].split('.')[-1], text(item.get('description')))
+                  for item in info['seealso'] if item.get('module', '').startswith('coe.magnum.')]
     lines += ['', '## Examples', '', '```yaml', (doc.get('examples') or '').strip(), '```', '', '## Return values', '',
               '| key | returned | description |', '|---|---|---|']
     for key, value in sorted((doc.get('return') or {}).items()):

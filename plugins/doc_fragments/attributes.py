@@ -37,3 +37,14 @@ attributes:
     membership:
       - coe.magnum.magnum
 '''
+
+    KUBERNETES_ACTION_GROUP = r'''
+attributes:
+  action_group:
+    description:
+      - Use C(group/coe.magnum.kubernetes) in C(module_defaults) to set the Kubernetes connection options once;
+        the group extends C(group/kubernetes.core.k8s), so the same block reaches kubernetes.core's modules.
+    support: full
+    membership:
+      - coe.magnum.kubernetes
+'''

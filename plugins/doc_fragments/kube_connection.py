@@ -60,9 +60,63 @@ options:
       - Can also be set with the E(K8S_AUTH_KEY_FILE) environment variable.
     type: path
     aliases: [key_file]
+  username:
+    description:
+      - User name for HTTP basic authentication, which only API servers before Kubernetes 1.19 accept. Used with
+        O(password) when O(api_key) is not set.
+      - Can also be set with the E(K8S_AUTH_USERNAME) environment variable.
+    type: str
+  password:
+    description:
+      - Password for HTTP basic authentication with O(username).
+      - Can also be set with the E(K8S_AUTH_PASSWORD) environment variable.
+    type: str
+  proxy:
+    description:
+      - The URL of an HTTP proxy to reach the API server through, for example C(http://proxy.example.com:3128).
+      - Can also be set with the E(K8S_AUTH_PROXY) environment variable.
+    type: str
+  no_proxy:
+    description:
+      - Comma-separated hosts, domains or networks reached without O(proxy).
+      - Can also be set with the E(K8S_AUTH_NO_PROXY) environment variable.
+    type: str
+  proxy_headers:
+    description:
+      - Headers sent to O(proxy).
+    type: dict
+    suboptions:
+      proxy_basic_auth:
+        description:
+          - C(user:password) for the proxy's basic authentication.
+        type: str
+      basic_auth:
+        description:
+          - C(user:password) for basic authentication.
+        type: str
+      user_agent:
+        description:
+          - The User-Agent header.
+        type: str
+  persist_config:
+    description:
+      - Whether a token the kubeconfig's auth provider refreshes is written back to the kubeconfig file.
+      - Can also be set with the E(K8S_AUTH_PERSIST_CONFIG) environment variable.
+    type: bool
+  impersonate_user:
+    description:
+      - The user to act as (the C(Impersonate-User) header); the credentials must be allowed to impersonate.
+      - Can also be set with the E(K8S_AUTH_IMPERSONATE_USER) environment variable.
+    type: str
+  impersonate_groups:
+    description:
+      - The groups to act as, one C(Impersonate-Group) header each. More than one group needs the kubernetes
+        Python client 35 or later.
+    type: list
+    elements: str
 requirements:
   - kubernetes (the official Kubernetes Python client)
 notes:
   - The connection options have the names, aliases and environment variables of the kubernetes.core collection,
-    so C(module_defaults) written for it apply here too.
+    so C(module_defaults) written for it apply here too, through C(group/coe.magnum.kubernetes).
 '''

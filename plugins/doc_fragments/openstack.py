@@ -19,7 +19,7 @@ options:
     type: raw
   auth:
     description:
-      - Authentication options for the chosen I(auth_type), for example C(auth_url), C(username),
+      - Authentication options for the chosen O(auth_type), for example C(auth_url), C(username),
         C(password), C(project_name), C(user_domain_name), C(project_domain_name).
       - Overrides what C(clouds.yaml) gives for the cloud.
     type: dict
@@ -59,23 +59,48 @@ options:
     aliases: [cert]
   client_key:
     description:
-      - Path to the private key of I(client_cert).
+      - Path to the private key of O(client_cert).
     type: str
     aliases: [key]
   api_timeout:
     description:
       - Timeout in seconds of each API request.
     type: int
+  sdk_log_path:
+    description:
+      - Path of a file the openstacksdk library logs to, as with openstack.cloud.
+    type: str
+  sdk_log_level:
+    description:
+      - Level of the openstacksdk log written to O(sdk_log_path); V(DEBUG) also logs every HTTP request.
+    type: str
+    default: INFO
+    choices: [INFO, DEBUG]
 requirements:
   - python >= 3.9
   - openstacksdk >= 1.0.0
 notes:
-  - The options are those of the openstack.cloud collection, so C(module_defaults) written for it apply
-    through the action group C(group/coe.magnum.magnum).
+  - The options are those of the openstack.cloud collection's common argument spec, so C(module_defaults) written
+    for it apply through the action group C(group/coe.magnum.magnum), which also includes
+    C(group/openstack.cloud.openstack) defaults when openstack.cloud's group is listed in the play.
   - Passwords and tokens never appear in results or logs.
   - Setting the environment variable C(COE_MAGNUM_AUTH_CACHE=1) (or to a directory) lets consecutive tasks reuse
     the Keystone token and Magnum's API version range instead of authenticating in every task, and the C(coe) and
     C(tls_disabled) of the templates read (which Magnum never changes while a cluster uses the template). The
     cache files are private to the OS user (mode 0600 in a 0700 directory) and keyed by cloud, region and
     credentials.
+'''
+
+    # For modules with nothing to wait for: openstack.cloud's wait and timeout, accepted and ignored.
+    IGNORED_WAIT = r'''
+options:
+  wait:
+    description:
+      - Accepted so that C(module_defaults) written for openstack.cloud apply; this module has nothing to wait
+        for and ignores it.
+    type: bool
+  timeout:
+    description:
+      - Accepted so that C(module_defaults) written for openstack.cloud apply; this module ignores it.
+    type: int
 '''

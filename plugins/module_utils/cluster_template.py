@@ -69,10 +69,27 @@ def wanted_fields(params):
 
 
 def validate_references(resolver, wanted):
-    """Resolve every named image, flavor, network, subnet and keypair so bad names fail before any change."""
+    """Resolve every named image, flavor, network, subnet and keypair so bad names fail before any change, and
+    check what Magnum would only find out later: the image's os_distro (which selects the driver), and a
+    load-balancer service for master_lb_enabled (clusters of the template would fail in Heat minutes later)."""
     for field, kind in sorted(RESOURCE_KIND.items()):
         if wanted.get(field):
-            resolver.find(kind, wanted[field], MAGNUM_TO_OPTION[field])
+            record = resolver.find(kind, wanted[field], MAGNUM_TO_OPTION[field])
+            if kind == 'image':
+                require_os_distro(record, wanted[field])
+    if wanted.get('master_lb_enabled') and not resolver.has_service('load-balancer'):
+        raise CoeError('master_lb_enabled is true but the cloud has no load-balancer service (Octavia) in its '
+                       'catalog, so every cluster of this template would fail: set master_lb_enabled to false.',
+                       parameter='master_lb_enabled')
+
+
+def require_os_distro(image, given):
+    """Magnum picks the driver by the image's os_distro property; without it, it refuses the template."""
+    distro = image.get('os_distro') or (image.get('properties') or {}).get('os_distro')
+    if not distro:
+        raise CoeError('Image %r has no os_distro property, which Magnum needs to choose a driver (parameter '
+                       '`image`): set it, for example `openstack image set --property os_distro=fedora-coreos %s`.'
+                       % (given, image.get('id') or given), parameter='image')
 
 
 def compare(resolver, current, wanted):

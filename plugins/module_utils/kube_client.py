@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import json
 import os
 import time
@@ -34,6 +35,18 @@ KUBE_CONNECTION_ARGSPEC = dict(
     client_cert=dict(type='path', aliases=['cert_file'], fallback=(env_fallback, ['K8S_AUTH_CERT_FILE'])),
     client_key=dict(type='path', aliases=['key_file'], no_log=False,
                     fallback=(env_fallback, ['K8S_AUTH_KEY_FILE'])),
+    username=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_USERNAME'])),
+    password=dict(type='str', no_log=True, fallback=(env_fallback, ['K8S_AUTH_PASSWORD'])),
+    proxy=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_PROXY'])),
+    no_proxy=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_NO_PROXY'])),
+    proxy_headers=dict(type='dict', options=dict(
+        proxy_basic_auth=dict(type='str', no_log=True),
+        basic_auth=dict(type='str', no_log=True),
+        user_agent=dict(type='str'),
+    )),
+    persist_config=dict(type='bool', fallback=(env_fallback, ['K8S_AUTH_PERSIST_CONFIG'])),
+    impersonate_user=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_IMPERSONATE_USER'])),
+    impersonate_groups=dict(type='list', elements='str'),
 )
 
 REQUEST_TIMEOUT = 60
@@ -106,6 +119,17 @@ def _context_names(path, content):
     return [item.get('name') for item in content.get('contexts') or [] if isinstance(item, dict)]
 
 
+# Options that set the kubernetes Configuration attribute of the same meaning as they are given.
+CONFIGURATION_ATTRIBUTES = (('host', 'host'), ('ca_cert', 'ssl_ca_cert'), ('client_cert', 'cert_file'),
+                            ('client_key', 'key_file'), ('proxy', 'proxy'), ('no_proxy', 'no_proxy'))
+
+
+def _replace_credential(configuration, authorization):
+    """Sends `authorization` instead of any credential of the kubeconfig, including a token it would refresh."""
+    configuration.api_key = {'authorization': authorization}
+    configuration.refresh_api_key_hook = None
+
+
 def build_configuration(params):
     """A kubernetes Configuration from the connection options, and a label naming the cluster for messages."""
     from kubernetes import client as kube_client_lib
@@ -125,7 +149,7 @@ def build_configuration(params):
         try:
             if path is not None:
                 kube_config.load_kube_config(config_file=path, context=context, client_configuration=configuration,
-                                             persist_config=False)
+                                             persist_config=bool(params.get('persist_config')))
             else:
                 kube_config.load_kube_config_from_dict(content, context=context, client_configuration=configuration,
                                                        persist_config=False)
@@ -135,20 +159,22 @@ def build_configuration(params):
                                % (context, ', '.join(name for name in _context_names(path, content) if name)
                                   or 'none')) from None
             raise CoeError('kubeconfig %s is not usable: %s' % (path or '(content)', exc)) from None
-    if params.get('host'):
-        configuration.host = params['host']
-    if params.get('api_key'):
-        # Replaces any credential of the kubeconfig, including a token it would refresh.
-        configuration.api_key = {'authorization': 'Bearer %s' % params['api_key']}
-        configuration.refresh_api_key_hook = None
-    if params.get('ca_cert'):
-        configuration.ssl_ca_cert = params['ca_cert']
-    if params.get('client_cert'):
-        configuration.cert_file = params['client_cert']
-    if params.get('client_key'):
-        configuration.key_file = params['client_key']
+    for option, attribute in CONFIGURATION_ATTRIBUTES:
+        if params.get(option):
+            setattr(configuration, attribute, params[option])
     if params.get('validate_certs') is not None:
         configuration.verify_ssl = params['validate_certs']
+    if params.get('api_key'):
+        _replace_credential(configuration, 'Bearer %s' % params['api_key'])
+    elif params.get('username') and params.get('password'):
+        # HTTP basic auth, which API servers before Kubernetes 1.19 accept, in the Authorization header the
+        # client's BearerToken setting carries: current clients have no basic auth setting.
+        credentials = base64.b64encode(('%s:%s' % (params['username'], params['password'])).encode('utf-8'))
+        _replace_credential(configuration, 'Basic %s' % credentials.decode('ascii'))
+    if params.get('proxy_headers'):
+        import urllib3  # the kubernetes client depends on urllib3
+        configuration.proxy_headers = urllib3.util.make_headers(
+            **dict((name, value) for name, value in params['proxy_headers'].items() if value is not None))
     label = configuration.host
     if context:
         label = '%s (context %s)' % (label, context)
@@ -158,10 +184,13 @@ def build_configuration(params):
 class KubeClient:
     """JSON requests to one Kubernetes API server, errors turned into KubeError naming the server."""
 
-    def __init__(self, api_client, label, sleep=time.sleep):
+    def __init__(self, api_client, label, sleep=time.sleep, impersonate_user=None, impersonate_groups=()):
         self.api_client = api_client
         self.label = label
         self.sleep = sleep
+        self.impersonation = [('Impersonate-User', impersonate_user)] if impersonate_user else []
+        # One header per group: the API server reads each Impersonate-Group header as one group name.
+        self.impersonation.extend(('Impersonate-Group', group) for group in impersonate_groups or ())
         from kubernetes.client.exceptions import ApiException
         self._api_exception = ApiException
 
@@ -174,12 +203,17 @@ class KubeClient:
             if hasattr(client, 'param_serialize'):
                 request = client.param_serialize(method, path, query_params=list(query or []),
                                                  header_params=headers, body=body, auth_settings=['BearerToken'])
+                request = self._impersonating(request)
                 response = client.call_api(*request, _request_timeout=REQUEST_TIMEOUT)
                 data = response.read()
                 if not 200 <= response.status <= 299:
                     raise self._failure(method, path, response.status, data)
             else:
-                # kubernetes clients before 35 have the older generator's call_api.
+                # kubernetes clients before 35 have the older generator's call_api, which sends a dict of headers.
+                if len([name for name, value in self.impersonation if name == 'Impersonate-Group']) > 1:
+                    raise KubeError('impersonate_groups: more than one group needs the kubernetes Python client 35 '
+                                    'or later (each group is a header of its own)')
+                headers.update(self.impersonation)
                 data = client.call_api(path, method, query_params=list(query or []), header_params=headers,
                                        body=body, auth_settings=['BearerToken'], _preload_content=False,
                                        _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT).data
@@ -198,6 +232,16 @@ class KubeClient:
         except ValueError:
             raise KubeError('Kubernetes API at %s answered %s %s with something that is not JSON'
                             % (self.label, method, path)) from None
+
+    def _impersonating(self, request):
+        """The serialized request (method, url, headers, body, post_params) with the impersonation headers."""
+        if not self.impersonation:
+            return request
+        from urllib3._collections import HTTPHeaderDict  # where urllib3 1.26 and 2.x both have it
+        headers = HTTPHeaderDict(request[2])
+        for name, value in self.impersonation:
+            headers.add(name, value)
+        return (request[0], request[1], headers) + tuple(request[3:])
 
     def _failure(self, method, path, status, body):
         message = status_message(status, body)
@@ -249,4 +293,6 @@ def connect(module, sleep=time.sleep):
         configuration, label = build_configuration(module.params)
     except CoeError as exc:
         module.fail_json(msg=exc.msg)
-    return KubeClient(kube_client_lib.ApiClient(configuration=configuration), label, sleep=sleep)
+    return KubeClient(kube_client_lib.ApiClient(configuration=configuration), label, sleep=sleep,
+                      impersonate_user=module.params.get('impersonate_user'),
+                      impersonate_groups=module.params.get('impersonate_groups'))

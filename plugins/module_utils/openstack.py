@@ -38,11 +38,22 @@ OPENSTACK_AUTH_ARGSPEC = dict(
     api_timeout=dict(type='int'),
 )
 
+# The rest of openstack.cloud's common options, so that its module_defaults blocks apply unchanged. A module that
+# waits declares wait and timeout itself; the others accept them and ignore them, as openstack.cloud's info
+# modules do.
+OPENSTACK_COMMON_ARGSPEC = dict(
+    wait=dict(type='bool'),
+    timeout=dict(type='int'),
+    sdk_log_path=dict(type='str'),
+    sdk_log_level=dict(type='str', default='INFO', choices=['INFO', 'DEBUG']),
+)
+
 APP_NAME = 'coe.magnum'
 
 
 def openstack_argument_spec(**extra):
     spec = dict((name, dict(option)) for name, option in OPENSTACK_AUTH_ARGSPEC.items())
+    spec.update((name, dict(option)) for name, option in OPENSTACK_COMMON_ARGSPEC.items())
     spec.update(extra)
     return spec
 
@@ -90,6 +101,10 @@ def connect(params):
         raise CoeError('The openstacksdk Python library is required (pip install openstacksdk).',
                        exception=OPENSTACKSDK_IMPORT_ERROR)
     kwargs = connection_kwargs(params)
+    if params.get('sdk_log_path'):
+        # As openstack.cloud does: DEBUG also logs each HTTP request (keystoneauth masks credentials).
+        debug = params.get('sdk_log_level') == 'DEBUG'
+        openstack.enable_logging(debug=debug, http_debug=debug, path=params['sdk_log_path'])
     try:
         region = openstack.config.get_cloud_region(app_name=APP_NAME, **kwargs)
         if skips_version_discovery(region.config):

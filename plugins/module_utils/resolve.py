@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
+from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 
 # kind -> (proxy attribute of the openstacksdk Connection, finder method, words for messages)
 SDK_FINDERS = {
@@ -96,3 +97,12 @@ class Resolver:
             raise CoeError('No %s named or with ID %r was found (parameter `%s`).'
                            % (MAGNUM_COLLECTIONS[kind][1], name_or_id, parameter), parameter=parameter)
         return record
+
+    def has_service(self, service_type):
+        """Whether the catalog lists the service type for the region and interface in use (no request to it)."""
+        try:
+            return bool(service_endpoint(self._connection, service_type))
+        except Exception as exc:  # keystoneauth raises EndpointNotFound where it does not answer None
+            if type(exc).__name__ == 'EndpointNotFound':
+                return False
+            raise translate(exc, 'read the service catalog') from exc

@@ -23,9 +23,13 @@ description:
     is checked before the first change is made.
 author:
   - coe.magnum contributors (@coe-magnum)
+seealso:
+  - module: coe.magnum.magnum_cluster_config
+    description: Writes the kubeconfig this module connects with.
 extends_documentation_fragment:
   - coe.magnum.kube_connection
   - coe.magnum.attributes
+  - coe.magnum.attributes.KUBERNETES_ACTION_GROUP
 options:
   state:
     description:

@@ -17,13 +17,13 @@ description:
   - The cluster is found by name or ID only, and the template is given by name or ID. A task never makes a
     second cluster of the same name, whatever the inputs, retries or lost responses.
   - Options left unset are not compared; a new cluster gets Magnum's defaults and the template's values for them.
-  - I(node_count) changes in place with the resize action (Magnum API 1.7), or a patch of C(node_count) on older
-    APIs. A different I(cluster_template) is applied with the upgrade action (API 1.8) when I(allow_upgrade=true).
-  - Magnum cannot change the other fields of an existing cluster (I(master_count), flavors, I(keypair),
-    I(labels), networks, ...). When they differ the task fails listing each field with its current and wanted
-    value, unless I(recreate=true) asks for the cluster to be deleted and created again.
+  - O(node_count) changes in place with the resize action (Magnum API 1.7), or a patch of O(node_count) on older
+    APIs. A different O(cluster_template) is applied with the upgrade action (API 1.8) when O(allow_upgrade=true).
+  - Magnum cannot change the other fields of an existing cluster (O(master_count), flavors, O(keypair),
+    O(labels), networks, ...). When they differ the task fails listing each field with its current and wanted
+    value, unless O(recreate=true) asks for the cluster to be deleted and created again.
   - A cluster found in a C(*_FAILED) status makes the task fail with Magnum's reason, unless
-    I(recreate_failed=true).
+    O(recreate_failed=true).
 author:
   - coe.magnum contributors (@coe-magnum)
 options:
@@ -35,14 +35,14 @@ options:
   state:
     description:
       - Whether the cluster should exist.
-      - With C(absent) the task waits (when I(wait=true)) until Magnum no longer knows the cluster, and fails on
+      - With C(absent) the task waits (when O(wait=true)) until Magnum no longer knows the cluster, and fails on
         C(DELETE_FAILED) with Magnum's reason.
     type: str
     choices: [present, absent]
     default: present
   cluster_template:
     description:
-      - The cluster template, by name or ID. Required with I(state=present).
+      - The cluster template, by name or ID. Required with O(state=present).
     type: str
     aliases: [cluster_template_id, template]
   master_count:
@@ -51,16 +51,16 @@ options:
     type: int
   node_count:
     description:
-      - Number of worker nodes (of I(nodegroup), or of the default worker node group). Magnum's default is 1.
+      - Number of worker nodes (of O(nodegroup), or of the default worker node group). Magnum's default is 1.
       - C(0) needs Magnum API 1.10.
     type: int
   nodegroup:
     description:
-      - Node group that I(node_count) resizes, instead of the default worker group. Needs Magnum API 1.9.
+      - Node group that O(node_count) resizes, instead of the default worker group. Needs Magnum API 1.9.
     type: str
   nodes_to_remove:
     description:
-      - Servers (names or IDs) to remove first when I(node_count) shrinks the cluster. Needs Magnum API 1.7.
+      - Servers (names or IDs) to remove first when O(node_count) shrinks the cluster. Needs Magnum API 1.7.
     type: list
     elements: str
   flavor:
@@ -81,13 +81,13 @@ options:
   labels:
     description:
       - Labels (driver parameters) of the cluster. Values of any type are sent and compared as Magnum stores
-        them, as strings; booleans become C(true)/C(false).
+        them, as strings; booleans become V(true)/V(false).
       - When unset (or empty), the cluster gets the template's labels, as Magnum does.
     type: dict
   merge_labels:
     description:
-      - Whether I(labels) are added to the template's labels rather than replacing them.
-      - With C(true) only the labels given are compared with an existing cluster's.
+      - Whether O(labels) are added to the template's labels rather than replacing them.
+      - With V(true) only the labels given are compared with an existing cluster's.
     type: bool
     default: false
   docker_volume_size:
@@ -100,7 +100,7 @@ options:
     type: str
   fixed_subnet:
     description:
-      - Existing subnet of I(fixed_network), by name or ID. Defaults to the template's.
+      - Existing subnet of O(fixed_network), by name or ID. Defaults to the template's.
     type: str
   floating_ip_enabled:
     description:
@@ -117,12 +117,12 @@ options:
   create_timeout:
     description:
       - How long Magnum itself lets the create take, in B(minutes) (Magnum's unit; its default is 60).
-      - Read at create time only, never compared. I(timeout) is how long this task waits, in seconds.
+      - Read at create time only, never compared. O(timeout) is how long this task waits, in seconds.
     type: int
   allow_upgrade:
     description:
-      - Whether a different I(cluster_template) is applied to an existing cluster with Magnum's upgrade action.
-      - With C(false) such a difference fails the task (or, with I(recreate=true), recreates the cluster).
+      - Whether a different O(cluster_template) is applied to an existing cluster with Magnum's upgrade action.
+      - With V(false) such a difference fails the task (or, with O(recreate=true), recreates the cluster).
     type: bool
     default: false
   max_batch_size:
@@ -145,8 +145,17 @@ notes:
     the task returns within seconds of Magnum reporting C(*_COMPLETE).
   - Magnum answers a create before it has stored the cluster; a create whose response is lost is looked up by
     name before it is ever sent again.
-  - With I(wait=false) the task still waits where the next step needs it, for example for the old cluster to be
+  - With O(wait=false) the task still waits where the next step needs it, for example for the old cluster to be
     gone before a recreate, or for an upgrade to end before a resize.
+seealso:
+  - module: coe.magnum.magnum_cluster_template
+    description: The template a cluster is built from.
+  - module: coe.magnum.magnum_cluster_info
+    description: Read clusters without changing them.
+  - module: coe.magnum.magnum_cluster_config
+    description: The kubeconfig of the new cluster.
+  - module: coe.magnum.magnum_cluster_ports
+    description: More ports in the cluster's security groups.
 extends_documentation_fragment:
   - coe.magnum.openstack
   - coe.magnum.wait
@@ -212,7 +221,7 @@ cluster:
   description:
     - The cluster as Magnum describes it after the task (the prediction in check mode). Fields the cloud's API
       version lacks are absent.
-  returned: when I(state=present)
+  returned: when O(state=present)
   type: dict
   contains:
     uuid:

@@ -14,17 +14,17 @@ version_added: 0.1.0
 description:
   - The C(magnum cluster-config) step as a module. For a Kubernetes cluster it fetches the cluster's CA from
     Magnum, makes a private key and a certificate signing request (C(CN=admin), C(O=system:masters)), has
-    Magnum sign it, and writes a kubeconfig with the CA, certificate and key embedded to I(dest)C(/config).
+    Magnum sign it, and writes a kubeconfig with the CA, certificate and key embedded to O(dest)C(/config).
   - For a Swarm cluster it writes C(ca.pem), C(cert.pem), C(key.pem) and a C(docker.env) file setting
     C(DOCKER_HOST), C(DOCKER_CERT_PATH) and C(DOCKER_TLS_VERIFY), as C(magnum cluster-config) prints them.
   - Idempotent. A kubeconfig already in place is kept when its client certificate is valid for longer than
-    I(renew_before) days, was signed by the cluster's current CA and its key matches, and the file names the
+    O(renew_before) days, was signed by the cluster's current CA and its key matches, and the file names the
     cluster's current API address; no key is made and nothing is signed then. Otherwise a new key and certificate
     replace it. A file whose certificate is still good but whose other content differs (another server, other
     entry names) is rewritten with the same certificate.
   - Every file is written with mode 0600 from its first byte (a created directory gets 0700) through a temporary
     file renamed over the old one, so a reader never sees a half-written file and no other user ever sees a key.
-  - The private key never appears in the module's result or log, unless I(return_content=true) asks for the
+  - The private key never appears in the module's result or log, unless O(return_content=true) asks for the
     kubeconfig content, which embeds it.
 author:
   - coe.magnum contributors (@coe-magnum)
@@ -39,7 +39,7 @@ options:
     description:
       - Directory to write the files to, created (mode 0700) when missing, as C(--dir) of C(magnum cluster-config).
       - The kubeconfig is C(config) in it.
-      - Required for Swarm clusters. For Kubernetes clusters at least one of I(dest) and I(merge_into) is needed.
+      - Required for Swarm clusters. For Kubernetes clusters at least one of O(dest) and O(merge_into) is needed.
     type: path
   auth_mode:
     description:
@@ -55,7 +55,7 @@ options:
     default: certificate
   output_certs:
     description:
-      - Also write C(ca.pem), C(cert.pem) and C(key.pem) to I(dest), as C(--output-certs) does (C(ca.pem) only in
+      - Also write C(ca.pem), C(cert.pem) and C(key.pem) to O(dest), as C(--output-certs) does (C(ca.pem) only in
         C(keystone) mode). Swarm clusters always get them.
     type: bool
     default: false
@@ -93,7 +93,7 @@ options:
   context_name:
     description:
       - Name of the context in the kubeconfig. Defaults to the Magnum cluster's name. It is the current context
-        of I(dest)C(/config).
+        of O(dest)C(/config).
     type: str
   merge_into:
     description:
@@ -118,20 +118,26 @@ options:
     default: 1800
   return_content:
     description:
-      - Return the kubeconfig (Kubernetes) or the C(docker.env) text (Swarm) as I(content).
+      - Return the kubeconfig (Kubernetes) or the C(docker.env) text (Swarm) as RV(content).
       - The kubeconfig embeds the private key; use C(no_log) on the task when you set this.
     type: bool
     default: false
 notes:
   - The files are written on the host the module runs on; use C(delegate_to) to write them on the controller.
   - The kubeconfig entry names differ from those of C(magnum cluster-config), whose fixed C(default) context and
-    C(admin) user would collide when several clusters are merged into one kubeconfig. Set I(context_name) and
-    I(user_name) to C(default) and C(admin) for its names.
+    C(admin) user would collide when several clusters are merged into one kubeconfig. Set O(context_name) and
+    O(user_name) to C(default) and C(admin) for its names.
 requirements:
   - cryptography >= 3.1
   - PyYAML
+seealso:
+  - module: coe.magnum.magnum_cluster
+    description: The cluster whose kubeconfig is written.
+  - module: coe.magnum.coe_storage
+    description: Storage in the cluster, through this kubeconfig.
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes
   - coe.magnum.attributes.ACTION_GROUP
 '''
@@ -215,7 +221,7 @@ auth_mode:
   type: str
   sample: certificate
 kubeconfig:
-  description: Path of the kubeconfig written to I(dest), or I(merge_into) when no I(dest) was given.
+  description: Path of the kubeconfig written to O(dest), or O(merge_into) when no O(dest) was given.
   returned: for Kubernetes clusters
   type: str
   sample: /home/user/myclusterconfig/config
@@ -261,7 +267,7 @@ renewed:
   type: bool
 renewal_reason:
   description: Why the existing certificate could not be kept.
-  returned: when I(renewed) is true
+  returned: when RV(renewed) is true
   type: str
   sample: the client certificate expires on 2026-12-01T00:00:00Z, within renew_before (30 days)
 ca_rotated:
@@ -271,7 +277,7 @@ ca_rotated:
 content:
   description: The kubeconfig (Kubernetes) or C(docker.env) (Swarm) text; the kubeconfig embeds the private key.
     Null in check mode when it would hold a certificate not signed yet.
-  returned: when I(return_content) is true
+  returned: when O(return_content) is true
   type: str
 '''
 

@@ -38,8 +38,12 @@ options:
         available). Costs one request per cluster.
     type: bool
     default: false
+seealso:
+  - module: coe.magnum.magnum_cluster
+    description: Create, resize, upgrade or delete a cluster.
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes.INFO_MODULE
   - coe.magnum.attributes.ACTION_GROUP
 '''
@@ -66,7 +70,7 @@ RETURN = r'''
 clusters:
   description:
     - The matching clusters, as Magnum describes them (see M(coe.magnum.magnum_cluster) for the main fields).
-    - Empty when no cluster matches (including when I(name) matches none).
+    - Empty when no cluster matches (including when O(name) matches none).
   returned: always
   type: list
   elements: dict

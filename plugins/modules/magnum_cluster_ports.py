@@ -94,8 +94,12 @@ options:
         no longer listed. Rules not created by this module are kept.
     type: bool
     default: false
+seealso:
+  - module: coe.magnum.magnum_cluster
+    description: The cluster whose security groups are changed.
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes
   - coe.magnum.attributes.ACTION_GROUP
 notes:

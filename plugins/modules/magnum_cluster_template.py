@@ -15,8 +15,8 @@ description:
   - Ensures a Magnum cluster template exists with the given fields, or does not exist.
   - The template is found by name or ID only. Options left unset keep what the template has (or Magnum's
     default when it is created).
-  - Changes are applied in place with a JSON patch. While clusters use the template Magnum lets only I(name),
-    I(public) and I(hidden) change; the module then fails listing the other fields that differ, and never
+  - Changes are applied in place with a JSON patch. While clusters use the template Magnum lets only O(name),
+    O(public) and O(hidden) change; the module then fails listing the other fields that differ, and never
     deletes and re-creates a template behind your back.
   - Image, flavors, networks, subnet and keypair are accepted by name or ID, and every one is checked before
     anything changes in the cloud.
@@ -41,7 +41,9 @@ options:
     choices: [kubernetes, swarm, swarm-mode, mesos, dcos]
   image:
     description:
-      - Glance image, by name or ID. The image needs an C(os_distro) property Magnum knows. Required to create.
+      - Glance image, by name or ID. Required to create.
+      - The image needs an C(os_distro) property Magnum knows (C(fedora-coreos), C(fedora-atomic), ...); without one
+        the task fails before anything is sent.
     type: str
     aliases: [image_id]
   keypair:
@@ -60,7 +62,7 @@ options:
     type: str
   fixed_subnet:
     description:
-      - Existing subnet, by name or ID, of I(fixed_network).
+      - Existing subnet, by name or ID, of O(fixed_network).
     type: str
   flavor:
     description:
@@ -95,7 +97,7 @@ options:
   labels:
     description:
       - Labels (driver parameters). Values of any type are compared as Magnum stores them, as strings;
-        booleans become C(true)/C(false).
+        booleans become V(true)/V(false).
       - When given, the template's labels become exactly these.
     type: dict
   floating_ip_enabled:
@@ -105,6 +107,8 @@ options:
   master_lb_enabled:
     description:
       - Whether clusters get a load balancer in front of their masters.
+      - V(true) needs a load-balancer service (Octavia) in the cloud's catalog; without one the task fails before
+        anything is sent, since every cluster of the template would fail minutes into its create.
     type: bool
   public:
     description:
@@ -156,8 +160,14 @@ options:
     description:
       - Magnum driver to use, on clouds whose Magnum selects drivers by name.
     type: str
+seealso:
+  - module: coe.magnum.magnum_cluster_template_info
+    description: Read templates without changing them.
+  - module: coe.magnum.magnum_cluster
+    description: Clusters built from the template.
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes
   - coe.magnum.attributes.ACTION_GROUP
 '''
@@ -194,7 +204,7 @@ EXAMPLES = r'''
 RETURN = r'''
 cluster_template:
   description: The template as Magnum describes it (after the change; the prediction in check mode).
-  returned: when I(state=present)
+  returned: when O(state=present)
   type: dict
   sample:
     uuid: 0f3c7c54-5bd4-4fb4-b6b8-d0d4e4a4e3a4

@@ -26,14 +26,18 @@ options:
     type: str
   public:
     description:
-      - Only public (C(true)) or only private (C(false)) templates.
+      - Only public (V(true)) or only private (V(false)) templates.
     type: bool
   hidden:
     description:
-      - Only hidden (C(true)) or only visible (C(false)) templates.
+      - Only hidden (V(true)) or only visible (V(false)) templates.
     type: bool
+seealso:
+  - module: coe.magnum.magnum_cluster_template
+    description: Create, update or delete a template.
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes.INFO_MODULE
   - coe.magnum.attributes.ACTION_GROUP
 '''
@@ -52,7 +56,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 cluster_templates:
-  description: The matching templates as Magnum describes them (empty when I(name) matches none).
+  description: The matching templates as Magnum describes them (empty when O(name) matches none).
   returned: always
   type: list
   elements: dict

@@ -113,12 +113,12 @@ def run_playbook(cloud, workdir, names):
     names_file = workdir / "names.yml"
     names_file.write_text(yaml.safe_dump(names))
 
-    def run(playbook, *arguments, label=None):
+    def run(playbook, *arguments, label=None, env=None):
         label = label or Path(playbook).stem
         log_path = workdir / f"{label}.log"
         command = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / playbook),
                    "-e", f"@{LOCALCLOUD_VARS}", "-e", f"@{names_file}", *arguments]
-        completed = subprocess.run(command, cwd=workdir, env=cloud["env"], capture_output=True, text=True,
+        completed = subprocess.run(command, cwd=workdir, env=env or cloud["env"], capture_output=True, text=True,
                                    timeout=PLAYBOOK_TIMEOUT)
         output = completed.stdout + completed.stderr
         log_path.write_text(output)
@@ -201,6 +201,55 @@ def test_argument_specs_reject_a_survey_answer_that_is_not_a_number(cloud, names
     assert template_named(cloud["sdk"], names["cluster_template_name"]) is None
 
 
+def magnum_writes(cloud, run):
+    """The Magnum requests other than reads that the local cloud's front proxy logged while `run()` ran (the
+    local cloud is used by one test run at a time, under its lock)."""
+    log = Path(cloud["env"]["LOCALCLOUD_HOME"]) / "log" / "requests.jsonl"
+    start = log.stat().st_size if log.exists() else 0
+    result = run()
+    with log.open() as handle:
+        handle.seek(start)
+        records = [json.loads(line) for line in handle if line.strip()]
+    return result, [(record["method"], record["path"]) for record in records
+                    if record.get("service") == "magnum" and record.get("method") != "GET"]
+
+
+@pytest.fixture
+def image_without_os_distro(cloud, names):
+    """A Glance image (metadata only) with no os_distro property, removed afterwards."""
+    sdk = cloud["sdk"]
+    image = sdk.image.create_image(f"{names['cluster_name']}-plain", disk_format="qcow2", container_format="bare",
+                                   allow_duplicates=True)
+    yield image.name
+    sdk.image.delete_image(image, ignore_missing=True)
+
+
+@pytest.mark.parametrize(("variables", "named"), [
+    ({"cluster_template_labels": {"kube_tag": "v1.30.4"}}, "Add cinder_csi_enabled: true"),
+    ({"cluster_template_labels": {"kube_tag": "v1.30.4", "cinder_csi_enabled": True},
+      "storage_class_provisioner": "kubernetes.io/cinder"},
+     "storage_class_provisioner kubernetes.io/cinder cannot run"),
+    ({"cluster_template_labels": {"kube_tag": "v1.23.3"}, "storage_class_provisioner": "cinder.csi.openstack.org"},
+     "needs the Cinder CSI driver"),
+    # The local cloud has no Octavia, as many small clouds do.
+    ({"cluster_template_master_lb_enabled": True}, "no load-balancer service (Octavia)"),
+    ({"cluster_template_image": "IMAGE_WITHOUT_OS_DISTRO"}, "has no os_distro property"),
+])
+def test_preflight_stops_what_would_fail_later_before_anything_is_created(request, cloud, names, run_playbook,
+                                                                         variables, named):
+    if variables.get("cluster_template_image") == "IMAGE_WITHOUT_OS_DISTRO":
+        variables = dict(variables, cluster_template_image=request.getfixturevalue("image_without_os_distro"))
+
+    run, writes = magnum_writes(cloud, lambda: run_playbook("site.yml", "-e", json.dumps(variables),
+                                                            label="preflight"))
+
+    assert run.returncode != 0, run.explain()
+    assert named in run.output, run.explain()
+    assert writes == [], f"Magnum was sent {writes} before the preflight failed"
+    assert cluster_named(cloud["sdk"], names["cluster_name"]) is None
+    assert template_named(cloud["sdk"], names["cluster_template_name"]) is None
+
+
 @pytest.mark.parametrize(("role", "variables", "named"), [
     ("cluster", {"cluster_state": "gone"}, "cluster_state"),
     ("cluster_config", {"cluster_config_auth_mode": "password"}, "cluster_config_auth_mode"),
@@ -266,13 +315,33 @@ def test_rerun_reports_no_changes(converged, run_playbook):
     assert run.host["changed"] == 0 and run.host["failed"] == 0, run.explain()
 
 
+def test_module_defaults_alone_carry_every_connection_option(converged, cloud, workdir, run_playbook):
+    """site.yml's tasks under one module_defaults block per group (tests/playbooks/module_defaults.yml), with no
+    cloud in the environment nor in the roles' variables: openstack.cloud's common options (wait, timeout,
+    sdk_log_path, sdk_log_level among them) and kubernetes.core's are accepted by every module they reach."""
+    assert converged["run"].returncode == 0, converged["run"].explain()
+    sdk_log = workdir / "module-defaults-sdk.log"
+    environment = {name: value for name, value in cloud["env"].items() if name not in ("OS_CLOUD", "KUBECONFIG")}
+    overrides = {"cluster_cloud": "", "storage_class_kubeconfig": "", "defaults_cloud": cloud["env"]["OS_CLOUD"],
+                 "defaults_sdk_log_path": str(sdk_log)}
+
+    run = run_playbook(str(REPO / "tests" / "playbooks" / "module_defaults.yml"), "-e", json.dumps(overrides),
+                       label="module-defaults", env=environment)
+
+    assert run.returncode == 0 and run.host["failed"] == 0, run.explain()
+    assert run.host["changed"] == 0, run.explain()
+    assert "Unsupported parameters" not in run.output
+    assert "/clusters" in sdk_log.read_text(), "sdk_log_level DEBUG logs the Magnum requests to sdk_log_path"
+
+
 @pytest.fixture(scope="module")
 def awx_job(converged, cloud, names, workdir, collections_path):
-    """A private data dir laid out as AWX hands it to ansible-runner; returns run(ident, kubeconfig_dir, *arguments).
+    """A private data dir laid out as AWX hands it to ansible-runner; returns run(ident, kubeconfig_dir, check).
 
     The credential is a clouds.yaml with a single cloud named devstack, found through OS_CLIENT_CONFIG_FILE
     with no OS_CLOUD; the job template's extra vars are the local-cloud variables file, the survey answers are
-    strings, and the runner starts from a clean environment as in an execution environment. kubeconfig_dir is
+    strings, the job template has Show changes on (--diff) as docs/awx.md asks, and a check job adds --check; the
+    runner starts from a clean environment as in an execution environment. kubeconfig_dir is
     where the job keeps the kubeconfig: the converge's directory, or a new one as in a fresh execution
     environment.
     """
@@ -290,22 +359,22 @@ def awx_job(converged, cloud, names, workdir, collections_path):
     }))
 
     job_template_vars = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    # docs/awx.md's survey, answered as AWX passes answers: strings. What the survey does not ask comes from the
+    # job template's extra variables (the variables file), as the page says.
     survey_answers = {
         "cluster_name": names["cluster_name"],
-        "cluster_template_name": names["cluster_template_name"],
         "cluster_node_count": str(job_template_vars["cluster_node_count"]),
-        "cluster_master_count": str(job_template_vars["cluster_master_count"]),
-        "cluster_ports_rules": json.dumps(job_template_vars["cluster_ports_rules"]),
-        "storage_class_default": "true",
+        "cluster_template_name": names["cluster_template_name"],
     }
     clean_environment = {"PATH": f"{BIN}{os.pathsep}/usr/local/bin:/usr/bin:/bin", "HOME": os.environ["HOME"],
                          "LANG": "C.UTF-8"}
 
-    def run(ident, kubeconfig_dir, *arguments):
+    def run(ident, kubeconfig_dir, check=False):
         extravars = {**job_template_vars, "cluster_config_dest": str(kubeconfig_dir), **survey_answers}
         (data_dir / "env" / "extravars").write_text(yaml.safe_dump(extravars))
         completed = subprocess.run([str(BIN / "ansible-runner"), "run", str(data_dir), "--playbook",
-                                    "playbooks/site.yml", "--ident", ident, *arguments],
+                                    "playbooks/site.yml", "--ident", ident,
+                                    "--cmdline=--diff --check" if check else "--cmdline=--diff"],
                                    env=clean_environment, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT)
         artifacts = data_dir / "artifacts" / ident
         stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else completed.stdout
@@ -340,7 +409,7 @@ def test_awx_job_in_a_fresh_execution_environment_only_writes_the_kubeconfig(awx
 
 
 def test_awx_check_mode_job_reports_no_changes(awx_job, names):
-    run = awx_job("check", names["cluster_config_dest"], "--cmdline=--check")
+    run = awx_job("check", names["cluster_config_dest"], check=True)
 
     assert run.status == "successful" and run.returncode == 0, run.explain()
     assert "--check" in run.command, run.command
@@ -350,7 +419,7 @@ def test_awx_check_mode_job_reports_no_changes(awx_job, names):
 def test_awx_check_mode_job_in_a_fresh_execution_environment_writes_nothing(awx_job, workdir):
     kubeconfig_dir = workdir / "awx-check-ee"
 
-    run = awx_job("check-fresh", kubeconfig_dir, "--cmdline=--check")
+    run = awx_job("check-fresh", kubeconfig_dir, check=True)
 
     assert run.status == "successful" and run.returncode == 0, run.explain()
     assert run.host["failed"] == 0, run.explain()

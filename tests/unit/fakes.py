@@ -10,7 +10,20 @@ import json
 import uuid
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19 reads the module's arguments from basic._ANSIBLE_ARGS
+    import contextlib
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        original = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode('utf-8')
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = original
 
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import BASE_VERSION, MagnumApi
 
@@ -136,8 +149,11 @@ class DuplicateResource(Exception):
 
 
 DEFAULT_RESOURCES = {
-    'image': [{'id': 'img-coreos', 'name': 'fedora-coreos-40'}, {'id': 'img-atomic', 'name': 'Fedora-Atomic-25'},
-              {'id': 'img-dup-1', 'name': 'twin'}, {'id': 'img-dup-2', 'name': 'twin'}],
+    'image': [{'id': 'img-coreos', 'name': 'fedora-coreos-40', 'os_distro': 'fedora-coreos'},
+              {'id': 'img-atomic', 'name': 'Fedora-Atomic-25', 'os_distro': 'fedora-atomic'},
+              {'id': 'img-dup-1', 'name': 'twin', 'os_distro': 'fedora-coreos'},
+              {'id': 'img-dup-2', 'name': 'twin', 'os_distro': 'fedora-coreos'},
+              {'id': 'img-plain', 'name': 'cirros', 'os_distro': None}],
     'flavor': [{'id': 'fl-small', 'name': 'm1.small'}, {'id': 'fl-io', 'name': 'io.70GB'}],
     'network': [{'id': 'net-public', 'name': 'public'}, {'id': 'net-private', 'name': 'private'}],
     'subnet': [{'id': 'sub-private', 'name': 'private-subnet'}],
@@ -145,20 +161,41 @@ DEFAULT_RESOURCES = {
 }
 
 
+class FakeCatalog:
+    """The parts of openstacksdk's CloudRegion and keystoneauth's Session that find a service's endpoint."""
+
+    def __init__(self, services):
+        self.services = services
+
+    def get_endpoint(self, service_type=None, interface=None, region_name=None):
+        # CloudRegion.get_endpoint(service_type) is a clouds.yaml override (none here); the Session's keyword
+        # form reads the catalog and answers None for a service it does not list.
+        if interface is None and region_name is None:
+            return None
+        return 'https://%s.example:443' % service_type if service_type in self.services else None
+
+    def get_interface(self, service_type):
+        return 'public'
+
+    def get_region_name(self, service_type):
+        return 'RegionOne'
+
+
 class FakeConnection:
-    def __init__(self, resources=None):
+    def __init__(self, resources=None, services=('identity', 'image', 'compute', 'network', 'container-infra')):
         resources = resources or DEFAULT_RESOURCES
         self.image = FakeFinderProxy(resources)
         self.compute = FakeFinderProxy(resources)
         self.network = FakeFinderProxy(resources)
+        self.config = self.session = FakeCatalog(set(services))
 
 
 class FakeCloud:
     """The fakes a module instance needs, wired the way MagnumModule builds the real ones."""
 
-    def __init__(self, max_version='1.14', resources=None):
+    def __init__(self, max_version='1.14', resources=None, services=None):
         self.http = FakeMagnumHttp(max_version)
-        self.connection = FakeConnection(resources)
+        self.connection = FakeConnection(resources, **({'services': services} if services else {}))
         self.magnum = MagnumApi(self.connection, http=self.http)
 
 

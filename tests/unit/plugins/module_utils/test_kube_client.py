@@ -233,3 +233,60 @@ def test_older_clients_work_the_same():
     failing = KubeClient(OldGeneratorApiClient(refused), 'https://k:6443')
     with pytest.raises(KubeError, match=r'forbidden: User "x" \(HTTP 403\)'):
         failing.get('/version')
+
+
+def test_kubernetes_core_proxy_and_basic_auth_options(tmp_path):
+    configuration, _label = build_configuration(params(
+        host='http://10.0.0.5:8080', username='admin', password='s3cret', proxy='http://proxy:3128',
+        no_proxy='10.0.0.0/8', proxy_headers={'proxy_basic_auth': 'u:p', 'basic_auth': None, 'user_agent': 'ua'}))
+    # admin:s3cret in base64
+    assert configuration.auth_settings()['BearerToken']['value'] == 'Basic YWRtaW46czNjcmV0'
+    assert (configuration.proxy, configuration.no_proxy) == ('http://proxy:3128', '10.0.0.0/8')
+    assert configuration.proxy_headers == {'proxy-authorization': 'Basic dTpw', 'user-agent': 'ua'}
+
+
+def test_a_token_wins_over_basic_auth():
+    configuration, _label = build_configuration(params(host='http://k:8080', username='admin', password='x',
+                                                       api_key='t0ken'))
+    assert configuration.auth_settings()['BearerToken']['value'] == 'Bearer t0ken'
+
+
+@pytest.fixture
+def recording_server():
+    """A local HTTP server that answers {} and records the headers of each request, as sent on the wire."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            received.append(self.headers)
+            self.send_response(200)
+            self.send_header('Content-Type', 'application/json')
+            self.end_headers()
+            self.wfile.write(b'{}')
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(('127.0.0.1', 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield 'http://127.0.0.1:%d' % server.server_port, received
+    server.shutdown()
+
+
+def test_impersonation_sends_one_header_per_group(recording_server):
+    from kubernetes import client as kube_client_lib
+    url, received = recording_server
+    configuration, label = build_configuration(params(host=url, api_key='t0ken'))
+    client = KubeClient(kube_client_lib.ApiClient(configuration=configuration), label,
+                        impersonate_user='alice', impersonate_groups=['dev', 'viewers'])
+
+    assert client.get('/version') == {}
+
+    headers = received[0]
+    assert headers.get_all('Impersonate-User') == ['alice']
+    assert headers.get_all('Impersonate-Group') == ['dev', 'viewers']
+    assert headers['Authorization'] == 'Bearer t0ken'

@@ -12,3 +12,59 @@ from ansible_collections.coe.magnum.tests.unit.data import cases
 @pytest.mark.parametrize('case', cases('connection/version_discovery.yml'))
 def test_v3_plugin_only_where_it_takes_every_option(case):
     assert skips_version_discovery(case['config']) is case['skips']
+
+
+# openstack.cloud's module_defaults block for group/openstack.cloud.openstack, as its users write one: every option
+# of its common argument spec (openstack_full_argument_spec in openstack.cloud 2.x).
+OPENSTACK_CLOUD_DEFAULTS = dict(
+    cloud='mycloud', auth={'auth_url': 'https://keystone:5000/v3'}, auth_type='password', region_name='RegionOne',
+    validate_certs=True, ca_cert='/etc/ca.pem', client_cert='/etc/cert.pem', client_key='/etc/key.pem',
+    wait=True, timeout=600, api_timeout=30, interface='internal', sdk_log_path='/tmp/sdk.log',
+    sdk_log_level='DEBUG',
+)
+
+MODULE_CLASSES = [
+    ('magnum_cluster', 'ClusterModule'),
+    ('magnum_cluster_config', 'ClusterConfigModule'),
+    ('magnum_cluster_info', 'ClusterInfoModule'),
+    ('magnum_cluster_ports', 'ClusterPortsModule'),
+    ('magnum_cluster_template', 'ClusterTemplateModule'),
+    ('magnum_cluster_template_info', 'ClusterTemplateInfoModule'),
+]
+
+
+@pytest.mark.parametrize(('module', 'class_name'), MODULE_CLASSES)
+def test_every_module_takes_openstack_cloud_module_defaults(module, class_name):
+    import importlib
+
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.coe.magnum.plugins.module_utils.openstack import openstack_argument_spec
+
+    module_class = getattr(importlib.import_module('ansible_collections.coe.magnum.plugins.modules.' + module),
+                           class_name)
+    result = ArgumentSpecValidator(openstack_argument_spec(**module_class.argument_spec)).validate(
+        dict(OPENSTACK_CLOUD_DEFAULTS))
+
+    assert [str(error) for error in result.errors if 'Unsupported parameters' in str(error)] == []
+    assert dict((name, result.validated_parameters[name]) for name in OPENSTACK_CLOUD_DEFAULTS) == \
+        OPENSTACK_CLOUD_DEFAULTS
+
+
+def test_sdk_log_path_writes_the_sdk_log(tmp_path):
+    import logging
+
+    from ansible_collections.coe.magnum.plugins.module_utils.openstack import connect
+
+    log_path = tmp_path / 'sdk.log'
+    try:
+        connect(dict(cloud={'auth_type': 'none', 'endpoint': 'http://127.0.0.1:9'}, sdk_log_path=str(log_path),
+                     sdk_log_level='DEBUG'))
+        logging.getLogger('openstack').debug('coe.magnum unit test line')
+    finally:
+        for name in ('openstack', 'keystoneauth'):
+            for handler in list(logging.getLogger(name).handlers):
+                if getattr(handler, 'baseFilename', None) == str(log_path):
+                    logging.getLogger(name).removeHandler(handler)
+                    handler.close()
+    assert 'coe.magnum unit test line' in log_path.read_text()

@@ -9,11 +9,11 @@ from unittest import mock
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.coe.magnum.plugins.module_utils import kube_storage
 from ansible_collections.coe.magnum.plugins.modules import coe_storage
 from ansible_collections.coe.magnum.tests.unit.data import cases
+from ansible_collections.coe.magnum.tests.unit.fakes import patch_module_args
 from ansible_collections.coe.magnum.tests.unit.kube_fake import FakeKubeClient, fake_cluster
 
 

@@ -105,6 +105,26 @@ def test_bad_references_fail_before_any_change(cloud, option, value, words):
     assert cloud.http.mutating_requests() == []
 
 
+def test_an_image_without_os_distro_fails_before_any_change(cloud):
+    without_os_distro = dict(GUIDE)
+    without_os_distro['image'] = 'cirros'
+    result, failed = run(cloud, **without_os_distro)
+    assert failed and "Image 'cirros' has no os_distro property" in result['msg'] and '`image`' in result['msg']
+    assert cloud.http.mutating_requests() == []
+
+
+def test_master_lb_without_a_load_balancer_service_fails_before_any_change(cloud):
+    result, failed = run(cloud, master_lb_enabled=True, **GUIDE)
+    assert failed and 'no load-balancer service (Octavia)' in result['msg'] and 'master_lb_enabled' in result['msg']
+    assert cloud.http.mutating_requests() == []
+
+
+def test_master_lb_with_a_load_balancer_service_is_created():
+    cloud = FakeCloud(services=('identity', 'image', 'compute', 'network', 'container-infra', 'load-balancer'))
+    result, failed = run(cloud, master_lb_enabled=True, **GUIDE)
+    assert not failed and result['changed']
+
+
 def test_create_needs_coe_and_image(cloud):
     args = dict(GUIDE)
     del args['coe']
