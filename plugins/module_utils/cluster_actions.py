@@ -25,7 +25,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
-from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once, send_confirmed
+from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once, send_confirmed
 
 # After a lost create response, how long to look for the new cluster by name before sending the create again:
 # Magnum's conductor writes the row asynchronously, some seconds after the API has answered.
@@ -35,9 +35,7 @@ CREATE_SETTLE_SECONDS = 30.0
 def node_groups(magnum, uuid):
     """The node groups of a cluster (Magnum API 1.9)."""
     with magnum.at('nodegroups'):
-        _response, body = call_with_retries(
-            lambda: magnum.http.json_request('GET', '/%s/%s/nodegroups' % (COLLECTION, uuid)))
-    return (body or {}).get('nodegroups', [])
+        return magnum.node_groups(uuid)
 
 
 class ClusterActions:
@@ -262,7 +260,7 @@ class ClusterActions:
             self.magnum.patch(COLLECTION, record['uuid'], step['operations'])
 
     def _post_action(self, record, action, body):
-        self.magnum.http.json_request('POST', '/%s/%s/actions/%s' % (COLLECTION, record['uuid'], action), body=body)
+        self.magnum.cluster_action(record['uuid'], action, body)
 
     def _delete(self, record):
         with self._calling('delete %s' % describe(record)):

@@ -16,6 +16,7 @@ import json
 import os
 import time
 import traceback
+from urllib.parse import quote
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
@@ -155,6 +156,12 @@ def build_configuration(params):
     return configuration, label
 
 
+def kube_path(base, *names):
+    """A Kubernetes API path: `base` as written in the code, then each name escaped. The client sends a path as it
+    is given (it quotes only the parameters of its typed APIs), so a name is escaped here, where paths are built."""
+    return '/'.join([base.rstrip('/')] + [quote(str(name), safe='') for name in names])
+
+
 class KubeClient:
     """JSON requests to one Kubernetes API server, errors turned into KubeError naming the server."""
 
@@ -228,7 +235,7 @@ class KubeClient:
         """POST an object; after a lost answer, look it up by name before trying again so none is made twice."""
         created, _found_by_lookup = create_once(
             lambda: self._send('POST', collection_path, body, None, None),
-            lambda: self.find('%s/%s' % (collection_path, body['metadata']['name'])),
+            lambda: self.find(kube_path(collection_path, body['metadata']['name'])),
             settle_seconds=0, sleep=self.sleep)
         return created
 

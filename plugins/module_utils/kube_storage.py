@@ -16,7 +16,7 @@ import time
 from ansible_collections.coe.magnum.plugins.module_utils import claims as claim_manifests
 from ansible_collections.coe.magnum.plugins.module_utils import storage_class as class_manifests
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError
+from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError, kube_path
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import (
     CINDER_CSI,
     CINDER_IN_TREE,
@@ -97,14 +97,14 @@ class StorageReconciler:
         return '/apis/%s/storageclasses' % self.facts.storage_api_version
 
     def class_path(self, name):
-        return '%s/%s' % (self.classes_path, name)
+        return kube_path(self.classes_path, name)
 
     @staticmethod
     def claims_path(namespace):
-        return '/api/v1/namespaces/%s/persistentvolumeclaims' % namespace
+        return kube_path('/api/v1/namespaces', namespace) + '/persistentvolumeclaims'
 
     def claim_path(self, claim):
-        return '%s/%s' % (self.claims_path(claim['namespace']), claim['name'])
+        return kube_path(self.claims_path(claim['namespace']), claim['name'])
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _record(self, key, before, after, action=None):
@@ -254,7 +254,7 @@ class StorageReconciler:
             where = 'claims[%d] (%s/%s)' % (index, claim['namespace'], claim['name'])
             namespace = claim['namespace']
             if namespace not in namespaces:
-                namespaces[namespace] = self.client.find('/api/v1/namespaces/%s' % namespace) is not None
+                namespaces[namespace] = self.client.find(kube_path('/api/v1/namespaces', namespace)) is not None
             desired = claim_manifests.build(claim, self._claim_class_name(claim), self.facts)
             existing = self.client.find(self.claim_path(claim)) if namespaces[namespace] else None
             plan = {'claim': claim, 'desired': desired, 'existing': existing, 'action': None,
@@ -355,7 +355,7 @@ class StorageReconciler:
     def _latest_event(self, claim):
         """The message of the claim's newest event, which says why provisioning has not happened."""
         try:
-            events = self.client.get('/api/v1/namespaces/%s/events' % claim['namespace'],
+            events = self.client.get(kube_path('/api/v1/namespaces', claim['namespace']) + '/events',
                                      query=[('fieldSelector', 'involvedObject.name=%s' % claim['name'])])
         except KubeError:
             return None
@@ -377,7 +377,7 @@ class StorageReconciler:
             consequence = None
             if claim_manifests.phase_of(existing) == 'Bound':
                 volume = (existing.get('spec') or {}).get('volumeName')
-                volume_object = self.client.find('/api/v1/persistentvolumes/%s' % volume) if volume else None
+                volume_object = self.client.find(kube_path('/api/v1/persistentvolumes', volume)) if volume else None
                 policy = ((volume_object or {}).get('spec') or {}).get('persistentVolumeReclaimPolicy') or 'Delete'
                 if policy == 'Delete':
                     consequence = ('its PersistentVolume %s and the Cinder volume behind it are deleted too (reclaim '
