@@ -179,7 +179,8 @@ ee: venv
 
 # Bad-input, secrets and fault suites against the local cloud (tests/resilience); `make faults` runs the fault
 # suite alone. RESILIENCE_REPORT=docs/resilience.md writes the table of cases and outcomes again.
-RESILIENCE_SUITES ?= tests/resilience/test_bad_input.py tests/resilience/test_secrets.py tests/resilience/test_faults.py
+RESILIENCE_SUITES ?= tests/resilience/test_bad_input.py tests/resilience/test_secrets.py tests/resilience/test_faults.py \
+	tests/resilience/test_names.py
 resilience: venv collection-tree localcloud-up
 	eval "$$($(LOCALCLOUD) env)"; \
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python -m pytest $(RESILIENCE_SUITES) -p no:cacheprovider \

@@ -41,11 +41,15 @@ CLUSTER_NAME_MAX = 242
 UUID_LIKE = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
 
 
+def is_cluster_ident(name):
+    """Whether Magnum can have a cluster with this name or ID."""
+    return bool(UUID_LIKE.match(name or '')) or bool(
+        name and len(name) <= CLUSTER_NAME_MAX and re.match(CLUSTER_NAME_PATTERN, name))
+
+
 def check_cluster_name(name, parameter):
     """A CoeError naming the parameter and Magnum's pattern when `name` is neither a UUID nor a name Magnum allows."""
-    if UUID_LIKE.match(name or ''):
-        return
-    if not name or len(name) > CLUSTER_NAME_MAX or not re.match(CLUSTER_NAME_PATTERN, name):
+    if not is_cluster_ident(name):
         raise CoeError('%r is not a cluster name Magnum accepts (parameter `%s`): a cluster name matches %s and has '
                        'at most %d characters, or is a cluster UUID.'
                        % (name, parameter, CLUSTER_NAME_PATTERN, CLUSTER_NAME_MAX), parameter=parameter)
