@@ -236,7 +236,8 @@ class KubeClient:
         created, _found_by_lookup = create_once(
             lambda: self._send('POST', collection_path, body, None, None),
             lambda: self.find(kube_path(collection_path, body['metadata']['name'])),
-            settle_seconds=0, sleep=self.sleep)
+            # An object name is unique in its collection: a second POST can be refused, never make a duplicate.
+            settle_seconds=0, sleep=self.sleep, resend_unknown=True)
         return created
 
     def merge_patch(self, path, patch):

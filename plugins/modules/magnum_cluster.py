@@ -296,6 +296,7 @@ status_history:
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import DesiredCluster
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import ClusterActions
+from ansible_collections.coe.magnum.plugins.module_utils.create_journal import CreateJournal
 
 
 class ClusterModule(MagnumModule):
@@ -330,8 +331,11 @@ class ClusterModule(MagnumModule):
 
     def run(self):
         desired = DesiredCluster.from_params(self.params)
+        journal = None
+        if self.params['state'] == 'present' and not self.check_mode:
+            journal = CreateJournal.for_connection(self.connection, warn=self.warn)
         actions = ClusterActions(self.magnum, self.resolver, self.cloud_call, check_mode=self.check_mode,
-                                 wait=self.params['wait'], timeout=self.params['timeout'])
+                                 wait=self.params['wait'], timeout=self.params['timeout'], journal=journal)
         if self.params['state'] == 'absent':
             return actions.ensure_absent(desired.name)
         return actions.ensure_present(desired, allow_upgrade=self.params['allow_upgrade'],

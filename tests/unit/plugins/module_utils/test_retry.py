@@ -76,12 +76,26 @@ def test_lookup_waits_for_an_asynchronously_written_row():
     assert len(creates) == 1
 
 
-def test_create_is_retried_when_nothing_was_made():
+def test_an_unknown_outcome_is_never_sent_again():
+    """A 503 may come from a proxy in front of a service that acted: after the lookup window the error stands."""
     create, creates = failing(1, HttpError(503), {'uuid': 'made'})
     times = iter([0, 0, 100, 100])
-    record, found = create_once(create, lambda: None, settle_seconds=5, sleep=no_sleep, clock=lambda: next(times))
+    with pytest.raises(HttpError):
+        create_once(create, lambda: None, settle_seconds=5, sleep=no_sleep, clock=lambda: next(times))
+    assert len(creates) == 1
+
+
+def test_a_create_that_never_left_is_sent_again():
+    create, creates = failing(1, REFUSED, {'uuid': 'made'})
+    record, found = create_once(create, lambda: None, sleep=no_sleep)
     assert record == {'uuid': 'made'} and not found
     assert len(creates) == 2
+
+
+def test_apis_with_unique_names_may_send_an_unknown_create_again():
+    create, creates = failing(1, CUT, {'uuid': 'made'})
+    record, found = create_once(create, lambda: None, settle_seconds=0, sleep=no_sleep, resend_unknown=True)
+    assert record == {'uuid': 'made'} and not found and len(creates) == 2
 
 
 def test_client_errors_on_create_are_not_retried():
