@@ -110,6 +110,7 @@ class ClusterActions:
             record = self.find(name)
         if record is None:
             return self._result(False, None, None, None)
+        self._forget(name)
         # A delete already under way is only waited for: this task changes nothing.
         changed = record.get('status') != 'DELETE_IN_PROGRESS'
         if not self.check_mode:
@@ -127,6 +128,8 @@ class ClusterActions:
         if record is None and looks_like_uuid(desired.name):
             raise CoeError('No cluster has the ID %s; give a name (`name`) to create a cluster.' % desired.name,
                            parameter='name')
+        if record is not None:
+            self._forget(desired.name)  # a create an earlier run left in flight has its row: it is done
         before = record
         record = self._settle(record)
         if record is None:
