@@ -113,14 +113,19 @@ class ClusterActions:
         self._forget(name)
         # A delete already under way is only waited for: this task changes nothing.
         changed = record.get('status') != 'DELETE_IN_PROGRESS'
+        # Magnum's 404 to the delete: gone between the lookup and the delete (another delete got there first).
+        already_deleted = False
         if not self.check_mode:
             if changed:
-                self._delete(record)
+                already_deleted = not self._delete(record)
             if self.wait:
                 self.watch.until_deleted(record)
-            elif changed:
+            elif changed and not already_deleted:
                 self.watch.until_started(record, 'delete')
-        return self._result(changed, None, record, None, ident=record.get('uuid'))
+        result = self._result(changed, None, record, None, ident=record.get('uuid'))
+        if already_deleted:
+            result['already_deleted'] = True
+        return result
 
     def ensure_present(self, desired, allow_upgrade=False, recreate=False, recreate_failed=False):
         with self._calling('look up cluster %r' % desired.name):
@@ -344,15 +349,17 @@ class ClusterActions:
         self.magnum.cluster_action(record['uuid'], action, body)
 
     def _delete(self, record):
+        """Send the delete; False when Magnum answered 404 (gone between the lookup and the delete, as wanted)."""
         with self._calling('delete %s' % describe(record)):
             try:
                 send_confirmed(lambda: self.magnum.delete(COLLECTION, record['uuid']),
                                lambda: self._delete_taken_up(record), settle_seconds=self.create_settle_seconds,
                                sleep=self.watch.sleep, clock=self.watch.clock)
             except Exception as exc:
-                # Gone between the lookup and the delete: what the task wanted.
                 if http_status_of(exc) != 404:
                     raise
+                return False
+        return True
 
     def _delete_taken_up(self, record):
         found = self.find(record['uuid'])

@@ -82,6 +82,7 @@ class StorageReconciler:
         self.spec = params.get('storage_class')
         self.changed = False
         self.actions = []
+        self.already_deleted = []
         self.notes = []
         self.before = {}
         self.after = {}
@@ -107,6 +108,16 @@ class StorageReconciler:
         return kube_path(self.claims_path(claim['namespace']), claim['name'])
 
     # -- helpers -----------------------------------------------------------------------------------------------
+    def _delete(self, path):
+        """DELETE; False when the server answers 404 (deleted by someone else since the read: as wanted)."""
+        try:
+            self.client.delete(path)
+        except KubeError as exc:
+            if exc.status != 404:
+                raise
+            return False
+        return True
+
     def _record(self, key, before, after, action=None):
         self.before[key] = before
         self.after[key] = after
@@ -137,7 +148,7 @@ class StorageReconciler:
             self._present()
         else:
             self._absent()
-        return dict(
+        result = dict(
             changed=self.changed,
             actions=self.actions,
             notes=self.notes,
@@ -147,6 +158,10 @@ class StorageReconciler:
             claims=[claim_manifests.view(obj) for obj in self._claim_results],
             diff=dict(before=self.before, after=self.after),
         )
+        if self.already_deleted:
+            # Read before the delete, gone when it came (404): nothing left to do, and nothing this task changed.
+            result['already_deleted'] = self.already_deleted
+        return result
 
     # -- state=present -------------------------------------------------------------------------------------------
     def _present(self):
@@ -395,14 +410,16 @@ class StorageReconciler:
         if problems:
             raise CoeError('Cluster %s: %s' % (self.client.label, '; '.join(problems)))
         for claim, identity, existing, consequence in plans:
-            if not self.check_mode:
-                self.client.delete(self.claim_path(claim))
+            if not self.check_mode and not self._delete(self.claim_path(claim)):
+                self.already_deleted.append('PersistentVolumeClaim/%s' % identity)
+                continue
             if consequence:
                 self.warn('PersistentVolumeClaim %s: %s' % (identity, consequence))
             self._record('PersistentVolumeClaim/%s' % identity, claim_manifests.view(existing), {},
                          'deleted PersistentVolumeClaim %s' % identity)
         if class_existing is not None:
-            if not self.check_mode:
-                self.client.delete(self.class_path(self.spec['name']))
+            if not self.check_mode and not self._delete(self.class_path(self.spec['name'])):
+                self.already_deleted.append('StorageClass/%s' % self.spec['name'])
+                return
             self._record('StorageClass/%s' % self.spec['name'], class_manifests.view(class_existing), {},
                          'deleted StorageClass %s' % self.spec['name'])

@@ -526,3 +526,4 @@ def test_a_cluster_gone_before_its_delete_is_what_the_task_wanted(cloud):
     cloud.http.fault('DELETE', '/clusters/', status=404, after_acting=True)
     result = created(cloud, state='absent')
     assert result['changed'] and cloud.http.clusters() == []
+    assert result['already_deleted'] is True
