@@ -60,6 +60,11 @@ options:
       - Can also be set with the E(K8S_AUTH_KEY_FILE) environment variable.
     type: path
     aliases: [key_file]
+  api_timeout:
+    description:
+      - Timeout in seconds of each Kubernetes API request (60 when unset), so that a server that stops answering
+        never hangs the task. A create that times out is looked up by name before it is sent again.
+    type: int
 requirements:
   - kubernetes (the official Kubernetes Python client)
 notes:

@@ -35,8 +35,10 @@ KUBE_CONNECTION_ARGSPEC = dict(
     client_cert=dict(type='path', aliases=['cert_file'], fallback=(env_fallback, ['K8S_AUTH_CERT_FILE'])),
     client_key=dict(type='path', aliases=['key_file'], no_log=False,
                     fallback=(env_fallback, ['K8S_AUTH_KEY_FILE'])),
+    api_timeout=dict(type='int'),
 )
 
+# Every request has a timeout, so a server that stops answering fails the request instead of hanging the task.
 REQUEST_TIMEOUT = 60
 
 
@@ -165,10 +167,11 @@ def kube_path(base, *names):
 class KubeClient:
     """JSON requests to one Kubernetes API server, errors turned into KubeError naming the server."""
 
-    def __init__(self, api_client, label, sleep=time.sleep):
+    def __init__(self, api_client, label, sleep=time.sleep, timeout=REQUEST_TIMEOUT):
         self.api_client = api_client
         self.label = label
         self.sleep = sleep
+        self.timeout = timeout
         from kubernetes.client.exceptions import ApiException
         self._api_exception = ApiException
 
@@ -181,7 +184,7 @@ class KubeClient:
             if hasattr(client, 'param_serialize'):
                 request = client.param_serialize(method, path, query_params=list(query or []),
                                                  header_params=headers, body=body, auth_settings=['BearerToken'])
-                response = client.call_api(*request, _request_timeout=REQUEST_TIMEOUT)
+                response = client.call_api(*request, _request_timeout=self.timeout)
                 data = response.read()
                 if not 200 <= response.status <= 299:
                     raise self._failure(method, path, response.status, data)
@@ -189,7 +192,7 @@ class KubeClient:
                 # kubernetes clients before 35 have the older generator's call_api.
                 data = client.call_api(path, method, query_params=list(query or []), header_params=headers,
                                        body=body, auth_settings=['BearerToken'], _preload_content=False,
-                                       _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT).data
+                                       _return_http_data_only=True, _request_timeout=self.timeout).data
         except self._api_exception as exc:
             raise self._failure(method, path, exc.status, exc.body) from None
         except KubeError:
@@ -257,4 +260,5 @@ def connect(module, sleep=time.sleep):
         configuration, label = build_configuration(module.params)
     except CoeError as exc:
         module.fail_json(msg=exc.msg)
-    return KubeClient(kube_client_lib.ApiClient(configuration=configuration), label, sleep=sleep)
+    return KubeClient(kube_client_lib.ApiClient(configuration=configuration), label, sleep=sleep,
+                      timeout=module.params.get('api_timeout') or REQUEST_TIMEOUT)

@@ -10,7 +10,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import (
-    is_connection_error, is_cut_connection, is_not_sent, is_retryable,
+    is_connection_error, is_cut_connection, is_not_sent, is_retryable, is_timed_out,
 )
 
 DEFAULT_ATTEMPTS = 4
@@ -80,16 +80,18 @@ def wait_for_lookup(find, seconds, delay=DEFAULT_DELAY, sleep=None, clock=None):
 
 
 def send_confirmed(change, confirm, settle_seconds=0.0, delay=DEFAULT_DELAY, sleep=None, clock=None):
-    """Send a change once. When the connection is cut after the request went out, the service may have carried it
-    out: `confirm()` reads what is there and returns the outcome to use instead of the lost answer, or None when
-    the change is not to be seen. A service that acts asynchronously (Magnum's conductor) is given
-    `settle_seconds` to show it; after that the error stands (a re-run sends the change again)."""
+    """Send a change once. When the connection is cut after the request went out, or the answer does not come
+    within the request timeout, the service may have carried it out: `confirm()` reads what is there and returns
+    the outcome to use instead of the lost answer, or None when the change is not to be seen. A service that acts
+    asynchronously (Magnum's conductor) is given `settle_seconds` to show it; after that the error stands (a re-run
+    sends the change again)."""
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
     try:
         return change()
     except Exception as exc:
-        if not (is_connection_error(exc) and is_cut_connection(exc)):
+        # A cut connection or a timeout: the request went out, the answer did not come.
+        if not (is_connection_error(exc) and (is_cut_connection(exc) or is_timed_out(exc))):
             raise
         deadline = clock() + settle_seconds
         while True:

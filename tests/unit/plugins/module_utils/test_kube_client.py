@@ -233,3 +233,16 @@ def test_older_clients_work_the_same():
     failing = KubeClient(OldGeneratorApiClient(refused), 'https://k:6443')
     with pytest.raises(KubeError, match=r'forbidden: User "x" \(HTTP 403\)'):
         failing.get('/version')
+
+
+def test_every_request_has_a_timeout_that_api_timeout_overrides():
+    timeouts = []
+
+    class Recording(StubApiClient):
+        def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):
+            timeouts.append(_request_timeout)
+            return super(Recording, self).call_api(method, url, header_params, body, post_params, _request_timeout)
+
+    KubeClient(Recording(StubResponse(200, b'{}')), 'k', sleep=lambda seconds: None).get('/version')
+    KubeClient(Recording(StubResponse(200, b'{}')), 'k', sleep=lambda seconds: None, timeout=7).delete('/x')
+    assert timeouts == [60, 7]

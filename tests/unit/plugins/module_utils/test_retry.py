@@ -114,6 +114,13 @@ CUT = ConnectFailure("Unable to establish connection to http://magnum/v1/cluster
 REFUSED = ConnectFailure('Unable to establish connection to http://magnum/v1: [Errno 111] Connection refused')
 
 
+class ConnectTimeout(Exception):
+    """Shaped like keystoneauth's, which it raises for a read timeout too."""
+
+
+TIMED_OUT = ConnectTimeout('Request to http://magnum/v1/clusters/c1 timed out')
+
+
 def raises(exc):
     def call():
         raise exc
@@ -124,11 +131,13 @@ def raises(exc):
     pytest.param(lambda: 'answer', raises(AssertionError('not asked')), 'answer', id='answered'),
     pytest.param(raises(CUT), lambda: 'seen', 'seen', id='cut-and-carried-out'),
     pytest.param(raises(CUT), lambda: None, CUT, id='cut-and-not-to-be-seen'),
+    pytest.param(raises(TIMED_OUT), lambda: 'seen', 'seen', id='timed-out-and-carried-out'),
+    pytest.param(raises(TIMED_OUT), lambda: None, TIMED_OUT, id='timed-out-and-not-to-be-seen'),
     pytest.param(raises(CUT), raises(HttpError(503)), CUT, id='cut-and-the-check-fails'),
     pytest.param(raises(REFUSED), raises(AssertionError('not asked')), REFUSED, id='refused-never-checked'),
     pytest.param(raises(HttpError(409)), raises(AssertionError('not asked')), None, id='refused-by-the-service'),
 ])
-def test_a_change_is_confirmed_only_after_a_cut_connection(change, confirm, outcome):
+def test_a_change_is_confirmed_only_after_a_cut_connection_or_a_timeout(change, confirm, outcome):
     if isinstance(outcome, Exception) or outcome is None:
         with pytest.raises(Exception) as raised:
             send_confirmed(change, confirm)
