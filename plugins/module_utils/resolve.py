@@ -21,17 +21,11 @@ SDK_FINDERS = {
     'keypair': ('compute', 'find_keypair', 'keypair'),
     'security_group': ('network', 'find_security_group', 'security group'),
 }
+# The list method of each kind on the same proxy (security_group -> security_groups, ...).
+SDK_LISTERS = dict((kind, finder[len('find_'):] + 's') for kind, (_proxy, finder, _words) in SDK_FINDERS.items())
 # openstacksdk joins an ID into the path as it is (openstack.utils.urljoin) and requests reads `#` as a fragment,
 # `?` as a query and keeps `%xx` as an escape: a name with any of these would be read as another resource's ID.
-# Such names are looked up by the list filtered on the name only (IDs never contain them).
-SDK_LISTS = {
-    'image': ('image', 'images'),
-    'flavor': ('compute', 'flavors'),
-    'network': ('network', 'networks'),
-    'subnet': ('network', 'subnets'),
-    'keypair': ('compute', 'keypairs'),
-    'security_group': ('network', 'security_groups'),
-}
+# Such names are looked up in the list (SDK_LISTERS) and compared exactly (IDs never contain them).
 _NOT_IN_A_PATH = re.compile(r'[#?%/]|^\.\.?$')
 
 # Magnum's own rule for cluster names (magnum/api/controllers/v1/cluster.py: StringType(min_length=1,
@@ -100,8 +94,7 @@ class Resolver:
         return _record(resource)
 
     def _listed_finder(self, kind, words, parameter):
-        proxy_name, method = SDK_LISTS[kind]
-        lister = getattr(getattr(self._connection, proxy_name), method)
+        lister = getattr(getattr(self._connection, SDK_FINDERS[kind][0]), SDK_LISTERS[kind])
 
         def find(name, ignore_missing=True):
             matches = [item for item in lister() if _record(item).get('name') == name]

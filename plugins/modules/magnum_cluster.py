@@ -28,7 +28,7 @@ description:
     another, until the create timeout (I(create_timeout), else Magnum's 60 minutes) has passed.
   - The limit. A controller without that journal (a fresh execution environment, another AWX job pod, the
     journal turned off or deleted) cannot know about a create whose answer was lost until Magnum's conductor has
-    written the cluster: a run there while the conductor is still holding the create (its queue backed up, the
+    written the cluster. A run there while the conductor is still holding the create (its queue backed up, the
     service paused or restarting) sends another, and Magnum then has two clusters of that name. Check with
     C(openstack coe cluster list) before re-running such a job elsewhere.
   - Options left unset are not compared; a new cluster gets Magnum's defaults and the template's values for them.

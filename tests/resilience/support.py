@@ -385,6 +385,11 @@ class Report:
                 row['case'], row['module'], row['path'], row['fault'], row['outcome'].replace('|', '\\|'),
                 '' if row['seconds'] is None else '%.0f' % row['seconds']))
         lines += ['', 'Seconds: the faulted run and, after a failure, the re-run without faults.', '',
+                  'F cases pause the real magnum-conductor (SIGSTOP, then SIGCONT) right as the answer to the '
+                  'cluster POST is lost, so the cluster\'s row appears only when it resumes; their outcome names the '
+                  'first run and the re-run separately, and each ends with one create request in the log and one '
+                  'cluster. F4 (5 minutes) runs with `make faults` only. N1 gives every Magnum module names that a '
+                  'careless URL turns into an existing template\'s and cluster\'s.', '',
                   'coe_storage talks to the Kubernetes API emulator of a cluster, which the proxies do not '
                   'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
         if bad_inputs is not None:
