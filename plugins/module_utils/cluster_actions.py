@@ -247,8 +247,8 @@ class ClusterActions:
                                              clock=self.watch.clock)
             except Exception as exc:
                 if is_unknown_outcome(exc):
-                    raise self._in_flight_error(desired.name, entry, translate(exc, 'create cluster %r'
-                                                                                % desired.name).msg) from exc
+                    reason = translate(exc, 'create cluster %r' % desired.name).msg
+                    raise self._in_flight_error(desired.name, entry, reason) from exc
                 self._forget(desired.name)
                 raise
         if self.journal is not None and not found:
@@ -259,7 +259,7 @@ class ClusterActions:
     def _await_in_flight(self, desired, entry):
         """Wait for a create an earlier run sent: by its ID when Magnum gave one, else by name."""
         self._warn('A create of cluster %r sent at %s is still in flight (create journal); waiting for it '
-                             'instead of sending another.' % (desired.name, describe_sent(entry)))
+                   'instead of sending another.' % (desired.name, describe_sent(entry)))
         if entry.get('id'):
             return entry['id']
         with self._calling('look up cluster %r' % desired.name):
