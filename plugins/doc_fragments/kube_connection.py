@@ -114,6 +114,11 @@ options:
         Python client 35 or later.
     type: list
     elements: str
+  api_timeout:
+    description:
+      - Timeout in seconds of each Kubernetes API request (60 when unset), so that a server that stops answering
+        never hangs the task. A create that times out is looked up by name before it is sent again.
+    type: int
 requirements:
   - kubernetes (the official Kubernetes Python client)
 notes:

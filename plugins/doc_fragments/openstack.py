@@ -64,7 +64,10 @@ options:
     aliases: [key]
   api_timeout:
     description:
-      - Timeout in seconds of each API request.
+      - Timeout in seconds of each API request, so that a connection that stops answering never hangs the task.
+      - Defaults to the cloud's C(api_timeout) in clouds.yaml, else 120 seconds.
+      - A write that times out is treated as a write whose answer was lost; it is confirmed by a read, and a
+        cluster create is never sent twice.
     type: int
   sdk_log_path:
     description:

@@ -126,7 +126,7 @@ def fetch_ca(magnum, cluster_uuid, sleep=time.sleep):
 def rotate_ca(magnum, cluster, watch):
     """Have Magnum replace the cluster's CA (API 1.5); returns the cluster once it has finished the update."""
     with magnum.at('ca_rotation'):
-        magnum.http.json_request('PATCH', '/certificates/%s' % cluster['uuid'])
+        magnum.rotate_ca(cluster['uuid'])
     return watch.until_updated(cluster, 'CA rotation')
 
 

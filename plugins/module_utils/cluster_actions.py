@@ -23,21 +23,28 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
     public_record,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
+from ansible_collections.coe.magnum.plugins.module_utils.create_journal import describe_entry, describe_sent
+from ansible_collections.coe.magnum.plugins.module_utils.errors import (
+    CoeError, http_status_of, is_unknown_outcome, translate,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
-from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once, send_confirmed
+from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once, send_confirmed, wait_for_lookup
 
-# After a lost create response, how long to look for the new cluster by name before sending the create again:
-# Magnum's conductor writes the row asynchronously, some seconds after the API has answered.
+# After a lost answer to an update or delete, how long to look for its effect: Magnum's conductor acts
+# asynchronously, some seconds after the API has answered.
 CREATE_SETTLE_SECONDS = 30.0
+# With wait: false, how long a create whose answer was lost is looked for by name, and a create Magnum accepted is
+# waited for until its row exists, before the task ends saying that the create is in flight.
+CONFIRMATION_SECONDS = 60.0
+# Magnum's own default create timeout (minutes), the journal's expiry when the task sets none.
+MAGNUM_CREATE_TIMEOUT_MINUTES = 60
+JOURNAL_KIND = 'cluster'
 
 
 def node_groups(magnum, uuid):
     """The node groups of a cluster (Magnum API 1.9)."""
     with magnum.at('nodegroups'):
-        _response, body = call_with_retries(
-            lambda: magnum.http.json_request('GET', '/%s/%s/nodegroups' % (COLLECTION, uuid)))
-    return (body or {}).get('nodegroups', [])
+        return magnum.node_groups(uuid)
 
 
 class ClusterActions:
@@ -47,14 +54,20 @@ class ClusterActions:
     """
 
     def __init__(self, magnum, resolver, cloud_call, check_mode=False, wait=True, timeout=3600, watch=None,
-                 create_settle_seconds=CREATE_SETTLE_SECONDS):
+                 create_settle_seconds=CREATE_SETTLE_SECONDS, journal=None, warn=None,
+                 confirmation_seconds=CONFIRMATION_SECONDS):
         self.magnum = magnum
         self._calling = cloud_call
         self.resolver = resolver
         self.check_mode = check_mode
         self.wait = wait
+        self.timeout = timeout
         self.watch = watch or ClusterWatch(magnum, timeout)
         self.create_settle_seconds = create_settle_seconds
+        self.confirmation_seconds = confirmation_seconds
+        self.journal = journal
+        self.warnings = []
+        self._warn = warn or self.warnings.append
         self.actions = []
 
     # Lookups
@@ -97,16 +110,22 @@ class ClusterActions:
             record = self.find(name)
         if record is None:
             return self._result(False, None, None, None)
+        self._forget(name)
         # A delete already under way is only waited for: this task changes nothing.
         changed = record.get('status') != 'DELETE_IN_PROGRESS'
+        # Magnum's 404 to the delete: gone between the lookup and the delete (another delete got there first).
+        already_deleted = False
         if not self.check_mode:
             if changed:
-                self._delete(record)
+                already_deleted = not self._delete(record)
             if self.wait:
                 self.watch.until_deleted(record)
-            elif changed:
+            elif changed and not already_deleted:
                 self.watch.until_started(record, 'delete')
-        return self._result(changed, None, record, None, ident=record.get('uuid'))
+        result = self._result(changed, None, record, None, ident=record.get('uuid'))
+        if already_deleted:
+            result['already_deleted'] = True
+        return result
 
     def ensure_present(self, desired, allow_upgrade=False, recreate=False, recreate_failed=False):
         with self._calling('look up cluster %r' % desired.name):
@@ -114,6 +133,8 @@ class ClusterActions:
         if record is None and looks_like_uuid(desired.name):
             raise CoeError('No cluster has the ID %s; give a name (`name`) to create a cluster.' % desired.name,
                            parameter='name')
+        if record is not None:
+            self._forget(desired.name)  # a create an earlier run left in flight has its row: it is done
         before = record
         record = self._settle(record)
         if record is None:
@@ -176,10 +197,36 @@ class ClusterActions:
             record = self.watch.until_created(uuid, desired.name)
         else:
             # Not waiting for the cluster, but for its row: a task run right after must find it by name.
-            record = self.watch.until_stored(uuid, desired.name)
+            record = self.watch.until_stored(uuid, desired.name, self.confirmation_seconds)
+        if record is None:
+            # Accepted with an ID, not yet written by the conductor: the journal keeps the create in flight.
+            self._warn('Magnum accepted the create of cluster %r (ID %s), but its conductor has not written the '
+                       'cluster within %d seconds; it is queued. A later task finds it by name once it is written, '
+                       'and on this controller waits for it rather than sending a second create.'
+                       % (desired.name, uuid, self.confirmation_seconds))
+            result = self._result(True, None, before, None, ident=uuid)
+            result['in_flight'] = True
+            return result
+        self._forget(desired.name)
         return self._result(True, record, before, record)
 
+    def _lookup_window(self):
+        """How long a create in flight is looked for by name: the task's wait, or the confirmation window."""
+        if self.wait:
+            return max(0.0, self.timeout - self.watch.elapsed())
+        return self.confirmation_seconds
+
+    def _forget(self, name):
+        if self.journal is not None:
+            self.journal.forget(JOURNAL_KIND, name)
+
     def _send_create(self, desired, template):
+        """The new cluster's UUID. A create is sent at most once per name until its row appears or it expires:
+        after an answer that leaves the outcome unknown, and on a later run that finds it in the journal, the
+        cluster is waited for by name (or by the ID Magnum gave) instead."""
+        pending = self.journal.pending(JOURNAL_KIND, desired.name) if self.journal is not None else None
+        if pending is not None:
+            return self._await_in_flight(desired, pending)
         body = desired.create_request(template['uuid'])
         features = desired.needed_features()
 
@@ -189,11 +236,48 @@ class ClusterActions:
                     return self.magnum.create(COLLECTION, body)
             return self.magnum.create(COLLECTION, body)
 
+        minutes = desired.fields.get('create_timeout') or MAGNUM_CREATE_TIMEOUT_MINUTES
+        entry = None
+        if self.journal is not None:
+            entry = self.journal.record(JOURNAL_KIND, desired.name, minutes * 60.0)
         with self._calling('create cluster %r' % desired.name):
-            created, _found = create_once(create, lambda: self.find(desired.name),
-                                          settle_seconds=self.create_settle_seconds, sleep=self.watch.sleep,
-                                          clock=self.watch.clock)
+            try:
+                created, found = create_once(create, lambda: self.find(desired.name),
+                                             settle_seconds=self._lookup_window(), sleep=self.watch.sleep,
+                                             clock=self.watch.clock)
+            except Exception as exc:
+                if is_unknown_outcome(exc):
+                    reason = translate(exc, 'create cluster %r' % desired.name).msg
+                    raise self._in_flight_error(desired.name, entry, reason) from exc
+                self._forget(desired.name)
+                raise
+        if self.journal is not None and not found:
+            self.journal.record(JOURNAL_KIND, desired.name, minutes * 60.0, ident=created['uuid'],
+                                sent=entry['sent'])
         return created['uuid']
+
+    def _await_in_flight(self, desired, entry):
+        """Wait for a create an earlier run sent: by its ID when Magnum gave one, else by name."""
+        self._warn('A create of cluster %r sent at %s is still in flight (create journal); waiting for it '
+                   'instead of sending another.' % (desired.name, describe_sent(entry)))
+        if entry.get('id'):
+            return entry['id']
+        with self._calling('look up cluster %r' % desired.name):
+            found = wait_for_lookup(lambda: self.find(desired.name), self._lookup_window(), sleep=self.watch.sleep,
+                                    clock=self.watch.clock)
+        if found is None:
+            raise self._in_flight_error(desired.name, entry, 'Cluster %r has not appeared' % desired.name)
+        return found['uuid']
+
+    def _in_flight_error(self, name, entry, reason):
+        how = describe_entry(entry, self.journal.path(JOURNAL_KIND, name)) if entry else (
+            'the create may still be queued in Magnum and is not sent again by this task; see whether Magnum has it '
+            'with `openstack coe cluster list` or coe.magnum.magnum_cluster_info before running the task again '
+            '(the create journal is off).')
+        waited = 'within the task\'s timeout' if self.wait else 'within %d seconds (wait: false)' % (
+            self.confirmation_seconds)
+        return CoeError('%s: the cluster did not appear %s; %s' % (reason.rstrip('.'), waited, how),
+                        in_flight=True, cluster=name)
 
     def _recreate(self, record, desired, template):
         self._validate_create(desired)
@@ -262,18 +346,20 @@ class ClusterActions:
             self.magnum.patch(COLLECTION, record['uuid'], step['operations'])
 
     def _post_action(self, record, action, body):
-        self.magnum.http.json_request('POST', '/%s/%s/actions/%s' % (COLLECTION, record['uuid'], action), body=body)
+        self.magnum.cluster_action(record['uuid'], action, body)
 
     def _delete(self, record):
+        """Send the delete; False when Magnum answered 404 (gone between the lookup and the delete, as wanted)."""
         with self._calling('delete %s' % describe(record)):
             try:
                 send_confirmed(lambda: self.magnum.delete(COLLECTION, record['uuid']),
                                lambda: self._delete_taken_up(record), settle_seconds=self.create_settle_seconds,
                                sleep=self.watch.sleep, clock=self.watch.clock)
             except Exception as exc:
-                # Gone between the lookup and the delete: what the task wanted.
                 if http_status_of(exc) != 404:
                     raise
+                return False
+        return True
 
     def _delete_taken_up(self, record):
         found = self.find(record['uuid'])
@@ -282,6 +368,8 @@ class ClusterActions:
     def _result(self, changed, record, before, after, ident=None):
         result = dict(changed=changed, actions=list(self.actions), status_history=self.watch.history,
                       cluster=public_record(record), diff=dict(before=diff_view(before), after=diff_view(after)))
+        if self.warnings:
+            result['warnings'] = list(self.warnings)
         ident = ident or (record or {}).get('uuid')
         if ident:
             result['id'] = ident

@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import COLLECTION, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import node_groups
 from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
+from ansible_collections.coe.magnum.plugins.module_utils.resolve import is_cluster_ident
 
 
 def list_clusters(magnum):
@@ -19,6 +20,8 @@ def list_clusters(magnum):
 
 def find_clusters(magnum, name=None, statuses=None, template_uuid=None):
     """Clusters matching every filter given; a name (or ID) is looked up with one GET unless several share it."""
+    if name and not is_cluster_ident(name):
+        return []  # Magnum makes no cluster by such a name, and no path could carry it
     if name:
         try:
             clusters = [magnum.get(COLLECTION, name)]

@@ -58,27 +58,32 @@ class ClusterWatch:
             raise translate(exc, 'read the status of cluster %s' % uuid) from exc
 
     def until_created(self, uuid, name=None):
-        """Wait for CREATE_COMPLETE; fail at once on a *_FAILED status with Magnum's reason and faults."""
+        """Wait for CREATE_COMPLETE; fail at once on a *_FAILED status with Magnum's reason and faults.
+
+        Magnum gave the UUID before its conductor wrote the row, which a busy or restarting conductor does minutes
+        later: an unknown UUID is waited for as long as the task waits, and counts as vanished only once seen."""
+        seen = []
+
         def is_done(record, phase_started):
             if record is None:
-                if self.clock() - phase_started < self.new_cluster_grace:
+                if not seen:
                     return False
                 raise CoeError('Cluster %r (%s) vanished while it was being created.' % (name, uuid))
+            seen.append(True)
             if is_failed(record.get('status')):
                 raise failed_error(record, 'the create')
             return is_complete(record.get('status'))
         return self._wait('create', uuid, is_done, 'cluster %r (%s) to be created' % (name, uuid))
 
-    def until_stored(self, uuid, name=None):
-        """Wait only until Magnum's conductor has stored a new cluster, so that a later lookup by name finds it."""
-        def is_done(record, phase_started):
-            if record is not None:
-                return True
-            if self.clock() - phase_started < self.new_cluster_grace:
-                return False
-            raise CoeError('Cluster %r (%s) was not stored by Magnum within %d seconds of its create request.'
-                           % (name, uuid, self.new_cluster_grace))
-        return self._wait('create', uuid, is_done, 'cluster %r (%s) to be stored' % (name, uuid))
+    def until_stored(self, uuid, name=None, seconds=None):
+        """Wait only until Magnum's conductor has stored a new cluster, so that a later lookup by name finds it;
+        None when it has not within `seconds` (the create is then still queued)."""
+        seconds = self.new_cluster_grace if seconds is None else seconds
+        try:
+            return self._wait('create', uuid, lambda record, phase_started: record is not None,
+                              'cluster %r (%s) to be stored' % (name, uuid), limit=seconds)
+        except WaitTimeout:
+            return None
 
     def until_updated(self, before, action):
         """Wait for the update (resize, upgrade, node count patch) that `before` was read ahead of to end.
@@ -128,12 +133,13 @@ class ClusterWatch:
         return self._wait('settle', before['uuid'], is_done,
                           '%s to finish its %s' % (describe(before), before.get('status')))
 
-    def _wait(self, phase, uuid, is_done, what):
+    def _wait(self, phase, uuid, is_done, what, limit=None):
         if self._started is None:
             self._started = self.clock()
         offset = self.elapsed()
         phase_started = self.clock()
-        waiter = Waiter(max(0.0, self.timeout - offset), initial_interval=self.initial_interval,
+        budget = max(0.0, self.timeout - offset)
+        waiter = Waiter(budget if limit is None else min(budget, limit), initial_interval=self.initial_interval,
                         max_interval=self.max_interval, clock=self.clock, sleep=self.sleep)
         try:
             record = waiter.wait(lambda: self.fetch(uuid), _status_of,

@@ -112,6 +112,29 @@ def is_cut_connection(exc):
                                              'without response', 'IncompleteRead'))
 
 
+def is_timed_out(exc):
+    """No answer within the request timeout: keystoneauth words a read timeout 'Request to ... timed out'."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {'ConnectTimeout', 'ReadTimeout', 'Timeout', 'TimeoutError'}) or 'timed out' in str(exc)
+
+
+def is_not_sent(exc):
+    """A connection that never opened (refused, no such host): the service cannot have seen the request."""
+    text = str(exc)
+    return is_connection_error(exc) and not is_cut_connection(exc) and any(
+        marker in text for marker in ('Connection refused', 'Errno 111', 'Name or service not known',
+                                      'Failed to resolve', 'No route to host', 'Errno 113'))
+
+
+def is_unknown_outcome(exc):
+    """A write that may have been carried out although no answer says so: a 5xx (from the service or anything in
+    front of it), a connection cut after the request went out, a timeout waiting for the answer."""
+    status = http_status_of(exc)
+    if status is not None:
+        return status >= 500
+    return is_connection_error(exc) and not is_not_sent(exc)
+
+
 def is_retryable(exc):
     status = http_status_of(exc)
     return is_connection_error(exc) or (status is not None and status >= 500)

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from urllib.parse import quote
 
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import cached_fact, remember_fact
 from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
@@ -18,6 +19,11 @@ try:
 except ImportError:  # openstacksdk, which the modules need anyway, brings keystoneauth1
     class EndpointNotFound(Exception):
         pass
+
+
+def stack_path(*segments):
+    """A path under /stacks, every segment escaped (a stack name or ID never reaches Heat as another path)."""
+    return '/stacks/' + '/'.join(quote(str(segment), safe='') for segment in segments)
 
 
 class HeatStacks:
@@ -45,11 +51,11 @@ class HeatStacks:
         name = cached_fact(self._connection, 'stack_names', stack_id)
         if name:
             try:
-                return self._get('/stacks/%s/%s/resources' % (name, stack_id)).json().get('resources') or []
+                return self._get(stack_path(name, stack_id, 'resources')).json().get('resources') or []
             except Exception as exc:
                 if http_status_of(exc) != 404:
                     raise
-        response = self._get('/stacks/%s/resources' % stack_id)
+        response = self._get(stack_path(stack_id, 'resources'))
         found = re.search(r'/stacks/([^/]+)/%s/resources' % re.escape(stack_id), getattr(response, 'url', '') or '')
         if found:
             remember_fact(self._connection, 'stack_names', stack_id, found.group(1))

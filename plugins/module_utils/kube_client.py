@@ -17,6 +17,7 @@ import json
 import os
 import time
 import traceback
+from urllib.parse import quote
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
@@ -47,8 +48,10 @@ KUBE_CONNECTION_ARGSPEC = dict(
     persist_config=dict(type='bool', fallback=(env_fallback, ['K8S_AUTH_PERSIST_CONFIG'])),
     impersonate_user=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_IMPERSONATE_USER'])),
     impersonate_groups=dict(type='list', elements='str'),
+    api_timeout=dict(type='int'),
 )
 
+# Every request has a timeout, so a server that stops answering fails the request instead of hanging the task.
 REQUEST_TIMEOUT = 60
 
 
@@ -181,13 +184,21 @@ def build_configuration(params):
     return configuration, label
 
 
+def kube_path(base, *names):
+    """A Kubernetes API path: `base` as written in the code, then each name escaped. The client sends a path as it
+    is given (it quotes only the parameters of its typed APIs), so a name is escaped here, where paths are built."""
+    return '/'.join([base.rstrip('/')] + [quote(str(name), safe='') for name in names])
+
+
 class KubeClient:
     """JSON requests to one Kubernetes API server, errors turned into KubeError naming the server."""
 
-    def __init__(self, api_client, label, sleep=time.sleep, impersonate_user=None, impersonate_groups=()):
+    def __init__(self, api_client, label, sleep=time.sleep, timeout=REQUEST_TIMEOUT, impersonate_user=None,
+                 impersonate_groups=()):
         self.api_client = api_client
         self.label = label
         self.sleep = sleep
+        self.timeout = timeout
         self.impersonation = [('Impersonate-User', impersonate_user)] if impersonate_user else []
         # One header per group: the API server reads each Impersonate-Group header as one group name.
         self.impersonation.extend(('Impersonate-Group', group) for group in impersonate_groups or ())
@@ -204,7 +215,7 @@ class KubeClient:
                 request = client.param_serialize(method, path, query_params=list(query or []),
                                                  header_params=headers, body=body, auth_settings=['BearerToken'])
                 request = self._impersonating(request)
-                response = client.call_api(*request, _request_timeout=REQUEST_TIMEOUT)
+                response = client.call_api(*request, _request_timeout=self.timeout)
                 data = response.read()
                 if not 200 <= response.status <= 299:
                     raise self._failure(method, path, response.status, data)
@@ -216,7 +227,7 @@ class KubeClient:
                 headers.update(self.impersonation)
                 data = client.call_api(path, method, query_params=list(query or []), header_params=headers,
                                        body=body, auth_settings=['BearerToken'], _preload_content=False,
-                                       _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT).data
+                                       _return_http_data_only=True, _request_timeout=self.timeout).data
         except self._api_exception as exc:
             raise self._failure(method, path, exc.status, exc.body) from None
         except KubeError:
@@ -272,8 +283,9 @@ class KubeClient:
         """POST an object; after a lost answer, look it up by name before trying again so none is made twice."""
         created, _found_by_lookup = create_once(
             lambda: self._send('POST', collection_path, body, None, None),
-            lambda: self.find('%s/%s' % (collection_path, body['metadata']['name'])),
-            settle_seconds=0, sleep=self.sleep)
+            lambda: self.find(kube_path(collection_path, body['metadata']['name'])),
+            # An object name is unique in its collection: a second POST can be refused, never make a duplicate.
+            settle_seconds=0, sleep=self.sleep, resend_unknown=True)
         return created
 
     def merge_patch(self, path, patch):
@@ -294,5 +306,6 @@ def connect(module, sleep=time.sleep):
     except CoeError as exc:
         module.fail_json(msg=exc.msg)
     return KubeClient(kube_client_lib.ApiClient(configuration=configuration), label, sleep=sleep,
+                      timeout=module.params.get('api_timeout') or REQUEST_TIMEOUT,
                       impersonate_user=module.params.get('impersonate_user'),
                       impersonate_groups=module.params.get('impersonate_groups'))

@@ -11,6 +11,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.kube_client import kube_path
 
 CINDER_CSI = 'cinder.csi.openstack.org'
 CINDER_IN_TREE = 'kubernetes.io/cinder'
@@ -89,8 +90,8 @@ def discover(client):
             break
     cinder_csi_driver = False
     if csidriver_version:
-        cinder_csi_driver = client.find('/apis/%s/%s/csidrivers/%s'
-                                        % (STORAGE_GROUP, csidriver_version, CINDER_CSI)) is not None
+        cinder_csi_driver = client.find(kube_path('/apis/%s/%s/csidrivers' % (STORAGE_GROUP, csidriver_version),
+                                                  CINDER_CSI)) is not None
     return ClusterFacts(git_version, storage_versions, csidriver_version, cinder_csi_driver)
 
 

@@ -16,7 +16,7 @@ import time
 from ansible_collections.coe.magnum.plugins.module_utils import claims as claim_manifests
 from ansible_collections.coe.magnum.plugins.module_utils import storage_class as class_manifests
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError
+from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError, kube_path
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import (
     CINDER_CSI,
     CINDER_IN_TREE,
@@ -82,6 +82,7 @@ class StorageReconciler:
         self.spec = params.get('storage_class')
         self.changed = False
         self.actions = []
+        self.already_deleted = []
         self.notes = []
         self.before = {}
         self.after = {}
@@ -97,16 +98,26 @@ class StorageReconciler:
         return '/apis/%s/storageclasses' % self.facts.storage_api_version
 
     def class_path(self, name):
-        return '%s/%s' % (self.classes_path, name)
+        return kube_path(self.classes_path, name)
 
     @staticmethod
     def claims_path(namespace):
-        return '/api/v1/namespaces/%s/persistentvolumeclaims' % namespace
+        return kube_path('/api/v1/namespaces', namespace) + '/persistentvolumeclaims'
 
     def claim_path(self, claim):
-        return '%s/%s' % (self.claims_path(claim['namespace']), claim['name'])
+        return kube_path(self.claims_path(claim['namespace']), claim['name'])
 
     # -- helpers -----------------------------------------------------------------------------------------------
+    def _delete(self, path):
+        """DELETE; False when the server answers 404 (deleted by someone else since the read: as wanted)."""
+        try:
+            self.client.delete(path)
+        except KubeError as exc:
+            if exc.status != 404:
+                raise
+            return False
+        return True
+
     def _record(self, key, before, after, action=None):
         self.before[key] = before
         self.after[key] = after
@@ -137,7 +148,7 @@ class StorageReconciler:
             self._present()
         else:
             self._absent()
-        return dict(
+        result = dict(
             changed=self.changed,
             actions=self.actions,
             notes=self.notes,
@@ -147,6 +158,10 @@ class StorageReconciler:
             claims=[claim_manifests.view(obj) for obj in self._claim_results],
             diff=dict(before=self.before, after=self.after),
         )
+        if self.already_deleted:
+            # Read before the delete, gone when it came (404): nothing left to do, and nothing this task changed.
+            result['already_deleted'] = self.already_deleted
+        return result
 
     # -- state=present -------------------------------------------------------------------------------------------
     def _present(self):
@@ -254,7 +269,7 @@ class StorageReconciler:
             where = 'claims[%d] (%s/%s)' % (index, claim['namespace'], claim['name'])
             namespace = claim['namespace']
             if namespace not in namespaces:
-                namespaces[namespace] = self.client.find('/api/v1/namespaces/%s' % namespace) is not None
+                namespaces[namespace] = self.client.find(kube_path('/api/v1/namespaces', namespace)) is not None
             desired = claim_manifests.build(claim, self._claim_class_name(claim), self.facts)
             existing = self.client.find(self.claim_path(claim)) if namespaces[namespace] else None
             plan = {'claim': claim, 'desired': desired, 'existing': existing, 'action': None,
@@ -355,7 +370,7 @@ class StorageReconciler:
     def _latest_event(self, claim):
         """The message of the claim's newest event, which says why provisioning has not happened."""
         try:
-            events = self.client.get('/api/v1/namespaces/%s/events' % claim['namespace'],
+            events = self.client.get(kube_path('/api/v1/namespaces', claim['namespace']) + '/events',
                                      query=[('fieldSelector', 'involvedObject.name=%s' % claim['name'])])
         except KubeError:
             return None
@@ -377,7 +392,7 @@ class StorageReconciler:
             consequence = None
             if claim_manifests.phase_of(existing) == 'Bound':
                 volume = (existing.get('spec') or {}).get('volumeName')
-                volume_object = self.client.find('/api/v1/persistentvolumes/%s' % volume) if volume else None
+                volume_object = self.client.find(kube_path('/api/v1/persistentvolumes', volume)) if volume else None
                 policy = ((volume_object or {}).get('spec') or {}).get('persistentVolumeReclaimPolicy') or 'Delete'
                 if policy == 'Delete':
                     consequence = ('its PersistentVolume %s and the Cinder volume behind it are deleted too (reclaim '
@@ -395,14 +410,16 @@ class StorageReconciler:
         if problems:
             raise CoeError('Cluster %s: %s' % (self.client.label, '; '.join(problems)))
         for claim, identity, existing, consequence in plans:
-            if not self.check_mode:
-                self.client.delete(self.claim_path(claim))
+            if not self.check_mode and not self._delete(self.claim_path(claim)):
+                self.already_deleted.append('PersistentVolumeClaim/%s' % identity)
+                continue
             if consequence:
                 self.warn('PersistentVolumeClaim %s: %s' % (identity, consequence))
             self._record('PersistentVolumeClaim/%s' % identity, claim_manifests.view(existing), {},
                          'deleted PersistentVolumeClaim %s' % identity)
         if class_existing is not None:
-            if not self.check_mode:
-                self.client.delete(self.class_path(self.spec['name']))
+            if not self.check_mode and not self._delete(self.class_path(self.spec['name'])):
+                self.already_deleted.append('StorageClass/%s' % self.spec['name'])
+                return
             self._record('StorageClass/%s' % self.spec['name'], class_manifests.view(class_existing), {},
                          'deleted StorageClass %s' % self.spec['name'])

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+from urllib.parse import quote, urlencode
 
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import (
     cached_fact, cached_version_range, remember_fact, remember_version_range,
@@ -75,6 +76,21 @@ def _list_retryable(exc):
     return is_retryable(exc) or http_status_of(exc) in (400, 404)
 
 
+def addressable(ident):
+    """Whether a name or ID can be a segment of a Magnum path. Magnum's router (pecan) decodes an escaped `/`
+    before it splits the path, and `.` or `..` are not names to any HTTP stack: such a record is found by listing."""
+    return bool(ident) and ident not in ('.', '..') and '/' not in ident
+
+
+def path_of(*segments):
+    """The path of a Magnum resource, every segment escaped: `#`, `?`, `%`, spaces and non-ASCII letters reach
+    Magnum as the name they are part of, never as a fragment, query, escape or another resource."""
+    for segment in segments:
+        if not addressable(str(segment)):
+            raise CoeError('%r cannot be part of a Magnum URL; look it up by listing.' % (segment,))
+    return '/' + '/'.join(quote(str(segment), safe='') for segment in segments)
+
+
 # Magnum refuses to change these on a template that clusters use, and a template's UUID is never reused.
 TEMPLATE_FACTS = ('coe', 'tls_disabled')
 
@@ -140,7 +156,8 @@ class MagnumApi:
     # Thin resource helpers: records are plain dicts.
     def get(self, collection, ident, sleep=None):
         """One record; transient errors are retried, pausing with `sleep` (a waiter passes its own)."""
-        record = call_with_retries(lambda: self.http.json_request('GET', '/%s/%s' % (collection, ident))[1],
+        path = path_of(collection, ident)
+        record = call_with_retries(lambda: self.http.json_request('GET', path)[1],
                                    retryable=is_transient_read, sleep=sleep)
         if collection == 'clustertemplates' and isinstance(record, dict) and record.get('coe'):
             remember_fact(self._connection, 'template_facts', record.get('uuid'), template_facts_of(record))
@@ -157,9 +174,9 @@ class MagnumApi:
     def list(self, collection, **query):
         """Every record of a collection, following Magnum's `next` links."""
         items = []
-        url = '/%s/detail' % collection
+        url = path_of(collection, 'detail')
         if query:
-            url += '?' + '&'.join('%s=%s' % item for item in sorted(query.items()))
+            url += '?' + urlencode(sorted(query.items()))
         while url:
             body = call_with_retries(lambda page=url: self.http.json_request('GET', page)[1], retryable=_list_retryable)
             items.extend(body.get(collection, []))
@@ -167,13 +184,31 @@ class MagnumApi:
             url = next_link[next_link.find('/%s' % collection):] if next_link else None
         return items
 
+    def named(self, collection, name):
+        """The records whose name is exactly `name`, from the list: for names no path can carry."""
+        return [record for record in self.list(collection) if record.get('name') == name]
+
     def create(self, collection, fields):
-        _response, body = self.http.json_request('POST', '/%s' % collection, body=fields)
+        _response, body = self.http.json_request('POST', path_of(collection), body=fields)
         return body
 
     def patch(self, collection, ident, operations):
-        _response, body = self.http.json_request('PATCH', '/%s/%s' % (collection, ident), body=operations)
+        _response, body = self.http.json_request('PATCH', path_of(collection, ident), body=operations)
         return body
 
     def delete(self, collection, ident):
-        self.http.json_request('DELETE', '/%s/%s' % (collection, ident))
+        self.http.json_request('DELETE', path_of(collection, ident))
+
+    def node_groups(self, cluster_uuid):
+        """The node groups of a cluster (API 1.9; the caller chooses the version)."""
+        path = path_of('clusters', cluster_uuid, 'nodegroups')
+        _response, body = call_with_retries(lambda: self.http.json_request('GET', path))
+        return (body or {}).get('nodegroups', [])
+
+    def cluster_action(self, cluster_uuid, action, body):
+        """POST /clusters/<uuid>/actions/<action> (resize, upgrade)."""
+        self.http.json_request('POST', path_of('clusters', cluster_uuid, 'actions', action), body=body)
+
+    def rotate_ca(self, cluster_uuid):
+        """PATCH /certificates/<uuid>: Magnum replaces the cluster's CA (API 1.5)."""
+        self.http.json_request('PATCH', path_of('certificates', cluster_uuid))

@@ -49,6 +49,10 @@ OPENSTACK_COMMON_ARGSPEC = dict(
 )
 
 APP_NAME = 'coe.magnum'
+# Every request has a timeout unless the task or clouds.yaml sets another: a half-open connection (a proxy that
+# stopped answering) fails the request instead of hanging the task past its own timeout. A write that times out is
+# an unknown outcome, confirmed by a read like a cut connection.
+DEFAULT_API_TIMEOUT = 120
 
 
 def openstack_argument_spec(**extra):
@@ -109,6 +113,8 @@ def connect(params):
         region = openstack.config.get_cloud_region(app_name=APP_NAME, **kwargs)
         if skips_version_discovery(region.config):
             region = openstack.config.get_cloud_region(app_name=APP_NAME, **dict(kwargs, auth_type='v3password'))
+        if region.config.get('api_timeout') is None:
+            region.config['api_timeout'] = DEFAULT_API_TIMEOUT
         connection = openstack.connection.Connection(config=region)
     except openstack.exceptions.ConfigException as exc:
         raise CoeError('Cannot configure the OpenStack connection: %s. Set `cloud`, OS_CLOUD or '

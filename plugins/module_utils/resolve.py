@@ -7,8 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
+from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import addressable
 
 # kind -> (proxy attribute of the openstacksdk Connection, finder method, words for messages)
 SDK_FINDERS = {
@@ -19,6 +22,34 @@ SDK_FINDERS = {
     'keypair': ('compute', 'find_keypair', 'keypair'),
     'security_group': ('network', 'find_security_group', 'security group'),
 }
+# The list method of each kind on the same proxy (security_group -> security_groups, ...).
+SDK_LISTERS = dict((kind, finder[len('find_'):] + 's') for kind, (_proxy, finder, _words) in SDK_FINDERS.items())
+# openstacksdk joins an ID into the path as it is (openstack.utils.urljoin) and requests reads `#` as a fragment,
+# `?` as a query and keeps `%xx` as an escape: a name with any of these would be read as another resource's ID.
+# Such names are looked up in the list (SDK_LISTERS) and compared exactly (IDs never contain them).
+_NOT_IN_A_PATH = re.compile(r'[#?%/]|^\.\.?$')
+
+# Magnum's own rule for cluster names (magnum/api/controllers/v1/cluster.py: StringType(min_length=1,
+# max_length=242, pattern=...)): it makes no cluster by any other name, so none is looked for.
+CLUSTER_NAME_PATTERN = '^[a-zA-Z][a-zA-Z0-9_.-]*$'
+CLUSTER_NAME_MAX = 242
+UUID_LIKE = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
+
+
+def is_cluster_ident(name):
+    """Whether Magnum can have a cluster with this name or ID."""
+    return bool(UUID_LIKE.match(name or '')) or bool(
+        name and len(name) <= CLUSTER_NAME_MAX and re.match(CLUSTER_NAME_PATTERN, name))
+
+
+def check_cluster_name(name, parameter):
+    """A CoeError naming the parameter and Magnum's pattern when `name` is neither a UUID nor a name Magnum allows."""
+    if not is_cluster_ident(name):
+        raise CoeError('%r is not a cluster name Magnum accepts (parameter `%s`): a cluster name matches %s and has '
+                       'at most %d characters, or is a cluster UUID.'
+                       % (name, parameter, CLUSTER_NAME_PATTERN, CLUSTER_NAME_MAX), parameter=parameter)
+
+
 MAGNUM_COLLECTIONS = {
     'cluster_template': ('clustertemplates', 'cluster template'),
     'cluster': ('clusters', 'cluster'),
@@ -49,6 +80,8 @@ class Resolver:
     def _find(self, kind, name_or_id, parameter):
         proxy_name, method, words = SDK_FINDERS[kind]
         finder = getattr(getattr(self._connection, proxy_name), method)
+        if _NOT_IN_A_PATH.search(name_or_id or ''):
+            finder = self._listed_finder(kind, words, parameter)
         try:
             resource = finder(name_or_id, ignore_missing=True)
         except Exception as exc:  # DuplicateResource and HTTP errors alike
@@ -60,6 +93,17 @@ class Resolver:
             raise CoeError('No %s named or with ID %r was found (parameter `%s`).' % (words, name_or_id, parameter),
                            parameter=parameter)
         return _record(resource)
+
+    def _listed_finder(self, kind, words, parameter):
+        lister = getattr(getattr(self._connection, SDK_FINDERS[kind][0]), SDK_LISTERS[kind])
+
+        def find(name, ignore_missing=True):
+            matches = [item for item in lister() if _record(item).get('name') == name]
+            if len(matches) > 1:
+                raise CoeError('Several %ss are named %r (parameter `%s`); give the ID instead.'
+                               % (words, name, parameter), parameter=parameter)
+            return matches[0] if matches else None
+        return find
 
     def same(self, kind, stored, wanted, parameter):
         """Whether a stored reference (name or ID, as Magnum keeps it) designates the wanted resource."""
@@ -79,6 +123,10 @@ class Resolver:
     def magnum_get(self, kind, name_or_id, parameter=None):
         """A template or cluster by name or ID through Magnum (one request), or None when there is none."""
         collection, words = MAGNUM_COLLECTIONS[kind]
+        if kind == 'cluster':
+            check_cluster_name(name_or_id, parameter or 'name')
+        if not addressable(name_or_id):
+            return self._listed(collection, words, name_or_id, parameter)
         try:
             return self._magnum.get(collection, name_or_id)
         except Exception as exc:
@@ -90,6 +138,17 @@ class Resolver:
                     words, name_or_id, ' (parameter `%s`)' % parameter if parameter else ''),
                     parameter=parameter) from exc
             raise translate(exc, 'look up %s %r' % (words, name_or_id)) from exc
+
+    def _listed(self, collection, words, name, parameter):
+        """The one record named exactly `name`, from the list, for names no Magnum path can carry."""
+        try:
+            matches = self._magnum.named(collection, name)
+        except Exception as exc:
+            raise translate(exc, 'look up %s %r' % (words, name)) from exc
+        if len(matches) > 1:
+            raise CoeError('Several %ss are named %r%s; give the ID instead.' % (
+                words, name, ' (parameter `%s`)' % parameter if parameter else ''), parameter=parameter)
+        return matches[0] if matches else None
 
     def magnum_require(self, kind, name_or_id, parameter):
         record = self.magnum_get(kind, name_or_id, parameter)

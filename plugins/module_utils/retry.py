@@ -10,7 +10,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import (
-    is_connection_error, is_cut_connection, is_retryable,
+    is_connection_error, is_cut_connection, is_not_sent, is_retryable, is_timed_out,
 )
 
 DEFAULT_ATTEMPTS = 4
@@ -34,12 +34,16 @@ def call_with_retries(call, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_DELAY, back
 
 
 def create_once(create, find_existing, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_DELAY, settle_seconds=15.0,
-                sleep=None, clock=None):
-    """Create a resource so that a lost or failed response never leads to a second one.
+                sleep=None, clock=None, resend_unknown=False):
+    """Create a resource so that a lost or failed answer never leads to a second one.
 
-    After a retryable failure the service may still have acted (a lost response), and Magnum writes new rows
-    asynchronously, so look the resource up by name for `settle_seconds` before trying the create again.
-    Returns (record, created_by_retry_lookup).
+    A create that certainly never reached the service (connection refused) is sent again. After any other failure
+    whose outcome is unknown (a 5xx from the service or anything in front of it, a cut connection, a timeout) the
+    service may have acted, and Magnum's conductor writes a new row seconds to minutes later: the create is never
+    sent again; the resource is looked up by name for `settle_seconds`, and when it has not appeared the original
+    error is raised (the caller says that the create may still be in flight). `resend_unknown` is for APIs where a
+    second create of the same name can only be refused (Kubernetes), never make a duplicate.
+    Returns (record, found_by_lookup).
     """
     # Looked up at call time so tests can replace the clock and sleep of the time module.
     sleep = sleep or time.sleep
@@ -50,28 +54,44 @@ def create_once(create, find_existing, attempts=DEFAULT_ATTEMPTS, delay=DEFAULT_
         except Exception as exc:
             if attempt == attempts or not is_retryable(exc):
                 raise
-            deadline = clock() + settle_seconds
-            while True:
-                existing = call_with_retries(find_existing, sleep=sleep)
-                if existing is not None:
-                    return existing, True
-                if clock() >= deadline:
-                    break
-                sleep(delay)
+            if is_not_sent(exc):
+                sleep(delay * 2 ** (attempt - 1))
+                continue
+            existing = wait_for_lookup(find_existing, settle_seconds, delay, sleep, clock)
+            if existing is not None:
+                return existing, True
+            if not resend_unknown:
+                raise
     raise AssertionError('unreachable')  # pragma: no cover
 
 
+def wait_for_lookup(find, seconds, delay=DEFAULT_DELAY, sleep=None, clock=None):
+    """find() until it returns something or `seconds` have passed (at least one lookup); None when nothing came."""
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    deadline = clock() + seconds
+    while True:
+        existing = call_with_retries(find, sleep=sleep)
+        if existing is not None:
+            return existing
+        if clock() >= deadline:
+            return None
+        sleep(delay)
+
+
 def send_confirmed(change, confirm, settle_seconds=0.0, delay=DEFAULT_DELAY, sleep=None, clock=None):
-    """Send a change once. When the connection is cut after the request went out, the service may have carried it
-    out: `confirm()` reads what is there and returns the outcome to use instead of the lost answer, or None when
-    the change is not to be seen. A service that acts asynchronously (Magnum's conductor) is given
-    `settle_seconds` to show it; after that the error stands (a re-run sends the change again)."""
+    """Send a change once. When the connection is cut after the request went out, or the answer does not come
+    within the request timeout, the service may have carried it out: `confirm()` reads what is there and returns
+    the outcome to use instead of the lost answer, or None when the change is not to be seen. A service that acts
+    asynchronously (Magnum's conductor) is given `settle_seconds` to show it; after that the error stands (a re-run
+    sends the change again)."""
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
     try:
         return change()
     except Exception as exc:
-        if not (is_connection_error(exc) and is_cut_connection(exc)):
+        # A cut connection or a timeout: the request went out, the answer did not come.
+        if not (is_connection_error(exc) and (is_cut_connection(exc) or is_timed_out(exc))):
             raise
         deadline = clock() + settle_seconds
         while True:

@@ -204,6 +204,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+already_deleted:
+  description: Objects read before their delete and gone when it came (HTTP 404), as C(Kind/namespace/name).
+  returned: when a delete found nothing to delete
+  type: list
+  elements: str
 actions:
   description: What was done (or would be done in check mode), one line each.
   returned: always

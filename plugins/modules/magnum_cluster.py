@@ -14,8 +14,23 @@ version_added: 0.1.0
 description:
   - Ensures a Magnum cluster (Kubernetes, Swarm, ...) exists with the given fields, or does not exist, and waits
     for Magnum to finish.
-  - The cluster is found by name or ID only, and the template is given by name or ID. A task never makes a
-    second cluster of the same name, whatever the inputs, retries or lost responses.
+  - The cluster is found by name or ID only, and the template is given by name or ID. I(name) must be a name
+    Magnum accepts (C(^[a-zA-Z][a-zA-Z0-9_.-]*$), at most 242 characters) or a cluster UUID; any other is refused
+    before any request.
+  - Exactly once. A create request is sent at most once per task. When its outcome is unknown (the answer lost,
+    the connection cut, a 5xx from Magnum or anything in front of it, a timeout), Magnum's conductor may still
+    write the cluster, seconds or minutes later, so the task never sends it again. It waits for the cluster by
+    name for as long as it waits (I(timeout); with I(wait=false), 60 seconds), then fails saying the create may
+    still be queued. A create Magnum accepted is waited for by its ID, however late the row appears.
+  - Across runs on the same controller, a journal of creates in flight (one 0600 file per create in
+    C(~/.cache/coe.magnum), or the directory C(COE_MAGNUM_AUTH_CACHE) names; C(COE_MAGNUM_CREATE_JOURNAL) names
+    another directory or, set to C(off), turns it off) makes a later run wait for such a create instead of sending
+    another, until the create timeout (I(create_timeout), else Magnum's 60 minutes) has passed.
+  - The limit. A controller without that journal (a fresh execution environment, another AWX job pod, the
+    journal turned off or deleted) cannot know about a create whose answer was lost until Magnum's conductor has
+    written the cluster. A run there while the conductor is still holding the create (its queue backed up, the
+    service paused or restarting) sends another, and Magnum then has two clusters of that name. Check with
+    C(openstack coe cluster list) before re-running such a job elsewhere.
   - Options left unset are not compared; a new cluster gets Magnum's defaults and the template's values for them.
   - O(node_count) changes in place with the resize action (Magnum API 1.7), or a patch of O(node_count) on older
     APIs. A different O(cluster_template) is applied with the upgrade action (API 1.8) when O(allow_upgrade=true).
@@ -217,6 +232,17 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+in_flight:
+  description:
+    - True when Magnum accepted the create (I(wait=false)) but its conductor had not written the cluster within 60
+      seconds; C(id) names it, and a later task finds it by name once it is written. Also set on the failure of a
+      create whose outcome is unknown.
+  returned: when a create is still queued
+  type: bool
+already_deleted:
+  description: True when the cluster was gone by the time the delete request reached Magnum (HTTP 404).
+  returned: when the delete found nothing to delete
+  type: bool
 cluster:
   description:
     - The cluster as Magnum describes it after the task (the prediction in check mode). Fields the cloud's API
@@ -305,6 +331,7 @@ status_history:
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import DesiredCluster
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import ClusterActions
+from ansible_collections.coe.magnum.plugins.module_utils.create_journal import CreateJournal
 
 
 class ClusterModule(MagnumModule):
@@ -339,8 +366,11 @@ class ClusterModule(MagnumModule):
 
     def run(self):
         desired = DesiredCluster.from_params(self.params)
+        journal = None
+        if self.params['state'] == 'present' and not self.check_mode:
+            journal = CreateJournal.for_connection(self.connection, warn=self.warn)
         actions = ClusterActions(self.magnum, self.resolver, self.cloud_call, check_mode=self.check_mode,
-                                 wait=self.params['wait'], timeout=self.params['timeout'])
+                                 wait=self.params['wait'], timeout=self.params['timeout'], journal=journal)
         if self.params['state'] == 'absent':
             return actions.ensure_absent(desired.name)
         return actions.ensure_present(desired, allow_upgrade=self.params['allow_upgrade'],

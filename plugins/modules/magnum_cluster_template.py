@@ -202,6 +202,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+already_deleted:
+  description: True when the template was gone by the time the delete request reached Magnum (HTTP 404).
+  returned: when the delete found nothing to delete
+  type: bool
 cluster_template:
   description: The template as Magnum describes it (after the change; the prediction in check mode).
   returned: when O(state=present)
@@ -237,6 +241,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster_template import
 )
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, translate
 from ansible_collections.coe.magnum.plugins.module_utils.patch import json_patch
+from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once, send_confirmed
 
 
@@ -285,12 +290,18 @@ class ClusterTemplateModule(MagnumModule):
     def ensure_absent(self, current):
         if current is None:
             return dict(changed=False, changes=[], diff=dict(before={}, after={}))
+        result = dict(changed=True, id=current['uuid'], changes=[], diff=dict(before=public_record(current), after={}))
         if not self.check_mode:
             with self.cloud_call('delete cluster template %r' % current.get('name')):
-                send_confirmed(lambda: self.magnum.delete(COLLECTION, current['uuid']),
-                               lambda: True if self._lookup(current['uuid']) is None else None)
-        return dict(changed=True, id=current['uuid'], changes=[],
-                    diff=dict(before=public_record(current), after={}))
+                try:
+                    send_confirmed(lambda: self.magnum.delete(COLLECTION, current['uuid']),
+                                   lambda: True if self._lookup(current['uuid']) is None else None)
+                except Exception as exc:
+                    # Deleted by someone else between the lookup and the delete: what the task wanted.
+                    if http_status_of(exc) != 404:
+                        raise
+                    result['already_deleted'] = True
+        return result
 
     def ensure_present(self, current):
         wanted = wanted_fields(self.params)

@@ -454,6 +454,22 @@ def test_teardown_leaves_nothing(converged, cloud, names, run_playbook):
     assert not Path(names["cluster_config_dest"]).exists()
 
 
+def test_teardown_removes_only_the_files_site_yml_writes(cloud, workdir, run_playbook):
+    """cluster_config_dest pointing at a directory of the user's (~/.kube): its other files stay."""
+    dest = workdir / "shared-kube-dir"
+    dest.mkdir()
+    for name in ("config", "ca.pem", "other-config"):
+        (dest / name).write_text(name)
+    run = run_playbook("teardown.yml", "-e", json.dumps({"cluster_config_dest": str(dest),
+                                                           "cluster_name": "pbt-never-made",
+                                                           "cluster_template_name": "pbt-never-made-k8s",
+                                                           "storage_class_claims": []}),
+                       label="teardown-shared-dir")
+
+    assert run.returncode == 0, run.explain()
+    assert sorted(path.name for path in dest.iterdir()) == ["other-config"]
+
+
 def test_teardown_again_changes_nothing(converged, run_playbook):
     assert converged["torn_down"], "teardown did not run"
 

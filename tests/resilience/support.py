@@ -385,6 +385,11 @@ class Report:
                 row['case'], row['module'], row['path'], row['fault'], row['outcome'].replace('|', '\\|'),
                 '' if row['seconds'] is None else '%.0f' % row['seconds']))
         lines += ['', 'Seconds: the faulted run and, after a failure, the re-run without faults.', '',
+                  'F cases pause the real magnum-conductor (SIGSTOP, then SIGCONT) right as the answer to the '
+                  'cluster POST is lost, so the cluster\'s row appears only when it resumes; their outcome names the '
+                  'first run and the re-run separately, and each ends with one create request in the log and one '
+                  'cluster. F4 (5 minutes) runs with `make faults` only. N1 gives every Magnum module names that a '
+                  'careless URL turns into an existing template\'s and cluster\'s.', '',
                   'coe_storage talks to the Kubernetes API emulator of a cluster, which the proxies do not '
                   'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
         if bad_inputs is not None:
@@ -507,3 +512,41 @@ class SharedCluster:
         for name in self.clusters:
             delete_cluster(self.cloud, name, wait=False)
         delete_template(self.cloud, self.template_name)
+
+
+class PausedService:
+    """A service of the shared local cloud stopped with SIGSTOP (its whole process group: master and workers), as a
+    busy or stuck process looks to its clients, and resumed with SIGCONT after `seconds`, by resume(), or at the
+    end of the with block, whichever comes first."""
+
+    def __init__(self, service, seconds):
+        from localcloud.config import Paths
+        from localcloud.process import State
+        running = State(Paths()).running(service)
+        assert running is not None, '%s is not running in the local cloud' % service
+        self.service = service
+        self.pgid = running.pid
+        self.seconds = seconds
+        self._timer = None
+        self._lock = threading.Lock()
+        self.paused_at = None
+        self.resumed_at = None
+
+    def __enter__(self):
+        os.killpg(self.pgid, signal.SIGSTOP)
+        self.paused_at = time.monotonic()
+        self._timer = threading.Timer(self.seconds, self.resume)
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def resume(self):
+        with self._lock:
+            if self.resumed_at is None:
+                os.killpg(self.pgid, signal.SIGCONT)
+                self.resumed_at = time.monotonic()
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        self.resume()
+        return False

@@ -67,9 +67,11 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         record.update(fields)
         return self.add('clusters', **record)
 
-    def fault(self, method, path, status=None, times=1, after_acting=False):
-        """The next `times` matching requests fail with HTTP `status` (or a reset connection when None)."""
-        self.faults.append(dict(method=method, path=path, status=status, times=times, after_acting=after_acting))
+    def fault(self, method, path, status=None, times=1, after_acting=False, error=None):
+        """The next `times` matching requests fail with HTTP `status` (or a reset connection when None, or
+        `error`)."""
+        self.faults.append(dict(method=method, path=path, status=status, times=times, after_acting=after_acting,
+                                error=error))
 
     def clusters(self):
         self._advance()
@@ -210,6 +212,8 @@ class ClusterMagnumHttp(FakeMagnumHttp):
 
 
 def _error(fault):
+    if fault.get('error') is not None:
+        return fault['error']
     if fault['status'] is None:
         return ConnectFailure('Connection reset by peer')
     return HttpError(fault['status'], 'Injected fault')

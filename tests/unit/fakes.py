@@ -8,6 +8,7 @@ __metaclass__ = type
 import copy
 import json
 import uuid
+from urllib.parse import unquote
 
 from ansible.module_utils import basic
 
@@ -85,7 +86,9 @@ class FakeMagnumHttp:
 
     def _serve(self, method, url, body):
         self.requests.append((method, url, self.api_version))
-        parts = url.strip('/').split('?')[0].split('/')
+        # As the request reaches Magnum: requests drops a fragment, the WSGI server decodes the path (an escaped
+        # `/` included) and pecan splits it.
+        parts = unquote(url.split('#')[0].split('?')[0]).strip('/').split('/')
         if url == '/':
             return Response({'OpenStack-API-Minimum-Version': 'container-infra 1.1',
                              'OpenStack-API-Maximum-Version': 'container-infra %s' % self.max_version}), {}

@@ -290,3 +290,16 @@ def test_impersonation_sends_one_header_per_group(recording_server):
     assert headers.get_all('Impersonate-User') == ['alice']
     assert headers.get_all('Impersonate-Group') == ['dev', 'viewers']
     assert headers['Authorization'] == 'Bearer t0ken'
+
+
+def test_every_request_has_a_timeout_that_api_timeout_overrides():
+    timeouts = []
+
+    class Recording(StubApiClient):
+        def call_api(self, method, url, header_params=None, body=None, post_params=None, _request_timeout=None):
+            timeouts.append(_request_timeout)
+            return super(Recording, self).call_api(method, url, header_params, body, post_params, _request_timeout)
+
+    KubeClient(Recording(StubResponse(200, b'{}')), 'k', sleep=lambda seconds: None).get('/version')
+    KubeClient(Recording(StubResponse(200, b'{}')), 'k', sleep=lambda seconds: None, timeout=7).delete('/x')
+    assert timeouts == [60, 7]

@@ -61,7 +61,7 @@ def test_version_range_is_read_once_and_only_when_needed():
 def test_feature_calls_use_the_lowest_version_that_has_it_then_go_back():
     api, http = api_serving('1.14')
     with api.at('resize'):
-        api.create('clusters/c1/actions/resize', {'node_count': 3})
+        api.cluster_action('c1', 'resize', {'node_count': 3})
     api.get('clusters', 'c1')
     assert http.requests[-2:] == [('POST', '/clusters/c1/actions/resize', '1.7'), ('GET', '/clusters/c1', '1.1')]
 

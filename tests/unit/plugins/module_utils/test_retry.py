@@ -76,12 +76,26 @@ def test_lookup_waits_for_an_asynchronously_written_row():
     assert len(creates) == 1
 
 
-def test_create_is_retried_when_nothing_was_made():
+def test_an_unknown_outcome_is_never_sent_again():
+    """A 503 may come from a proxy in front of a service that acted: after the lookup window the error stands."""
     create, creates = failing(1, HttpError(503), {'uuid': 'made'})
     times = iter([0, 0, 100, 100])
-    record, found = create_once(create, lambda: None, settle_seconds=5, sleep=no_sleep, clock=lambda: next(times))
+    with pytest.raises(HttpError):
+        create_once(create, lambda: None, settle_seconds=5, sleep=no_sleep, clock=lambda: next(times))
+    assert len(creates) == 1
+
+
+def test_a_create_that_never_left_is_sent_again():
+    create, creates = failing(1, REFUSED, {'uuid': 'made'})
+    record, found = create_once(create, lambda: None, sleep=no_sleep)
     assert record == {'uuid': 'made'} and not found
     assert len(creates) == 2
+
+
+def test_apis_with_unique_names_may_send_an_unknown_create_again():
+    create, creates = failing(1, CUT, {'uuid': 'made'})
+    record, found = create_once(create, lambda: None, settle_seconds=0, sleep=no_sleep, resend_unknown=True)
+    assert record == {'uuid': 'made'} and not found and len(creates) == 2
 
 
 def test_client_errors_on_create_are_not_retried():
@@ -100,6 +114,13 @@ CUT = ConnectFailure("Unable to establish connection to http://magnum/v1/cluster
 REFUSED = ConnectFailure('Unable to establish connection to http://magnum/v1: [Errno 111] Connection refused')
 
 
+class ConnectTimeout(Exception):
+    """Shaped like keystoneauth's, which it raises for a read timeout too."""
+
+
+TIMED_OUT = ConnectTimeout('Request to http://magnum/v1/clusters/c1 timed out')
+
+
 def raises(exc):
     def call():
         raise exc
@@ -110,11 +131,13 @@ def raises(exc):
     pytest.param(lambda: 'answer', raises(AssertionError('not asked')), 'answer', id='answered'),
     pytest.param(raises(CUT), lambda: 'seen', 'seen', id='cut-and-carried-out'),
     pytest.param(raises(CUT), lambda: None, CUT, id='cut-and-not-to-be-seen'),
+    pytest.param(raises(TIMED_OUT), lambda: 'seen', 'seen', id='timed-out-and-carried-out'),
+    pytest.param(raises(TIMED_OUT), lambda: None, TIMED_OUT, id='timed-out-and-not-to-be-seen'),
     pytest.param(raises(CUT), raises(HttpError(503)), CUT, id='cut-and-the-check-fails'),
     pytest.param(raises(REFUSED), raises(AssertionError('not asked')), REFUSED, id='refused-never-checked'),
     pytest.param(raises(HttpError(409)), raises(AssertionError('not asked')), None, id='refused-by-the-service'),
 ])
-def test_a_change_is_confirmed_only_after_a_cut_connection(change, confirm, outcome):
+def test_a_change_is_confirmed_only_after_a_cut_connection_or_a_timeout(change, confirm, outcome):
     if isinstance(outcome, Exception) or outcome is None:
         with pytest.raises(Exception) as raised:
             send_confirmed(change, confirm)

@@ -90,7 +90,7 @@ def check(failed, result, cluster, expect):
         assert result['warnings'] == []
     for text in expect.get('notes', []):
         assert any(text in note for note in result['notes']), result['notes']
-    for key in ('changed', 'provisioner', 'actions', 'storage_class', 'claims', 'cluster', 'diff'):
+    for key in ('changed', 'provisioner', 'actions', 'storage_class', 'claims', 'cluster', 'diff', 'already_deleted'):
         if key in expect:
             assert_contains(result.get(key), expect[key], key)
     for key in expect.get('storage_class_without', []):

@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils import cluster_wait, retry
 from ansible_collections.coe.magnum.plugins.modules.magnum_cluster import ClusterModule
+from ansible_collections.coe.magnum.tests.unit import cluster_fakes
 from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud, FakeTime
 from ansible_collections.coe.magnum.tests.unit.fakes import run_module
 
@@ -155,11 +156,76 @@ def test_lost_create_response_makes_exactly_one_cluster(cloud):
     assert len(cloud.http.clusters()) == 1
 
 
-def test_failed_create_request_is_sent_again_once_no_cluster_appeared(cloud):
+def test_a_5xx_on_create_is_never_sent_again_in_the_run(cloud, clock):
+    """A 503 may come from a proxy in front of a Magnum that has accepted the create: it is in flight."""
     cloud.http.fault('POST', '/clusters', status=503)
+    result, failed = run(cloud, timeout=120)
+    assert failed and result['in_flight'] and 'may still be queued' in result['msg']
+    assert cloud.http.count('POST', '/clusters') == 1 and cloud.http.clusters() == []
+    assert clock.now - 1000.0 >= 120  # looked for by name for the whole wait
+
+
+def test_a_refused_connection_on_create_is_sent_again(cloud):
+    """A connection that never opened carried no request: the create is sent again."""
+    refused = cluster_fakes.ConnectFailure('Unable to establish connection to http://magnum/v1/clusters: '
+                                           '[Errno 111] Connection refused')
+    cloud.http.fault('POST', '/clusters', error=refused)
     result = created(cloud)
     assert result['changed'] and cloud.http.count('POST', '/clusters') == 2
     assert len(cloud.http.clusters()) == 1
+
+
+@pytest.fixture
+def journal(tmp_path, monkeypatch):
+    """The module's create journal in a test directory (the fakes have no cloud config of their own)."""
+    from ansible_collections.coe.magnum.plugins.module_utils.create_journal import CreateJournal
+    made = CreateJournal(str(tmp_path / 'journal'), 'cloud', 'project')
+    monkeypatch.setattr(CreateJournal, 'for_connection', classmethod(lambda cls, connection, warn=None: made))
+    return made
+
+
+@pytest.mark.parametrize('wait', [True, False])
+def test_lost_create_answer_with_a_slow_conductor_makes_one_cluster(clock, journal, wait):
+    """The conductor writes the row 5 minutes after the create; the answer was lost."""
+    cloud = ClusterCloud(clock, visible_after=300)
+    cloud.http.fault('POST', '/clusters', after_acting=True)
+    result, failed = run(cloud, wait=wait)
+    if wait:
+        assert not failed and result['changed'] and result['cluster']['status'] == 'CREATE_COMPLETE'
+    else:
+        assert failed and result['in_flight'] and 'may still be queued' in result['msg'], result
+        assert journal.path('cluster', 'k8s-cluster') in result['msg']
+        # The re-run finds the create in the journal: it waits for it by name instead of sending another.
+        result = created(cloud, wait=True)
+        assert result['cluster']['status'] == 'CREATE_COMPLETE'
+        assert 'still in flight' in ' '.join(result.get('warnings', []))
+    assert cloud.http.count('POST', '/clusters') == 1 and len(cloud.http.clusters()) == 1
+    assert journal.pending('cluster', 'k8s-cluster') is None  # forgotten once the row was seen
+
+
+def test_an_accepted_create_is_waited_for_by_its_id_however_late(clock, journal):
+    cloud = ClusterCloud(clock, visible_after=900)
+    result = created(cloud, timeout=1800)
+    assert result['changed'] and result['cluster']['status'] == 'CREATE_COMPLETE'
+    assert cloud.http.count('POST', '/clusters') == 1
+
+
+def test_without_wait_an_accepted_create_not_yet_written_is_reported_in_flight(clock, journal):
+    cloud = ClusterCloud(clock, visible_after=900)
+    result = created(cloud, wait=False)
+    assert result['changed'] and result['in_flight'] and result['id']
+    assert 'queued' in ' '.join(result['warnings'])
+    assert journal.pending('cluster', 'k8s-cluster')['id'] == result['id']
+    # A re-run before the row exists waits for that ID; it sends nothing.
+    result = created(cloud, timeout=1800)
+    assert result['id'] and cloud.http.count('POST', '/clusters') == 1 and len(cloud.http.clusters()) == 1
+
+
+def test_a_definite_refusal_of_the_create_clears_the_journal(cloud, journal):
+    cloud.http.fault('POST', '/clusters', status=400)
+    result, failed = run(cloud)
+    assert failed and not result.get('in_flight')
+    assert journal.pending('cluster', 'k8s-cluster') is None
 
 
 def test_transient_read_errors_are_retried(cloud):
@@ -188,10 +254,11 @@ def test_timeout_names_the_last_status_and_the_time_waited(clock):
     assert result['waited_seconds'] == 30
 
 
-def test_a_cluster_that_never_appears_is_reported(clock):
+def test_a_cluster_whose_row_comes_late_is_waited_for_within_the_timeout(clock):
     cloud = ClusterCloud(clock, visible_after=600)
-    result, failed = run(cloud)
-    assert failed and 'vanished' in result['msg']
+    result, failed = run(cloud, timeout=300)
+    assert failed and 'Timed out after 300 seconds' in result['msg'] and 'NOT_FOUND' in result['msg']
+    assert cloud.http.count('POST', '/clusters') == 1
 
 
 # Failed clusters
@@ -459,3 +526,4 @@ def test_a_cluster_gone_before_its_delete_is_what_the_task_wanted(cloud):
     cloud.http.fault('DELETE', '/clusters/', status=404, after_acting=True)
     result = created(cloud, state='absent')
     assert result['changed'] and cloud.http.clusters() == []
+    assert result['already_deleted'] is True

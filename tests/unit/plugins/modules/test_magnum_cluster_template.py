@@ -179,3 +179,20 @@ def test_a_lost_answer_to_a_change_not_made_stays_a_clear_failure(cloud, monkeyp
     other_nameserver['dns_nameserver'] = '8.8.8.8'
     result, failed = run(cloud, **other_nameserver)
     assert failed and 'the connection was cut before the cloud answered' in result['msg']
+
+
+def test_a_template_gone_before_its_delete_is_what_the_task_wanted(cloud):
+    """Someone else's delete gets there first: Magnum answers this one 404, and the task says so."""
+    from ansible_collections.coe.magnum.tests.unit.fakes import HttpError
+    run(cloud, **GUIDE)
+    serve = cloud.http.json_request
+
+    def raced(method, url, body=None, **kwargs):
+        if method == 'DELETE':
+            cloud.http.collections['clustertemplates'].clear()
+            raise HttpError(404, 'ClusterTemplate k8s could not be found.')
+        return serve(method, url, body, **kwargs)
+    cloud.http.json_request = raced
+    result, failed = run(cloud, name='k8s', state='absent')
+    assert not failed and result['changed'] and result['already_deleted'] is True
+    assert cloud.http.collections['clustertemplates'] == {}
