@@ -309,8 +309,10 @@ def predicted_after(record, steps):
     """The record after in-place steps, as a check-mode prediction."""
     after = dict(record)
     for step in steps:
-        if step['action'] == 'upgrade':
+        if step['action'] == 'upgrade' and not step.get('nodegroup'):
             after['cluster_template_id'] = step['cluster_template']
+            if step.get('version'):
+                after['coe_version'] = step['version']
         elif step['action'] in ('resize', 'patch') and not step.get('nodegroup'):
             after['node_count'] = step['node_count']
     return after

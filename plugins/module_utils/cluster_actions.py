@@ -22,6 +22,14 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
     predicted_after,
     public_record,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_upgrade import (
+    DEFAULT_MAX_BATCH_SIZE,
+    kept_template_warning,
+    nodegroup_upgrade_step,
+    runs_template,
+    template_version,
+    upgrade_findings,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
@@ -56,6 +64,7 @@ class ClusterActions:
         self.watch = watch or ClusterWatch(magnum, timeout)
         self.create_settle_seconds = create_settle_seconds
         self.actions = []
+        self.warnings = []
 
     # Lookups
     def find(self, name_or_id, parameter='name'):
@@ -133,7 +142,17 @@ class ClusterActions:
         with self._calling('compare %s with the task' % describe(record)):
             comparison = compare(record, desired, template_uuid, self.resolver.same,
                                  self.current_node_count(record, desired))
+            if comparison.template and runs_template(record, template):
+                # Upgraded already by a driver that keeps the old template reference: only say so.
+                self.warnings.append(kept_template_warning(record, template))
+                comparison.template = None
             steps = plan_update(record, comparison, desired, allow_upgrade, recreate, self.magnum.supports)
+            if allow_upgrade and desired.nodegroup and not (steps and steps[0]['action'] == 'recreate'):
+                template = template or self._template(desired)
+                steps = self._with_nodegroup_upgrade(record, steps, desired, template)
+            for step in steps:
+                if step['action'] == 'upgrade' and 'version' not in step:
+                    step['version'] = template_version(template)
         if not steps:
             return self._result(False, record, record, record)
         if steps[0]['action'] == 'recreate':
@@ -142,6 +161,26 @@ class ClusterActions:
             raise CoeError('%s is %s; it can change only once that ends. Run again with wait: true, or later.'
                            % (describe(record).capitalize(), record.get('status')), status=record.get('status'))
         return self._update(record, steps)
+
+    def _with_nodegroup_upgrade(self, record, steps, desired, template):
+        """Add the upgrade of the named node group (API 1.9) after any cluster upgrade, when the group does not
+        run the template's version; a default group that the cluster upgrade moves needs no step of its own."""
+        with self.magnum.at('nodegroups'):
+            try:
+                group = self.magnum.get_nodegroup(record['uuid'], desired.nodegroup)
+            except Exception as exc:
+                if http_status_of(exc) == 404:
+                    raise CoeError('%s has no node group %r (parameter `nodegroup`).'
+                                   % (describe(record).capitalize(), desired.nodegroup), parameter='nodegroup')
+                raise
+        upgrading_cluster = any(step['action'] == 'upgrade' for step in steps)
+        if upgrading_cluster and group.get('is_default'):
+            return steps
+        step = nodegroup_upgrade_step(group, template, desired.max_batch_size or DEFAULT_MAX_BATCH_SIZE)
+        if step is None:
+            return steps
+        position = 1 if upgrading_cluster else 0
+        return steps[:position] + [step] + steps[position:]
 
     # Steps
     def _settle(self, record):
@@ -221,7 +260,22 @@ class ClusterActions:
                 current = self.watch.until_updated(current, step['action'])
             else:
                 current = self.watch.until_started(current, step['action'])
+        if self.wait:
+            for step in steps:
+                if step['action'] == 'upgrade':
+                    self._check_upgrade(current, step)
         return self._result(True, current, record, current)
+
+    def _check_upgrade(self, record, step):
+        """Confirm from the records that the upgrade happened; warn with what was seen where it did not."""
+        groups = []
+        if step.get('version') and self.magnum.supports('nodegroups'):
+            with self._calling('read the node groups of %s' % describe(record)):
+                with self.magnum.at('nodegroups'):
+                    groups = [self.magnum.get_nodegroup(record['uuid'], group['uuid'])
+                              for group in self.magnum.list_nodegroups(record['uuid'])]
+        self.warnings.extend(upgrade_findings(record, step['cluster_template'], step.get('version'), groups,
+                                              step.get('nodegroup')))
 
     def _send_update(self, record, step):
         what = '%s %s' % (step['action'], describe(record))
@@ -245,11 +299,12 @@ class ClusterActions:
 
     def _send_step(self, record, step):
         if step['action'] == 'upgrade':
-            body = dict(cluster_template=step['cluster_template'])
-            if step.get('max_batch_size'):
-                body['max_batch_size'] = step['max_batch_size']
-            with self.magnum.at('upgrade'):
-                self._post_action(record, 'upgrade', body)
+            body = dict(cluster_template=step['cluster_template'],
+                        max_batch_size=step.get('max_batch_size') or DEFAULT_MAX_BATCH_SIZE)
+            if step.get('nodegroup'):
+                body['nodegroup'] = step['nodegroup']
+            with self.magnum.at('nodegroups' if step.get('nodegroup') else 'upgrade'):
+                self.magnum.cluster_action(record['uuid'], 'upgrade', body)
         elif step['action'] == 'resize':
             body = dict(node_count=step['node_count'])
             if step.get('nodes_to_remove'):
@@ -285,6 +340,8 @@ class ClusterActions:
         ident = ident or (record or {}).get('uuid')
         if ident:
             result['id'] = ident
+        if self.warnings:
+            result['warnings'] = list(self.warnings)
         return result
 
 

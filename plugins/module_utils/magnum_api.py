@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import contextlib
 
+from urllib.parse import quote
+
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import (
     cached_fact, cached_version_range, remember_fact, remember_version_range,
 )
@@ -177,3 +179,35 @@ class MagnumApi:
 
     def delete(self, collection, ident):
         self.http.json_request('DELETE', '/%s/%s' % (collection, ident))
+
+    # Node groups (API 1.9): a cluster's sub-collection. Callers enter `at('nodegroups')` (or higher) first.
+    @staticmethod
+    def _nodegroups_path(cluster_uuid, ident=None):
+        path = '/clusters/%s/nodegroups' % quote(str(cluster_uuid), safe='')
+        return path if ident is None else '%s/%s' % (path, quote(str(ident), safe=''))
+
+    def list_nodegroups(self, cluster_uuid):
+        """A cluster's node groups in Magnum's short form (no labels, no min/max counts)."""
+        body = call_with_retries(lambda: self.http.json_request('GET', self._nodegroups_path(cluster_uuid))[1],
+                                 retryable=_list_retryable)
+        return (body or {}).get('nodegroups', [])
+
+    def get_nodegroup(self, cluster_uuid, ident, sleep=None):
+        """One node group in full, by name or ID."""
+        return call_with_retries(
+            lambda: self.http.json_request('GET', self._nodegroups_path(cluster_uuid, ident))[1],
+            retryable=is_transient_read, sleep=sleep)
+
+    def create_nodegroup(self, cluster_uuid, fields):
+        return self.http.json_request('POST', self._nodegroups_path(cluster_uuid), body=fields)[1]
+
+    def patch_nodegroup(self, cluster_uuid, ident, operations):
+        return self.http.json_request('PATCH', self._nodegroups_path(cluster_uuid, ident), body=operations)[1]
+
+    def delete_nodegroup(self, cluster_uuid, ident):
+        self.http.json_request('DELETE', self._nodegroups_path(cluster_uuid, ident))
+
+    def cluster_action(self, cluster_uuid, action, body):
+        """POST /clusters/<uuid>/actions/<action> (resize 1.7, upgrade 1.8)."""
+        self.http.json_request('POST', '/clusters/%s/actions/%s' % (quote(str(cluster_uuid), safe=''), action),
+                               body=body)

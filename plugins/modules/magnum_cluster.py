@@ -57,6 +57,9 @@ options:
   nodegroup:
     description:
       - Node group that I(node_count) resizes, instead of the default worker group. Needs Magnum API 1.9.
+      - With I(allow_upgrade=true), also the node group that is upgraded to the cluster's template when it does
+        not run the template's C(kube_tag) (after the cluster's own upgrade, when I(cluster_template) changes
+        too). Magnum upgrades non-default node groups only to the cluster's template.
     type: str
   nodes_to_remove:
     description:
@@ -123,12 +126,21 @@ options:
     description:
       - Whether a different I(cluster_template) is applied to an existing cluster with Magnum's upgrade action.
       - With C(false) such a difference fails the task (or, with I(recreate=true), recreates the cluster).
+      - After the upgrade the task reads the cluster and its node groups back and warns, naming what it saw,
+        when the cluster's C(cluster_template_id) or C(coe_version), or a node group's version, is not the new
+        template's.
+      - A cluster whose C(coe_version) already is the new template's C(kube_tag) while its
+        C(cluster_template_id) still names the old template (drivers that keep the old reference) is not
+        upgraded again; the task warns instead.
     type: bool
     default: false
   max_batch_size:
     description:
       - How many nodes the upgrade action replaces at a time.
+      - C(1) is what the magnum CLI sends when not told otherwise; Magnum itself fails an upgrade request
+        without it.
     type: int
+    default: 1
   recreate:
     description:
       - Whether to delete and create the cluster again when it differs in fields Magnum cannot change in place.
@@ -181,7 +193,14 @@ EXAMPLES = r'''
     name: k8s-cluster
     cluster_template: k8s-v1.30
     allow_upgrade: true
-    max_batch_size: 1
+
+- name: Then bring a further node group to the cluster's template, two nodes at a time
+  coe.magnum.magnum_cluster:
+    name: k8s-cluster
+    cluster_template: k8s-v1.30
+    allow_upgrade: true
+    nodegroup: gpu-workers
+    max_batch_size: 2
 
 - name: Labels on top of the template's, a longer create allowance, and no waiting
   coe.magnum.magnum_cluster:
@@ -320,7 +339,7 @@ class ClusterModule(MagnumModule):
         discovery_url=dict(type='str'),
         create_timeout=dict(type='int'),
         allow_upgrade=dict(type='bool', default=False),
-        max_batch_size=dict(type='int'),
+        max_batch_size=dict(type='int', default=1),
         recreate=dict(type='bool', default=False),
         recreate_failed=dict(type='bool', default=False),
         wait=dict(type='bool', default=True),

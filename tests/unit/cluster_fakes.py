@@ -53,6 +53,8 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         self.work_seconds = work_seconds
         self.faults = []
         self.events = []
+        # (method, url, body) of every write, to compare with what the magnum CLI sends
+        self.bodies = []
 
     # Test set-up
     def add_template(self, name, **fields):
@@ -80,6 +82,8 @@ class ClusterMagnumHttp(FakeMagnumHttp):
 
     # The API
     def json_request(self, method, url, body=None, **kwargs):
+        if method != 'GET':
+            self.bodies.append((method, url, copy.deepcopy(body)))
         fault = self._take_fault(method, url)
         if fault and not fault['after_acting']:
             self.requests.append((method, url, self.api_version))
@@ -109,6 +113,9 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         if method == 'GET' and parts[2:] == ['nodegroups']:
             self._need('1.9')
             return Response(), {'nodegroups': _node_groups(record)}
+        if method == 'GET' and len(parts) == 4 and parts[2] == 'nodegroups':
+            self._need('1.9')
+            return Response(), _find_group(record, parts[3])
         if method == 'POST' and parts[2:] == ['actions', 'resize']:
             self._need('1.7')
             if body['node_count'] == 0:
@@ -116,8 +123,11 @@ class ClusterMagnumHttp(FakeMagnumHttp):
             return Response(), self._work(record, 'UPDATE', dict(node_count=body['node_count']))
         if method == 'POST' and parts[2:] == ['actions', 'upgrade']:
             self._need('1.8')
+            if 'max_batch_size' not in body:
+                # Magnum's API passes the unset field on to its conductor's RPC, which cannot serialise it.
+                raise HttpError(500, 'Cannot convert Unset to primitive')
             template = self._find('clustertemplates', body['cluster_template'])
-            return Response(), self._work(record, 'UPDATE', dict(cluster_template_id=template['uuid']))
+            return Response(), self._work(record, 'UPDATE', _upgraded(record, template, body.get('nodegroup')))
         if method == 'PATCH':
             changes = {}
             for operation in body:
@@ -220,8 +230,38 @@ def _shown(record):
 
 
 def _node_groups(record):
-    return [dict(name='default-master', role='master', is_default=True, node_count=record['master_count']),
-            dict(name='default-worker', role='worker', is_default=True, node_count=record['node_count'])]
+    """The default groups (as Magnum derives them from the cluster) and further ones from `_groups`."""
+    version = record.get('coe_version') or (record.get('labels') or {}).get('kube_tag')
+    groups = [dict(uuid='%s-master' % record['uuid'], name='default-master', role='master', is_default=True,
+                   node_count=record['master_count'], version=version, labels=dict(record.get('labels') or {})),
+              dict(uuid='%s-worker' % record['uuid'], name='default-worker', role='worker', is_default=True,
+                   node_count=record['node_count'], version=version, labels=dict(record.get('labels') or {}))]
+    return groups + copy.deepcopy(record.get('_groups', []))
+
+
+def _find_group(record, ident):
+    for group in _node_groups(record):
+        if ident in (group['uuid'], group['name']):
+            return group
+    raise HttpError(404, 'Nodegroup %s could not be found.' % ident)
+
+
+def _upgraded(record, template, nodegroup):
+    """What an upgrade changes: like the local cloud's driver, the template's kube_tag on the cluster or on the
+    named group; label localcloud_keep_template_id keeps the cluster's template reference."""
+    version = (template.get('labels') or {}).get('kube_tag')
+    group = _find_group(record, nodegroup) if nodegroup else None
+    if group is not None and not group['is_default']:
+        groups = copy.deepcopy(record.get('_groups', []))
+        for stored in groups:
+            if stored['uuid'] == group['uuid']:
+                stored['version'] = version
+                stored['labels'] = dict(stored.get('labels') or {}, kube_tag=version)
+        return dict(_groups=groups)
+    changes = dict(labels=dict(record.get('labels') or {}, kube_tag=version), coe_version=version)
+    if (record.get('labels') or {}).get('localcloud_keep_template_id') != 'true':
+        changes['cluster_template_id'] = template['uuid']
+    return changes
 
 
 class ClusterCloud(FakeCloud):

@@ -311,6 +311,45 @@ def test_upgrade_with_the_opt_in(cloud):
     assert not created(cloud, cluster_template='k8s-new')['changed']
 
 
+def test_upgrade_without_a_batch_size_sends_the_clis_default_of_one(cloud):
+    created(cloud)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['changed'] and result['actions'] == ['upgrade']
+    upgrade = [body for method, url, body in cloud.http.bodies if url.endswith('/actions/upgrade')]
+    assert upgrade == [dict(cluster_template=cloud.new_template['uuid'], max_batch_size=1)]
+    assert result['cluster']['coe_version'] == 'v1.30.4' and 'warnings' not in result
+
+
+def test_upgrade_that_keeps_the_template_reference_is_reported_and_not_sent_again(cloud):
+    created(cloud, labels={'kube_tag': 'v1.29.0', 'localcloud_keep_template_id': 'true'})
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['changed'] and result['cluster']['coe_version'] == 'v1.30.4'
+    assert result['cluster']['cluster_template_id'] == cloud.template['uuid']
+    assert any('cluster_template_id is %s, not %s' % (cloud.template['uuid'], cloud.new_template['uuid']) in warning
+               for warning in result['warnings'])
+    start = len(cloud.http.requests)
+    again = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert not again['changed'] and mutating_since(cloud, start) == []
+    assert 'coe_version v1.30.4' in again['warnings'][0] and 'No upgrade is sent again' in again['warnings'][0]
+
+
+def test_upgrade_names_node_groups_left_on_the_old_version(cloud):
+    record = created(cloud)
+    cloud.http.collections['clusters'][record['id']]['_groups'] = [
+        dict(uuid='ng-1', name='gpu', role='worker', is_default=False, node_count=1, version='v1.29.0',
+             labels={'kube_tag': 'v1.29.0'})]
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['warnings'] == ["Node groups of cluster 'k8s-cluster' that do not run v1.30.4 after the upgrade: "
+                                  "gpu (v1.29.0). Upgrade each with the `nodegroup` option."]
+    start = len(cloud.http.requests)
+    group = created(cloud, cluster_template='k8s-new', allow_upgrade=True, nodegroup='gpu', max_batch_size=2)
+    assert group['changed'] and group['actions'] == ['upgrade'] and 'warnings' not in group
+    assert mutating_since(cloud, start) == [('POST', '/clusters/%s/actions/upgrade' % record['id'], '1.9')]
+    assert [body for method, url, body in cloud.http.bodies if url.endswith('/actions/upgrade')][-1] == dict(
+        cluster_template=cloud.new_template['uuid'], max_batch_size=2, nodegroup='gpu')
+    assert not created(cloud, cluster_template='k8s-new', allow_upgrade=True, nodegroup='gpu')['changed']
+
+
 def test_upgrade_and_resize_in_one_task_wait_in_between(cloud):
     created(cloud, node_count=1)
     result = created(cloud, cluster_template='k8s-new', allow_upgrade=True, node_count=2, wait=False)
