@@ -152,6 +152,20 @@ options:
       - Whether to delete and create the cluster again when it is found in a C(*_FAILED) status.
     type: bool
     default: false
+  wait_healthy:
+    description:
+      - With I(state=present) and I(wait=true), whether the task also waits until Magnum reports the cluster's
+        C(health_status) as C(HEALTHY), after the cluster has reached C(*_COMPLETE).
+      - Magnum's conductor polls each cluster's Kubernetes API (C(/healthz)) and node conditions every
+        C(health_polling_interval) seconds (60 by default), only where its driver has a health monitor;
+        the task fails after I(healthy_timeout) with the last C(health_status) and C(health_status_reason).
+    type: bool
+    default: false
+  healthy_timeout:
+    description:
+      - How long, in seconds, to wait for C(HEALTHY) when I(wait_healthy=true), on top of I(timeout).
+    type: int
+    default: 600
 notes:
   - Polling starts every 2 seconds and backs off to every 10 seconds, so a long create costs few requests and
     the task returns within seconds of Magnum reporting C(*_COMPLETE).
@@ -214,6 +228,12 @@ EXAMPLES = r'''
     create_timeout: 120
     wait: false
 
+- name: A cluster that is not only complete but HEALTHY in Magnum's health checks
+  coe.magnum.magnum_cluster:
+    name: k8s-cluster
+    cluster_template: k8s
+    wait_healthy: true
+
 - name: Replace a cluster whose create failed
   coe.magnum.magnum_cluster:
     name: k8s-cluster
@@ -247,8 +267,11 @@ cluster:
       description: Magnum's reason for the status.
       type: str
     health_status:
-      description: Health reported by the cluster, for example C(HEALTHY).
+      description: Health reported by the cluster, for example C(HEALTHY), C(UNHEALTHY) or C(UNKNOWN).
       type: str
+    health_status_reason:
+      description: Magnum's reason for the health status, for example C(api=ok) and each node's C(Ready).
+      type: dict
     cluster_template_id:
       description: ID of the template.
       type: str
@@ -313,7 +336,7 @@ status_history:
 '''
 
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import DesiredCluster
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import DesiredCluster, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import ClusterActions
 
 
@@ -344,6 +367,8 @@ class ClusterModule(MagnumModule):
         recreate_failed=dict(type='bool', default=False),
         wait=dict(type='bool', default=True),
         timeout=dict(type='int', default=3600),
+        wait_healthy=dict(type='bool', default=False),
+        healthy_timeout=dict(type='int', default=600),
     )
     module_kwargs = dict(required_if=[('state', 'present', ['cluster_template'])])
 
@@ -353,9 +378,14 @@ class ClusterModule(MagnumModule):
                                  wait=self.params['wait'], timeout=self.params['timeout'])
         if self.params['state'] == 'absent':
             return actions.ensure_absent(desired.name)
-        return actions.ensure_present(desired, allow_upgrade=self.params['allow_upgrade'],
-                                      recreate=self.params['recreate'],
-                                      recreate_failed=self.params['recreate_failed'])
+        result = actions.ensure_present(desired, allow_upgrade=self.params['allow_upgrade'],
+                                        recreate=self.params['recreate'],
+                                        recreate_failed=self.params['recreate_failed'])
+        if self.params['wait_healthy'] and self.params['wait'] and not self.check_mode:
+            result['cluster'] = public_record(actions.watch.until_healthy(result['cluster'],
+                                                                          self.params['healthy_timeout']))
+            result['status_history'] = actions.watch.history
+        return result
 
 
 def main():

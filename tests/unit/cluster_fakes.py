@@ -13,6 +13,8 @@ from ansible_collections.coe.magnum.tests.unit.fakes import FakeCloud, FakeMagnu
 
 # Like the local cloud's driver: a label makes an operation fail, with this reason.
 FAIL_LABEL = 'localcloud_fail'
+# Magnum's health sync runs every [kubernetes] health_polling_interval seconds.
+HEALTH_POLL_SECONDS = 60.0
 
 
 class FakeTime:
@@ -199,6 +201,9 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         else:
             end = dict(status='%s_COMPLETE' % operation, status_reason='Stack %s completed successfully' % operation)
         record.setdefault('_timeline', []).append((self.clock.now + self.work_seconds, end))
+        if end and operation == 'CREATE' and not fails:
+            # Magnum's periodic health sync reaches the new cluster some time later.
+            record['_timeline'].append((self.clock.now + self.work_seconds + HEALTH_POLL_SECONDS, _health(record)))
 
     def _advance(self):
         for key, record in list(self.collections['clusters'].items()):
@@ -223,6 +228,13 @@ def _error(fault):
     if fault['status'] is None:
         return ConnectFailure('Connection reset by peer')
     return HttpError(fault['status'], 'Injected fault')
+
+
+def _health(record):
+    """What Magnum's Kubernetes monitor reports: /healthz and each node's Ready condition."""
+    if (record.get('labels') or {}).get('localcloud_unhealthy') == 'true':
+        return dict(health_status='UNHEALTHY', health_status_reason={})
+    return dict(health_status='HEALTHY', health_status_reason={'api': 'ok', 'node-0.Ready': 'True'})
 
 
 def _shown(record):

@@ -130,6 +130,38 @@ def test_check_mode_predicts_the_create_without_requests_that_change(cloud):
     assert after['cluster_template_id'] == cloud.template['uuid'] and after['flavor_id'] == 'm1.small'
 
 
+# Health
+def test_wait_healthy_waits_past_complete_for_magnums_health_sync(cloud, clock):
+    result = created(cloud, wait_healthy=True)
+    assert result['cluster']['health_status'] == 'HEALTHY'
+    assert result['cluster']['health_status_reason']['api'] == 'ok'
+    phases = [(entry['phase'], entry['status']) for entry in result['status_history']]
+    assert ('create', 'CREATE_COMPLETE') in phases and phases[-1] == ('health', 'HEALTHY')
+    assert ('health', 'UNKNOWN') in phases
+    # A converged re-run finds it healthy at once.
+    again = created(cloud, wait_healthy=True)
+    assert not again['changed'] and [e['phase'] for e in again['status_history']] == ['health']
+
+
+def test_wait_healthy_fails_after_its_own_timeout_with_the_health_seen(cloud, clock):
+    created(cloud, labels={'localcloud_unhealthy': 'true'})
+    clock.sleep(120)
+    started = clock.now
+    result, failed = run(cloud, labels={'localcloud_unhealthy': 'true'}, wait_healthy=True, healthy_timeout=30)
+    assert failed and 'to be HEALTHY' in result['msg'] and 'health_status UNHEALTHY' in result['msg']
+    assert result['health_status'] == 'UNHEALTHY' and 30 <= clock.now - started < 45
+
+
+def test_without_wait_healthy_a_complete_cluster_is_enough(cloud):
+    result = created(cloud)
+    assert 'health' not in [entry['phase'] for entry in result['status_history']]
+
+
+def test_a_negative_healthy_timeout_is_refused_by_name(cloud):
+    result, failed = run(cloud, wait_healthy=True, healthy_timeout=-1)
+    assert failed and '`healthy_timeout`' in result['msg'] and cloud.http.count('POST') == 0
+
+
 def test_wait_false_returns_at_once_and_a_later_run_waits(cloud, clock):
     started = clock.now
     result = created(cloud, wait=False)
