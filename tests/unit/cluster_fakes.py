@@ -208,6 +208,7 @@ class ClusterMagnumHttp(FakeMagnumHttp):
     def _advance(self):
         for key, record in list(self.collections['clusters'].items()):
             timeline = record.get('_timeline', [])
+            timeline.sort(key=lambda entry: entry[0])  # stable: changes due at once keep their order
             while timeline and timeline[0][0] <= self.clock.now:
                 at, changes = timeline.pop(0)
                 if changes is None:
