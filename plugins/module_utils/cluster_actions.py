@@ -171,7 +171,8 @@ class ClusterActions:
             except Exception as exc:
                 if http_status_of(exc) == 404:
                     raise CoeError('%s has no node group %r (parameter `nodegroup`).'
-                                   % (describe(record).capitalize(), desired.nodegroup), parameter='nodegroup')
+                                   % (describe(record).capitalize(), desired.nodegroup),
+                                   parameter='nodegroup') from exc
                 raise
         upgrading_cluster = any(step['action'] == 'upgrade' for step in steps)
         if upgrading_cluster and group.get('is_default'):

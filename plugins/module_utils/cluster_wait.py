@@ -187,6 +187,16 @@ class ClusterWatch:
         self._merge(phase, waiter, offset)
         return record
 
+    def begin(self):
+        """Start the task's clock if no phase has; the seconds since, where a new phase's times start."""
+        if self._started is None:
+            self._started = self.clock()
+        return self.elapsed()
+
+    def record_phase(self, phase, waiter, offset):
+        """Add the statuses of a phase polled by another waiter (a node group's) to the task's history."""
+        self._merge(phase, waiter, offset)
+
     def _merge(self, phase, waiter, offset):
         """Add a phase's statuses to the history, with times counted from the start of the first phase."""
         self.polls += waiter.polls

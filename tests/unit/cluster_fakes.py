@@ -118,10 +118,17 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         if method == 'GET' and len(parts) == 4 and parts[2] == 'nodegroups':
             self._need('1.9')
             return Response(), _find_group(record, parts[3])
+        if parts[2:3] == ['nodegroups']:
+            self._need('1.9')
+            return Response(), self._nodegroup_write(record, method, parts[3] if len(parts) > 3 else None, body)
         if method == 'POST' and parts[2:] == ['actions', 'resize']:
             self._need('1.7')
             if body['node_count'] == 0:
                 self._need('1.10')
+            group = _find_group(record, body['nodegroup']) if body.get('nodegroup') else None
+            if group is not None and not group['is_default']:
+                self._group_work(record, group['uuid'], 'UPDATE', dict(node_count=body['node_count']))
+                return Response(), {'uuid': record['uuid']}
             return Response(), self._work(record, 'UPDATE', dict(node_count=body['node_count']))
         if method == 'POST' and parts[2:] == ['actions', 'upgrade']:
             self._need('1.8')
@@ -143,6 +150,76 @@ class ClusterMagnumHttp(FakeMagnumHttp):
             self._work(record, 'DELETE', {})
             return Response(), None
         raise AssertionError('unexpected request %s %s' % (method, url))
+
+    def _nodegroup_write(self, record, method, ident, body):
+        """Node group create, PATCH (min/max only) and delete, as Magnum's API and conductor make them."""
+        if method == 'POST' and ident is None:
+            if any(group['name'] == body['name'] for group in _node_groups(record)):
+                raise HttpError(409, 'A node group with name %s already exists in the cluster %s.'
+                                % (body['name'], record['name']))
+            if not record.get('api_address', 'https://127.0.0.1:6443'):
+                raise HttpError(400, 'Cluster API address is not available yet')
+            labels = dict(record.get('labels') or {})
+            if body.get('labels') is not None:
+                labels = dict(labels, **body['labels']) if body.get('merge_labels') else dict(body['labels'])
+            group = dict(uuid=str(uuid.uuid4()), name=body['name'], role=body.get('role', 'worker'), is_default=False,
+                         node_count=body.get('node_count', 1), min_node_count=body.get('min_node_count', 0),
+                         max_node_count=body.get('max_node_count'),
+                         flavor_id=body.get('flavor_id') or record.get('flavor_id'),
+                         image_id=body.get('image_id') or 'fedora-coreos-40', labels=labels,
+                         docker_volume_size=body.get('docker_volume_size'), status='CREATE_IN_PROGRESS',
+                         status_reason=None, version=labels.get('kube_tag'), updated_at=None)
+            fails = labels.get(FAIL_LABEL) == 'create'
+
+            def appear(cluster):
+                cluster.setdefault('_groups', []).append(group)
+            record.setdefault('_timeline', []).append((self.clock.now + 1, appear))
+            self._group_work(record, group['uuid'], 'CREATE', {}, fails=fails, touch_at=2)
+            return _without_private(group)
+        group = _find_group(record, ident)
+        if method == 'PATCH':
+            changes = {}
+            for operation in body:
+                field = operation['path'].strip('/')
+                if field not in ('min_node_count', 'max_node_count', 'node_labels', 'node_taints'):
+                    raise HttpError(400, "The '%s' field can not be updated." % field)
+                changes[field] = operation['value']
+            if group['is_default']:
+                record.setdefault('_group_fields', {}).setdefault(group['name'], {}).update(changes)
+                self._work(record, 'UPDATE', {})
+                return _find_group(record, ident)
+            self._group_work(record, group['uuid'], 'UPDATE', changes)
+            return dict(group, **changes)
+        if method == 'DELETE':
+            if group['is_default']:
+                raise HttpError(400, 'Deleting a default nodegroup is not supported.')
+            self._group_work(record, group['uuid'], 'DELETE', {})
+            return None
+        raise AssertionError('unexpected node group request %s %s' % (method, ident))
+
+    def _group_work(self, record, group_uuid, operation, changes, fails=False, touch_at=1):
+        """The cluster goes UPDATE_IN_PROGRESS with the group, both settle `work_seconds` later."""
+        def touch(cluster):
+            cluster['status'] = 'UPDATE_IN_PROGRESS'
+            for group in cluster.get('_groups', []):
+                if group['uuid'] == group_uuid:
+                    group.update(changes, status='%s_IN_PROGRESS' % operation, updated_at=self.clock.now)
+
+        def settle(cluster):
+            for group in list(cluster.get('_groups', [])):
+                if group['uuid'] != group_uuid:
+                    continue
+                if fails:
+                    group.update(status='%s_FAILED' % operation, status_reason='Resource CREATE failed: injected')
+                elif operation == 'DELETE':
+                    cluster['_groups'].remove(group)
+                else:
+                    group.update(status='%s_COMPLETE' % operation, updated_at=self.clock.now)
+            cluster['status'] = 'UPDATE_FAILED' if fails else 'UPDATE_COMPLETE'
+        timeline = record.setdefault('_timeline', [])
+        timeline.append((self.clock.now + touch_at, touch))
+        timeline.append((self.clock.now + self.work_seconds, settle))
+        self.events.append(('nodegroup %s' % operation.lower(), record['name']))
 
     def _need(self, version):
         if parse_version(self.api_version) < parse_version(version):
@@ -211,6 +288,10 @@ class ClusterMagnumHttp(FakeMagnumHttp):
             timeline.sort(key=lambda entry: entry[0])  # stable: changes due at once keep their order
             while timeline and timeline[0][0] <= self.clock.now:
                 at, changes = timeline.pop(0)
+                if callable(changes):
+                    changes(record)
+                    record['updated_at'] = 't%s' % at
+                    continue
                 if changes is None:
                     del self.collections['clusters'][key]
                     break
@@ -249,7 +330,14 @@ def _node_groups(record):
                    node_count=record['master_count'], version=version, labels=dict(record.get('labels') or {})),
               dict(uuid='%s-worker' % record['uuid'], name='default-worker', role='worker', is_default=True,
                    node_count=record['node_count'], version=version, labels=dict(record.get('labels') or {}))]
-    return groups + copy.deepcopy(record.get('_groups', []))
+    for group in groups:
+        group.update(min_node_count=0, max_node_count=None, status=record.get('status'))
+        group.update(record.get('_group_fields', {}).get(group['name'], {}))
+    return groups + [_without_private(group) for group in record.get('_groups', [])]
+
+
+def _without_private(group):
+    return copy.deepcopy(dict((k, v) for k, v in group.items() if not k.startswith('_')))
 
 
 def _find_group(record, ident):

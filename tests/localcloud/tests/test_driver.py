@@ -605,7 +605,7 @@ def test_keep_template_id_label_upgrades_the_nodes_but_not_the_template_referenc
         assert after["cluster_template_id"] == older["uuid"]
         assert after["coe_version"] == "v1.30.4"
         assert kube_access(after).version() == "v1.30.4"
-        groups = api.request("GET", "/clusters/%s/nodegroups?detail=true" % cluster_id).json()["nodegroups"]
+        groups = api.request("GET", "/clusters/%s/nodegroups" % cluster_id).json()["nodegroups"]
         for group in groups:
             detail = api.request("GET", "/clusters/%s/nodegroups/%s" % (cluster_id, group["uuid"])).json()
             assert detail["version"] == "v1.30.4", detail

@@ -47,7 +47,8 @@ def main(argv=None):
     if args.state_dir:
         os.makedirs(args.state_dir, exist_ok=True)
     api = ApiServer(args.version, cinder_csi=args.cinder_csi, state_dir=args.state_dir,
-                    server_address=f"{args.host}:{args.port}", provision_delay=args.provision_delay, unhealthy=args.unhealthy)
+                    server_address=f"{args.host}:{args.port}", provision_delay=args.provision_delay,
+                    unhealthy=args.unhealthy)
     members = _members(args.master, args.master_count, args.name_prefix, True)
     members += _members(args.node, args.node_count, args.name_prefix, False)
     if members or not api.seeded_nodes:
