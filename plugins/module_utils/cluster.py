@@ -176,7 +176,7 @@ class DesiredCluster:
 def validate_params(params):
     """Reject bad option values before anything is looked up or changed, naming the option."""
     bounds = (('master_count', 1), ('node_count', 0), ('docker_volume_size', 1), ('create_timeout', 0),
-              ('healthy_timeout', 0), ('max_batch_size', 1))
+              ('healthy_timeout', 0), ('max_batch_size', 1), ('delete_retries', 0))
     for option, minimum in bounds:
         value = params.get(option)
         if value is not None and value < minimum:

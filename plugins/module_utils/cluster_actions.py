@@ -55,7 +55,7 @@ class ClusterActions:
     """
 
     def __init__(self, magnum, resolver, cloud_call, check_mode=False, wait=True, timeout=3600, watch=None,
-                 create_settle_seconds=CREATE_SETTLE_SECONDS):
+                 create_settle_seconds=CREATE_SETTLE_SECONDS, delete_retries=0):
         self.magnum = magnum
         self._calling = cloud_call
         self.resolver = resolver
@@ -65,6 +65,7 @@ class ClusterActions:
         self.create_settle_seconds = create_settle_seconds
         self.actions = []
         self.warnings = []
+        self.delete_retries = delete_retries
 
     # Lookups
     def find(self, name_or_id, parameter='name'):
@@ -112,7 +113,7 @@ class ClusterActions:
             if changed:
                 self._delete(record)
             if self.wait:
-                self.watch.until_deleted(record)
+                self._until_deleted(record)
             elif changed:
                 self.watch.until_started(record, 'delete')
         return self._result(changed, None, record, None, ident=record.get('uuid'))
@@ -330,6 +331,27 @@ class ClusterActions:
                 # Gone between the lookup and the delete: what the task wanted.
                 if http_status_of(exc) != 404:
                     raise
+
+    def _until_deleted(self, record):
+        """Wait for the delete; a DELETE_FAILED is sent again up to `delete_retries` times (a load balancer or
+        port left behind often goes with a second delete), then fails with Magnum's reason and faults."""
+        for attempt in range(self.delete_retries + 1):
+            try:
+                return self.watch.until_deleted(record)
+            except CoeError as exc:
+                if exc.details.get('status') != 'DELETE_FAILED' or attempt == self.delete_retries:
+                    if exc.details.get('status') == 'DELETE_FAILED' and self.delete_retries:
+                        exc.msg = '%s (after %d deletes)' % (exc.msg.rstrip('.'), attempt + 1)
+                    raise
+                with self._calling('look up %s' % describe(record)):
+                    failed = self.find(record['uuid'])
+                if failed is None:
+                    return None
+                self.warnings.append('%s; deleting it again (delete_retries).' % exc.msg.rstrip('.'))
+                self.actions.append('delete')
+                self._delete(failed)
+                record = failed
+        return None
 
     def _delete_taken_up(self, record):
         found = self.find(record['uuid'])

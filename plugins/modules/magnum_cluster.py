@@ -152,6 +152,14 @@ options:
       - Whether to delete and create the cluster again when it is found in a C(*_FAILED) status.
     type: bool
     default: false
+  delete_retries:
+    description:
+      - With I(state=absent) and I(wait=true), how many times a delete that ends in C(DELETE_FAILED) is sent
+        again before the task fails with Magnum's reason and faults. Each failure is reported as a warning.
+      - Resources Magnum's driver did not make (a load balancer, a port) often keep the first delete from
+        finishing; a second delete after they are gone succeeds.
+    type: int
+    default: 0
   wait_healthy:
     description:
       - With I(state=present) and I(wait=true), whether the task also waits until Magnum reports the cluster's
@@ -244,6 +252,12 @@ EXAMPLES = r'''
   coe.magnum.magnum_cluster:
     name: k8s-cluster
     state: absent
+
+- name: Delete it, sending the delete once more if Magnum reports DELETE_FAILED
+  coe.magnum.magnum_cluster:
+    name: k8s-cluster
+    state: absent
+    delete_retries: 1
 '''
 
 RETURN = r'''
@@ -367,6 +381,7 @@ class ClusterModule(MagnumModule):
         recreate_failed=dict(type='bool', default=False),
         wait=dict(type='bool', default=True),
         timeout=dict(type='int', default=3600),
+        delete_retries=dict(type='int', default=0),
         wait_healthy=dict(type='bool', default=False),
         healthy_timeout=dict(type='int', default=600),
     )
@@ -375,7 +390,8 @@ class ClusterModule(MagnumModule):
     def run(self):
         desired = DesiredCluster.from_params(self.params)
         actions = ClusterActions(self.magnum, self.resolver, self.cloud_call, check_mode=self.check_mode,
-                                 wait=self.params['wait'], timeout=self.params['timeout'])
+                                 wait=self.params['wait'], timeout=self.params['timeout'],
+                                 delete_retries=self.params['delete_retries'])
         if self.params['state'] == 'absent':
             return actions.ensure_absent(desired.name)
         result = actions.ensure_present(desired, allow_upgrade=self.params['allow_upgrade'],

@@ -502,6 +502,33 @@ def test_delete_failure_is_reported_with_its_reason(cloud):
     assert failed and 'DELETE_FAILED' in result['msg'] and 'localcloud_fail=delete' in result['msg']
 
 
+def test_delete_failure_reports_magnums_faults(cloud):
+    created(cloud, labels={'localcloud_fail': 'delete'})
+    result, failed = run(cloud, state='absent')
+    assert failed and result['status'] == 'DELETE_FAILED'
+    assert result['faults'] == {'default-worker': 'node failed to delete'}
+    assert 'faults: default-worker: node failed to delete' in result['msg']
+    assert [e['status'] for e in result['status_history']][-1] == 'DELETE_FAILED'
+
+
+def test_delete_retries_sends_the_delete_again_after_delete_failed(cloud):
+    created(cloud, labels={'localcloud_fail': 'delete'})
+    start = len(cloud.http.requests)
+    result = created(cloud, state='absent', delete_retries=1)
+    # The first delete is the state change; each delete sent again is an action of its own.
+    assert result['changed'] and result['actions'] == ['delete']
+    assert [m for m, _u, _v in mutating_since(cloud, start)] == ['DELETE', 'DELETE']
+    assert 'DELETE_FAILED' in result['warnings'][0] and 'deleting it again' in result['warnings'][0]
+    assert cloud.http.clusters() == []
+
+
+def test_delete_retries_run_out_with_the_count_in_the_message(cloud):
+    created(cloud, labels={'localcloud_fail': 'delete'})
+    cloud.http.collections['clusters'][cloud.http.clusters()[0]['uuid']]['status'] = 'CREATE_COMPLETE'
+    result, failed = run(cloud, state='absent', delete_retries=0)
+    assert failed and '(after' not in result['msg']
+
+
 def test_check_mode_delete_sends_nothing(cloud):
     created(cloud)
     start = len(cloud.http.requests)
