@@ -119,7 +119,7 @@ class DesiredCluster:
     """What the task asks for: Magnum fields (None = "leave it to Magnum/the template") and how to get there."""
 
     def __init__(self, name, template, fields, merge_labels=False, nodegroup=None, nodes_to_remove=None,
-                 max_batch_size=None):
+                 max_batch_size=None, force_node_count=False):
         self.name = name
         self.template = template
         self.fields = fields
@@ -127,6 +127,7 @@ class DesiredCluster:
         self.nodegroup = nodegroup
         self.nodes_to_remove = nodes_to_remove or []
         self.max_batch_size = max_batch_size
+        self.force_node_count = force_node_count
 
     @classmethod
     def from_params(cls, params):
@@ -140,7 +141,8 @@ class DesiredCluster:
             fields[field] = value
         return cls(params['name'], params.get('cluster_template'), fields,
                    merge_labels=bool(params.get('merge_labels')), nodegroup=params.get('nodegroup'),
-                   nodes_to_remove=params.get('nodes_to_remove'), max_batch_size=params.get('max_batch_size'))
+                   nodes_to_remove=params.get('nodes_to_remove'), max_batch_size=params.get('max_batch_size'),
+                   force_node_count=bool(params.get('force_node_count')))
 
     def given(self):
         return dict((field, value) for field, value in self.fields.items() if value is not None)

@@ -22,6 +22,12 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
     predicted_after,
     public_record,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
+    KEEP,
+    autoscaling_enabled,
+    drift_warning,
+    node_count_decision,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_upgrade import (
     DEFAULT_MAX_BATCH_SIZE,
     kept_template_warning,
@@ -66,6 +72,7 @@ class ClusterActions:
         self.actions = []
         self.warnings = []
         self.delete_retries = delete_retries
+        self.drift = None
 
     # Lookups
     def find(self, name_or_id, parameter='name'):
@@ -147,6 +154,8 @@ class ClusterActions:
                 # Upgraded already by a driver that keeps the old template reference: only say so.
                 self.warnings.append(kept_template_warning(record, template))
                 comparison.template = None
+            if comparison.node_count and not desired.force_node_count:
+                self._leave_autoscaled_count(record, desired, comparison)
             steps = plan_update(record, comparison, desired, allow_upgrade, recreate, self.magnum.supports)
             if allow_upgrade and desired.nodegroup and not (steps and steps[0]['action'] == 'recreate'):
                 template = template or self._template(desired)
@@ -162,6 +171,28 @@ class ClusterActions:
             raise CoeError('%s is %s; it can change only once that ends. Run again with wait: true, or later.'
                            % (describe(record).capitalize(), record.get('status')), status=record.get('status'))
         return self._update(record, steps)
+
+    def _leave_autoscaled_count(self, record, desired, comparison):
+        """Drop a node_count change that an autoscaler's range covers, reporting the drift instead."""
+        group = {}
+        if self.magnum.supports('nodegroups'):
+            with self.magnum.at('nodegroups'):
+                ident = desired.nodegroup or next(
+                    (g['uuid'] for g in self.magnum.list_nodegroups(record['uuid'])
+                     if g.get('is_default') and g.get('role') != 'master'), None)
+                if ident:
+                    group = self.magnum.get_nodegroup(record['uuid'], ident) or {}
+        labels = dict(record.get('labels') or {}, **(group.get('labels') or {}))
+        change = comparison.node_count
+        low, high = group.get('min_node_count'), group.get('max_node_count')
+        if node_count_decision(change['current'], change['wanted'], low, high, autoscaling_enabled(labels)) != KEEP:
+            return
+        what = ('Node group %r of %s' % (group.get('name'), describe(record))) if group else describe(record)
+        self.warnings.append(drift_warning(what[0].upper() + what[1:], change['current'], change['wanted'], low,
+                                           high))
+        self.drift = dict(node_count=dict(current=change['current'], wanted=change['wanted'], min_node_count=low,
+                                          max_node_count=high, nodegroup=group.get('name')))
+        comparison.node_count = None
 
     def _with_nodegroup_upgrade(self, record, steps, desired, template):
         """Add the upgrade of the named node group (API 1.9) after any cluster upgrade, when the group does not
@@ -363,6 +394,8 @@ class ClusterActions:
         ident = ident or (record or {}).get('uuid')
         if ident:
             result['id'] = ident
+        if self.drift:
+            result['drift'] = self.drift
         if self.warnings:
             result['warnings'] = list(self.warnings)
         return result

@@ -54,6 +54,17 @@ options:
       - Number of worker nodes (of I(nodegroup), or of the default worker node group). Magnum's default is 1.
       - C(0) needs Magnum API 1.10.
     type: int
+  force_node_count:
+    description:
+      - Whether I(node_count) is applied even where autoscaling manages the count.
+      - Without it, when the cluster has the label C(auto_scaling_enabled=true), or the resized node group (the
+        default worker group unless I(nodegroup)) has a C(max_node_count), and the current count lies within the
+        group's C(min_node_count) to C(max_node_count) range, a different I(node_count) is left to the autoscaler:
+        the task reports the drift (result C(drift) and a warning) and changes nothing for it. A count outside
+        the range is set to I(node_count). Reading the range needs Magnum API 1.9; older clouds give the label
+        only.
+    type: bool
+    default: false
   nodegroup:
     description:
       - Node group that I(node_count) resizes, instead of the default worker group. Needs Magnum API 1.9.
@@ -339,6 +350,12 @@ actions:
   type: list
   elements: str
   sample: [delete, create]
+drift:
+  description:
+    - The node count autoscaling keeps, where it differs from I(node_count), with the range it is kept within.
+  returned: when autoscaling keeps a count other than I(node_count)
+  type: dict
+  sample: {node_count: {current: 4, wanted: 2, min_node_count: 1, max_node_count: 5, nodegroup: default-worker}}
 status_history:
   description: Every status seen while waiting, with the phase and the seconds since the first poll.
   returned: always
@@ -362,6 +379,7 @@ class ClusterModule(MagnumModule):
         master_count=dict(type='int'),
         node_count=dict(type='int'),
         nodegroup=dict(type='str'),
+        force_node_count=dict(type='bool', default=False),
         nodes_to_remove=dict(type='list', elements='str'),
         flavor=dict(type='str', aliases=['flavor_id']),
         master_flavor=dict(type='str', aliases=['master_flavor_id']),

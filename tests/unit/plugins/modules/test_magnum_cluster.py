@@ -130,6 +130,31 @@ def test_check_mode_predicts_the_create_without_requests_that_change(cloud):
     assert after['cluster_template_id'] == cloud.template['uuid'] and after['flavor_id'] == 'm1.small'
 
 
+# Autoscaling
+def test_autoscaled_cluster_keeps_its_count_inside_the_range_and_reports_the_drift(cloud):
+    created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    record = cloud.http.collections['clusters'][cloud.http.clusters()[0]['uuid']]
+    record['node_count'] = 4  # the autoscaler grew it
+    record['_group_fields'] = {'default-worker': dict(min_node_count=1, max_node_count=5)}
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    assert not result['changed'] and mutating_since(cloud, start) == []
+    assert result['drift']['node_count'] == dict(current=4, wanted=2, min_node_count=1, max_node_count=5,
+                                                 nodegroup='default-worker')
+    assert 'has 4 nodes where the task asks for 2' in result['warnings'][0]
+    forced = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True,
+                     force_node_count=True)
+    assert forced['changed'] and forced['actions'] == ['resize'] and forced['cluster']['node_count'] == 2
+
+
+def test_count_outside_the_autoscaling_range_is_set(cloud):
+    created(cloud, node_count=2)
+    record = cloud.http.collections['clusters'][cloud.http.clusters()[0]['uuid']]
+    record['_group_fields'] = {'default-worker': dict(min_node_count=3, max_node_count=5)}
+    result = created(cloud, node_count=4)
+    assert result['changed'] and result['actions'] == ['resize'] and 'drift' not in result
+
+
 # Health
 def test_wait_healthy_waits_past_complete_for_magnums_health_sync(cloud, clock):
     result = created(cloud, wait_healthy=True)
