@@ -59,7 +59,7 @@ options:
       - Whether I(node_count) is applied even where autoscaling manages the count.
       - Without it, when the cluster has the label C(auto_scaling_enabled=true), or the resized node group (the
         default worker group unless I(nodegroup)) has a C(max_node_count), and the current count lies within the
-        group's C(min_node_count) to C(max_node_count) range, a different I(node_count) is left to the autoscaler:
+        group's C(min_node_count) to C(max_node_count) range, a different I(node_count) is left to the autoscaler;
         the task reports the drift (result C(drift) and a warning) and changes nothing for it. A count outside
         the range is set to I(node_count). Reading the range needs Magnum API 1.9; older clouds give the label
         only.

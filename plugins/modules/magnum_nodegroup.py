@@ -18,7 +18,7 @@ description:
   - The group is found by name or ID within the cluster. Options left unset are not compared; a new group gets
     the cluster's flavor, the template's image and the cluster's labels for them, as Magnum does.
   - I(min_node_count) and I(max_node_count) change in place; I(node_count) changes with the cluster's resize
-    action. I(role), I(flavor), I(image), I(labels) and I(docker_volume_size) cannot change on an existing group:
+    action. I(role), I(flavor), I(image), I(labels) and I(docker_volume_size) cannot change on an existing group;
     when they differ the task fails listing each with its current and wanted value.
   - B(Autoscaling is respected.) When the group (or its cluster) has the label C(auto_scaling_enabled=true), or
     the group has a I(max_node_count), and its current node count lies within its C(min_node_count) to
