@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.patch import normalise_labels
+from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match, normalise_labels
 
 COLLECTION = 'clusters'
 
@@ -175,10 +175,8 @@ class DesiredCluster:
         return ['zero_node_count'] if self.fields.get('node_count') == 0 else []
 
 
-def validate_params(params):
-    """Reject bad option values before anything is looked up or changed, naming the option."""
-    bounds = (('master_count', 1), ('node_count', 0), ('docker_volume_size', 1), ('create_timeout', 0),
-              ('healthy_timeout', 0), ('max_batch_size', 1), ('delete_retries', 0))
+def validate_numbers_and_labels(params, bounds):
+    """Each (option, minimum) of `bounds` and the `labels` values, refused by option name."""
     for option, minimum in bounds:
         value = params.get(option)
         if value is not None and value < minimum:
@@ -187,6 +185,13 @@ def validate_params(params):
         if isinstance(value, (dict, list)):
             raise CoeError('Label %r must be a string, number or boolean (parameter `labels`), not %s.'
                            % (key, type(value).__name__), parameter='labels')
+
+
+def validate_params(params):
+    """Reject bad option values before anything is looked up or changed, naming the option."""
+    validate_numbers_and_labels(params, (('master_count', 1), ('node_count', 0), ('docker_volume_size', 1),
+                                         ('create_timeout', 0), ('healthy_timeout', 0), ('max_batch_size', 1),
+                                         ('delete_retries', 0)))
     if params.get('nodes_to_remove') and params.get('node_count') is None:
         raise CoeError('`nodes_to_remove` is used when `node_count` shrinks the cluster; give `node_count` too.',
                        parameter='nodes_to_remove')
@@ -234,11 +239,7 @@ def compare(current, desired, template_uuid, same, current_node_count=None):
                 found.node_count = _change(field, existing, wanted)
             continue
         if field == 'labels':
-            stored = normalise_labels(existing or {})
-            if desired.merge_labels:
-                equal = all(stored.get(key) == value for key, value in wanted.items())
-            else:
-                equal = stored == wanted
+            equal = labels_match(existing, wanted, desired.merge_labels)
         elif field in RESOURCE_KIND:
             equal = same(RESOURCE_KIND[field], existing, wanted, MAGNUM_TO_OPTION[field])
         else:

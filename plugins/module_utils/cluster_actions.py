@@ -39,6 +39,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster_upgrade import 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
+from ansible_collections.coe.magnum.plugins.module_utils.results import action_result
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once, send_confirmed
 
 # After a lost create response, how long to look for the new cluster by name before sending the create again:
@@ -389,16 +390,9 @@ class ClusterActions:
         return True if found is None or found.get('status') == 'DELETE_IN_PROGRESS' else None
 
     def _result(self, changed, record, before, after, ident=None):
-        result = dict(changed=changed, actions=list(self.actions), status_history=self.watch.history,
-                      cluster=public_record(record), diff=dict(before=diff_view(before), after=diff_view(after)))
-        ident = ident or (record or {}).get('uuid')
-        if ident:
-            result['id'] = ident
-        if self.drift:
-            result['drift'] = self.drift
-        if self.warnings:
-            result['warnings'] = list(self.warnings)
-        return result
+        return action_result(changed, self.actions, self.watch.history, 'cluster', public_record(record),
+                             (diff_view(before), diff_view(after)), ident=ident or (record or {}).get('uuid'),
+                             drift=self.drift, warnings=self.warnings)
 
 
 def _highest(features):

@@ -14,8 +14,9 @@ from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
     drift_warning,
     node_count_decision,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import validate_numbers_and_labels
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.patch import normalise_labels
+from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match, normalise_labels
 
 # module option -> (Magnum field, kind of OpenStack resource it names or None)
 FIELDS = {
@@ -47,11 +48,8 @@ def diff_view(record):
 
 def validate_params(params):
     """Bad values are refused by option name before anything is read or changed."""
-    for option, minimum in (('node_count', 0), ('min_node_count', 0), ('max_node_count', 0),
-                            ('docker_volume_size', 1)):
-        value = params.get(option)
-        if value is not None and value < minimum:
-            raise CoeError('`%s` must be at least %d, not %d.' % (option, minimum, value), parameter=option)
+    validate_numbers_and_labels(params, (('node_count', 0), ('min_node_count', 0), ('max_node_count', 0),
+                                         ('docker_volume_size', 1)))
     low, high = params.get('min_node_count'), params.get('max_node_count')
     if low is not None and high is not None and low > high:
         raise CoeError('`min_node_count` (%d) must not exceed `max_node_count` (%d).' % (low, high),
@@ -63,10 +61,6 @@ def validate_params(params):
     if count is not None and low is not None and count < low:
         raise CoeError('`node_count` (%d) must not be below `min_node_count` (%d).' % (count, low),
                        parameter='node_count')
-    for key, value in (params.get('labels') or {}).items():
-        if isinstance(value, (dict, list)):
-            raise CoeError('Label %r must be a string, number or boolean (parameter `labels`), not %s.'
-                           % (key, type(value).__name__), parameter='labels')
     if params.get('role') == 'master':
         raise CoeError('Magnum adds no master node groups (parameter `role`); the default master group is the '
                        'only one.', parameter='role')
@@ -142,8 +136,7 @@ def plan_update(group, cluster, desired, same):
             continue
         stored = group.get(field)
         if field == 'labels':
-            stored = normalise_labels(stored or {})
-            equal = (all(stored.get(k) == v for k, v in wanted.items()) if desired.merge_labels else stored == wanted)
+            equal = labels_match(stored, wanted, desired.merge_labels)
         elif FIELDS[MAGNUM_TO_OPTION[field]][1]:
             equal = same(FIELDS[MAGNUM_TO_OPTION[field]][1], stored, wanted, MAGNUM_TO_OPTION[field])
         else:

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import describe as describe_cluster
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import failed_error, is_busy, is_complete, is_failed
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import public_record as _public
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch, _Processed
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.nodegroup import (
@@ -17,6 +18,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.nodegroup import (
     plan_update,
     predicted_after,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.results import action_result
 from ansible_collections.coe.magnum.plugins.module_utils.retry import send_confirmed
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter
 
@@ -228,19 +230,6 @@ class NodegroupActions:
         return (['update'] if plan.patch else []) + (['resize'] if plan.node_count is not None else [])
 
     def _result(self, changed, record, before, after, ident=None):
-        result = dict(changed=changed, actions=list(self.actions), status_history=self.watch.history,
-                      nodegroup=_public(record), diff=dict(before=diff_view(before), after=diff_view(after)))
-        ident = ident or (record or {}).get('uuid')
-        if ident:
-            result['id'] = ident
-        if self.drift:
-            result['drift'] = self.drift
-        if self.warnings:
-            result['warnings'] = list(self.warnings)
-        return result
-
-
-def _public(record):
-    if record is None:
-        return None
-    return dict((key, value) for key, value in record.items() if key != 'links')
+        return action_result(changed, self.actions, self.watch.history, 'nodegroup', _public(record),
+                             (diff_view(before), diff_view(after)), ident=ident, drift=self.drift,
+                             warnings=self.warnings)
