@@ -49,8 +49,8 @@ def upgrade_findings(record, template_uuid, version, groups, nodegroup=None):
     found = []
     if nodegroup is None and record.get('cluster_template_id') != template_uuid:
         found.append('Magnum reports the upgrade of cluster %r finished, but its cluster_template_id is %s, not %s '
-                     '(coe_version %s).' % (record.get('name'), record.get('cluster_template_id'), template_uuid,
-                                             record.get('coe_version')))
+                     '(coe_version %s).' % (record.get('name'), record.get('cluster_template_id'),
+                                            template_uuid, record.get('coe_version')))
     if version and nodegroup is None and record.get('coe_version') != version:
         found.append('Magnum reports the upgrade of cluster %r finished, but its coe_version is %s, not %s.'
                      % (record.get('name'), record.get('coe_version'), version))

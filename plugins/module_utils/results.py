@@ -10,8 +10,9 @@ __metaclass__ = type
 
 def action_result(changed, actions, history, key, record, diff, ident=None, drift=None, warnings=None):
     """`key` names the record in the result (cluster, nodegroup); diff is (before, after) as the user sees them."""
-    result = dict(changed=changed, actions=list(actions), status_history=history, diff=dict(before=diff[0],
-                                                                                           after=diff[1]))
+    before, after = diff
+    result = dict(changed=changed, actions=list(actions), status_history=history,
+                  diff=dict(before=before, after=after))
     result[key] = record
     ident = ident or (record or {}).get('uuid')
     if ident:

@@ -78,8 +78,8 @@ def test_range_changes_in_place_and_the_count_with_the_resize_action(cloud):
     result = ok(cloud, node_count=3, min_node_count=2, max_node_count=5)
     assert result['actions'] == ['update', 'resize'] and 'drift' not in result
     assert result['nodegroup']['node_count'] == 3 and result['nodegroup']['max_node_count'] == 5
-    assert mutating_since(cloud, start) == [('PATCH', '/clusters/%s/nodegroups/%s' % (cloud.cluster['uuid'],
-                                                                                       group_of(cloud)['uuid'])),
+    group_path = '/clusters/%s/nodegroups/%s' % (cloud.cluster['uuid'], group_of(cloud)['uuid'])
+    assert mutating_since(cloud, start) == [('PATCH', group_path),
                                             ('POST', '/clusters/%s/actions/resize' % cloud.cluster['uuid'])]
 
 
@@ -157,7 +157,7 @@ def test_info_lists_every_group_in_full_default_ones_first(cloud):
     assert not failed
     assert [g['name'] for g in result['nodegroups']] == ['default-master', 'default-worker', 'big']
     assert result['nodegroups'][2]['max_node_count'] == 3
-    one, _ = run_module(NodegroupInfoModule, dict(cluster='k8s', name='big'), cloud)
-    assert [g['name'] for g in one['nodegroups']] == ['big']
-    none, _ = run_module(NodegroupInfoModule, dict(cluster='k8s', name='nope'), cloud)
-    assert none['nodegroups'] == []
+    one, one_failed = run_module(NodegroupInfoModule, dict(cluster='k8s', name='big'), cloud)
+    assert not one_failed and [g['name'] for g in one['nodegroups']] == ['big']
+    none, none_failed = run_module(NodegroupInfoModule, dict(cluster='k8s', name='nope'), cloud)
+    assert not none_failed and none['nodegroups'] == []
