@@ -632,6 +632,10 @@ def test_health_sync_reports_a_serving_cluster_healthy_with_its_nodes(api, share
     reason = cluster["health_status_reason"]
     assert reason["api"] == "ok"
     assert sum(1 for key in reason if key.endswith(".Ready")) == 3
+    # A health poll that finds nothing new does not touch the cluster (two polls are 10 s apart).
+    time.sleep(22)
+    again = api.get_cluster(shared_cluster["uuid"])
+    assert again["health_status"] == "HEALTHY" and again["updated_at"] == cluster["updated_at"]
 
 
 def test_unhealthy_label_fails_the_kubernetes_health_check(api, template, clusters):

@@ -268,6 +268,16 @@ class LocalMonitor(k8s_monitor.K8sMonitor):
     def _is_cluster_accessible(self):
         return True
 
+    def poll_health_status(self):
+        """Report only a change: Magnum's health sync saves the cluster whenever the monitor reports a status,
+        which would move the cluster's updated_at every poll, and clients read a moved updated_at right after
+        their request as the conductor having taken it up."""
+        super().poll_health_status()
+        status = self.data.get("health_status")
+        reason = {key: str(value) for key, value in (self.data.get("health_status_reason") or {}).items()}
+        if status == self.cluster.health_status and reason == dict(self.cluster.health_status_reason or {}):
+            self.data.pop("health_status", None)
+
 
 def _refuse_record_only(cluster, operation):
     if ClusterLabels(cluster.labels).record_only(strict=False):
