@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.patch import normalise_labels
+from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match, normalise_labels
 
 COLLECTION = 'clusters'
 
@@ -119,7 +119,7 @@ class DesiredCluster:
     """What the task asks for: Magnum fields (None = "leave it to Magnum/the template") and how to get there."""
 
     def __init__(self, name, template, fields, merge_labels=False, nodegroup=None, nodes_to_remove=None,
-                 max_batch_size=None):
+                 max_batch_size=None, force_node_count=False):
         self.name = name
         self.template = template
         self.fields = fields
@@ -127,6 +127,7 @@ class DesiredCluster:
         self.nodegroup = nodegroup
         self.nodes_to_remove = nodes_to_remove or []
         self.max_batch_size = max_batch_size
+        self.force_node_count = force_node_count
 
     @classmethod
     def from_params(cls, params):
@@ -140,7 +141,8 @@ class DesiredCluster:
             fields[field] = value
         return cls(params['name'], params.get('cluster_template'), fields,
                    merge_labels=bool(params.get('merge_labels')), nodegroup=params.get('nodegroup'),
-                   nodes_to_remove=params.get('nodes_to_remove'), max_batch_size=params.get('max_batch_size'))
+                   nodes_to_remove=params.get('nodes_to_remove'), max_batch_size=params.get('max_batch_size'),
+                   force_node_count=bool(params.get('force_node_count')))
 
     def given(self):
         return dict((field, value) for field, value in self.fields.items() if value is not None)
@@ -173,10 +175,8 @@ class DesiredCluster:
         return ['zero_node_count'] if self.fields.get('node_count') == 0 else []
 
 
-def validate_params(params):
-    """Reject bad option values before anything is looked up or changed, naming the option."""
-    bounds = (('master_count', 1), ('node_count', 0), ('docker_volume_size', 1), ('create_timeout', 0),
-              ('max_batch_size', 1))
+def validate_numbers_and_labels(params, bounds):
+    """Each (option, minimum) of `bounds` and the `labels` values, refused by option name."""
     for option, minimum in bounds:
         value = params.get(option)
         if value is not None and value < minimum:
@@ -185,6 +185,13 @@ def validate_params(params):
         if isinstance(value, (dict, list)):
             raise CoeError('Label %r must be a string, number or boolean (parameter `labels`), not %s.'
                            % (key, type(value).__name__), parameter='labels')
+
+
+def validate_params(params):
+    """Reject bad option values before anything is looked up or changed, naming the option."""
+    validate_numbers_and_labels(params, (('master_count', 1), ('node_count', 0), ('docker_volume_size', 1),
+                                         ('create_timeout', 0), ('healthy_timeout', 0), ('max_batch_size', 1),
+                                         ('delete_retries', 0)))
     if params.get('nodes_to_remove') and params.get('node_count') is None:
         raise CoeError('`nodes_to_remove` is used when `node_count` shrinks the cluster; give `node_count` too.',
                        parameter='nodes_to_remove')
@@ -232,11 +239,7 @@ def compare(current, desired, template_uuid, same, current_node_count=None):
                 found.node_count = _change(field, existing, wanted)
             continue
         if field == 'labels':
-            stored = normalise_labels(existing or {})
-            if desired.merge_labels:
-                equal = all(stored.get(key) == value for key, value in wanted.items())
-            else:
-                equal = stored == wanted
+            equal = labels_match(existing, wanted, desired.merge_labels)
         elif field in RESOURCE_KIND:
             equal = same(RESOURCE_KIND[field], existing, wanted, MAGNUM_TO_OPTION[field])
         else:
@@ -309,8 +312,10 @@ def predicted_after(record, steps):
     """The record after in-place steps, as a check-mode prediction."""
     after = dict(record)
     for step in steps:
-        if step['action'] == 'upgrade':
+        if step['action'] == 'upgrade' and not step.get('nodegroup'):
             after['cluster_template_id'] = step['cluster_template']
+            if step.get('version'):
+                after['coe_version'] = step['version']
         elif step['action'] in ('resize', 'patch') and not step.get('nodegroup'):
             after['node_count'] = step['node_count']
     return after

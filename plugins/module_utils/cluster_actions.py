@@ -22,12 +22,27 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
     predicted_after,
     public_record,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
+    KEEP,
+    autoscaling_enabled,
+    drift_warning,
+    node_count_decision,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_upgrade import (
+    DEFAULT_MAX_BATCH_SIZE,
+    kept_template_warning,
+    nodegroup_upgrade_step,
+    runs_template,
+    template_version,
+    upgrade_findings,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import describe_entry, describe_sent
 from ansible_collections.coe.magnum.plugins.module_utils.errors import (
     CoeError, http_status_of, is_unknown_outcome, translate,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
+from ansible_collections.coe.magnum.plugins.module_utils.results import action_result
 from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once, send_confirmed, wait_for_lookup
 
 # After a lost answer to an update or delete, how long to look for its effect: Magnum's conductor acts
@@ -44,7 +59,7 @@ JOURNAL_KIND = 'cluster'
 def node_groups(magnum, uuid):
     """The node groups of a cluster (Magnum API 1.9)."""
     with magnum.at('nodegroups'):
-        return magnum.node_groups(uuid)
+        return magnum.list_nodegroups(uuid)
 
 
 class ClusterActions:
@@ -55,7 +70,7 @@ class ClusterActions:
 
     def __init__(self, magnum, resolver, cloud_call, check_mode=False, wait=True, timeout=3600, watch=None,
                  create_settle_seconds=CREATE_SETTLE_SECONDS, journal=None, warn=None,
-                 confirmation_seconds=CONFIRMATION_SECONDS):
+                 confirmation_seconds=CONFIRMATION_SECONDS, delete_retries=0):
         self.magnum = magnum
         self._calling = cloud_call
         self.resolver = resolver
@@ -69,6 +84,8 @@ class ClusterActions:
         self.warnings = []
         self._warn = warn or self.warnings.append
         self.actions = []
+        self.delete_retries = delete_retries
+        self.drift = None
 
     # Lookups
     def find(self, name_or_id, parameter='name'):
@@ -119,7 +136,7 @@ class ClusterActions:
             if changed:
                 already_deleted = not self._delete(record)
             if self.wait:
-                self.watch.until_deleted(record)
+                self._until_deleted(record)
             elif changed and not already_deleted:
                 self.watch.until_started(record, 'delete')
         result = self._result(changed, None, record, None, ident=record.get('uuid'))
@@ -154,7 +171,19 @@ class ClusterActions:
         with self._calling('compare %s with the task' % describe(record)):
             comparison = compare(record, desired, template_uuid, self.resolver.same,
                                  self.current_node_count(record, desired))
+            if comparison.template and runs_template(record, template):
+                # Upgraded already by a driver that keeps the old template reference: only say so.
+                self.warnings.append(kept_template_warning(record, template))
+                comparison.template = None
+            if comparison.node_count and not desired.force_node_count:
+                self._leave_autoscaled_count(record, desired, comparison)
             steps = plan_update(record, comparison, desired, allow_upgrade, recreate, self.magnum.supports)
+            if allow_upgrade and desired.nodegroup and not (steps and steps[0]['action'] == 'recreate'):
+                template = template or self._template(desired)
+                steps = self._with_nodegroup_upgrade(record, steps, desired, template)
+            for step in steps:
+                if step['action'] == 'upgrade' and 'version' not in step:
+                    step['version'] = template_version(template)
         if not steps:
             return self._result(False, record, record, record)
         if steps[0]['action'] == 'recreate':
@@ -163,6 +192,49 @@ class ClusterActions:
             raise CoeError('%s is %s; it can change only once that ends. Run again with wait: true, or later.'
                            % (describe(record).capitalize(), record.get('status')), status=record.get('status'))
         return self._update(record, steps)
+
+    def _leave_autoscaled_count(self, record, desired, comparison):
+        """Drop a node_count change that an autoscaler's range covers, reporting the drift instead."""
+        group = {}
+        if self.magnum.supports('nodegroups'):
+            with self.magnum.at('nodegroups'):
+                ident = desired.nodegroup or next(
+                    (g['uuid'] for g in self.magnum.list_nodegroups(record['uuid'])
+                     if g.get('is_default') and g.get('role') != 'master'), None)
+                if ident:
+                    group = self.magnum.get_nodegroup(record['uuid'], ident) or {}
+        labels = dict(record.get('labels') or {}, **(group.get('labels') or {}))
+        change = comparison.node_count
+        low, high = group.get('min_node_count'), group.get('max_node_count')
+        if node_count_decision(change['current'], change['wanted'], low, high, autoscaling_enabled(labels)) != KEEP:
+            return
+        what = ('Node group %r of %s' % (group.get('name'), describe(record))) if group else describe(record)
+        self.warnings.append(drift_warning(what[0].upper() + what[1:], change['current'], change['wanted'], low,
+                                           high))
+        self.drift = dict(node_count=dict(current=change['current'], wanted=change['wanted'], min_node_count=low,
+                                          max_node_count=high, nodegroup=group.get('name')))
+        comparison.node_count = None
+
+    def _with_nodegroup_upgrade(self, record, steps, desired, template):
+        """Add the upgrade of the named node group (API 1.9) after any cluster upgrade, when the group does not
+        run the template's version; a default group that the cluster upgrade moves needs no step of its own."""
+        with self.magnum.at('nodegroups'):
+            try:
+                group = self.magnum.get_nodegroup(record['uuid'], desired.nodegroup)
+            except Exception as exc:
+                if http_status_of(exc) == 404:
+                    raise CoeError('%s has no node group %r (parameter `nodegroup`).'
+                                   % (describe(record).capitalize(), desired.nodegroup),
+                                   parameter='nodegroup') from exc
+                raise
+        upgrading_cluster = any(step['action'] == 'upgrade' for step in steps)
+        if upgrading_cluster and group.get('is_default'):
+            return steps
+        step = nodegroup_upgrade_step(group, template, desired.max_batch_size or DEFAULT_MAX_BATCH_SIZE)
+        if step is None:
+            return steps
+        position = 1 if upgrading_cluster else 0
+        return steps[:position] + [step] + steps[position:]
 
     # Steps
     def _settle(self, record):
@@ -305,7 +377,22 @@ class ClusterActions:
                 current = self.watch.until_updated(current, step['action'])
             else:
                 current = self.watch.until_started(current, step['action'])
+        if self.wait:
+            for step in steps:
+                if step['action'] == 'upgrade':
+                    self._check_upgrade(current, step)
         return self._result(True, current, record, current)
+
+    def _check_upgrade(self, record, step):
+        """Confirm from the records that the upgrade happened; warn with what was seen where it did not."""
+        groups = []
+        if step.get('version') and self.magnum.supports('nodegroups'):
+            with self._calling('read the node groups of %s' % describe(record)):
+                with self.magnum.at('nodegroups'):
+                    groups = [self.magnum.get_nodegroup(record['uuid'], group['uuid'])
+                              for group in self.magnum.list_nodegroups(record['uuid'])]
+        self.warnings.extend(upgrade_findings(record, step['cluster_template'], step.get('version'), groups,
+                                              step.get('nodegroup')))
 
     def _send_update(self, record, step):
         what = '%s %s' % (step['action'], describe(record))
@@ -329,11 +416,12 @@ class ClusterActions:
 
     def _send_step(self, record, step):
         if step['action'] == 'upgrade':
-            body = dict(cluster_template=step['cluster_template'])
-            if step.get('max_batch_size'):
-                body['max_batch_size'] = step['max_batch_size']
-            with self.magnum.at('upgrade'):
-                self._post_action(record, 'upgrade', body)
+            body = dict(cluster_template=step['cluster_template'],
+                        max_batch_size=step.get('max_batch_size') or DEFAULT_MAX_BATCH_SIZE)
+            if step.get('nodegroup'):
+                body['nodegroup'] = step['nodegroup']
+            with self.magnum.at('nodegroups' if step.get('nodegroup') else 'upgrade'):
+                self.magnum.cluster_action(record['uuid'], 'upgrade', body)
         elif step['action'] == 'resize':
             body = dict(node_count=step['node_count'])
             if step.get('nodes_to_remove'):
@@ -361,19 +449,35 @@ class ClusterActions:
                 return False
         return True
 
+    def _until_deleted(self, record):
+        """Wait for the delete; a DELETE_FAILED is sent again up to `delete_retries` times (a load balancer or
+        port left behind often goes with a second delete), then fails with Magnum's reason and faults."""
+        for attempt in range(self.delete_retries + 1):
+            try:
+                return self.watch.until_deleted(record)
+            except CoeError as exc:
+                if exc.details.get('status') != 'DELETE_FAILED' or attempt == self.delete_retries:
+                    if exc.details.get('status') == 'DELETE_FAILED' and self.delete_retries:
+                        exc.msg = '%s (after %d deletes)' % (exc.msg.rstrip('.'), attempt + 1)
+                    raise
+                with self._calling('look up %s' % describe(record)):
+                    failed = self.find(record['uuid'])
+                if failed is None:
+                    return None
+                self.warnings.append('%s; deleting it again (delete_retries).' % exc.msg.rstrip('.'))
+                self.actions.append('delete')
+                self._delete(failed)
+                record = failed
+        return None
+
     def _delete_taken_up(self, record):
         found = self.find(record['uuid'])
         return True if found is None or found.get('status') == 'DELETE_IN_PROGRESS' else None
 
     def _result(self, changed, record, before, after, ident=None):
-        result = dict(changed=changed, actions=list(self.actions), status_history=self.watch.history,
-                      cluster=public_record(record), diff=dict(before=diff_view(before), after=diff_view(after)))
-        if self.warnings:
-            result['warnings'] = list(self.warnings)
-        ident = ident or (record or {}).get('uuid')
-        if ident:
-            result['id'] = ident
-        return result
+        return action_result(changed, self.actions, self.watch.history, 'cluster', public_record(record),
+                             (diff_view(before), diff_view(after)), ident=ident or (record or {}).get('uuid'),
+                             drift=self.drift, warnings=self.warnings)
 
 
 def _highest(features):

@@ -23,6 +23,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, W
 # Magnum answers a create before its conductor writes the row, so a new UUID may be unknown for a moment.
 NEW_CLUSTER_GRACE_SECONDS = 30.0
 NOT_FOUND = 'NOT_FOUND'
+HEALTHY = 'HEALTHY'
 
 
 class ClusterWatch:
@@ -133,6 +134,41 @@ class ClusterWatch:
         return self._wait('settle', before['uuid'], is_done,
                           '%s to finish its %s' % (describe(before), before.get('status')))
 
+    def until_healthy(self, before, timeout):
+        """Wait, with its own time budget, until Magnum's periodic health sync reports the cluster HEALTHY.
+
+        Magnum polls each cluster's API (/healthz) and its nodes every [kubernetes] health_polling_interval
+        (60 s by default), so a new cluster reads UNKNOWN or no health at all for a while.
+        """
+        if self._started is None:
+            self._started = self.clock()
+        offset = self.elapsed()
+        waiter = Waiter(max(0.0, timeout), initial_interval=self.initial_interval, max_interval=self.max_interval,
+                        clock=self.clock, sleep=self.sleep)
+
+        def is_done(record):
+            if record is None:
+                raise CoeError('%s vanished while waiting for it to be HEALTHY.' % describe(before).capitalize())
+            return record.get('health_status') == HEALTHY
+
+        last = [before]
+
+        def poll():
+            last[0] = self.fetch(before['uuid']) or last[0]
+            return last[0]
+        try:
+            record = waiter.wait(poll, _health_of, is_done, '%s to be HEALTHY' % describe(before))
+        except WaitTimeout as timeout_error:
+            self._merge('health', waiter, offset)
+            raise WaitTimeout(
+                'Timed out after %d seconds waiting for %s to be HEALTHY; Magnum reports health_status %s%s.'
+                % (round(waiter.elapsed()), describe(before), last[0].get('health_status') or 'none',
+                   health_reason(last[0])),
+                status_history=self.history, health_status=last[0].get('health_status'),
+                health_status_reason=last[0].get('health_status_reason')) from timeout_error
+        self._merge('health', waiter, offset)
+        return record
+
     def _wait(self, phase, uuid, is_done, what, limit=None):
         if self._started is None:
             self._started = self.clock()
@@ -157,6 +193,16 @@ class ClusterWatch:
         self._merge(phase, waiter, offset)
         return record
 
+    def begin(self):
+        """Start the task's clock if no phase has; the seconds since, where a new phase's times start."""
+        if self._started is None:
+            self._started = self.clock()
+        return self.elapsed()
+
+    def record_phase(self, phase, waiter, offset):
+        """Add the statuses of a phase polled by another waiter (a node group's) to the task's history."""
+        self._merge(phase, waiter, offset)
+
     def _merge(self, phase, waiter, offset):
         """Add a phase's statuses to the history, with times counted from the start of the first phase."""
         self.polls += waiter.polls
@@ -177,6 +223,16 @@ class _Processed:
             self._seen_busy = True
         return (self._seen_busy or record.get('status') != self._before.get('status')
                 or record.get('updated_at') != self._before.get('updated_at'))
+
+
+def health_reason(record):
+    """', reason: {...}' from Magnum's health_status_reason, or nothing when it gives none."""
+    reason = record.get('health_status_reason')
+    return ', reason: %s' % ', '.join('%s=%s' % (key, reason[key]) for key in sorted(reason)) if reason else ''
+
+
+def _health_of(record):
+    return NOT_FOUND if record is None else (record.get('health_status') or 'UNKNOWN')
 
 
 def _status_of(record):

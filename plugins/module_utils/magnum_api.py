@@ -10,6 +10,7 @@ __metaclass__ = type
 import contextlib
 from urllib.parse import quote, urlencode
 
+
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import (
     cached_fact, cached_version_range, remember_fact, remember_version_range,
 )
@@ -199,14 +200,31 @@ class MagnumApi:
     def delete(self, collection, ident):
         self.http.json_request('DELETE', path_of(collection, ident))
 
-    def node_groups(self, cluster_uuid):
-        """The node groups of a cluster (API 1.9; the caller chooses the version)."""
+    # Node groups (API 1.9): a cluster's sub-collection. Callers enter `at('nodegroups')` (or higher) first.
+    def list_nodegroups(self, cluster_uuid):
+        """A cluster's node groups in Magnum's short form (no labels, no min/max counts)."""
         path = path_of('clusters', cluster_uuid, 'nodegroups')
-        _response, body = call_with_retries(lambda: self.http.json_request('GET', path))
+        body = call_with_retries(lambda: self.http.json_request('GET', path)[1], retryable=_list_retryable)
         return (body or {}).get('nodegroups', [])
 
+    def get_nodegroup(self, cluster_uuid, ident, sleep=None):
+        """One node group in full, by name or ID."""
+        path = path_of('clusters', cluster_uuid, 'nodegroups', ident)
+        return call_with_retries(lambda: self.http.json_request('GET', path)[1], retryable=is_transient_read,
+                                 sleep=sleep)
+
+    def create_nodegroup(self, cluster_uuid, fields):
+        return self.http.json_request('POST', path_of('clusters', cluster_uuid, 'nodegroups'), body=fields)[1]
+
+    def patch_nodegroup(self, cluster_uuid, ident, operations):
+        return self.http.json_request('PATCH', path_of('clusters', cluster_uuid, 'nodegroups', ident),
+                                      body=operations)[1]
+
+    def delete_nodegroup(self, cluster_uuid, ident):
+        self.http.json_request('DELETE', path_of('clusters', cluster_uuid, 'nodegroups', ident))
+
     def cluster_action(self, cluster_uuid, action, body):
-        """POST /clusters/<uuid>/actions/<action> (resize, upgrade)."""
+        """POST /clusters/<uuid>/actions/<action> (resize 1.7, upgrade 1.8)."""
         self.http.json_request('POST', path_of('clusters', cluster_uuid, 'actions', action), body=body)
 
     def rotate_ca(self, cluster_uuid):

@@ -23,6 +23,14 @@ def normalise_labels(labels):
     return dict((str(key), label_value(value)) for key, value in labels.items())
 
 
+def labels_match(stored, wanted, merge_labels):
+    """Whether stored labels are what the task wants: the labels given, or exactly them without merge_labels."""
+    stored = normalise_labels(stored or {})
+    if merge_labels:
+        return all(stored.get(key) == value for key, value in wanted.items())
+    return stored == wanted
+
+
 def differences(current, wanted, equal=None):
     """[{field, current, wanted}] for each wanted field (not None) whose value differs from the current one.
 

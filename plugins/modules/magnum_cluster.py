@@ -69,9 +69,23 @@ options:
       - Number of worker nodes (of O(nodegroup), or of the default worker node group). Magnum's default is 1.
       - C(0) needs Magnum API 1.10.
     type: int
+  force_node_count:
+    description:
+      - Whether I(node_count) is applied even where autoscaling manages the count.
+      - Without it, when the cluster has the label C(auto_scaling_enabled=true), or the resized node group (the
+        default worker group unless I(nodegroup)) has a C(max_node_count), and the current count lies within the
+        group's C(min_node_count) to C(max_node_count) range, a different I(node_count) is left to the autoscaler;
+        the task reports the drift (result C(drift) and a warning) and changes nothing for it. A count outside
+        the range is set to I(node_count). Reading the range needs Magnum API 1.9; older clouds give the label
+        only.
+    type: bool
+    default: false
   nodegroup:
     description:
       - Node group that O(node_count) resizes, instead of the default worker group. Needs Magnum API 1.9.
+      - With O(allow_upgrade=true), also the node group that is upgraded to the cluster's template when it does
+        not run the template's C(kube_tag) (after the cluster's own upgrade, when O(cluster_template) changes
+        too). Magnum upgrades non-default node groups only to the cluster's template.
     type: str
   nodes_to_remove:
     description:
@@ -138,12 +152,21 @@ options:
     description:
       - Whether a different O(cluster_template) is applied to an existing cluster with Magnum's upgrade action.
       - With V(false) such a difference fails the task (or, with O(recreate=true), recreates the cluster).
+      - After the upgrade the task reads the cluster and its node groups back and warns, naming what it saw,
+        when the cluster's C(cluster_template_id) or C(coe_version), or a node group's version, is not the new
+        template's.
+      - A cluster whose C(coe_version) already is the new template's C(kube_tag) while its
+        C(cluster_template_id) still names the old template (drivers that keep the old reference) is not
+        upgraded again; the task warns instead.
     type: bool
     default: false
   max_batch_size:
     description:
       - How many nodes the upgrade action replaces at a time.
+      - C(1) is what the magnum CLI sends when not told otherwise; Magnum itself fails an upgrade request
+        without it.
     type: int
+    default: 1
   recreate:
     description:
       - Whether to delete and create the cluster again when it differs in fields Magnum cannot change in place.
@@ -155,6 +178,28 @@ options:
       - Whether to delete and create the cluster again when it is found in a C(*_FAILED) status.
     type: bool
     default: false
+  delete_retries:
+    description:
+      - With I(state=absent) and I(wait=true), how many times a delete that ends in C(DELETE_FAILED) is sent
+        again before the task fails with Magnum's reason and faults. Each failure is reported as a warning.
+      - Resources Magnum's driver did not make (a load balancer, a port) often keep the first delete from
+        finishing; a second delete after they are gone succeeds.
+    type: int
+    default: 0
+  wait_healthy:
+    description:
+      - With I(state=present) and I(wait=true), whether the task also waits until Magnum reports the cluster's
+        C(health_status) as C(HEALTHY), after the cluster has reached C(*_COMPLETE).
+      - Magnum's conductor polls each cluster's Kubernetes API (C(/healthz)) and node conditions every
+        C(health_polling_interval) seconds (60 by default), only where its driver has a health monitor;
+        the task fails after I(healthy_timeout) with the last C(health_status) and C(health_status_reason).
+    type: bool
+    default: false
+  healthy_timeout:
+    description:
+      - How long, in seconds, to wait for C(HEALTHY) when I(wait_healthy=true), on top of I(timeout).
+    type: int
+    default: 600
 notes:
   - Polling starts every 2 seconds and backs off to every 10 seconds, so a long create costs few requests and
     the task returns within seconds of Magnum reporting C(*_COMPLETE).
@@ -205,7 +250,14 @@ EXAMPLES = r'''
     name: k8s-cluster
     cluster_template: k8s-v1.30
     allow_upgrade: true
-    max_batch_size: 1
+
+- name: Then bring a further node group to the cluster's template, two nodes at a time
+  coe.magnum.magnum_cluster:
+    name: k8s-cluster
+    cluster_template: k8s-v1.30
+    allow_upgrade: true
+    nodegroup: gpu-workers
+    max_batch_size: 2
 
 - name: Labels on top of the template's, a longer create allowance, and no waiting
   coe.magnum.magnum_cluster:
@@ -219,6 +271,12 @@ EXAMPLES = r'''
     create_timeout: 120
     wait: false
 
+- name: A cluster that is not only complete but HEALTHY in Magnum's health checks
+  coe.magnum.magnum_cluster:
+    name: k8s-cluster
+    cluster_template: k8s
+    wait_healthy: true
+
 - name: Replace a cluster whose create failed
   coe.magnum.magnum_cluster:
     name: k8s-cluster
@@ -229,6 +287,12 @@ EXAMPLES = r'''
   coe.magnum.magnum_cluster:
     name: k8s-cluster
     state: absent
+
+- name: Delete it, sending the delete once more if Magnum reports DELETE_FAILED
+  coe.magnum.magnum_cluster:
+    name: k8s-cluster
+    state: absent
+    delete_retries: 1
 '''
 
 RETURN = r'''
@@ -263,8 +327,11 @@ cluster:
       description: Magnum's reason for the status.
       type: str
     health_status:
-      description: Health reported by the cluster, for example C(HEALTHY).
+      description: Health reported by the cluster, for example C(HEALTHY), C(UNHEALTHY) or C(UNKNOWN).
       type: str
+    health_status_reason:
+      description: Magnum's reason for the health status, for example C(api=ok) and each node's C(Ready).
+      type: dict
     cluster_template_id:
       description: ID of the template.
       type: str
@@ -318,6 +385,12 @@ actions:
   type: list
   elements: str
   sample: [delete, create]
+drift:
+  description:
+    - The node count autoscaling keeps, where it differs from I(node_count), with the range it is kept within.
+  returned: when autoscaling keeps a count other than I(node_count)
+  type: dict
+  sample: {node_count: {current: 4, wanted: 2, min_node_count: 1, max_node_count: 5, nodegroup: default-worker}}
 status_history:
   description: Every status seen while waiting, with the phase and the seconds since the first poll.
   returned: always
@@ -329,7 +402,7 @@ status_history:
 '''
 
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import DesiredCluster
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import DesiredCluster, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import ClusterActions
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import CreateJournal
 
@@ -342,6 +415,7 @@ class ClusterModule(MagnumModule):
         master_count=dict(type='int'),
         node_count=dict(type='int'),
         nodegroup=dict(type='str'),
+        force_node_count=dict(type='bool', default=False),
         nodes_to_remove=dict(type='list', elements='str'),
         flavor=dict(type='str', aliases=['flavor_id']),
         master_flavor=dict(type='str', aliases=['master_flavor_id']),
@@ -356,11 +430,14 @@ class ClusterModule(MagnumModule):
         discovery_url=dict(type='str'),
         create_timeout=dict(type='int'),
         allow_upgrade=dict(type='bool', default=False),
-        max_batch_size=dict(type='int'),
+        max_batch_size=dict(type='int', default=1),
         recreate=dict(type='bool', default=False),
         recreate_failed=dict(type='bool', default=False),
         wait=dict(type='bool', default=True),
         timeout=dict(type='int', default=3600),
+        delete_retries=dict(type='int', default=0),
+        wait_healthy=dict(type='bool', default=False),
+        healthy_timeout=dict(type='int', default=600),
     )
     module_kwargs = dict(required_if=[('state', 'present', ['cluster_template'])])
 
@@ -370,12 +447,18 @@ class ClusterModule(MagnumModule):
         if self.params['state'] == 'present' and not self.check_mode:
             journal = CreateJournal.for_connection(self.connection, warn=self.warn)
         actions = ClusterActions(self.magnum, self.resolver, self.cloud_call, check_mode=self.check_mode,
-                                 wait=self.params['wait'], timeout=self.params['timeout'], journal=journal)
+                                 wait=self.params['wait'], timeout=self.params['timeout'], journal=journal,
+                                 delete_retries=self.params['delete_retries'])
         if self.params['state'] == 'absent':
             return actions.ensure_absent(desired.name)
-        return actions.ensure_present(desired, allow_upgrade=self.params['allow_upgrade'],
-                                      recreate=self.params['recreate'],
-                                      recreate_failed=self.params['recreate_failed'])
+        result = actions.ensure_present(desired, allow_upgrade=self.params['allow_upgrade'],
+                                        recreate=self.params['recreate'],
+                                        recreate_failed=self.params['recreate_failed'])
+        if self.params['wait_healthy'] and self.params['wait'] and not self.check_mode:
+            result['cluster'] = public_record(actions.watch.until_healthy(result['cluster'],
+                                                                          self.params['healthy_timeout']))
+            result['status_history'] = actions.watch.history
+        return result
 
 
 def main():

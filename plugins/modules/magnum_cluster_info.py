@@ -71,6 +71,9 @@ clusters:
   description:
     - The matching clusters, as Magnum describes them (see M(coe.magnum.magnum_cluster) for the main fields).
     - Empty when no cluster matches (including when O(name) matches none).
+    - C(health_status) (C(HEALTHY), C(UNHEALTHY), C(UNKNOWN), or none until Magnum's first health poll) and
+      C(health_status_reason) (for example C(api=ok) and each node's C(Ready)) are Magnum's periodic health
+      checks of the cluster's Kubernetes API.
   returned: always
   type: list
   elements: dict
@@ -78,6 +81,8 @@ clusters:
     - uuid: 3a4f28a6-9c1e-4d0e-a1a4-6a5e0b9f1c2d
       name: k8s-cluster
       status: CREATE_COMPLETE
+      health_status: HEALTHY
+      health_status_reason: {api: ok, k8s-cluster-abc123-node-0.Ready: 'True'}
       cluster_template_id: 0f3c7c54-5bd4-4fb4-b6b8-d0d4e4a4e3a4
       node_count: 1
       master_count: 1

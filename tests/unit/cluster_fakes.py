@@ -13,6 +13,8 @@ from ansible_collections.coe.magnum.tests.unit.fakes import FakeCloud, FakeMagnu
 
 # Like the local cloud's driver: a label makes an operation fail, with this reason.
 FAIL_LABEL = 'localcloud_fail'
+# Magnum's health sync runs every [kubernetes] health_polling_interval seconds.
+HEALTH_POLL_SECONDS = 60.0
 
 
 class FakeTime:
@@ -53,6 +55,8 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         self.work_seconds = work_seconds
         self.faults = []
         self.events = []
+        # (method, url, body) of every write, to compare with what the magnum CLI sends
+        self.bodies = []
 
     # Test set-up
     def add_template(self, name, **fields):
@@ -82,6 +86,8 @@ class ClusterMagnumHttp(FakeMagnumHttp):
 
     # The API
     def json_request(self, method, url, body=None, **kwargs):
+        if method != 'GET':
+            self.bodies.append((method, url, copy.deepcopy(body)))
         fault = self._take_fault(method, url)
         if fault and not fault['after_acting']:
             self.requests.append((method, url, self.api_version))
@@ -111,15 +117,28 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         if method == 'GET' and parts[2:] == ['nodegroups']:
             self._need('1.9')
             return Response(), {'nodegroups': _node_groups(record)}
+        if method == 'GET' and len(parts) == 4 and parts[2] == 'nodegroups':
+            self._need('1.9')
+            return Response(), _find_group(record, parts[3])
+        if parts[2:3] == ['nodegroups']:
+            self._need('1.9')
+            return Response(), self._nodegroup_write(record, method, parts[3] if len(parts) > 3 else None, body)
         if method == 'POST' and parts[2:] == ['actions', 'resize']:
             self._need('1.7')
             if body['node_count'] == 0:
                 self._need('1.10')
+            group = _find_group(record, body['nodegroup']) if body.get('nodegroup') else None
+            if group is not None and not group['is_default']:
+                self._group_work(record, group['uuid'], 'UPDATE', dict(node_count=body['node_count']))
+                return Response(), {'uuid': record['uuid']}
             return Response(), self._work(record, 'UPDATE', dict(node_count=body['node_count']))
         if method == 'POST' and parts[2:] == ['actions', 'upgrade']:
             self._need('1.8')
+            if 'max_batch_size' not in body:
+                # Magnum's API passes the unset field on to its conductor's RPC, which cannot serialise it.
+                raise HttpError(500, 'Cannot convert Unset to primitive')
             template = self._find('clustertemplates', body['cluster_template'])
-            return Response(), self._work(record, 'UPDATE', dict(cluster_template_id=template['uuid']))
+            return Response(), self._work(record, 'UPDATE', _upgraded(record, template, body.get('nodegroup')))
         if method == 'PATCH':
             changes = {}
             for operation in body:
@@ -133,6 +152,76 @@ class ClusterMagnumHttp(FakeMagnumHttp):
             self._work(record, 'DELETE', {})
             return Response(), None
         raise AssertionError('unexpected request %s %s' % (method, url))
+
+    def _nodegroup_write(self, record, method, ident, body):
+        """Node group create, PATCH (min/max only) and delete, as Magnum's API and conductor make them."""
+        if method == 'POST' and ident is None:
+            if any(group['name'] == body['name'] for group in _node_groups(record)):
+                raise HttpError(409, 'A node group with name %s already exists in the cluster %s.'
+                                % (body['name'], record['name']))
+            if not record.get('api_address', 'https://127.0.0.1:6443'):
+                raise HttpError(400, 'Cluster API address is not available yet')
+            labels = dict(record.get('labels') or {})
+            if body.get('labels') is not None:
+                labels = dict(labels, **body['labels']) if body.get('merge_labels') else dict(body['labels'])
+            group = dict(uuid=str(uuid.uuid4()), name=body['name'], role=body.get('role', 'worker'), is_default=False,
+                         node_count=body.get('node_count', 1), min_node_count=body.get('min_node_count', 0),
+                         max_node_count=body.get('max_node_count'),
+                         flavor_id=body.get('flavor_id') or record.get('flavor_id'),
+                         image_id=body.get('image_id') or 'fedora-coreos-40', labels=labels,
+                         docker_volume_size=body.get('docker_volume_size'), status='CREATE_IN_PROGRESS',
+                         status_reason=None, version=labels.get('kube_tag'), updated_at=None)
+            fails = labels.get(FAIL_LABEL) == 'create'
+
+            def appear(cluster):
+                cluster.setdefault('_groups', []).append(group)
+            record.setdefault('_timeline', []).append((self.clock.now + 1, appear))
+            self._group_work(record, group['uuid'], 'CREATE', {}, fails=fails, touch_at=2)
+            return _without_private(group)
+        group = _find_group(record, ident)
+        if method == 'PATCH':
+            changes = {}
+            for operation in body:
+                field = operation['path'].strip('/')
+                if field not in ('min_node_count', 'max_node_count', 'node_labels', 'node_taints'):
+                    raise HttpError(400, "The '%s' field can not be updated." % field)
+                changes[field] = operation['value']
+            if group['is_default']:
+                record.setdefault('_group_fields', {}).setdefault(group['name'], {}).update(changes)
+                self._work(record, 'UPDATE', {})
+                return _find_group(record, ident)
+            self._group_work(record, group['uuid'], 'UPDATE', changes)
+            return dict(group, **changes)
+        if method == 'DELETE':
+            if group['is_default']:
+                raise HttpError(400, 'Deleting a default nodegroup is not supported.')
+            self._group_work(record, group['uuid'], 'DELETE', {})
+            return None
+        raise AssertionError('unexpected node group request %s %s' % (method, ident))
+
+    def _group_work(self, record, group_uuid, operation, changes, fails=False, touch_at=1):
+        """The cluster goes UPDATE_IN_PROGRESS with the group, both settle `work_seconds` later."""
+        def touch(cluster):
+            cluster['status'] = 'UPDATE_IN_PROGRESS'
+            for group in cluster.get('_groups', []):
+                if group['uuid'] == group_uuid:
+                    group.update(changes, status='%s_IN_PROGRESS' % operation, updated_at=self.clock.now)
+
+        def settle(cluster):
+            for group in list(cluster.get('_groups', [])):
+                if group['uuid'] != group_uuid:
+                    continue
+                if fails:
+                    group.update(status='%s_FAILED' % operation, status_reason='Resource CREATE failed: injected')
+                elif operation == 'DELETE':
+                    cluster['_groups'].remove(group)
+                else:
+                    group.update(status='%s_COMPLETE' % operation, updated_at=self.clock.now)
+            cluster['status'] = 'UPDATE_FAILED' if fails else 'UPDATE_COMPLETE'
+        timeline = record.setdefault('_timeline', [])
+        timeline.append((self.clock.now + touch_at, touch))
+        timeline.append((self.clock.now + self.work_seconds, settle))
+        self.events.append(('nodegroup %s' % operation.lower(), record['name']))
 
     def _need(self, version):
         if parse_version(self.api_version) < parse_version(version):
@@ -183,6 +272,8 @@ class ClusterMagnumHttp(FakeMagnumHttp):
 
     def _schedule(self, record, operation):
         fails = (record.get('labels') or {}).get(FAIL_LABEL) == operation.lower()
+        # As the local cloud's driver: a second delete removes what kept the first from finishing.
+        fails = fails and not (operation == 'DELETE' and record.get('status') == 'DELETE_FAILED')
         if fails:
             end = dict(status='%s_FAILED' % operation, status_reason='%s=%s' % (FAIL_LABEL, operation.lower()),
                        faults={'default-worker': 'node failed to %s' % operation.lower()})
@@ -191,12 +282,20 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         else:
             end = dict(status='%s_COMPLETE' % operation, status_reason='Stack %s completed successfully' % operation)
         record.setdefault('_timeline', []).append((self.clock.now + self.work_seconds, end))
+        if end and operation == 'CREATE' and not fails:
+            # Magnum's periodic health sync reaches the new cluster some time later.
+            record['_timeline'].append((self.clock.now + self.work_seconds + HEALTH_POLL_SECONDS, _health(record)))
 
     def _advance(self):
         for key, record in list(self.collections['clusters'].items()):
             timeline = record.get('_timeline', [])
+            timeline.sort(key=lambda entry: entry[0])  # stable: changes due at once keep their order
             while timeline and timeline[0][0] <= self.clock.now:
                 at, changes = timeline.pop(0)
+                if callable(changes):
+                    changes(record)
+                    record['updated_at'] = 't%s' % at
+                    continue
                 if changes is None:
                     del self.collections['clusters'][key]
                     break
@@ -219,13 +318,57 @@ def _error(fault):
     return HttpError(fault['status'], 'Injected fault')
 
 
+def _health(record):
+    """What Magnum's Kubernetes monitor reports: /healthz and each node's Ready condition."""
+    if (record.get('labels') or {}).get('localcloud_unhealthy') == 'true':
+        return dict(health_status='UNHEALTHY', health_status_reason={})
+    return dict(health_status='HEALTHY', health_status_reason={'api': 'ok', 'node-0.Ready': 'True'})
+
+
 def _shown(record):
     return copy.deepcopy(dict((k, v) for k, v in record.items() if not k.startswith('_')))
 
 
 def _node_groups(record):
-    return [dict(name='default-master', role='master', is_default=True, node_count=record['master_count']),
-            dict(name='default-worker', role='worker', is_default=True, node_count=record['node_count'])]
+    """The default groups (as Magnum derives them from the cluster) and further ones from `_groups`."""
+    version = record.get('coe_version') or (record.get('labels') or {}).get('kube_tag')
+    groups = [dict(uuid='%s-master' % record['uuid'], name='default-master', role='master', is_default=True,
+                   node_count=record['master_count'], version=version, labels=dict(record.get('labels') or {})),
+              dict(uuid='%s-worker' % record['uuid'], name='default-worker', role='worker', is_default=True,
+                   node_count=record['node_count'], version=version, labels=dict(record.get('labels') or {}))]
+    for group in groups:
+        group.update(min_node_count=0, max_node_count=None, status=record.get('status'))
+        group.update(record.get('_group_fields', {}).get(group['name'], {}))
+    return groups + [_without_private(group) for group in record.get('_groups', [])]
+
+
+def _without_private(group):
+    return copy.deepcopy(dict((k, v) for k, v in group.items() if not k.startswith('_')))
+
+
+def _find_group(record, ident):
+    for group in _node_groups(record):
+        if ident in (group['uuid'], group['name']):
+            return group
+    raise HttpError(404, 'Nodegroup %s could not be found.' % ident)
+
+
+def _upgraded(record, template, nodegroup):
+    """What an upgrade changes: like the local cloud's driver, the template's kube_tag on the cluster or on the
+    named group; label localcloud_keep_template_id keeps the cluster's template reference."""
+    version = (template.get('labels') or {}).get('kube_tag')
+    group = _find_group(record, nodegroup) if nodegroup else None
+    if group is not None and not group['is_default']:
+        groups = copy.deepcopy(record.get('_groups', []))
+        for stored in groups:
+            if stored['uuid'] == group['uuid']:
+                stored['version'] = version
+                stored['labels'] = dict(stored.get('labels') or {}, kube_tag=version)
+        return dict(_groups=groups)
+    changes = dict(labels=dict(record.get('labels') or {}, kube_tag=version), coe_version=version)
+    if (record.get('labels') or {}).get('localcloud_keep_template_id') != 'true':
+        changes['cluster_template_id'] = template['uuid']
+    return changes
 
 
 class ClusterCloud(FakeCloud):

@@ -593,6 +593,59 @@ def test_upgrade_moves_the_cluster_to_the_new_templates_kube_tag(api, clusters, 
         api.delete_template(newer["uuid"])
 
 
+def test_keep_template_id_label_upgrades_the_nodes_but_not_the_template_reference(api, clusters, kube_access):
+    older = api.create_template(unique("driver-keep-from"), labels={"kube_tag": "v1.29.8"})
+    newer = api.create_template(unique("driver-keep-to"), labels={"kube_tag": "v1.30.4"})
+    try:
+        cluster_id = clusters(older["uuid"], labels={"kube_tag": "v1.29.8", "localcloud_keep_template_id": "true"})
+        api.wait(cluster_id)
+        upgrade = {"cluster_template": newer["uuid"], "max_batch_size": 1}
+        after, _ = api.act_and_wait(cluster_id, lambda: api.action(cluster_id, "upgrade", upgrade))
+        assert after["status"] == "UPDATE_COMPLETE", after["status_reason"]
+        assert after["cluster_template_id"] == older["uuid"]
+        assert after["coe_version"] == "v1.30.4"
+        assert kube_access(after).version() == "v1.30.4"
+        groups = api.request("GET", "/clusters/%s/nodegroups" % cluster_id).json()["nodegroups"]
+        for group in groups:
+            detail = api.request("GET", "/clusters/%s/nodegroups/%s" % (cluster_id, group["uuid"])).json()
+            assert detail["version"] == "v1.30.4", detail
+        api.delete_cluster(cluster_id)
+    finally:
+        api.delete_template(older["uuid"])
+        api.delete_template(newer["uuid"])
+
+
+def wait_for_health(api, cluster_id, timeout=90):
+    """Magnum's health sync runs every 10 s in the local cloud; the record once it has a health_status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cluster = api.get_cluster(cluster_id)
+        if cluster and cluster.get("health_status") not in (None, "UNKNOWN"):
+            return cluster
+        time.sleep(2)
+    raise AssertionError("cluster %s got no health status within %d s" % (cluster_id, timeout))
+
+
+def test_health_sync_reports_a_serving_cluster_healthy_with_its_nodes(api, shared_cluster):
+    cluster = wait_for_health(api, shared_cluster["uuid"])
+    assert cluster["health_status"] == "HEALTHY", cluster["health_status_reason"]
+    reason = cluster["health_status_reason"]
+    assert reason["api"] == "ok"
+    assert sum(1 for key in reason if key.endswith(".Ready")) == 3
+    # A health poll that finds nothing new does not touch the cluster (two polls are 10 s apart).
+    time.sleep(22)
+    again = api.get_cluster(shared_cluster["uuid"])
+    assert again["health_status"] == "HEALTHY" and again["updated_at"] == cluster["updated_at"]
+
+
+def test_unhealthy_label_fails_the_kubernetes_health_check(api, template, clusters):
+    cluster_id = clusters(template["uuid"], labels={"kube_tag": "v1.30.4", "localcloud_unhealthy": "true"})
+    cluster, _ = api.wait(cluster_id)
+    assert cluster["status"] == "CREATE_COMPLETE", cluster["status_reason"]
+    cluster = wait_for_health(api, cluster_id)
+    assert cluster["health_status"] == "UNHEALTHY"
+
+
 def test_ca_rotation_refuses_old_certificates_and_accepts_new_ones(api, template, clusters, kube_access, tmp_path):
     cluster_id = clusters(template["uuid"])
     cluster, _ = api.wait(cluster_id)

@@ -31,8 +31,9 @@ def _b64(data):
 class Cluster:
     """An emulator process with its CA, and kubeconfigs for whoever a test wants to be."""
 
-    def __init__(self, directory, version, cinder_csi=True):
+    def __init__(self, directory, version, cinder_csi=True, unhealthy=False):
         self.directory = directory
+        self.unhealthy = unhealthy
         self.state_dir = str(directory / "state")
         self.version = version
         self.cinder_csi = cinder_csi
@@ -43,7 +44,7 @@ class Cluster:
     def start(self):
         server_cert, server_key = kubeemu.make_server_certificate(self.ca_cert, self.ca_key)
         kubeemu.start_emulator(self.state_dir, self.port, self.ca_cert, server_cert, server_key,
-                               version=self.version, cinder_csi=self.cinder_csi,
+                               version=self.version, cinder_csi=self.cinder_csi, unhealthy=self.unhealthy,
                                masters=[("k8s-master-0", "10.0.0.3")], nodes=["k8s-node-0", "k8s-node-1"])
 
     def stop(self):
@@ -128,6 +129,34 @@ def _events(core, namespace, claim_name):
 
 def _status(error):
     return json.loads(error.body)
+
+
+def _health(cluster, path):
+    """(status, body) of a GET as an admin, through the client's own REST layer."""
+    rest = cluster.api().rest_client
+    try:
+        response = rest.request("GET", f"https://127.0.0.1:{cluster.port}{path}")
+        response.read()
+        return response.status, response.data.decode()
+    except client.ApiException as error:
+        return error.status, error.body.decode() if isinstance(error.body, bytes) else error.body
+
+
+def test_health_endpoints_answer_ok(new_cluster):
+    for path in ("/healthz", "/livez", "/readyz"):
+        assert _health(new_cluster, path) == (200, "ok")
+
+
+def test_unhealthy_emulator_fails_its_health_checks_as_kube_apiserver_does(tmp_path):
+    cluster = Cluster(tmp_path, NEW, unhealthy=True)
+    try:
+        status, body = _health(cluster, "/healthz")
+        assert status == 500
+        assert "[-]etcd failed" in body and body.endswith("healthz check failed")
+        # Everything else is served as usual.
+        assert client.VersionApi(cluster.api()).get_code().git_version == NEW
+    finally:
+        cluster.stop()
 
 
 def test_discovery_of_a_current_cluster(admin):

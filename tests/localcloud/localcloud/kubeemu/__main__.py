@@ -32,6 +32,8 @@ def main(argv=None):
     parser.add_argument("--version", default="v1.30.4", help="the Kubernetes version to emulate (kube_tag)")
     parser.add_argument("--cinder-csi", action=argparse.BooleanOptionalAction, default=True,
                         help="whether the Cinder CSI driver is installed")
+    parser.add_argument("--unhealthy", action="store_true",
+                        help="fail /healthz, /livez and /readyz as kube-apiserver does without etcd")
     parser.add_argument("--master", action="append", metavar="NAME[=ADDRESS]")
     parser.add_argument("--node", action="append", metavar="NAME[=ADDRESS]")
     parser.add_argument("--master-count", type=int, default=0)
@@ -45,7 +47,8 @@ def main(argv=None):
     if args.state_dir:
         os.makedirs(args.state_dir, exist_ok=True)
     api = ApiServer(args.version, cinder_csi=args.cinder_csi, state_dir=args.state_dir,
-                    server_address=f"{args.host}:{args.port}", provision_delay=args.provision_delay)
+                    server_address=f"{args.host}:{args.port}", provision_delay=args.provision_delay,
+                    unhealthy=args.unhealthy)
     members = _members(args.master, args.master_count, args.name_prefix, True)
     members += _members(args.node, args.node_count, args.name_prefix, False)
     if members or not api.seeded_nodes:

@@ -85,8 +85,10 @@ class ApiServer(Controllers):
     """Objects, REST verbs and the controllers a cluster runs for them (binder, provisioner, finalizers)."""
 
     def __init__(self, version, cinder_csi=True, state_dir=None, server_address="127.0.0.1:6443",
-                 provision_delay=0.2):
+                 provision_delay=0.2, unhealthy=False):
         self.version = version
+        # An unhealthy control plane fails its health checks as kube-apiserver does when etcd is unreachable.
+        self.unhealthy = unhealthy
         self.kube_version = discovery.parse_version(version)
         self.cinder_csi = cinder_csi
         self.server_address = server_address
@@ -284,12 +286,20 @@ class ApiServer(Controllers):
         except ApiError as error:
             return Response(error.code, error.status())
 
+    def _health(self, path):
+        """kube-apiserver's health endpoints: `ok`, or its 500 answer naming the failed check."""
+        if not self.unhealthy:
+            return Response(200, "ok", "text/plain; charset=utf-8")
+        check = path.strip("/").split("/")[0]
+        return Response(500, "[+]ping ok\n[-]etcd failed: reason withheld\n%s check failed" % check,
+                        "text/plain; charset=utf-8")
+
     def _dispatch(self, request):
         path = request.path.rstrip("/") or "/"
         user, groups = request.user
         is_master = MASTERS_GROUP in groups
         if path in ("/healthz", "/livez", "/readyz") or path.startswith(("/healthz/", "/livez/", "/readyz/")):
-            return Response(200, "ok", "text/plain; charset=utf-8")
+            return self._health(path)
         if path == "/version":
             return Response(200, discovery.version_info(self.version))
         if path == "/api":

@@ -49,7 +49,7 @@ def _port_open(port, host="127.0.0.1"):
 
 
 def start_emulator(state_dir, port, ca_cert_pem, server_cert_pem, server_key_pem, version="v1.30.4",
-                   cinder_csi=True, masters=(), nodes=(), timeout=15.0, python=None):
+                   cinder_csi=True, masters=(), nodes=(), timeout=15.0, python=None, unhealthy=False):
     """Start an emulator in its own session and return its PID once it accepts connections.
 
     ``masters`` and ``nodes`` are node names, or (name, address) pairs. An emulator already serving state_dir is
@@ -68,6 +68,8 @@ def start_emulator(state_dir, port, ca_cert_pem, server_cert_pem, server_key_pem
         "--server-key", os.path.join(state_dir, KEY_FILE),
         "--cinder-csi" if cinder_csi else "--no-cinder-csi",
     ]
+    if unhealthy:
+        command.append("--unhealthy")
     for option, members in (("--master", masters), ("--node", nodes)):
         for member in members:
             command += [option, member if isinstance(member, str) else "=".join(filter(None, member))]

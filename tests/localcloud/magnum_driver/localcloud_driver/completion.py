@@ -253,7 +253,13 @@ class _Settler:
         labels = ClusterLabels(self.cluster.labels)
         try:
             self.cluster.api_address = kube.ensure_emulator(
-                self.ctx, self.cluster, masters, nodes, labels.kube_tag(), labels.cinder_csi_enabled()
+                self.ctx,
+                self.cluster,
+                masters,
+                nodes,
+                labels.kube_tag(),
+                labels.cinder_csi_enabled(),
+                unhealthy=labels.unhealthy(),
             )
         except Exception as error:
             LOG.exception("Kubernetes API emulator of cluster %s", self.cluster.uuid)

@@ -14,7 +14,7 @@ from pbr.version import SemanticVersion
 
 from localcloud_driver import completion, networking, sessions, stack
 from localcloud_driver.heat import outputs
-from localcloud_driver.labels import RECORD_ONLY, ClusterLabels
+from localcloud_driver.labels import KEEP_TEMPLATE_ID, RECORD_ONLY, ClusterLabels
 
 LOG = logging.getLogger(__name__)
 Status = fields.ClusterStatus
@@ -96,6 +96,8 @@ class LocalCloudDriver(driver.Driver):
                 raise exception.InvalidVersion(tag="kube_tag")
             new_labels["kube_tag"] = new_kube_tag
         nodegroup.labels = new_labels
+        if cluster_template.coe == "kubernetes":
+            nodegroup.version = new_labels["kube_tag"]
         if not nodegroup.is_default:
             self._update_nodegroup_stack(context, cluster, nodegroup, {})
             return
@@ -104,10 +106,15 @@ class LocalCloudDriver(driver.Driver):
             context, cluster, {"coe_version": stack.coe_version(cluster_template.coe, labels)}, labels=labels
         )
         # As Magnum's Heat driver: the cluster and both default nodegroups take the new template's labels.
-        cluster.cluster_template_id = cluster_template.uuid
+        if labels.keeps_template_id():
+            LOG.info("Cluster %s: upgraded with its cluster_template_id unchanged (label %s)", cluster.uuid,
+                     KEEP_TEMPLATE_ID)
+        else:
+            cluster.cluster_template_id = cluster_template.uuid
         cluster.labels = new_labels
         other = cluster.default_ng_worker if nodegroup.role == "master" else cluster.default_ng_master
         other.labels = new_labels
+        other.version = nodegroup.version
         other.save()
         nodegroup.save()
 
@@ -160,13 +167,14 @@ class LocalCloudDriver(driver.Driver):
     def get_monitor(self, context, cluster):
         """Magnum's own health monitor, which asks the cluster's Kubernetes API with Magnum's client certificate.
 
-        Magnum's health sync runs at conductor start and then every [kubernetes] health_polling_interval: the
+        Magnum's health sync runs at conductor start and then every [kubernetes] health_polling_interval (10 s in
+        the local cloud): the
         emulator of a cluster is started again first if it no longer runs (after a restart of the local cloud).
         """
         if self.coe != "kubernetes" or not cluster.api_address:
             return None
         completion.revive(cluster.uuid)
-        return k8s_monitor.K8sMonitor(context, cluster)
+        return LocalMonitor(context, cluster)
 
     # Nodegroups
 
@@ -251,6 +259,24 @@ class LocalCloudDriver(driver.Driver):
 
     def delete_federation(self, context, federation):
         raise exception.NotSupported(operation="Federations")
+
+
+class LocalMonitor(k8s_monitor.K8sMonitor):
+    """Magnum's Kubernetes monitor (/healthz, then every node's Ready condition) for clusters whose API is always
+    reachable: Magnum's own asks only clusters with a floating IP, and the emulators listen on 127.0.0.1."""
+
+    def _is_cluster_accessible(self):
+        return True
+
+    def poll_health_status(self):
+        """Report only a change: Magnum's health sync saves the cluster whenever the monitor reports a status,
+        which would move the cluster's updated_at every poll, and clients read a moved updated_at right after
+        their request as the conductor having taken it up."""
+        super().poll_health_status()
+        status = self.data.get("health_status")
+        reason = {key: str(value) for key, value in (self.data.get("health_status_reason") or {}).items()}
+        if status == self.cluster.health_status and reason == dict(self.cluster.health_status_reason or {}):
+            self.data.pop("health_status", None)
 
 
 def _refuse_record_only(cluster, operation):

@@ -58,7 +58,7 @@ def api_address(port):
     return "https://127.0.0.1:%d" % port
 
 
-def ensure_emulator(context, cluster, masters, nodes, version, cinder_csi):
+def ensure_emulator(context, cluster, masters, nodes, version, cinder_csi, unhealthy=False):
     """Have the cluster's emulator serve these nodes, version and CA; returns its api_address.
 
     masters and nodes are (name, address) pairs. A running emulator that already matches is left alone.
@@ -72,6 +72,8 @@ def ensure_emulator(context, cluster, masters, nodes, version, cinder_csi):
         "nodes": [list(member) for member in nodes],
         "ca_cert_ref": cluster.ca_cert_ref,
     }
+    if unhealthy:
+        spec["unhealthy"] = True
     if record.get("spec") == spec and kubeemu.emulator_pid(str(state_dir)):
         return api_address(record["port"])
     with paths.locked("emulator-ports"):
@@ -95,6 +97,7 @@ def ensure_emulator(context, cluster, masters, nodes, version, cinder_csi):
         cinder_csi=cinder_csi,
         masters=masters,
         nodes=nodes,
+        unhealthy=unhealthy,
     )
     _record_path(cluster.uuid).write_text(json.dumps({"port": port, "spec": spec}))
     return api_address(port)

@@ -7,6 +7,8 @@ DEFAULT_KUBE_TAG = "v1.30.4"
 FAIL = "localcloud_fail"
 DELAY = "localcloud_delay"
 RECORD_ONLY = "localcloud_record_only"
+UNHEALTHY = "localcloud_unhealthy"
+KEEP_TEMPLATE_ID = "localcloud_keep_template_id"
 FAILABLE_ACTIONS = ("create", "update", "delete")
 
 
@@ -19,6 +21,8 @@ class ClusterLabels:
         self.delay()
         self.record_only()
         self.cinder_csi_enabled()
+        self.unhealthy()
+        self.keeps_template_id()
 
     def failing_actions(self):
         """The actions label localcloud_fail makes fail, e.g. `create` or `update,delete`."""
@@ -65,6 +69,22 @@ class ClusterLabels:
             if strict:
                 raise exception.InvalidParameterValue("Label %s: %r is not a boolean." % (RECORD_ONLY, value)) from None
             return False
+
+    def _flag(self, label):
+        value = self.labels.get(label, "false")
+        try:
+            return strutils.bool_from_string(value, strict=True)
+        except ValueError:
+            raise exception.InvalidParameterValue("Label %s: %r is not a boolean." % (label, value)) from None
+
+    def unhealthy(self):
+        """Whether the cluster's Kubernetes API fails its health checks (label localcloud_unhealthy)."""
+        return self._flag(UNHEALTHY)
+
+    def keeps_template_id(self):
+        """Whether an upgrade leaves the cluster's cluster_template_id as it was, as some drivers do (label
+        localcloud_keep_template_id): the nodes and coe_version change, the template reference does not."""
+        return self._flag(KEEP_TEMPLATE_ID)
 
     def kube_tag(self):
         return self.labels.get("kube_tag") or DEFAULT_KUBE_TAG

@@ -64,7 +64,7 @@ def test_node_groups_actions_and_ca_rotation_escape_the_cluster():
     from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import MagnumApi
     http = RecordingHttp()
     magnum = MagnumApi(None, http=http)
-    magnum.node_groups('u?1')
+    magnum.list_nodegroups('u?1')
     magnum.cluster_action('u?1', 'resize', {'node_count': 2})
     magnum.rotate_ca('u?1')
     magnum.list('clusters', name='a b&c=d')

@@ -131,6 +131,63 @@ def test_check_mode_predicts_the_create_without_requests_that_change(cloud):
     assert after['cluster_template_id'] == cloud.template['uuid'] and after['flavor_id'] == 'm1.small'
 
 
+# Autoscaling
+def test_autoscaled_cluster_keeps_its_count_inside_the_range_and_reports_the_drift(cloud):
+    created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    record = cloud.http.collections['clusters'][cloud.http.clusters()[0]['uuid']]
+    record['node_count'] = 4  # the autoscaler grew it
+    record['_group_fields'] = {'default-worker': dict(min_node_count=1, max_node_count=5)}
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    assert not result['changed'] and mutating_since(cloud, start) == []
+    assert result['drift']['node_count'] == dict(current=4, wanted=2, min_node_count=1, max_node_count=5,
+                                                 nodegroup='default-worker')
+    assert 'has 4 nodes where the task asks for 2' in result['warnings'][0]
+    forced = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True,
+                     force_node_count=True)
+    assert forced['changed'] and forced['actions'] == ['resize'] and forced['cluster']['node_count'] == 2
+
+
+def test_count_outside_the_autoscaling_range_is_set(cloud):
+    created(cloud, node_count=2)
+    record = cloud.http.collections['clusters'][cloud.http.clusters()[0]['uuid']]
+    record['_group_fields'] = {'default-worker': dict(min_node_count=3, max_node_count=5)}
+    result = created(cloud, node_count=4)
+    assert result['changed'] and result['actions'] == ['resize'] and 'drift' not in result
+
+
+# Health
+def test_wait_healthy_waits_past_complete_for_magnums_health_sync(cloud, clock):
+    result = created(cloud, wait_healthy=True)
+    assert result['cluster']['health_status'] == 'HEALTHY'
+    assert result['cluster']['health_status_reason']['api'] == 'ok'
+    phases = [(entry['phase'], entry['status']) for entry in result['status_history']]
+    assert ('create', 'CREATE_COMPLETE') in phases and phases[-1] == ('health', 'HEALTHY')
+    assert ('health', 'UNKNOWN') in phases
+    # A converged re-run finds it healthy at once.
+    again = created(cloud, wait_healthy=True)
+    assert not again['changed'] and [e['phase'] for e in again['status_history']] == ['health']
+
+
+def test_wait_healthy_fails_after_its_own_timeout_with_the_health_seen(cloud, clock):
+    created(cloud, labels={'localcloud_unhealthy': 'true'})
+    clock.sleep(120)
+    started = clock.now
+    result, failed = run(cloud, labels={'localcloud_unhealthy': 'true'}, wait_healthy=True, healthy_timeout=30)
+    assert failed and 'to be HEALTHY' in result['msg'] and 'health_status UNHEALTHY' in result['msg']
+    assert result['health_status'] == 'UNHEALTHY' and 30 <= clock.now - started < 45
+
+
+def test_without_wait_healthy_a_complete_cluster_is_enough(cloud):
+    result = created(cloud)
+    assert 'health' not in [entry['phase'] for entry in result['status_history']]
+
+
+def test_a_negative_healthy_timeout_is_refused_by_name(cloud):
+    result, failed = run(cloud, wait_healthy=True, healthy_timeout=-1)
+    assert failed and '`healthy_timeout`' in result['msg'] and cloud.http.count('POST') == 0
+
+
 def test_wait_false_returns_at_once_and_a_later_run_waits(cloud, clock):
     started = clock.now
     result = created(cloud, wait=False)
@@ -378,6 +435,45 @@ def test_upgrade_with_the_opt_in(cloud):
     assert not created(cloud, cluster_template='k8s-new')['changed']
 
 
+def test_upgrade_without_a_batch_size_sends_the_clis_default_of_one(cloud):
+    created(cloud)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['changed'] and result['actions'] == ['upgrade']
+    upgrade = [body for method, url, body in cloud.http.bodies if url.endswith('/actions/upgrade')]
+    assert upgrade == [dict(cluster_template=cloud.new_template['uuid'], max_batch_size=1)]
+    assert result['cluster']['coe_version'] == 'v1.30.4' and 'warnings' not in result
+
+
+def test_upgrade_that_keeps_the_template_reference_is_reported_and_not_sent_again(cloud):
+    created(cloud, labels={'kube_tag': 'v1.29.0', 'localcloud_keep_template_id': 'true'})
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['changed'] and result['cluster']['coe_version'] == 'v1.30.4'
+    assert result['cluster']['cluster_template_id'] == cloud.template['uuid']
+    assert any('cluster_template_id is %s, not %s' % (cloud.template['uuid'], cloud.new_template['uuid']) in warning
+               for warning in result['warnings'])
+    start = len(cloud.http.requests)
+    again = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert not again['changed'] and mutating_since(cloud, start) == []
+    assert 'coe_version v1.30.4' in again['warnings'][0] and 'No upgrade is sent again' in again['warnings'][0]
+
+
+def test_upgrade_names_node_groups_left_on_the_old_version(cloud):
+    record = created(cloud)
+    cloud.http.collections['clusters'][record['id']]['_groups'] = [
+        dict(uuid='ng-1', name='gpu', role='worker', is_default=False, node_count=1, version='v1.29.0',
+             labels={'kube_tag': 'v1.29.0'})]
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['warnings'] == ["Node groups of cluster 'k8s-cluster' that do not run v1.30.4 after the upgrade: "
+                                  "gpu (v1.29.0). Upgrade each with the `nodegroup` option."]
+    start = len(cloud.http.requests)
+    group = created(cloud, cluster_template='k8s-new', allow_upgrade=True, nodegroup='gpu', max_batch_size=2)
+    assert group['changed'] and group['actions'] == ['upgrade'] and 'warnings' not in group
+    assert mutating_since(cloud, start) == [('POST', '/clusters/%s/actions/upgrade' % record['id'], '1.9')]
+    assert [body for method, url, body in cloud.http.bodies if url.endswith('/actions/upgrade')][-1] == dict(
+        cluster_template=cloud.new_template['uuid'], max_batch_size=2, nodegroup='gpu')
+    assert not created(cloud, cluster_template='k8s-new', allow_upgrade=True, nodegroup='gpu')['changed']
+
+
 def test_upgrade_and_resize_in_one_task_wait_in_between(cloud):
     created(cloud, node_count=1)
     result = created(cloud, cluster_template='k8s-new', allow_upgrade=True, node_count=2, wait=False)
@@ -496,6 +592,33 @@ def test_delete_failure_is_reported_with_its_reason(cloud):
     created(cloud, labels={'localcloud_fail': 'delete'})
     result, failed = run(cloud, state='absent')
     assert failed and 'DELETE_FAILED' in result['msg'] and 'localcloud_fail=delete' in result['msg']
+
+
+def test_delete_failure_reports_magnums_faults(cloud):
+    created(cloud, labels={'localcloud_fail': 'delete'})
+    result, failed = run(cloud, state='absent')
+    assert failed and result['status'] == 'DELETE_FAILED'
+    assert result['faults'] == {'default-worker': 'node failed to delete'}
+    assert 'faults: default-worker: node failed to delete' in result['msg']
+    assert [e['status'] for e in result['status_history']][-1] == 'DELETE_FAILED'
+
+
+def test_delete_retries_sends_the_delete_again_after_delete_failed(cloud):
+    created(cloud, labels={'localcloud_fail': 'delete'})
+    start = len(cloud.http.requests)
+    result = created(cloud, state='absent', delete_retries=1)
+    # The first delete is the state change; each delete sent again is an action of its own.
+    assert result['changed'] and result['actions'] == ['delete']
+    assert [m for m, _u, _v in mutating_since(cloud, start)] == ['DELETE', 'DELETE']
+    assert 'DELETE_FAILED' in result['warnings'][0] and 'deleting it again' in result['warnings'][0]
+    assert cloud.http.clusters() == []
+
+
+def test_delete_retries_run_out_with_the_count_in_the_message(cloud):
+    created(cloud, labels={'localcloud_fail': 'delete'})
+    cloud.http.collections['clusters'][cloud.http.clusters()[0]['uuid']]['status'] = 'CREATE_COMPLETE'
+    result, failed = run(cloud, state='absent', delete_retries=0)
+    assert failed and '(after' not in result['msg']
 
 
 def test_check_mode_delete_sends_nothing(cloud):

@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, coe.magnum contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Upgrades that are checked: what a template brings, whether a cluster or node group runs it, and what to say
+when Magnum reports an upgrade done that the records do not show."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# What the magnum CLI and python-magnumclient send when the user gives no batch size (Magnum answers HTTP 500,
+# "Cannot convert Unset to primitive", to an upgrade request without one).
+DEFAULT_MAX_BATCH_SIZE = 1
+
+
+def template_version(template):
+    """The Kubernetes version a template brings (its kube_tag label), or None when it does not say."""
+    labels = (template or {}).get('labels') or {}
+    return labels.get('kube_tag') or None
+
+
+def group_version(group):
+    """The version a node group runs: Magnum's `version` field, else its kube_tag label."""
+    return group.get('version') or ((group.get('labels') or {}).get('kube_tag')) or None
+
+
+def runs_template(record, template):
+    """Whether a cluster whose cluster_template_id names another template already runs what `template` brings.
+
+    Some drivers upgrade the nodes and coe_version but leave cluster_template_id as it was; a re-run must not
+    upgrade such a cluster again and again.
+    """
+    version = template_version(template)
+    return bool(version) and record.get('coe_version') == version
+
+
+def kept_template_warning(record, template):
+    return ('Cluster %r reports coe_version %s, the kube_tag of template %r, but its cluster_template_id is still %s: '
+            'its driver does not update the template reference after an upgrade. No upgrade is sent again.'
+            % (record.get('name'), record.get('coe_version'), template.get('name'), record.get('cluster_template_id')))
+
+
+def upgrade_findings(record, template_uuid, version, groups, nodegroup=None):
+    """Warnings about a finished upgrade whose outcome the records do not show.
+
+    groups are full node group records; with `nodegroup` only that group is checked, and not the cluster's
+    template reference (a node group upgrade keeps the cluster's template).
+    """
+    found = []
+    if nodegroup is None and record.get('cluster_template_id') != template_uuid:
+        found.append('Magnum reports the upgrade of cluster %r finished, but its cluster_template_id is %s, not %s '
+                     '(coe_version %s).' % (record.get('name'), record.get('cluster_template_id'),
+                                            template_uuid, record.get('coe_version')))
+    if version and nodegroup is None and record.get('coe_version') != version:
+        found.append('Magnum reports the upgrade of cluster %r finished, but its coe_version is %s, not %s.'
+                     % (record.get('name'), record.get('coe_version'), version))
+    if version:
+        behind = ['%s (%s)' % (group.get('name'), group_version(group)) for group in groups
+                  if (nodegroup is None or nodegroup in (group.get('name'), group.get('uuid')))
+                  and group_version(group) != version]
+        if behind:
+            found.append('Node groups of cluster %r that do not run %s after the upgrade: %s.%s'
+                         % (record.get('name'), version, ', '.join(sorted(behind)),
+                            '' if nodegroup else ' Upgrade each with the `nodegroup` option.'))
+    return found
+
+
+def nodegroup_upgrade_step(group, template, max_batch_size):
+    """The upgrade action of one node group to the cluster's template, or None when it runs that version."""
+    version = template_version(template)
+    if not version or group_version(group) == version:
+        return None
+    return dict(action='upgrade', cluster_template=template.get('uuid'), max_batch_size=max_batch_size,
+                nodegroup=group.get('name'), version=version, current_version=group_version(group))
