@@ -167,6 +167,11 @@ class MagnumApi:
             url = next_link[next_link.find('/%s' % collection):] if next_link else None
         return items
 
+    def cluster_quota(self, project_id):
+        """How many clusters the project may have: its own quota, else Magnum's max_clusters_per_project."""
+        _response, body = self.http.json_request('GET', '/quotas/%s/Cluster' % project_id)
+        return body.get('hard_limit')
+
     def create(self, collection, fields):
         _response, body = self.http.json_request('POST', '/%s' % collection, body=fields)
         return body
