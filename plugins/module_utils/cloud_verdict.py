@@ -367,7 +367,7 @@ class Verdict:
             step.add(status, 'the cloud has no Cinder (block-storage) in its catalog: claims of the StorageClass '
                      'cannot get volumes%s' % (' (%d claim(s) asked for would stay Pending)' % len(claims)
                                                if claims else ''),
-                     'set storage_class_claims: [] (or storage_class_enabled: false) on this cloud')
+                     'set storage_class_claims: [] (or storage_class_enabled: false) on this cloud' if claims else None)
         version = kube_version(s['labels'].get('kube_tag') or (self.image or {}).get('kube_version'))
         csi = s['labels'].get('cinder_csi_enabled')
         provisioner = v.get('storage_class_provisioner', 'auto')
