@@ -353,18 +353,7 @@ class StorageReconciler:
                                                          self.params['timeout']), **exc.details) from None
 
     def _latest_event(self, claim):
-        """The message of the claim's newest event, which says why provisioning has not happened."""
-        try:
-            events = self.client.get('/api/v1/namespaces/%s/events' % claim['namespace'],
-                                     query=[('fieldSelector', 'involvedObject.name=%s' % claim['name'])])
-        except KubeError:
-            return None
-        items = [item for item in events.get('items') or []
-                 if (item.get('involvedObject') or {}).get('name') == claim['name']]
-        if not items:
-            return None
-        newest = max(items, key=lambda item: item.get('lastTimestamp') or item.get('eventTime') or '')
-        return newest.get('message')
+        return latest_event(self.client, claim['namespace'], claim['name'])
 
     # -- state=absent --------------------------------------------------------------------------------------------
     def _absent(self):
@@ -406,3 +395,17 @@ class StorageReconciler:
                 self.client.delete(self.class_path(self.spec['name']))
             self._record('StorageClass/%s' % self.spec['name'], class_manifests.view(class_existing), {},
                          'deleted StorageClass %s' % self.spec['name'])
+
+
+def latest_event(client, namespace, name):
+    """The message of an object's newest event, which says for example why a claim has not been provisioned."""
+    try:
+        events = client.get('/api/v1/namespaces/%s/events' % namespace,
+                            query=[('fieldSelector', 'involvedObject.name=%s' % name)])
+    except KubeError:
+        return None
+    items = [item for item in events.get('items') or [] if (item.get('involvedObject') or {}).get('name') == name]
+    if not items:
+        return None
+    newest = max(items, key=lambda item: item.get('lastTimestamp') or item.get('eventTime') or '')
+    return newest.get('message')
