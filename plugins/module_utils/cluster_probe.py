@@ -65,7 +65,7 @@ class ClusterProbe:
     def run(self):
         results = [self.check_api()]
         if results[0]['status'] != PASSED:
-            reason = 'skipped, because the API does not answer'
+            reason = 'because the API does not answer'
             return results + [result(name, SKIPPED, reason) for name, _text in CHECKS[1:]]
         results.append(self._guarded('nodes', self.check_nodes))
         results.append(self._guarded('default_storage_class', self.check_default_storage_class))
@@ -130,11 +130,11 @@ class ClusterProbe:
 
     def check_claim(self, default_class_result):
         if default_class_result['status'] != PASSED:
-            return result('claim', SKIPPED, 'skipped, because there is no single default StorageClass')
+            return result('claim', SKIPPED, 'because there is no single default StorageClass')
         default = next(sc for sc in self._storage_classes() if is_default(sc, self.facts))
         if default.get('volumeBindingMode') == 'WaitForFirstConsumer':
-            return result('claim', NOT_POSSIBLE, 'not possible without a pod, because the default StorageClass %s '
-                          'binds claims only for their first consumer' % default['metadata']['name'])
+            return result('claim', NOT_POSSIBLE, 'because the default StorageClass %s '
+                          'binds claims only for their first consumer, a pod' % default['metadata']['name'])
         self._ensure_namespace()
         name = 'cluster-check-claim'
         claim = dict(name=name, namespace=self.namespace, size=self.params['claim_size'],
@@ -173,7 +173,7 @@ class ClusterProbe:
         apps = self.client.find('/apis/apps/v1')
         resources = [r.get('name') for r in (apps or {}).get('resources') or []]
         if 'deployments' not in resources:
-            return result('workload', NOT_POSSIBLE, 'not possible here, because the cluster\'s API serves no '
+            return result('workload', NOT_POSSIBLE, 'because the cluster\'s API serves no '
                           'apps/v1 Deployments (an API without workload controllers, such as an emulated cluster)')
         self._ensure_namespace()
         name = 'cluster-check'
