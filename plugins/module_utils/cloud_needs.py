@@ -7,6 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+
+from ansible_collections.coe.magnum.plugins.module_utils.claims import parse_quantity
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_drivers import CLUSTER_API, HEAT
 
 # Rules of the two groups of Magnum's Heat Kubernetes drivers (kubecluster.yaml): 14 in the master group, 5 in the
@@ -31,8 +34,20 @@ def as_int(value, default=0):
         return default
 
 
-def cluster_needs(settings, master_flavor, node_flavor, family, extra_rules=0):
-    """{resource: amount} one cluster of these settings takes; flavors are survey records or None (unknown)."""
+def claim_gigabytes(claims):
+    """Cinder gigabytes the claims of the storage_class role ask for (Cinder sizes volumes in whole GiB)."""
+    total = 0
+    for claim in claims:
+        try:
+            total += int(math.ceil(parse_quantity(claim.get('size') or '1Gi') / 2 ** 30))
+        except ValueError:
+            total += 1
+    return total
+
+
+def cluster_needs(settings, master_flavor, node_flavor, family, extra_rules=0, claims=()):
+    """{resource: amount} one cluster of these settings (and its claims) takes; flavors are survey records or None
+    (unknown)."""
     masters, nodes = settings['master_count'], settings['node_count']
     servers = masters + nodes
     needs = dict(instances=servers, clusters=1)
@@ -54,10 +69,10 @@ def cluster_needs(settings, master_flavor, node_flavor, family, extra_rules=0):
         needs['networks'] = 1
         needs['routers'] = 1
     volume_size = as_int(settings['docker_volume_size']) + as_int(settings['labels'].get('boot_volume_size'))
-    if volume_size:
-        needs['volumes'] = servers * ((1 if as_int(settings['docker_volume_size']) else 0)
-                                      + (1 if as_int(settings['labels'].get('boot_volume_size')) else 0))
-        needs['gigabytes'] = servers * volume_size
+    volumes = servers * ((1 if as_int(settings['docker_volume_size']) else 0)
+                         + (1 if as_int(settings['labels'].get('boot_volume_size')) else 0))
+    needs['volumes'] = volumes + len(claims)
+    needs['gigabytes'] = servers * volume_size + claim_gigabytes(claims)
     return needs
 
 

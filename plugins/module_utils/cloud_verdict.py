@@ -330,7 +330,7 @@ class Verdict:
         rules = len(self.variables.get('cluster_ports_rules', []) or [])
         groups = 2 if self.variables.get('cluster_ports_role', 'all') == 'all' else 1
         self.needs = cluster_needs(s, getattr(self, 'master_flavor', None), getattr(self, 'node_flavor', None),
-                                   self.family, extra_rules=rules * groups)
+                                   self.family, extra_rules=rules * groups, claims=self._claims())
         self.capacity = capacity(self.needs, self.survey['quotas'])
         for shortage in self.capacity['short']:
             step.add(FAIL, 'quota: %s' % shortage, 'ask the cloud\'s administrators for more, free some, or ask '
@@ -341,6 +341,11 @@ class Verdict:
             step.add(OK, 'quotas: %d more cluster(s) of this size fit' % self.capacity['fit'])
 
     # ---- the later steps -----------------------------------------------------------------------------------------
+    def _claims(self):
+        if self.settings['coe'] != 'kubernetes' or not _bool(self.variables.get('storage_class_enabled'), True):
+            return []
+        return [claim for claim in self.variables.get('storage_class_claims', []) or [] if isinstance(claim, dict)]
+
     def check_cluster_config(self, step):
         if _bool(self.variables.get('cluster_config_rotate_ca'), False) and self._feature('ca_rotation') is False:
             step.add(FAIL, 'cluster_config_rotate_ca needs Magnum API 1.5; this cloud serves at most %s'
