@@ -91,7 +91,7 @@ def capacity(needs, quotas):
     table = quota_table(quotas)
     rows, short, unknown = [], [], []
     fit = None
-    for name, need in sorted(needs.items()):
+    for name, need in sorted(needs.items(), key=lambda item: QUOTA_LABELS[item[0]].lower()):
         if not need:
             continue
         quota = table.get(name)
