@@ -96,7 +96,8 @@ def capacity(needs, quotas):
             continue
         quota = table.get(name)
         if quota is None or quota.get('limit') is None:
-            reason = (quotas.get(QUOTA_SERVICE[name]) or {}).get('reason') or 'unknown, because the cloud reports no quota'
+            reason = ((quotas.get(QUOTA_SERVICE[name]) or {}).get('reason')
+                      or 'unknown, because the cloud reports no quota')
             unknown.append('%s: %s' % (QUOTA_LABELS[name], reason))
             continue
         limit, used = as_int(quota['limit'], -1), as_int(quota['used'])

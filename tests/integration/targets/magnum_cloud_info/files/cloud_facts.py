@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """What the cloud has, read with openstacksdk directly: the cross-check of magnum_cloud_info's survey.
 
-    cloud_facts.py            prints images (os_distro), flavors, external networks, catalog types, compute quotas, Cinder's
-                              volume types and zones
+    cloud_facts.py     prints images (os_distro), flavors, external networks, catalog types, compute quotas,
+                       Cinder's volume types and zones
 """
 
 import json
