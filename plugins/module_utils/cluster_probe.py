@@ -155,8 +155,8 @@ class ClusterProbe:
         bound_after = self.clock() - started
         volume = bound['spec'].get('volumeName')
         self.client.delete('%s/%s' % (path, name))
-        message = 'a %s claim of class %s bound in %.0f s' % (self.params['claim_size'], default['metadata']['name'],
-                                                             bound_after)
+        message = 'a %s claim of class %s bound in %.0f s' % (
+            self.params['claim_size'], default['metadata']['name'], bound_after)
         if default.get('reclaimPolicy', 'Delete') != 'Delete':
             return result('claim', PASSED, message + '; the class keeps volumes (reclaimPolicy %s), so its volume %s '
                           'stays' % (default.get('reclaimPolicy'), volume))
