@@ -43,6 +43,7 @@ def planned(params):
     texts = dict(CHECKS)
     texts['nodes'] = '%d node(s) Ready' % params['expected_nodes']
     return [result(name, PLANNED, texts[name]) for name, _text in CHECKS
+            if params['storage'] or name not in ('default_storage_class', 'claim')
             if params['claim'] or name != 'claim'
             if params['workload'] or name != 'workload']
 
@@ -68,9 +69,10 @@ class ClusterProbe:
             reason = 'because the API does not answer'
             return results + [result(name, SKIPPED, reason) for name, _text in CHECKS[1:]]
         results.append(self._guarded('nodes', self.check_nodes))
-        results.append(self._guarded('default_storage_class', self.check_default_storage_class))
+        if self.params['storage']:
+            results.append(self._guarded('default_storage_class', self.check_default_storage_class))
         try:
-            if self.params['claim']:
+            if self.params['storage'] and self.params['claim']:
                 results.append(self._guarded('claim', self.check_claim, results[-1]))
             if self.params['workload']:
                 results.append(self._guarded('workload', self.check_workload))

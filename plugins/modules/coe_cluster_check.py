@@ -27,9 +27,14 @@ options:
       - How many nodes must be Ready (master count plus node count).
     type: int
     required: true
+  storage:
+    description:
+      - Whether to check storage at all: the default StorageClass, and with O(claim) a throw-away claim.
+    type: bool
+    default: true
   claim:
     description:
-      - Whether to check that a claim of the default StorageClass binds.
+      - Whether to check that a claim of the default StorageClass binds (with O(storage)).
     type: bool
     default: true
   claim_size:
@@ -113,6 +118,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.kube_client import conn
 
 ARGUMENT_SPEC = dict(
     expected_nodes=dict(type='int', required=True),
+    storage=dict(type='bool', default=True),
     claim=dict(type='bool', default=True),
     claim_size=dict(type='str', default='1Gi'),
     workload=dict(type='bool', default=True),
