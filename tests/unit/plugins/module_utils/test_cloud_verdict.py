@@ -155,7 +155,8 @@ def test_a_cluster_api_image_asks_for_a_two_cpu_master():
 
 def test_unreadable_quotas_are_unknown_with_the_reason_not_a_failure():
     survey = copy.deepcopy(SURVEY)
-    survey['quotas']['compute'] = dict(known=False, reason="unknown, because the user's role may not read it (HTTP 403)")
+    reason = "unknown, because the user's role may not read it (HTTP 403)"
+    survey['quotas']['compute'] = dict(known=False, reason=reason)
     verdict = Verdict(survey, GOOD)
     steps = verdict.run()
     assert failures(steps) == []
