@@ -65,14 +65,9 @@ GOOD = dict(
 )
 
 
-def judge(variables=None, **survey_changes):
-    survey = copy.deepcopy(SURVEY)
-    for path, value in survey_changes.items():
-        target = survey
-        keys = path.split('__')
-        for key in keys[:-1]:
-            target = target[key.replace('_', '-') if key in ('block_storage_service', 'load_balancer') else key]
-        target[keys[-1]] = value
+def judge(variables=None, **sections):
+    """The verdict on GOOD changed by `variables`, on SURVEY with some sections replaced."""
+    survey = dict(copy.deepcopy(SURVEY), **sections)
     verdict = Verdict(survey, dict(GOOD, **(variables or {})))
     return verdict, verdict.run()
 
