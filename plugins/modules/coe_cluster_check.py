@@ -29,7 +29,7 @@ options:
     required: true
   storage:
     description:
-      - Whether to check storage at all: the default StorageClass, and with O(claim) a throw-away claim.
+      - Whether to check storage at all (the default StorageClass, and with O(claim) a throw-away claim).
     type: bool
     default: true
   claim:
