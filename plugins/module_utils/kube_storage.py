@@ -368,18 +368,7 @@ class StorageReconciler:
                                                          self.params['timeout']), **exc.details) from None
 
     def _latest_event(self, claim):
-        """The message of the claim's newest event, which says why provisioning has not happened."""
-        try:
-            events = self.client.get(kube_path('/api/v1/namespaces', claim['namespace']) + '/events',
-                                     query=[('fieldSelector', 'involvedObject.name=%s' % claim['name'])])
-        except KubeError:
-            return None
-        items = [item for item in events.get('items') or []
-                 if (item.get('involvedObject') or {}).get('name') == claim['name']]
-        if not items:
-            return None
-        newest = max(items, key=lambda item: item.get('lastTimestamp') or item.get('eventTime') or '')
-        return newest.get('message')
+        return latest_event(self.client, claim['namespace'], claim['name'])
 
     # -- state=absent --------------------------------------------------------------------------------------------
     def _absent(self):
@@ -423,3 +412,17 @@ class StorageReconciler:
                 return
             self._record('StorageClass/%s' % self.spec['name'], class_manifests.view(class_existing), {},
                          'deleted StorageClass %s' % self.spec['name'])
+
+
+def latest_event(client, namespace, name):
+    """The message of an object's newest event, which says for example why a claim has not been provisioned."""
+    try:
+        events = client.get(kube_path('/api/v1/namespaces', namespace) + '/events',
+                            query=[('fieldSelector', 'involvedObject.name=%s' % name)])
+    except KubeError:
+        return None
+    items = [item for item in events.get('items') or [] if (item.get('involvedObject') or {}).get('name') == name]
+    if not items:
+        return None
+    newest = max(items, key=lambda item: item.get('lastTimestamp') or item.get('eventTime') or '')
+    return newest.get('message')

@@ -189,6 +189,11 @@ class MagnumApi:
         """The records whose name is exactly `name`, from the list: for names no path can carry."""
         return [record for record in self.list(collection) if record.get('name') == name]
 
+    def cluster_quota(self, project_id):
+        """How many clusters the project may have: its own quota, else Magnum's max_clusters_per_project."""
+        _response, body = self.http.json_request('GET', path_of('quotas', project_id, 'Cluster'))
+        return body.get('hard_limit')
+
     def create(self, collection, fields):
         _response, body = self.http.json_request('POST', path_of(collection), body=fields)
         return body
