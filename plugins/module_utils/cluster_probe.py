@@ -193,8 +193,9 @@ class ClusterProbe:
                                 'targetPort': self.params['container_port']}]}})
         node_port = ((service.get('spec') or {}).get('ports') or [{}])[0].get('nodePort')
         started = self.clock()
+        deployment = kube_path('/apis/apps/v1/namespaces', self.namespace, 'deployments', name)
         try:
-            self._wait(lambda: self.client.get(kube_path('/apis/apps/v1/namespaces', self.namespace, 'deployments', name)),
+            self._wait(lambda: self.client.get(deployment),
                        lambda obj: '%s available' % ((obj.get('status') or {}).get('availableReplicas') or 0),
                        lambda obj: ((obj.get('status') or {}).get('availableReplicas') or 0) >= 1,
                        'the example Deployment to become available')
