@@ -421,7 +421,7 @@ def test_migrated_in_tree_class_provisions_through_the_csi_driver(migrated_clust
     assert member_cloud.block_storage.find_volume(cinder_volume.id) is None
 
 
-def test_claim_expansion(core, storage):
+def test_claim_expansion(core, storage, member_cloud):
     storage.create_storage_class(_storage_class("growing", allowVolumeExpansion=True))
     storage.create_storage_class(_storage_class("fixed-size"))
     for name, class_name in (("grows", "growing"), ("stays", "fixed-size")):
@@ -434,7 +434,9 @@ def test_claim_expansion(core, storage):
     grown = _wait_for(lambda: core.read_namespaced_persistent_volume_claim("grows", "default"),
                       lambda c: c.status.capacity == {"storage": "2Gi"})
     assert grown.status.capacity == {"storage": "2Gi"}
-    assert core.read_persistent_volume(grown.spec.volume_name).spec.capacity == {"storage": "2Gi"}
+    grown_volume = core.read_persistent_volume(grown.spec.volume_name)
+    assert grown_volume.spec.capacity == {"storage": "2Gi"}
+    assert member_cloud.block_storage.get_volume(grown_volume.spec.csi.volume_handle).size == 2
 
     with pytest.raises(client.ApiException) as error:
         core.patch_namespaced_persistent_volume_claim("grows", "default",

@@ -55,6 +55,9 @@ class Cinder:
     def delete(self, volume_id):
         return self._pool.submit(self._delete, volume_id)
 
+    def extend(self, volume_id, size_gib):
+        return self._pool.submit(self._extend, volume_id, size_gib)
+
     def _create(self, name, size_gib, volume_type, zone):
         """The volume's ID once it is available; as the CSI plugin does, a volume of that name is reused."""
         from openstack import exceptions
@@ -76,17 +79,35 @@ class Cinder:
                 volume = conn.block_storage.create_volume(**attributes)
             except exceptions.HttpException as error:
                 raise CinderError(_http_message(error, "POST", 202)) from error
+        volume = self._wait_available(conn, volume)
+        LOG.info("volume %s (%s) available: %s GiB, type %s, zone %s", volume.id, name, volume.size,
+                 volume.volume_type, volume.availability_zone)
+        return volume.id
+
+    def _wait_available(self, conn, volume, size_gib=None):
         deadline = time.monotonic() + self.wait_timeout
-        while volume.status != AVAILABLE:
-            if volume.status == ERROR:
-                raise CinderError(f"volume {volume.id} is in error state")
+        while volume.status != AVAILABLE or (size_gib and volume.size < size_gib):
+            if volume.status.startswith(ERROR):
+                raise CinderError(f"volume {volume.id} is in {volume.status} state")
             if time.monotonic() > deadline:
                 raise CinderError(f"volume {volume.id} did not become available in time (status {volume.status})")
             time.sleep(self.poll_interval)
             volume = conn.block_storage.get_volume(volume.id)
-        LOG.info("volume %s (%s) available: %s GiB, type %s, zone %s", volume.id, name, volume.size,
-                 volume.volume_type, volume.availability_zone)
-        return volume.id
+        return volume
+
+    def _extend(self, volume_id, size_gib):
+        """Grow the volume (cinder-csi-plugin's ControllerExpandVolume) and wait until Cinder reports the size."""
+        from openstack import exceptions
+
+        conn = self._conn()
+        volume = conn.block_storage.get_volume(volume_id)
+        if volume.size < size_gib:
+            try:
+                conn.block_storage.extend_volume(volume, size_gib)
+            except exceptions.HttpException as error:
+                raise CinderError(_http_message(error, "POST", 202)) from error
+            self._wait_available(conn, conn.block_storage.get_volume(volume_id), size_gib)
+        LOG.info("volume %s extended to %s GiB", volume_id, size_gib)
 
     def _delete(self, volume_id):
         """Delete the volume and wait until Cinder no longer lists it; a volume already gone is deleted."""

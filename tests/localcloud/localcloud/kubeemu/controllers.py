@@ -310,6 +310,32 @@ class Controllers:
                         f"{kinds.CINDER_IN_TREE}", component)
         return True
 
+    def _extend_in_cinder(self, claim, volume, requested):
+        """Whether the claim's Cinder volume has grown to the requested size (the extend runs in a worker)."""
+        uid = volume["metadata"]["uid"]
+        operation = self.cinder_operations.get(uid)
+        if operation is None:
+            if time.monotonic() >= self.cinder_retry_at.get(uid, 0):
+                size_gib = max(1, math.ceil(parse_quantity(requested) / GIB))
+                self.cinder_operations[uid] = self.cinder.extend(self._cinder_volume_id(volume), size_gib)
+            return False
+        if not operation.done():
+            return False
+        del self.cinder_operations[uid]
+        try:
+            operation.result()
+        except Exception as error:  # noqa: BLE001 - reported on the claim, retried like external-resizer does
+            attempts = self.cinder_attempts[uid] = self.cinder_attempts.get(uid, 0) + 1
+            self.cinder_retry_at[uid] = time.monotonic() + min(2 ** attempts, RETRY_CAP_SECONDS)
+            self._event(claim, "Warning", "VolumeResizeFailed",
+                        f"resize volume \"{volume['metadata']['name']}\" by resizer \"{kinds.CINDER_CSI}\" failed: "
+                        f"rpc error: code = Internal desc = Could not resize volume "
+                        f"\"{self._cinder_volume_id(volume)}\": {error}", "external-resizer " + kinds.CINDER_CSI)
+            return False
+        self.cinder_attempts.pop(uid, None)
+        self.cinder_retry_at.pop(uid, None)
+        return True
+
     @staticmethod
     def _cinder_volume_id(volume):
         """The Cinder volume behind a persistent volume this cluster provisioned, else None."""
@@ -454,6 +480,9 @@ class Controllers:
             return False
         volume_key = ("", "persistentvolumes", "", claim["spec"].get("volumeName"))
         volume = self.objects.get(volume_key)
+        if volume and self.cinder is not None and self._cinder_volume_id(volume) \
+                and not self._extend_in_cinder(claim, volume, requested):
+            return False
         if volume:
             volume = copy.deepcopy(volume)
             volume["spec"]["capacity"]["storage"] = requested
