@@ -355,7 +355,7 @@ def test_csi_claim_is_a_real_cinder_volume_deleted_with_the_claim(core, storage,
     assert (cinder_volume.name, cinder_volume.status, cinder_volume.size, cinder_volume.volume_type,
             cinder_volume.availability_zone) == (volume.metadata.name, "available", 2, "fast", "nova")
     assert cinder_volume.metadata[CLUSTER_METADATA] == new_cluster.cluster_id
-    assert [reason for reason, _ in _events(core, "default", "real")] == ["Provisioning", "ProvisioningSucceeded"]
+    assert sorted(reason for reason, _ in _events(core, "default", "real")) == ["Provisioning", "ProvisioningSucceeded"]
 
     core.delete_namespaced_persistent_volume_claim("real", "default")
     assert _wait_for(lambda: core.list_persistent_volume().items, lambda items: not items) == []
