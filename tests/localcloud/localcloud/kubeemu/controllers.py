@@ -261,6 +261,31 @@ class Controllers:
         return self._provision_in_cinder(key, claim, storage_class, provisioner)
 
     # ---- Cinder: the CSI controller plugin, or the in-tree plugin, creating and deleting real volumes --------
+    def _cinder_call(self, uid, submit):
+        """Drive one Cinder call per object UID, run in a worker: ("started" | "done" | "failed" | None, value).
+
+        `submit()` starts the call unless one runs for uid or a failed one waits for its retry (an exponential
+        backoff, as external-provisioner and external-resizer retry); "done" carries its result, "failed" the error.
+        """
+        operation = self.cinder_operations.get(uid)
+        if operation is None:
+            if time.monotonic() < self.cinder_retry_at.get(uid, 0):
+                return None, None
+            self.cinder_operations[uid] = submit()
+            return "started", None
+        if not operation.done():
+            return None, None
+        del self.cinder_operations[uid]
+        try:
+            result = operation.result()
+        except Exception as error:  # noqa: BLE001 - every failure is reported on the object and retried
+            attempts = self.cinder_attempts[uid] = self.cinder_attempts.get(uid, 0) + 1
+            self.cinder_retry_at[uid] = time.monotonic() + min(2 ** attempts, RETRY_CAP_SECONDS)
+            return "failed", error
+        self.cinder_attempts.pop(uid, None)
+        self.cinder_retry_at.pop(uid, None)
+        return "done", result
+
     def _provision_in_cinder(self, key, claim, storage_class, provisioner):
         """Create the claim's Cinder volume (in a worker) and bind the claim once the volume is available.
 
@@ -272,34 +297,22 @@ class Controllers:
         csi = provisioner == kinds.CINDER_CSI
         component = CSI_PROVISIONER if csi else IN_TREE_CONTROLLER
         size_gib = max(1, math.ceil(parse_quantity(claim["spec"]["resources"]["requests"]["storage"]) / GIB))
-        operation = self.cinder_operations.get(uid)
-        if operation is None:
-            if time.monotonic() < self.cinder_retry_at.get(uid, 0):
-                return False
-            parameters = storage_class.get("parameters") or {}
-            self.cinder_operations[uid] = self.cinder.create(
-                f"pvc-{uid}", size_gib, parameters.get("type"), parameters.get("availability"))
-            if csi:
-                return self._event(claim, "Normal", "Provisioning", "External provisioner is provisioning volume "
-                                   f'for claim "{metadata["namespace"]}/{metadata["name"]}"', component)
-            return False
-        if not operation.done():
-            return False
-        del self.cinder_operations[uid]
-        try:
-            volume_id = operation.result()
-        except Exception as error:  # noqa: BLE001 - any failure is the claim's event, as the provisioner reports it
-            attempts = self.cinder_attempts[uid] = self.cinder_attempts.get(uid, 0) + 1
-            self.cinder_retry_at[uid] = time.monotonic() + min(2 ** attempts, RETRY_CAP_SECONDS)
+        parameters = storage_class.get("parameters") or {}
+        state, value = self._cinder_call(uid, lambda: self.cinder.create(
+            f"pvc-{uid}", size_gib, parameters.get("type"), parameters.get("availability")))
+        if state == "started" and csi:
+            return self._event(claim, "Normal", "Provisioning", "External provisioner is provisioning volume "
+                               f'for claim "{metadata["namespace"]}/{metadata["name"]}"', component)
+        if state == "failed":
             if csi:
                 message = (f'failed to provision volume with StorageClass "{class_name}": rpc error: '
-                           f"code = Internal desc = CreateVolume failed with error {error}")
+                           f"code = Internal desc = CreateVolume failed with error {value}")
             else:
-                message = f'Failed to provision volume with StorageClass "{class_name}": {error}'
+                message = f'Failed to provision volume with StorageClass "{class_name}": {value}'
             return self._event(claim, "Warning", "ProvisioningFailed", message, component)
-        self.cinder_attempts.pop(uid, None)
-        self.cinder_retry_at.pop(uid, None)
-        volume_key, volume = self._provision(claim, storage_class, f"{size_gib}Gi", volume_id)
+        if state != "done":
+            return False
+        volume_key, volume = self._provision(claim, storage_class, f"{size_gib}Gi", value)
         self._bind(key, claim, volume_key, volume, provisioner)
         if csi:
             self._event(claim, "Normal", "ProvisioningSucceeded",
@@ -312,29 +325,15 @@ class Controllers:
 
     def _extend_in_cinder(self, claim, volume, requested):
         """Whether the claim's Cinder volume has grown to the requested size (the extend runs in a worker)."""
-        uid = volume["metadata"]["uid"]
-        operation = self.cinder_operations.get(uid)
-        if operation is None:
-            if time.monotonic() >= self.cinder_retry_at.get(uid, 0):
-                size_gib = max(1, math.ceil(parse_quantity(requested) / GIB))
-                self.cinder_operations[uid] = self.cinder.extend(self._cinder_volume_id(volume), size_gib)
-            return False
-        if not operation.done():
-            return False
-        del self.cinder_operations[uid]
-        try:
-            operation.result()
-        except Exception as error:  # noqa: BLE001 - reported on the claim, retried like external-resizer does
-            attempts = self.cinder_attempts[uid] = self.cinder_attempts.get(uid, 0) + 1
-            self.cinder_retry_at[uid] = time.monotonic() + min(2 ** attempts, RETRY_CAP_SECONDS)
+        volume_id = self._cinder_volume_id(volume)
+        size_gib = max(1, math.ceil(parse_quantity(requested) / GIB))
+        state, error = self._cinder_call(volume["metadata"]["uid"], lambda: self.cinder.extend(volume_id, size_gib))
+        if state == "failed":
             self._event(claim, "Warning", "VolumeResizeFailed",
                         f"resize volume \"{volume['metadata']['name']}\" by resizer \"{kinds.CINDER_CSI}\" failed: "
-                        f"rpc error: code = Internal desc = Could not resize volume "
-                        f"\"{self._cinder_volume_id(volume)}\": {error}", "external-resizer " + kinds.CINDER_CSI)
-            return False
-        self.cinder_attempts.pop(uid, None)
-        self.cinder_retry_at.pop(uid, None)
-        return True
+                        f"rpc error: code = Internal desc = Could not resize volume \"{volume_id}\": {error}",
+                        "external-resizer " + kinds.CINDER_CSI)
+        return state == "done"
 
     @staticmethod
     def _cinder_volume_id(volume):
@@ -355,25 +354,13 @@ class Controllers:
         volume_id = self._cinder_volume_id(volume)
         if not volume_id:
             return False
-        uid = volume["metadata"]["uid"]
-        operation = self.cinder_operations.get(uid)
-        if operation is None:
-            if time.monotonic() >= self.cinder_retry_at.get(uid, 0):
-                self.cinder_operations[uid] = self.cinder.delete(volume_id)
-            return False
-        if not operation.done():
-            return False
-        del self.cinder_operations[uid]
-        try:
-            operation.result()
-        except Exception as error:  # noqa: BLE001 - reported on the volume, retried like the provisioner does
-            attempts = self.cinder_attempts[uid] = self.cinder_attempts.get(uid, 0) + 1
-            self.cinder_retry_at[uid] = time.monotonic() + min(2 ** attempts, RETRY_CAP_SECONDS)
+        state, error = self._cinder_call(volume["metadata"]["uid"], lambda: self.cinder.delete(volume_id))
+        if state == "failed":
             return self._event(volume, "Warning", "VolumeFailedDelete",
                                f"rpc error: code = Internal desc = DeleteVolume failed with error {error}",
                                CSI_PROVISIONER)
-        self.cinder_attempts.pop(uid, None)
-        self.cinder_retry_at.pop(uid, None)
+        if state != "done":
+            return False
         volume = copy.deepcopy(volume)
         volume["metadata"]["deletionTimestamp"] = now_rfc3339()
         volume["metadata"]["finalizers"] = [
