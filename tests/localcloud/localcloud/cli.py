@@ -57,6 +57,17 @@ def _wait_all(names: list[str], state: State) -> None:
             future.result()
 
 
+def _retire_stale_proxy(paths: Paths, state: State) -> None:
+    """Stop a running proxy started without a catalog port added since (a new service), so `up` restarts it."""
+    process = state.running("proxy")
+    proxy = BY_NAME["proxy"]
+    if process and process.argv != proxy.argv(paths):
+        stop(process, proxy.grace, proxy.stop_signal)
+        del state.processes["proxy"]
+        state.save()
+        report("  proxy: restarting for the current catalog ports")
+
+
 # The services that can start once a schema is built.
 SERVICES_OF_SCHEMA = {
     "keystone": ["keystone"],
@@ -65,6 +76,7 @@ SERVICES_OF_SCHEMA = {
     "neutron": ["neutron"],
     "heat": ["heat-api", "heat-engine"],
     "magnum": ["magnum-api", "magnum-conductor"],
+    "cinder": ["cinder-api", "cinder-scheduler", "cinder-volume"],
 }
 
 
@@ -89,6 +101,7 @@ def up(paths: Paths) -> None:
     # RabbitMQ's Erlang VM would start an epmd of its own (on the default port) if ours were not up yet.
     start_named(["epmd", "postgres"])
     _wait_all(["epmd", "postgres"], state)
+    _retire_stale_proxy(paths, state)
     start_named(["rabbitmq", "proxy"])
     database.create_databases()
 

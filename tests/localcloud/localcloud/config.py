@@ -22,12 +22,14 @@ CATALOG_PORTS = {
     "neutron": 25696,
     "heat": 25004,
     "magnum": 25511,
+    "cinder": 25776,
 }
 
 SERVICE_PASSWORD = "localcloud-service"
 ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT = "admin", "localcloud-admin", "admin"
 MEMBER_USER, MEMBER_PASSWORD, MEMBER_PROJECT = "demo", "localcloud-demo", "demo"
-DATABASES = ("keystone", "glance", "nova_api", "nova", "nova_cell0", "neutron", "heat", "magnum")
+DATABASES = ("keystone", "glance", "nova_api", "nova", "nova_cell0", "neutron", "heat", "magnum",
+             "cinder")
 
 
 def home() -> Path:

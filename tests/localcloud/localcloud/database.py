@@ -156,8 +156,12 @@ def _magnum(setup: Setup) -> None:
     setup.run(str(setup.paths.bin("magnum-db-manage")), *setup.conf("magnum"), "stamp", "head")
 
 
+def _cinder(setup: Setup) -> None:
+    setup.run(str(setup.paths.bin("cinder-manage")), *setup.conf("cinder"), "db", "sync")
+
+
 SCHEMAS = {"keystone": _keystone, "glance": _glance, "nova": _nova, "neutron": _neutron, "heat": _heat,
-           "magnum": _magnum}
+           "magnum": _magnum, "cinder": _cinder}
 
 
 def ensure_schema(paths: Paths, name: str, report=print) -> None:

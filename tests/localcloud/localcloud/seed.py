@@ -21,8 +21,16 @@ CATALOG = [
     ("network", "neutron", ""),
     ("orchestration", "heat", "/v1/%(tenant_id)s"),
     ("container-infra", "magnum", "/v1"),
+    ("block-storage", "cinder", "/v3/%(project_id)s"),
+    ("volumev3", "cinder", "/v3/%(project_id)s"),
 ]
-SERVICE_USERS = ("glance", "nova", "neutron", "heat", "magnum", "placement")
+# Catalog names that differ from the CATALOG_PORTS key, as a packaged Cinder registers its two service types.
+SERVICE_NAMES = {"volumev3": "cinderv3"}
+SERVICE_USERS = ("glance", "nova", "neutron", "heat", "magnum", "placement", "cinder")
+# Cinder volume types (name, description), all on the one fake backend; the first is the default
+# (cinder.conf's default_volume_type).
+VOLUME_TYPES = [("standard", "default volume type"), ("fast", "faster volumes")]
+VOLUME_BACKEND = "fake"
 IMAGES = [("fedora-coreos-40", "fedora-coreos"), ("Fedora-Atomic-25", "fedora-atomic")]
 # name, vCPUs, RAM MiB, disk GiB
 FLAVORS = [("m1.small", 1, 2048, 20), ("m1.medium", 2, 4096, 40), ("io.70GB", 2, 8192, 70)]
@@ -103,7 +111,8 @@ def seed_identity(paths: Paths, report=print) -> None:
     for service_type, name, path in CATALOG:
         service = next(iter(conn.identity.services(type=service_type)), None)
         if service is None:
-            service = conn.identity.create_service(type=service_type, name=name, enabled=True)
+            service = conn.identity.create_service(type=service_type, name=SERVICE_NAMES.get(service_type, name),
+                                                   enabled=True)
         wanted = {"public": config.catalog_url(name) + path, "internal": internal_url(name) + path}
         existing = list(conn.identity.endpoints(service_id=service.id))
         for interface, url in wanted.items():
@@ -147,6 +156,14 @@ def _default_security_group_rules(conn) -> None:
             used_in_default_sg=True, used_in_non_default_sg=False)
 
 
+def _volume_types(conn) -> None:
+    existing = {volume_type.name for volume_type in conn.block_storage.types()}
+    for name, description in VOLUME_TYPES:
+        if name not in existing:
+            conn.block_storage.create_type(name=name, description=description, is_public=True,
+                                           extra_specs={"volume_backend_name": VOLUME_BACKEND})
+
+
 def seed_resources(paths: Paths, report=print) -> None:
     admin = connect()
     member = connect(config.MEMBER_USER, config.MEMBER_PASSWORD, config.MEMBER_PROJECT)
@@ -162,6 +179,7 @@ def seed_resources(paths: Paths, report=print) -> None:
         if conn.compute.find_keypair(KEYPAIR) is None:
             conn.compute.create_keypair(name=KEYPAIR, public_key=public_key)
     _default_security_group_rules(admin)
+    _volume_types(admin)
     network = admin.network.find_network(PUBLIC_NETWORK)
     if network is None:
         network = admin.network.create_network(
@@ -170,7 +188,7 @@ def seed_resources(paths: Paths, report=print) -> None:
     if admin.network.find_subnet(PUBLIC_SUBNET, network_id=network.id) is None:
         admin.network.create_subnet(name=PUBLIC_SUBNET, network_id=network.id, ip_version=4, cidr=PUBLIC_CIDR,
                                     gateway_ip="172.24.4.1", is_dhcp_enabled=False)
-    report("  images, flavors, keypairs, public network: ready")
+    report("  images, flavors, keypairs, public network, volume types: ready")
 
 
 def write_clouds_yaml(paths: Paths) -> None:

@@ -168,6 +168,10 @@ SERVICES: list[Service] = [
     Service("heat-engine", _console("heat-engine", "heat"), grace=3, broker_client=True),
     Service("magnum-api", _gunicorn("magnum"), api="magnum", env=_config_file_env("magnum", "magnum-api")),
     Service("magnum-conductor", _console("magnum-conductor", "magnum"), grace=3, broker_client=True),
+    Service("cinder-api", _gunicorn("cinder"), api="cinder", env=_config_file_env("cinder", "cinder-api")),
+    Service("cinder-scheduler", _console("cinder-scheduler", "cinder"), grace=3, broker_client=True),
+    # cinder-volume runs its backend in a child process; the group is stopped and measured together.
+    Service("cinder-volume", _console("cinder-volume", "cinder"), grace=3, broker_client=True),
     Service("proxy", _proxy_argv, ports=list(config.CATALOG_PORTS.values()), grace=3),
 ]
 
@@ -195,6 +199,7 @@ def render_configs(paths: Paths) -> None:
         "service_password": config.SERVICE_PASSWORD, "keystone_authtoken": authtoken,
         "keystone_internal": f"{keystone_internal}/v3", "keystone_internal_root": keystone_internal,
         "heat_url": config.catalog_url("heat"), "magnum_port": listen_port("magnum"),
+        "cinder_port": listen_port("cinder"),
     }
     values.update({f"db_{name}": config.database_url(name) for name in config.DATABASES})
     layout = {
@@ -204,6 +209,7 @@ def render_configs(paths: Paths) -> None:
         "neutron": ["neutron.conf", "ml2_conf.ini"],
         "heat": ["heat.conf"],
         "magnum": ["magnum.conf"],
+        "cinder": ["cinder.conf"],
     }
     for project, files in layout.items():
         conf_dir = paths.conf_dir(project)
@@ -215,7 +221,7 @@ def render_configs(paths: Paths) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             _write_if_changed(target, text)
     for project, paste in (("glance", "glance-api-paste.ini"), ("nova", "api-paste.ini"),
-                           ("neutron", "api-paste.ini")):
+                           ("neutron", "api-paste.ini"), ("cinder", "api-paste.ini")):
         shutil.copyfile(paths.venv / "etc" / project / paste, paths.conf_dir(project) / paste)
     rabbit_dir = paths.conf_dir("rabbitmq")
     rabbit_dir.mkdir(parents=True, exist_ok=True)
@@ -233,9 +239,9 @@ def render_configs(paths: Paths) -> None:
     _write_if_changed(rabbit_dir / "rabbitmq-env.conf", "\n")
     for directory in (paths.log / "rabbitmq", paths.data / "rabbitmq",
                       paths.data / "glance" / "images", paths.data / "nova", paths.data / "neutron",
-                      paths.data / "magnum", paths.kube, paths.service_home):
+                      paths.data / "magnum", paths.data / "cinder", paths.kube, paths.service_home):
         directory.mkdir(parents=True, exist_ok=True)
-    for project in ("glance", "nova", "neutron", "heat", "magnum"):
+    for project in ("glance", "nova", "neutron", "heat", "magnum", "cinder"):
         (paths.run / project).mkdir(parents=True, exist_ok=True)
 
 
@@ -254,6 +260,8 @@ def service_env(service: Service, paths: Paths) -> dict[str, str]:
         "LOCALCLOUD_HOME": str(paths.root),
         "PYTHONUNBUFFERED": "1",
         "OS_CLIENT_CONFIG_FILE": str(paths.clouds_yaml),
+        # The WSGI entry points (localcloud.wsgi) of the source tree whose `localcloud` started the service.
+        "PYTHONPATH": str(config.SOURCE_DIR),
     }
     if service.user == "postgres":
         env["HOME"] = str(postgres_data_dir(paths))

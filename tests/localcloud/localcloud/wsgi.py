@@ -16,6 +16,7 @@ APPLICATIONS = {
     "neutron": "neutron.wsgi.api",
     "heat": "heat.wsgi.api",
     "magnum": "magnum.wsgi.api",
+    "cinder": "cinder.wsgi.api",
 }
 
 

@@ -164,6 +164,48 @@ def test_member_creates_a_private_template_but_not_a_public_one(member_magnum):
         member_magnum.cluster_templates.create(**template_fields(unique("lc-public")), public=True)
 
 
+def test_catalog_lists_cinder_as_block_storage_and_volumev3(cloud):
+    catalog = {entry["type"]: entry for entry in cloud.service_catalog}
+    for service_type in ("block-storage", "volumev3"):
+        public = [e for e in catalog[service_type]["endpoints"] if e["interface"] == "public"]
+        assert urlsplit(public[0]["url"]).port == config.CATALOG_PORTS["cinder"]
+        assert public[0]["url"].endswith(f"/v3/{cloud.current_project_id}")
+    assert cloud.block_storage.get_endpoint().startswith(config.catalog_url("cinder"))
+
+
+def test_volume_types_and_zone_are_seeded(member_cloud):
+    names = {volume_type.name for volume_type in member_cloud.block_storage.types()}
+    assert {name for name, _ in seed.VOLUME_TYPES} <= names
+    zones = [(zone.name, zone.state["available"]) for zone in member_cloud.block_storage.availability_zones()]
+    assert zones == [("nova", True)]
+
+
+def test_member_creates_and_deletes_volumes_of_the_default_and_fast_types(member_cloud):
+    default = member_cloud.block_storage.create_volume(name=unique("lc-vol"), size=1)
+    fast = member_cloud.block_storage.create_volume(name=unique("lc-vol"), size=2, volume_type="fast",
+                                                    availability_zone="nova")
+    try:
+        for volume in (default, fast):
+            member_cloud.block_storage.wait_for_status(volume, "available", failures=["error"], interval=0.5,
+                                                       wait=60)
+        default, fast = (member_cloud.block_storage.get_volume(volume.id) for volume in (default, fast))
+        assert (default.volume_type, default.availability_zone, default.size) == ("standard", "nova", 1)
+        assert (fast.volume_type, fast.size) == ("fast", 2)
+        assert default.project_id == member_cloud.current_project_id
+    finally:
+        for volume in (default, fast):
+            member_cloud.block_storage.delete_volume(volume, ignore_missing=True)
+    for volume in (default, fast):
+        member_cloud.block_storage.wait_for_delete(volume, interval=0.5, wait=60)
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        member_cloud.block_storage.get_volume(default.id)
+
+
+def test_unknown_volume_type_is_refused(member_cloud):
+    with pytest.raises(openstack.exceptions.NotFoundException, match="Volume type with name no-such-type"):
+        member_cloud.block_storage.create_volume(name=unique("lc-vol"), size=1, volume_type="no-such-type")
+
+
 def test_magnum_advertises_resize_and_upgrade_microversions(cloud):
     from conftest import magnum_max_version
 
@@ -174,7 +216,7 @@ def test_magnum_advertises_resize_and_upgrade_microversions(cloud):
 def test_status_reports_every_service_up_with_a_pid():
     rows = status_table()
     expected = {"postgres", "rabbitmq", "keystone", "glance", "nova", "neutron", "heat-api", "heat-engine",
-                "magnum-api", "magnum-conductor", "proxy"}
+                "magnum-api", "magnum-conductor", "cinder-api", "cinder-scheduler", "cinder-volume", "proxy"}
     assert expected <= set(rows)
     assert {name: rows[name][0] for name in expected} == {name: "up" for name in expected}
     assert all(rows[name][1].isdigit() for name in expected)

@@ -6,14 +6,18 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 
 import pytest
 import yaml
 from kubernetes import client, config, dynamic, watch
 
 from localcloud import kubeemu
+from localcloud.kubeemu.cinder import CLUSTER_METADATA
 
-NEW, OLD = "v1.30.4", "v1.5.3"
+NEW, OLD, MIGRATED = "v1.30.4", "v1.5.3", "v1.25.16"
+# The emulators' Cinder CSI driver and in-tree plugin act as the member user, in its project.
+CLUSTER_CLOUD = "localcloud-member"
 CSI, IN_TREE = "cinder.csi.openstack.org", "kubernetes.io/cinder"
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 
@@ -37,6 +41,7 @@ class Cluster:
         self.state_dir = str(directory / "state")
         self.version = version
         self.cinder_csi = cinder_csi
+        self.cluster_id = f"kubeemu-test-{uuid.uuid4().hex[:8]}"
         self.ca_cert, self.ca_key = kubeemu.make_ca("cluster-ca")
         self.port = _free_port()
         self.start()
@@ -45,10 +50,22 @@ class Cluster:
         server_cert, server_key = kubeemu.make_server_certificate(self.ca_cert, self.ca_key)
         kubeemu.start_emulator(self.state_dir, self.port, self.ca_cert, server_cert, server_key,
                                version=self.version, cinder_csi=self.cinder_csi, unhealthy=self.unhealthy,
-                               masters=[("k8s-master-0", "10.0.0.3")], nodes=["k8s-node-0", "k8s-node-1"])
+                               masters=[("k8s-master-0", "10.0.0.3")], nodes=["k8s-node-0", "k8s-node-1"],
+                               openstack_cloud=CLUSTER_CLOUD, cluster_id=self.cluster_id)
 
     def stop(self):
         kubeemu.stop_emulator(self.state_dir)
+
+    def volumes(self, conn):
+        """The Cinder volumes this cluster's provisioners created."""
+        return [volume for volume in conn.block_storage.volumes()
+                if (volume.metadata or {}).get(CLUSTER_METADATA) == self.cluster_id]
+
+    def remove(self, conn):
+        """Stop the emulator and delete whatever volumes a failed test left in Cinder."""
+        self.stop()
+        for volume in self.volumes(conn):
+            conn.block_storage.delete_volume(volume, ignore_missing=True)
 
     def kubeconfig(self, name, user="admin", groups=("system:masters",), ca=None):
         """Write a kubeconfig whose client certificate the given CA (default: the cluster's) signed."""
@@ -73,17 +90,24 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def new_cluster(tmp_path_factory):
+def new_cluster(tmp_path_factory, member_cloud):
     cluster = Cluster(tmp_path_factory.mktemp("new"), NEW)
     yield cluster
-    cluster.stop()
+    cluster.remove(member_cloud)
 
 
 @pytest.fixture(scope="module")
-def old_cluster(tmp_path_factory):
+def old_cluster(tmp_path_factory, member_cloud):
     cluster = Cluster(tmp_path_factory.mktemp("old"), OLD, cinder_csi=False)
     yield cluster
-    cluster.stop()
+    cluster.remove(member_cloud)
+
+
+@pytest.fixture(scope="module")
+def migrated_cluster(tmp_path_factory, member_cloud):
+    cluster = Cluster(tmp_path_factory.mktemp("migrated"), MIGRATED)
+    yield cluster
+    cluster.remove(member_cloud)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +125,7 @@ def storage(admin):
     return client.StorageV1Api(admin)
 
 
-def _wait_for(read, done, timeout=10):
+def _wait_for(read, done, timeout=30):
     """Poll read() until done(value); the last value read either way."""
     deadline = time.monotonic() + timeout
     value = read()
@@ -330,7 +354,7 @@ def test_in_tree_cinder_no_longer_provisions_on_new_versions(core, storage):
     storage.delete_storage_class("legacy")
 
 
-def test_old_cluster_binds_in_tree_claims_through_v1beta1(old_cluster):
+def test_old_cluster_binds_in_tree_claims_through_v1beta1(old_cluster, member_cloud):
     resources = dynamic.DynamicClient(old_cluster.api()).resources
     classes = resources.get(api_version="storage.k8s.io/v1beta1", kind="StorageClass")
     claims = resources.get(api_version="v1", kind="PersistentVolumeClaim")
@@ -344,10 +368,89 @@ def test_old_cluster_binds_in_tree_claims_through_v1beta1(old_cluster):
                       lambda claim: claim.status.phase == "Bound")
     assert (bound.spec.storageClassName, bound.status.phase) == ("standard", "Bound")
     volume = volumes.get(name=bound.spec.volumeName)
-    assert volume.spec.cinder.volumeID
+    cinder_volume = member_cloud.block_storage.get_volume(volume.spec.cinder.volumeID)
+    assert (cinder_volume.status, cinder_volume.size, cinder_volume.availability_zone) == ("available", 1, "nova")
+    assert volume.metadata.annotations["pv.kubernetes.io/provisioned-by"] == IN_TREE
 
 
-def test_claim_expansion(core, storage):
+def test_csi_claim_is_a_real_cinder_volume_deleted_with_the_claim(core, storage, member_cloud, new_cluster):
+    storage.create_storage_class(_storage_class("cinder-fast", parameters={"type": "fast", "availability": "nova"}))
+    core.create_namespaced_persistent_volume_claim("default", _claim("real", "2Gi", "cinder-fast"))
+    bound = _wait_for(lambda: core.read_namespaced_persistent_volume_claim("real", "default"),
+                      lambda claim: claim.status.phase == "Bound")
+    assert (bound.status.phase, bound.status.capacity) == ("Bound", {"storage": "2Gi"})
+    volume = core.read_persistent_volume(bound.spec.volume_name)
+    cinder_volume = member_cloud.block_storage.get_volume(volume.spec.csi.volume_handle)
+    assert (cinder_volume.name, cinder_volume.status, cinder_volume.size, cinder_volume.volume_type,
+            cinder_volume.availability_zone) == (volume.metadata.name, "available", 2, "fast", "nova")
+    assert cinder_volume.metadata[CLUSTER_METADATA] == new_cluster.cluster_id
+    assert sorted(reason for reason, _ in _events(core, "default", "real")) == ["Provisioning", "ProvisioningSucceeded"]
+
+    core.delete_namespaced_persistent_volume_claim("real", "default")
+    assert _wait_for(lambda: core.list_persistent_volume().items, lambda items: not items) == []
+    assert member_cloud.block_storage.find_volume(cinder_volume.id) is None
+    storage.delete_storage_class("cinder-fast")
+
+
+def test_retained_volume_outlives_its_claim(core, storage, member_cloud):
+    storage.create_storage_class(_storage_class("kept", reclaimPolicy="Retain"))
+    core.create_namespaced_persistent_volume_claim("default", _claim("kept", storage_class="kept"))
+    bound = _wait_for(lambda: core.read_namespaced_persistent_volume_claim("kept", "default"),
+                      lambda claim: claim.status.phase == "Bound")
+    handle = core.read_persistent_volume(bound.spec.volume_name).spec.csi.volume_handle
+    core.delete_namespaced_persistent_volume_claim("kept", "default")
+    released = _wait_for(lambda: core.read_persistent_volume(bound.spec.volume_name),
+                         lambda volume: volume.status.phase == "Released")
+    assert released.status.phase == "Released"
+    assert member_cloud.block_storage.get_volume(handle).status == "available"
+    core.delete_persistent_volume(bound.spec.volume_name)
+    member_cloud.block_storage.delete_volume(handle)
+    storage.delete_storage_class("kept")
+
+
+@pytest.mark.parametrize("parameters, cinder_answer", [
+    ({"type": "no-such-type"}, '404 instead: {"itemNotFound": {"code": 404, "message": "Volume type with name '
+                               'no-such-type could not be found."}}'),
+    ({"availability": "elsewhere"}, '400 instead: {"badRequest": {"code": 400, "message": "Availability zone '
+                                    "'elsewhere' is invalid.\"}}"),
+])
+def test_claim_cinder_refuses_stays_pending_with_the_provisioner_event(core, storage, member_cloud, new_cluster,
+                                                                      parameters, cinder_answer):
+    name = f"refused-{next(iter(parameters))}"
+    storage.create_storage_class(_storage_class(name, parameters=parameters))
+    core.create_namespaced_persistent_volume_claim("default", _claim(name, storage_class=name))
+    failures = _wait_for(lambda: [message for reason, message in _events(core, "default", name)
+                                  if reason == "ProvisioningFailed"], bool)
+    volumes_url = member_cloud.block_storage.get_endpoint() + "/volumes"
+    assert failures == [
+        f'failed to provision volume with StorageClass "{name}": rpc error: code = Internal desc = CreateVolume '
+        f"failed with error Expected HTTP response code [202] when accessing [POST {volumes_url}], but got "
+        + cinder_answer]
+    assert core.read_namespaced_persistent_volume_claim(name, "default").status.phase == "Pending"
+    assert core.list_persistent_volume().items == []
+    assert new_cluster.volumes(member_cloud) == []
+    core.delete_namespaced_persistent_volume_claim(name, "default")
+    storage.delete_storage_class(name)
+
+
+def test_migrated_in_tree_class_provisions_through_the_csi_driver(migrated_cluster, member_cloud):
+    api = migrated_cluster.api()
+    core, storage = client.CoreV1Api(api), client.StorageV1Api(api)
+    storage.create_storage_class(_storage_class("legacy", provisioner=IN_TREE, parameters={"type": "standard"}))
+    core.create_namespaced_persistent_volume_claim("default", _claim("legacy", storage_class="legacy"))
+    bound = _wait_for(lambda: core.read_namespaced_persistent_volume_claim("legacy", "default"),
+                      lambda claim: claim.status.phase == "Bound")
+    assert bound.metadata.annotations["volume.kubernetes.io/storage-provisioner"] == CSI
+    volume = core.read_persistent_volume(bound.spec.volume_name)
+    assert volume.metadata.annotations["pv.kubernetes.io/migrated-to"] == CSI
+    cinder_volume = member_cloud.block_storage.get_volume(volume.spec.cinder.volume_id)
+    assert (cinder_volume.status, cinder_volume.volume_type) == ("available", "standard")
+    core.delete_namespaced_persistent_volume_claim("legacy", "default")
+    assert _wait_for(lambda: core.list_persistent_volume().items, lambda items: not items) == []
+    assert member_cloud.block_storage.find_volume(cinder_volume.id) is None
+
+
+def test_claim_expansion(core, storage, member_cloud):
     storage.create_storage_class(_storage_class("growing", allowVolumeExpansion=True))
     storage.create_storage_class(_storage_class("fixed-size"))
     for name, class_name in (("grows", "growing"), ("stays", "fixed-size")):
@@ -360,7 +463,9 @@ def test_claim_expansion(core, storage):
     grown = _wait_for(lambda: core.read_namespaced_persistent_volume_claim("grows", "default"),
                       lambda c: c.status.capacity == {"storage": "2Gi"})
     assert grown.status.capacity == {"storage": "2Gi"}
-    assert core.read_persistent_volume(grown.spec.volume_name).spec.capacity == {"storage": "2Gi"}
+    grown_volume = core.read_persistent_volume(grown.spec.volume_name)
+    assert grown_volume.spec.capacity == {"storage": "2Gi"}
+    assert member_cloud.block_storage.get_volume(grown_volume.spec.csi.volume_handle).size == 2
 
     with pytest.raises(client.ApiException) as error:
         core.patch_namespaced_persistent_volume_claim("grows", "default",
@@ -450,7 +555,7 @@ def test_user_outside_system_masters_is_forbidden(new_cluster):
     assert 'User "viewer" cannot list resource "nodes"' in status["message"]
 
 
-def test_restart_keeps_objects(tmp_path):
+def test_restart_keeps_objects(tmp_path, clouds_yaml):
     cluster = Cluster(tmp_path, NEW)
     try:
         storage = client.StorageV1Api(cluster.api())

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from .apiserver import ApiServer
+from .cinder import Cinder
 from .process import PID_FILE
 from .server import serve
 
@@ -34,6 +35,12 @@ def main(argv=None):
                         help="whether the Cinder CSI driver is installed")
     parser.add_argument("--unhealthy", action="store_true",
                         help="fail /healthz, /livez and /readyz as kube-apiserver does without etcd")
+    parser.add_argument("--openstack-cloud", metavar="CLOUD",
+                        help="the clouds.yaml entry (OS_CLIENT_CONFIG_FILE) whose credentials the cluster's Cinder "
+                             "CSI driver and in-tree plugin use; without it neither can provision volumes")
+    parser.add_argument("--cluster-id", default="kubernetes",
+                        help="written into the metadata of the Cinder volumes it creates, as cinder-csi-plugin's "
+                             "--cluster does")
     parser.add_argument("--master", action="append", metavar="NAME[=ADDRESS]")
     parser.add_argument("--node", action="append", metavar="NAME[=ADDRESS]")
     parser.add_argument("--master-count", type=int, default=0)
@@ -46,9 +53,10 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.state_dir:
         os.makedirs(args.state_dir, exist_ok=True)
+    cinder = Cinder(args.openstack_cloud, args.cluster_id) if args.openstack_cloud else None
     api = ApiServer(args.version, cinder_csi=args.cinder_csi, state_dir=args.state_dir,
                     server_address=f"{args.host}:{args.port}", provision_delay=args.provision_delay,
-                    unhealthy=args.unhealthy)
+                    unhealthy=args.unhealthy, cinder=cinder)
     members = _members(args.master, args.master_count, args.name_prefix, True)
     members += _members(args.node, args.node_count, args.name_prefix, False)
     if members or not api.seeded_nodes:
@@ -65,6 +73,8 @@ def main(argv=None):
     logging.getLogger(__name__).info("serving Kubernetes %s on https://%s:%d", args.version, args.host, args.port)
     stopped.wait()
     api.stop()
+    if cinder:
+        cinder.shutdown()
     server.shutdown()
     server.server_close()
     if pid_file:

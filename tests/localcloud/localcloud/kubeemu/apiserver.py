@@ -85,10 +85,16 @@ class ApiServer(Controllers):
     """Objects, REST verbs and the controllers a cluster runs for them (binder, provisioner, finalizers)."""
 
     def __init__(self, version, cinder_csi=True, state_dir=None, server_address="127.0.0.1:6443",
-                 provision_delay=0.2, unhealthy=False):
+                 provision_delay=0.2, unhealthy=False, cinder=None):
         self.version = version
         # An unhealthy control plane fails its health checks as kube-apiserver does when etcd is unreachable.
         self.unhealthy = unhealthy
+        # The cluster's Cinder (kubeemu.cinder.Cinder), or None when the cluster has no cloud credentials.
+        self.cinder = cinder
+        # Cinder calls in flight by the UID of their claim or volume, and when a failed one may be retried.
+        self.cinder_operations = {}
+        self.cinder_attempts = {}
+        self.cinder_retry_at = {}
         self.kube_version = discovery.parse_version(version)
         self.cinder_csi = cinder_csi
         self.server_address = server_address

@@ -49,8 +49,13 @@ def _port_open(port, host="127.0.0.1"):
 
 
 def start_emulator(state_dir, port, ca_cert_pem, server_cert_pem, server_key_pem, version="v1.30.4",
-                   cinder_csi=True, masters=(), nodes=(), timeout=15.0, python=None, unhealthy=False):
+                   cinder_csi=True, masters=(), nodes=(), timeout=15.0, python=None, unhealthy=False,
+                   openstack_cloud="localcloud", cluster_id=None):
     """Start an emulator in its own session and return its PID once it accepts connections.
+
+    Its Cinder CSI driver and in-tree plugin create real Cinder volumes with the credentials of the clouds.yaml
+    entry ``openstack_cloud`` (found through OS_CLIENT_CONFIG_FILE; None: no cloud, nothing is provisioned),
+    marked with ``cluster_id`` (default: the name of state_dir, the Magnum cluster's UUID).
 
     ``masters`` and ``nodes`` are node names, or (name, address) pairs. An emulator already serving state_dir is
     stopped first, so a call with new nodes (a resize) or certificates restarts it with the objects it had.
@@ -67,9 +72,12 @@ def start_emulator(state_dir, port, ca_cert_pem, server_cert_pem, server_key_pem
         "--server-cert", os.path.join(state_dir, CERT_FILE),
         "--server-key", os.path.join(state_dir, KEY_FILE),
         "--cinder-csi" if cinder_csi else "--no-cinder-csi",
+        "--cluster-id", cluster_id or os.path.basename(os.path.normpath(state_dir)),
     ]
     if unhealthy:
         command.append("--unhealthy")
+    if openstack_cloud:
+        command += ["--openstack-cloud", openstack_cloud]
     for option, members in (("--master", masters), ("--node", nodes)):
         for member in members:
             command += [option, member if isinstance(member, str) else "=".join(filter(None, member))]

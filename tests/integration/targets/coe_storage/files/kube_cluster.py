@@ -7,11 +7,15 @@
 start makes a cluster CA, a server certificate, an admin client certificate (group system:masters) and one from
 a foreign CA, starts the local cloud's emulator on a free port and writes DIR/config (the kubeconfig),
 DIR/foreign-config (a kubeconfig the server must reject) and DIR/ca.pem, cert.pem, key.pem; it prints a JSON
-summary. stop stops the emulator serving DIR.
+summary. stop stops the emulator serving DIR and deletes the Cinder volumes its claims left behind.
+
+The emulator's Cinder CSI driver creates real volumes in the cloud named by OS_CLOUD (in OS_CLIENT_CONFIG_FILE),
+each marked with the cluster's ID, which is derived from DIR.
 """
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import socket
@@ -42,6 +46,24 @@ def kubeconfig(server, ca_pem, cert_pem, key_pem):
     }
 
 
+def cluster_id(directory):
+    return 'coe-storage-' + hashlib.sha256(os.path.abspath(directory).encode()).hexdigest()[:12]
+
+
+def delete_volumes(directory):
+    """Delete the Cinder volumes the cluster of DIR created; their names, for the summary."""
+    import openstack
+    from localcloud.kubeemu.cinder import CLUSTER_METADATA
+
+    conn = openstack.connect(cloud=os.environ.get('OS_CLOUD'))
+    names = []
+    for volume in conn.block_storage.volumes():
+        if (volume.metadata or {}).get(CLUSTER_METADATA) == cluster_id(directory):
+            conn.block_storage.delete_volume(volume, ignore_missing=True)
+            names.append(volume.name)
+    return names
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('action', choices=['start', 'stop'])
@@ -57,7 +79,7 @@ def main():
 
     state = os.path.join(args.directory, 'state')
     if args.action == 'stop':
-        json.dump({'stopped': stop_emulator(state)}, sys.stdout)
+        json.dump({'stopped': stop_emulator(state), 'deleted_volumes': delete_volumes(args.directory)}, sys.stdout)
         return
     os.makedirs(args.directory, mode=0o700, exist_ok=True)
     ca_pem, ca_key = make_ca()
@@ -66,7 +88,8 @@ def main():
     foreign_ca, foreign_ca_key = make_ca('foreign-ca')
     foreign_pem, foreign_key = make_client_certificate(foreign_ca, foreign_ca_key, 'admin', groups=['system:masters'])
     port = free_port()
-    pid = start_emulator(state, port, ca_pem, server_pem, server_key, version=args.version, cinder_csi=args.csi)
+    pid = start_emulator(state, port, ca_pem, server_pem, server_key, version=args.version, cinder_csi=args.csi,
+                         openstack_cloud=os.environ.get('OS_CLOUD'), cluster_id=cluster_id(args.directory))
     server = 'https://127.0.0.1:%d' % port
     write(os.path.join(args.directory, 'config'), json.dumps(kubeconfig(server, ca_pem, cert_pem, key_pem)))
     write(os.path.join(args.directory, 'foreign-config'),
