@@ -9,16 +9,10 @@ __metaclass__ = type
 
 import contextlib
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.coe.magnum.plugins.module_utils.errors import (
-    CoeError,
-    collect_secrets,
-    scrub,
-    translate,
-)
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, translate
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import MagnumApi
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import connect, openstack_argument_spec
+from ansible_collections.coe.magnum.plugins.module_utils.redaction import CoeAnsibleModule
 from ansible_collections.coe.magnum.plugins.module_utils.resolve import Resolver
 
 
@@ -29,7 +23,7 @@ class MagnumModule:
     module_kwargs = {}
 
     def __init__(self, module=None):
-        self.module = module or AnsibleModule(
+        self.module = module or CoeAnsibleModule(
             argument_spec=openstack_argument_spec(**self.argument_spec),
             supports_check_mode=True,
             **self.module_kwargs
@@ -82,8 +76,8 @@ class MagnumModule:
         self.module.exit_json(**result)
 
     def fail(self, msg, **details):
-        secrets = collect_secrets(self.params)
-        self.module.fail_json(msg=scrub(msg, secrets), **details)
+        # CoeAnsibleModule scrubs the secret parts of the parameters from the message, details and traceback.
+        self.module.fail_json(msg=msg, **details)
 
     def warn(self, message):
         self.module.warn(message)

@@ -301,6 +301,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.files import (
     ensure_directory,
     write_atomic,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.redaction import pem_forms
 
 
 class ClusterConfigModule(MagnumModule):
@@ -421,7 +422,7 @@ class ClusterConfigModule(MagnumModule):
         """Keep a private key out of every output (results, warnings, errors) unless the content was asked for."""
         key_pem = credential.get('key_pem')
         if key_pem and not self.params['return_content']:
-            self.module.no_log_values.update((key_pem, key_pem.strip(), kubeconfig.encode(key_pem)))
+            self.module.no_log_values.update(pem_forms(key_pem))
 
     def result(self, cluster, kind, tls_enabled, files, planned, credential, renewal_reason, creates_directory):
         params = self.params

@@ -73,7 +73,7 @@ def test_missing_kubeconfig_file_is_named(tmp_path):
     ('clusters: [\n  - {', 'kubeconfig: the text given is not YAML'),
     ('- a\n- b\n', 'not a kubeconfig mapping'),
     (42, 'kubeconfig must be a path, the text of a kubeconfig or a dict, not int'),
-    ({'clusters': []}, 'is not usable'),
+    ({'clusters': []}, 'has no current-context: set context'),
 ])
 def test_unusable_kubeconfig_content(given, message):
     with pytest.raises(CoeError, match=message):
