@@ -14,13 +14,20 @@ from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import Magnu
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import connect, openstack_argument_spec
 from ansible_collections.coe.magnum.plugins.module_utils.redaction import CoeAnsibleModule
 from ansible_collections.coe.magnum.plugins.module_utils.resolve import Resolver
+from ansible_collections.coe.magnum.plugins.module_utils.validation import check_cluster_name, check_resource_name
 
 
 class MagnumModule:
-    """Subclasses set `argument_spec` (and optionally `module_kwargs`) and implement run()."""
+    """Subclasses set `argument_spec` (and optionally `module_kwargs`) and implement run().
+
+    `cluster_name_options` and `resource_name_options` name the options that hold a cluster's or another
+    resource's name; validate() checks them, and whatever a subclass adds, before run() sends any request.
+    """
 
     argument_spec = {}
     module_kwargs = {}
+    cluster_name_options = ()
+    resource_name_options = ()
 
     def __init__(self, module=None):
         self.module = module or CoeAnsibleModule(
@@ -62,11 +69,19 @@ class MagnumModule:
         except Exception as exc:
             raise translate(exc, action) from exc
 
+    def validate(self):
+        """Refuse option values that need no request to be found wrong; subclasses extend it."""
+        for option in self.cluster_name_options:
+            check_cluster_name(self.params.get(option), option)
+        for option in self.resource_name_options:
+            check_resource_name(self.params.get(option), option)
+
     def run(self):
         raise NotImplementedError
 
     def execute(self):
         try:
+            self.validate()
             result = self.run()
         except CoeError as exc:
             self.fail(exc.msg, **exc.details)

@@ -30,6 +30,7 @@ SECRET_WORDS = ('password', 'token', 'secret', 'private_key', 'key_pem', 'client
                 'api_key')
 # user:password@ in any URL (proxies, auth_url, a kubeconfig's server).
 URL_CREDENTIALS = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:([^/@\s]+)@')
+URL_PASSWORD = re.compile(r'([A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:)[^/@\s]+@')
 PEM_BLOCK = re.compile(r'-----BEGIN [A-Z0-9 ]+-----(.*?)-----END [A-Z0-9 ]+-----', re.S)
 # Kubeconfig options whose value may be the document itself rather than a path.
 INLINE_DOCUMENT_OPTIONS = ('kubeconfig',)
@@ -140,6 +141,18 @@ def secret_values(params):
     return set(form for form in forms if form and form.strip())
 
 
+def mask_url_credentials(value):
+    """value with the password of every URL in it masked (user:pass@ becomes user:********@): a template read from
+    Magnum carries its proxy URLs, whose password is not among the parameters of the module that reads it."""
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(lambda match: match.group(1) + MASK + '@', value)
+    if isinstance(value, dict):
+        return dict((key, mask_url_credentials(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(mask_url_credentials(item) for item in value)
+    return value
+
+
 def scrub(text, no_log_values):
     """text with every secret replaced (longest first, so that overlapping values vanish whole)."""
     text = str(text)
@@ -190,5 +203,9 @@ class CoeAnsibleModule(AnsibleModule):
             exception = short_traceback(exception, self.no_log_values)
         elif exception is not None:
             exception = self.scrub(exception)
-        kwargs = remove_values(kwargs, self.no_log_values)
-        super(CoeAnsibleModule, self).fail_json(msg=self.scrub(msg), exception=exception, **kwargs)
+        kwargs = mask_url_credentials(remove_values(kwargs, self.no_log_values))
+        super(CoeAnsibleModule, self).fail_json(msg=mask_url_credentials(self.scrub(msg)), exception=exception,
+                                                **kwargs)
+
+    def exit_json(self, **kwargs):
+        super(CoeAnsibleModule, self).exit_json(**mask_url_credentials(kwargs))

@@ -327,6 +327,8 @@ class ClusterModule(MagnumModule):
         timeout=dict(type='int', default=3600),
     )
     module_kwargs = dict(required_if=[('state', 'present', ['cluster_template'])])
+    cluster_name_options = ('name',)
+    resource_name_options = ('cluster_template', 'nodegroup')
 
     def run(self):
         desired = DesiredCluster.from_params(self.params)

@@ -322,6 +322,7 @@ class ClusterConfigModule(MagnumModule):
         timeout=dict(type='int', default=1800),
         return_content=dict(type='bool', default=False),
     )
+    cluster_name_options = ('cluster',)
     module_kwargs = dict(required_one_of=[('dest', 'merge_into')])
 
     def run(self):

@@ -134,3 +134,13 @@ def test_names_and_servers_are_not_secrets():
                                                          'project_name': 'demo', 'user_domain_name': 'Default'},
                             'auth_type': 'token', 'kubeconfig': '/home/demo/.kube/config', 'context': 'c1'})
     assert values == set()
+
+
+def test_url_passwords_read_from_the_cloud_are_masked():
+    """A template's proxy URL comes back from Magnum to a module that was never given it."""
+    def body(module):
+        module.exit_json(changed=False, cluster_templates=[{'http_proxy': 'http://bob:read-back-pw-7@proxy:3128',
+                                                            'no_proxy': 'localhost'}])
+    output, _logged = run({'cloud': 'mycloud'}, body)
+    assert 'read-back-pw-7' not in output
+    assert 'http://bob:********@proxy:3128' in output
