@@ -353,6 +353,9 @@ class Report:
 
     def __init__(self, started, load_at_start):
         self.rows = []
+        self.secrets = []
+        self.secret_places = ''
+
         self.started = started
         self.load_at_start = load_at_start
 
@@ -393,13 +396,29 @@ class Report:
                   'coe_storage talks to the Kubernetes API emulator of a cluster, which the proxies do not '
                   'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
         if bad_inputs is not None:
+            own = len([case for case in bad_inputs if not case.get('core')])
             lines += ['', '## Bad inputs', '',
-                      'Each fails before any change: the request log shows no POST, PUT, PATCH or DELETE',
-                      '(token requests aside) from the run of all cases.', '',
+                      'Each fails with a message naming the parameter, before any change: for each case, neither',
+                      'the OpenStack proxies\' request log nor the request log of the cluster\'s Kubernetes API',
+                      'emulator shows a POST, PUT, PATCH or DELETE (token requests aside) between the previous',
+                      'case\'s result and its own. %d cases; %d exercise the collection\'s own checks, the' % (
+                          len(bad_inputs), own),
+                      'others (marked core) ansible-core\'s type, choice and required checks.', '',
                       '| Case | Module or role | Message |', '| --- | --- | --- |']
             for case in bad_inputs:
-                lines.append('| %s | %s | %s |' % (case['id'], case['target'],
-                                                    case.get('msg', '').replace('|', '\\|').replace('\n', ' ')))
+                lines.append('| %s%s | %s | %s |' % (case['id'], ' (core)' if case.get('core') else '', case['target'],
+                                                      case.get('msg', '').replace('|', '\\|').replace('\n', ' ')))
+        if self.secrets:
+            lines += ['', '## Secrets', '',
+                      'One playbook passes a secret in every way the documentation allows; it runs through',
+                      'ansible-playbook -vvv and through ansible-runner (the job events and artifacts AWX stores),',
+                      'with the modules\' syslog captured. Each secret is searched for, as given, base64, any',
+                      '16-character piece of it and, for keys, PEM body lines and the PEM-stripped body, in:',
+                      '%s.' % self.secret_places,
+                      '',
+                      '| Secret | How it was given | Found |', '| --- | --- | --- |']
+            for row in self.secrets:
+                lines.append('| %s | %s | %s |' % (row['what'], row['how'], row['found'] or 'nowhere'))
         return '\n'.join(lines) + '\n'
 
 

@@ -313,13 +313,30 @@ def test_sanitised_not_hidden_the_cloud_and_server_stay_visible(secrets_run):
     assert 'proxyuser:********@proxy.example:3128' in output
 
 
-@pytest.mark.parametrize('index, what', list(enumerate(
-    ['password', 'keystone token', 'application credential secret', 'proxy password', 'api key',
-     'token of a broken kubeconfig', 'private key', 'client-key-data'])))
-def test_no_secret_anywhere(secrets_run, index, what):
+SECRET_CASES = [
+    ('password', '`auth` in module_defaults; `cloud` as a dict (auth.password); beside an unknown option'),
+    ('keystone token', '`auth.token` with auth_type token; `cloud` as a dict with a token'),
+    ('application credential secret', '`cloud` as a dict (v3applicationcredential)'),
+    ('proxy password', 'template `http_proxy` URL (and read back from Magnum by the info and delete tasks)'),
+    ('api key', '`api_key` of coe_storage'),
+    ('token of a broken kubeconfig', 'a kubeconfig file that is not YAML on the line of its token'),
+    ('private key', 'written by magnum_cluster_config; inline `kubeconfig` as text and as a dict'),
+    ('client-key-data', 'inline `kubeconfig` as text and as a dict'),
+]
+
+
+@pytest.mark.parametrize('index, what, how', [(index, what, how) for index, (what, how) in enumerate(SECRET_CASES)],
+                         ids=[what for what, _how in SECRET_CASES])
+def test_no_secret_anywhere(secrets_run, report, index, what, how):
     secret = secrets_run['every_secret'][index]
-    leaks = [place for place, text in _places(secrets_run) for form in _forms(secret) if form in text]
-    assert not leaks, 'the %s is in: %s' % (what, ', '.join(sorted(set(leaks))))
+    places = _places(secrets_run)
+    leaks = sorted(set(place for place, text in places for form in _forms(secret) if form in text))
+    report.secret_places = ('the ansible-playbook output, the ansible-runner output and its %d artifact files, '
+                            'the syslog messages, the proxy\'s request log and every file under the runs\' home '
+                            'directory (the auth cache\'s by name)' % len(
+                                [p for p, _t in places if p.startswith('runner artifact')]))
+    report.secrets.append(dict(what=what, how=how, found=', '.join(leaks)))
+    assert not leaks, 'the %s is in: %s' % (what, ', '.join(leaks))
 
 
 def test_no_keystone_token_or_private_key_of_any_kind(secrets_run):
