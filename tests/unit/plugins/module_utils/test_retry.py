@@ -152,3 +152,72 @@ def test_an_asynchronous_service_is_given_time_to_show_the_change():
     with pytest.raises(ConnectFailure):
         send_confirmed(raises(CUT), lambda: None, settle_seconds=5, sleep=sleep, clock=lambda: clock[0])
     assert clock[0] == 7.0
+
+
+class Clock:
+    """A clock that moves only when the code sleeps; `slept` lists every wait."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.slept = []
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def __call__(self):
+        return self.now
+
+
+def test_reads_wait_1_2_4_seconds_between_four_attempts_by_default():
+    clock = Clock()
+    call, calls = failing(10, HttpError(503), 'never')
+    with pytest.raises(HttpError):
+        call_with_retries(call, sleep=clock.sleep)
+    assert len(calls) == 4 and clock.slept == [1.0, 2.0, 4.0]
+
+
+def test_reads_follow_the_given_delay_and_backoff():
+    clock = Clock()
+    call, calls = failing(2, HttpError(502), 'ok')
+    assert call_with_retries(call, attempts=3, delay=0.5, backoff=3.0, sleep=clock.sleep) == 'ok'
+    assert len(calls) == 3 and clock.slept == [0.5, 1.5]
+
+
+def test_a_read_refused_by_its_own_test_is_not_retried():
+    call, calls = failing(1, HttpError(503), 'ok')
+    with pytest.raises(HttpError):
+        call_with_retries(call, sleep=no_sleep, retryable=lambda exc: False)
+    assert len(calls) == 1
+
+
+def test_after_a_lost_create_the_lookup_is_repeated_every_second_for_the_settle_time_only():
+    clock = Clock()
+    create, creates = failing(1, HttpError(503), {'uuid': 'second'})
+    lookups = []
+
+    def find():
+        lookups.append(clock.now)
+        return None
+    record, found = create_once(create, find, settle_seconds=3.0, sleep=clock.sleep, clock=clock)
+    assert (record, found) == ({'uuid': 'second'}, False)
+    assert len(creates) == 2
+    # Looked up at once and after each second until the 3 s are over: at 0, 1, 2 and 3 s.
+    assert [round(at - 100.0, 3) for at in lookups] == [0.0, 1.0, 2.0, 3.0]
+    assert clock.slept == [1.0, 1.0, 1.0]
+
+
+def test_a_lost_create_found_by_the_lookup_is_not_sent_again():
+    clock = Clock()
+    create, creates = failing(1, HttpError(504), {'uuid': 'never'})
+    answers = [None, {'uuid': 'made'}]
+    record, found = create_once(create, lambda: answers.pop(0), settle_seconds=15.0, sleep=clock.sleep, clock=clock)
+    assert (record, found) == ({'uuid': 'made'}, True)
+    assert len(creates) == 1 and clock.slept == [1.0]
+
+
+def test_creates_stop_after_four_attempts_by_default():
+    create, creates = failing(10, HttpError(503), None)
+    with pytest.raises(HttpError):
+        create_once(create, lambda: None, settle_seconds=0, sleep=no_sleep)
+    assert len(creates) == 4
