@@ -69,7 +69,9 @@ def play_variables(shared, cloud, tmp_path_factory, proxies, collections_path):
         {'name': 'class', 'coe.magnum.coe_storage': {'kubeconfig': os.path.join(kube_dir, 'config'),
                                                      'storage_class': {'name': fixed_class}}}])
     assert setup.returncode == 0, setup.output[-3000:]
-    emulator_log = os.path.join(os.environ['LOCALCLOUD_HOME'], 'kube', cluster.id, 'emulator.log')
+    # The listing gives the UUID (a lookup by name keeps the name as the id); the emulator's state is under it.
+    uuid = support.clusters_named(cloud, shared.name)[0].id
+    emulator_log = os.path.join(os.environ['LOCALCLOUD_HOME'], 'kube', uuid, 'emulator.log')
     assert os.path.exists(emulator_log), 'the emulator of %s keeps no request log at %s' % (cluster.name,
                                                                                           emulator_log)
     unwritable = str(work / 'locked')
