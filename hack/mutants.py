@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, coe.magnum contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Mutation testing of the modules' decision code with cosmic-ray: how many changed programs the unit tests catch.
@@ -58,10 +57,10 @@ def copy_collection():
                     ignore=shutil.ignore_patterns('__pycache__'))
 
 
-def cosmic_ray(*arguments, **kwargs):
+def cosmic_ray(*arguments, check=True, **kwargs):
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join([TREE, LIB]))
     return subprocess.run([sys.executable, '-m'] + list(arguments), cwd=TREE, env=environment,
-                          universal_newlines=True, **kwargs)
+                          universal_newlines=True, check=check, **kwargs)
 
 
 def run_target(name, tests):
@@ -75,7 +74,7 @@ def run_target(name, tests):
     if os.path.exists(session):
         os.unlink(session)
     cosmic_ray('cosmic_ray.cli', 'init', config, session, check=True)
-    if cosmic_ray('cosmic_ray.cli', 'baseline', config).returncode != 0:
+    if cosmic_ray('cosmic_ray.cli', 'baseline', config, check=False).returncode != 0:
         raise SystemExit('%s: the unit tests fail without any mutation' % name)
     started = time.monotonic()
     cosmic_ray('cosmic_ray.cli', 'exec', config, session, check=True, stdout=subprocess.DEVNULL)

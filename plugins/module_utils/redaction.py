@@ -7,7 +7,8 @@ A `cloud` given as a dict, an inline kubeconfig or a proxy URL holds a password,
 to what a user needs to see (the cloud's name, the server). Marking those options no_log would hide all of it;
 instead their secret parts join AnsibleModule.no_log_values, which ansible-core masks in the result, in
 `invocation.module_args` (-vvv) and in the invocation it logs to syslog or journald. ansible-core 2.19 does not
-mask the warnings, deprecations and exception objects of a result, so the module class scrubs those itself.
+mask the warnings and exception objects of a result, so the module class scrubs those itself (the collection
+issues no deprecations).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -84,12 +85,10 @@ def _strings(value):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            for text in _strings(item):
-                yield text
+            yield from _strings(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            for text in _strings(item):
-                yield text
+            yield from _strings(item)
 
 
 def secrets_in(value):
@@ -190,9 +189,6 @@ class CoeAnsibleModule(AnsibleModule):
 
     def warn(self, warning, *args, **kwargs):
         super(CoeAnsibleModule, self).warn(self.scrub(warning), *args, **kwargs)
-
-    def deprecate(self, msg, *args, **kwargs):
-        super(CoeAnsibleModule, self).deprecate(self.scrub(msg), *args, **kwargs)
 
     def fail_json(self, msg, **kwargs):
         # An exception object would reach the result unscrubbed, and the exception being handled (which

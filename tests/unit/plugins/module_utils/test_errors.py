@@ -73,15 +73,18 @@ def test_only_server_errors_and_lost_connections_are_retried(exc, retryable):
     assert is_retryable(exc) is retryable
 
 
+def uuid_of(record):
+    return record['uuid']
+
+
 def test_a_fault_of_the_collection_keeps_its_type_and_place():
-    try:
-        {}['uuid']
-    except KeyError as exc:
-        error = translate(exc, 'complete the request')
+    with pytest.raises(KeyError) as caught:
+        uuid_of({})
+    error = translate(caught.value, 'complete the request')
     assert isinstance(error, UnexpectedError)
     assert error.msg.startswith("Failed to complete the request: unexpected KeyError at test_errors.py:")
     assert "'uuid'" in error.msg and 'not of the cloud' in error.msg
-    assert any("{}['uuid']" in line for line in error.details['traceback'])
+    assert any("record['uuid']" in line for line in error.details['traceback'])
 
 
 def test_a_client_library_error_without_status_is_still_the_clouds():

@@ -49,8 +49,8 @@ CASES = [
     ('cloud dict token', {'cloud': {'auth_type': 'token', 'auth': {'auth_url': 'https://keystone.example/v3',
                                                                    'token': 'gAAAAAtoken0003xyz'}}},
      ['gAAAAAtoken0003xyz'], ['https://keystone.example/v3']),
-    ('auth password', {'cloud': 'mycloud', 'auth': {'auth_url': 'https://keystone.example/v3',
-                                                     'password': 'pw-auth-0004'}},
+    ('auth password', {'cloud': 'mycloud',
+                       'auth': {'auth_url': 'https://keystone.example/v3', 'password': 'pw-auth-0004'}},
      ['pw-auth-0004'], ['mycloud', 'https://keystone.example/v3']),
     ('inline kubeconfig dict', {'kubeconfig': KUBECONFIG},
      [KEY_DATA, KEY_PEM, KEY_BODY, 'kube-token-4711abcdef'], ['https://10.0.0.5:6443']),
@@ -92,7 +92,6 @@ def assert_hidden(text, secrets):
 def test_secrets_are_masked_in_results_invocation_and_syslog(case, params, secrets, visible):
     def body(module):
         module.warn('retrying with %s' % secrets[0])
-        module.deprecate('%s is deprecated' % secrets[-1], version='9.0.0', collection_name='coe.magnum')
         module.exit_json(changed=False, echoed=secrets[0], note='it was %s' % secrets[-1])
     output, logged = run(params, body)
     assert logged.startswith('Invoked with'), logged

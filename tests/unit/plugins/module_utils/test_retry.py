@@ -131,10 +131,13 @@ class Confirm:
 ])
 def test_a_change_is_confirmed_only_after_a_cut_connection(change, answer, asked, outcome):
     confirm = Confirm(answer)
-    if isinstance(outcome, Exception) or outcome is HttpError:
+    if outcome is HttpError:
+        with pytest.raises(HttpError):
+            send_confirmed(change, confirm)
+    elif isinstance(outcome, Exception):
         with pytest.raises(Exception) as raised:
             send_confirmed(change, confirm)
-        assert raised.value is outcome or (outcome is HttpError and type(raised.value) is HttpError)
+        assert raised.value is outcome
     else:
         assert send_confirmed(change, confirm) == outcome
     assert confirm.asked == asked
