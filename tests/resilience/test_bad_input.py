@@ -134,6 +134,13 @@ def requests_of_each_case(run, requests):
 
 
 @pytest.fixture(scope='module')
+def case_requests(bad_run):
+    """(OpenStack requests, Kubernetes requests) of each case, by case id."""
+    run, requests, kube_requests = bad_run
+    return requests_of_each_case(run, requests), requests_of_each_case(run, kube_requests)
+
+
+@pytest.fixture(scope='module')
 def bad_run(runner_module, play_variables, proxies):
     tasks = []
     for case in CASES:
@@ -157,8 +164,8 @@ def test_enough_cases_of_the_collections_own_checks():
 
 
 @pytest.mark.parametrize('case', CASES, ids=[case['id'] for case in CASES])
-def test_bad_input_fails_naming_the_parameter(bad_run, play_variables, report, case):
-    run, requests, kube_requests = bad_run
+def test_bad_input_fails_naming_the_parameter(bad_run, case_requests, play_variables, report, case):
+    run, _requests, _kube_requests = bad_run
     record = run.task(case['id'])
     msg = record['result'].get('msg', '')
     if 'module' in case:
@@ -168,9 +175,9 @@ def test_bad_input_fails_naming_the_parameter(bad_run, play_variables, report, c
     assert 'Traceback' not in msg and 'MODULE FAILURE' not in msg, msg
     missing = [word for word in case['expect'] if render(word, play_variables).lower() not in msg.lower()]
     assert not missing, 'message lacks %s: %s' % (missing, msg)
-    openstack_changes = support.mutating(requests_of_each_case(run, requests)[case['id']])
+    openstack_changes = support.mutating(case_requests[0][case['id']])
     assert openstack_changes == [], 'the case changed the cloud: %s' % openstack_changes
-    kube_changes = support.mutating(requests_of_each_case(run, kube_requests)[case['id']])
+    kube_changes = support.mutating(case_requests[1][case['id']])
     assert kube_changes == [], 'the case changed the cluster: %s' % kube_changes
     if report.bad_inputs is None:
         report.bad_inputs = []
