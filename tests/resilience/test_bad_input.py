@@ -91,7 +91,16 @@ def play_variables(shared, cloud, tmp_path_factory, proxies, collections_path):
     lock_directory(unwritable)
     yield variables
     unlock_directory(unwritable)
+    # A case that wrongly went through leaves a cluster or template named after new_name: remove them too.
+    management = cloud.container_infrastructure_management
+    strays = [c.name for c in support.transient_retry(management.clusters) if c.name.startswith(variables['new_name'])]
+    for name in strays:
+        support.delete_cluster(cloud, name)
+    for template in support.transient_retry(management.cluster_templates):
+        if template.name.startswith(variables['new_name']):
+            support.delete_template(cloud, template.name)
     support.delete_template(cloud, other)
+    assert not strays, 'bad inputs made clusters: %s' % strays
 
 
 def lock_directory(path):
