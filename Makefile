@@ -44,7 +44,7 @@ TEST_STEPS := lint sanity units build docs-lint galaxy-import ee integration res
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench test \
+	localcloud-tests playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench mutants test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -305,6 +305,11 @@ demo-teardown: venv collection-tree
 	@eval "$$($(LOCALCLOUD) env)"; \
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/ansible-playbook playbooks/teardown.yml \
 		-e @playbooks/vars/localcloud.yml -e storage_class_delete_bound_claims=true
+
+# Mutation testing of the decision code (hack/mutants.py, cosmic-ray); long, so not part of `make test`.
+# MUTANTS="retry.py files.py" limits it to some files.
+mutants: venv
+	$(BIN)/python hack/mutants.py $(MUTANTS)
 
 bench: venv collection-tree
 	@if [ ! -f tests/bench/run.py ]; then echo 'bench: no tests/bench/run.py yet'; exit 0; fi; \

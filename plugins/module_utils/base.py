@@ -9,27 +9,28 @@ __metaclass__ = type
 
 import contextlib
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.coe.magnum.plugins.module_utils.errors import (
-    CoeError,
-    collect_secrets,
-    scrub,
-    translate,
-)
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, translate
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import MagnumApi
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import connect, openstack_argument_spec
+from ansible_collections.coe.magnum.plugins.module_utils.redaction import CoeAnsibleModule
 from ansible_collections.coe.magnum.plugins.module_utils.resolve import Resolver
+from ansible_collections.coe.magnum.plugins.module_utils.validation import check_cluster_name, check_resource_name
 
 
 class MagnumModule:
-    """Subclasses set `argument_spec` (and optionally `module_kwargs`) and implement run()."""
+    """Subclasses set `argument_spec` (and optionally `module_kwargs`) and implement run().
+
+    `cluster_name_options` and `resource_name_options` name the options that hold a cluster's or another
+    resource's name; validate() checks them, and whatever a subclass adds, before run() sends any request.
+    """
 
     argument_spec = {}
     module_kwargs = {}
+    cluster_name_options = ()
+    resource_name_options = ()
 
     def __init__(self, module=None):
-        self.module = module or AnsibleModule(
+        self.module = module or CoeAnsibleModule(
             argument_spec=openstack_argument_spec(**self.argument_spec),
             supports_check_mode=True,
             **self.module_kwargs
@@ -68,11 +69,19 @@ class MagnumModule:
         except Exception as exc:
             raise translate(exc, action) from exc
 
+    def validate(self):
+        """Refuse option values that need no request to be found wrong; subclasses extend it."""
+        for option in self.cluster_name_options:
+            check_cluster_name(self.params.get(option), option)
+        for option in self.resource_name_options:
+            check_resource_name(self.params.get(option), option)
+
     def run(self):
         raise NotImplementedError
 
     def execute(self):
         try:
+            self.validate()
             result = self.run()
         except CoeError as exc:
             self.fail(exc.msg, **exc.details)
@@ -82,8 +91,8 @@ class MagnumModule:
         self.module.exit_json(**result)
 
     def fail(self, msg, **details):
-        secrets = collect_secrets(self.params)
-        self.module.fail_json(msg=scrub(msg, secrets), **details)
+        # CoeAnsibleModule scrubs the secret parts of the parameters from the message, details and traceback.
+        self.module.fail_json(msg=msg, **details)
 
     def warn(self, message):
         self.module.warn(message)

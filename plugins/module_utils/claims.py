@@ -25,7 +25,8 @@ _QUANTITY = re.compile(r'^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|
 
 def parse_quantity(text):
     """The value of a Kubernetes quantity (1Gi, 500M, 1e9, 1073741824) as a Decimal; ValueError if it is not one."""
-    match = _QUANTITY.match(str(text).strip())
+    # No surrounding space: the API server's parser refuses "1Gi " as well.
+    match = _QUANTITY.fullmatch(str(text))
     if not match:
         raise ValueError('%r is not a Kubernetes quantity (examples: 1Gi, 500Mi, 10G)' % (text,))
     number, exponent, suffix = match.groups()

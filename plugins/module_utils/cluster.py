@@ -11,6 +11,7 @@ import re
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match, normalise_labels
+from ansible_collections.coe.magnum.plugins.module_utils.validation import check_labels, check_minimum
 
 COLLECTION = 'clusters'
 
@@ -178,20 +179,15 @@ class DesiredCluster:
 def validate_numbers_and_labels(params, bounds):
     """Each (option, minimum) of `bounds` and the `labels` values, refused by option name."""
     for option, minimum in bounds:
-        value = params.get(option)
-        if value is not None and value < minimum:
-            raise CoeError('`%s` must be at least %d, not %d.' % (option, minimum, value), parameter=option)
-    for key, value in (params.get('labels') or {}).items():
-        if isinstance(value, (dict, list)):
-            raise CoeError('Label %r must be a string, number or boolean (parameter `labels`), not %s.'
-                           % (key, type(value).__name__), parameter='labels')
+        check_minimum(params, option, minimum)
+    check_labels(params.get('labels'))
 
 
 def validate_params(params):
     """Reject bad option values before anything is looked up or changed, naming the option."""
     validate_numbers_and_labels(params, (('master_count', 1), ('node_count', 0), ('docker_volume_size', 1),
                                          ('create_timeout', 0), ('healthy_timeout', 0), ('max_batch_size', 1),
-                                         ('delete_retries', 0)))
+                                         ('delete_retries', 0), ('timeout', 1)))
     if params.get('nodes_to_remove') and params.get('node_count') is None:
         raise CoeError('`nodes_to_remove` is used when `node_count` shrinks the cluster; give `node_count` too.',
                        parameter='nodes_to_remove')

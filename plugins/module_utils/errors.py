@@ -8,12 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
+import traceback
 
-# Secret-bearing keys whose values must never reach a result, a log or -vvv output.
-SECRET_KEYS = frozenset((
-    'password', 'token', 'secret', 'application_credential_secret', 'private_key', 'key_pem',
-    'client_key_data', 'passcode', 'totp',
-))
+# Packages whose exceptions are the cloud's or the network's answer; any other exception that is not a CoeError
+# is a fault of the collection itself and is reported as one, not as the cloud failing.
+CLIENT_PACKAGES = ('openstack', 'keystoneauth1', 'requests', 'urllib3', 'http', 'ssl', 'socket', 'kubernetes',
+                   'json', 'dogpile', 'os_service_types')
 
 
 class CoeError(Exception):
@@ -23,6 +24,23 @@ class CoeError(Exception):
         super(CoeError, self).__init__(msg)
         self.msg = msg
         self.details = details
+
+
+class UnexpectedError(CoeError):
+    """An exception no code of the collection expected: a fault to fix, reported with its type and where it
+    happened rather than worded as a refusal of the cloud."""
+
+    def __init__(self, exc, action):
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = ''
+        if frames:
+            last = frames[-1]
+            where = ' at %s:%s in %s' % (os.path.basename(last.filename), last.lineno, last.name)
+        msg = 'Failed to %s: unexpected %s%s: %s (a fault of coe.magnum, not of the cloud)' % (
+            action, type(exc).__name__, where, exc)
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-4)
+        super(UnexpectedError, self).__init__(msg, traceback=''.join(lines).splitlines())
+        self.exc_type = type(exc).__name__
 
 
 class CloudCallError(CoeError):
@@ -140,32 +158,32 @@ def is_retryable(exc):
     return is_connection_error(exc) or (status is not None and status >= 500)
 
 
-def scrub(text, secrets):
-    """Replace every known secret value in text (longest first so overlapping values vanish whole)."""
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, '********')
-    return text
+def is_client_error(exc):
+    """Whether exc is an answer (or silence) of a cloud or a network, as opposed to a fault in the collection."""
+    if http_status_of(exc) is not None or is_connection_error(exc) or isinstance(exc, (OSError, ConnectionError)):
+        return True
+    for cls in type(exc).__mro__:
+        package = (cls.__module__ or '').split('.')[0]
+        if package in CLIENT_PACKAGES:
+            return True
+    return False
 
 
-def collect_secrets(value):
-    """Values under secret-bearing keys anywhere in a parameter structure."""
-    found = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, str) and any(word in str(key).lower() for word in SECRET_KEYS):
-                found.append(item)
-            else:
-                found.extend(collect_secrets(item))
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            found.extend(collect_secrets(item))
-    return found
+def is_transport_error(exc):
+    """A failure to reach a server or to get its whole answer (urllib3, ssl, socket), as opposed to a fault in the
+    code that built the request."""
+    if isinstance(exc, (OSError, ConnectionError)) or is_connection_error(exc):
+        return True
+    return any((cls.__module__ or '').split('.')[0] in ('urllib3', 'ssl', 'socket', 'http')
+               for cls in type(exc).__mro__)
 
 
 def translate(exc, action):
     """Turn a client library exception into a CloudCallError whose message starts with `action`."""
     if isinstance(exc, CoeError):
         return exc
+    if not is_client_error(exc):
+        return UnexpectedError(exc, action)
     status = http_status_of(exc)
     request_id = request_id_of(exc)
     reason = _service_reason(exc)

@@ -21,7 +21,8 @@ from urllib.parse import quote
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, is_transport_error
+from ansible_collections.coe.magnum.plugins.module_utils.kubeconfig import yaml_error_summary
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
 
 # Names, aliases and environment variables as kubernetes.core's k8s_auth_options, so playbooks and
@@ -103,22 +104,35 @@ def _kubeconfig_source(kubeconfig):
         path = os.path.expanduser(kubeconfig)
         if not os.path.exists(path):
             raise CoeError('kubeconfig: file %s does not exist' % path)
+        if os.path.isdir(path):
+            raise CoeError('kubeconfig: %s is a directory, not a kubeconfig file' % path)
+        # Read here so that a broken file is reported by line and column: the kubernetes client would let
+        # PyYAML's message through, which quotes the offending line (perhaps a key).
+        try:
+            with open(path) as handle:
+                _kubeconfig_mapping(handle.read(), 'file %s' % path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CoeError('kubeconfig: cannot read %s: %s' % (path, getattr(exc, 'strerror', None) or exc)) from None
         return path, None
+    return None, _kubeconfig_mapping(kubeconfig, 'the text given')
+
+
+def _kubeconfig_mapping(text, source):
     import yaml  # the kubernetes client depends on PyYAML
     try:
-        content = yaml.safe_load(kubeconfig)
+        content = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise CoeError('kubeconfig: the text given is not YAML: %s' % ' '.join(str(exc).split())) from None
+        raise CoeError('kubeconfig: %s is not YAML (%s)' % (source, yaml_error_summary(exc))) from None
     if not isinstance(content, dict):
-        raise CoeError('kubeconfig: the text given is not a kubeconfig mapping')
-    return None, content
+        raise CoeError('kubeconfig: %s is not a kubeconfig mapping' % source)
+    if not content.get('current-context') and not content.get('contexts'):
+        raise CoeError('kubeconfig: %s has no contexts and no current-context' % source)
+    return content
 
 
 def _context_names(path, content):
     if content is None:
-        import yaml
-        with open(path) as handle:
-            content = yaml.safe_load(handle) or {}
+        content = _read_mapping(path)
     return [item.get('name') for item in content.get('contexts') or [] if isinstance(item, dict)]
 
 
@@ -131,6 +145,11 @@ def _replace_credential(configuration, authorization):
     """Sends `authorization` instead of any credential of the kubeconfig, including a token it would refresh."""
     configuration.api_key = {'authorization': authorization}
     configuration.refresh_api_key_hook = None
+
+
+def _read_mapping(path):
+    with open(path) as handle:
+        return _kubeconfig_mapping(handle.read(), 'file %s' % path)
 
 
 def build_configuration(params):
@@ -157,10 +176,13 @@ def build_configuration(params):
                 kube_config.load_kube_config_from_dict(content, context=context, client_configuration=configuration,
                                                        persist_config=False)
         except ConfigException as exc:
-            if context and context not in _context_names(path, content):
+            names = _context_names(path, content)
+            if context and context not in names:
                 raise CoeError('context: %s is not a context of the kubeconfig (contexts: %s)'
-                               % (context, ', '.join(name for name in _context_names(path, content) if name)
-                                  or 'none')) from None
+                               % (context, ', '.join(name for name in names if name) or 'none')) from None
+            if not context and not (content or _read_mapping(path)).get('current-context'):
+                raise CoeError('kubeconfig %s has no current-context: set context (contexts: %s)'
+                               % (path or '(content)', ', '.join(name for name in names if name) or 'none')) from None
             raise CoeError('kubeconfig %s is not usable: %s' % (path or '(content)', exc)) from None
     for option, attribute in CONFIGURATION_ATTRIBUTES:
         if params.get(option):
@@ -232,7 +254,10 @@ class KubeClient:
             raise self._failure(method, path, exc.status, exc.body) from None
         except KubeError:
             raise
-        except Exception as exc:  # urllib3 and ssl raise many types; all mean the server was not reached
+        except Exception as exc:
+            if not is_transport_error(exc):  # a fault of the collection: not worded (nor retried) as unreachable
+                raise
+            # urllib3, ssl and socket raise many types; all mean the server was not reached.
             reason = getattr(exc, 'reason', None) or exc
             raise KubeUnreachable('Cannot reach the Kubernetes API at %s: %s'
                                   % (self.label, ' '.join(str(reason).split())), reason=str(reason)) from exc

@@ -26,8 +26,8 @@ from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import (
 )
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
-_DNS_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
-_DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
+_DNS_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z')
+_DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z')
 
 
 def validate(params):
@@ -39,9 +39,13 @@ def validate(params):
         if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
             problems.append('storage_class.name %r is not a valid Kubernetes name (lower case letters, digits, '
                             '"-" and ".")' % name)
-        for key in spec.get('parameters') or {}:
+        for key, value in (spec.get('parameters') or {}).items():
             if not str(key).strip():
                 problems.append('storage_class.parameters has an empty key')
+            elif value is None or isinstance(value, (dict, list, tuple, set)):
+                problems.append('storage_class.parameters.%s must be a string, number or boolean, not %s (a '
+                                'StorageClass parameter is a string)' % (key, 'null' if value is None
+                                                                         else type(value).__name__))
     seen = set()
     for index, claim in enumerate(params.get('claims') or []):
         where = 'claims[%d]' % index
@@ -51,6 +55,9 @@ def validate(params):
         namespace = claim.get('namespace') or ''
         if len(namespace) > 63 or not _DNS_LABEL.match(namespace):
             problems.append('%s.namespace %r is not a valid namespace name' % (where, namespace))
+        class_name = claim.get('storage_class')
+        if class_name is not None and (len(class_name) > 253 or not _DNS_SUBDOMAIN.match(class_name)):
+            problems.append('%s.storage_class %r is not a valid StorageClass name' % (where, class_name))
         if (namespace, name) in seen:
             problems.append('%s: claim %s/%s is listed twice' % (where, namespace, name))
         seen.add((namespace, name))
@@ -65,8 +72,8 @@ def validate(params):
                     problems.append('%s.size: %s' % (where, exc))
             if not claim.get('access_modes'):
                 problems.append('%s.access_modes must name at least one access mode' % where)
-    if (params.get('timeout') or 0) < 0:
-        problems.append('timeout must not be negative')
+    if params.get('timeout') is not None and params['timeout'] <= 0:
+        problems.append('timeout must be a positive number of seconds, not %s' % params['timeout'])
     return problems
 
 

@@ -105,6 +105,16 @@ def dump(document):
     return yaml.dump(document, Dumper=_KubeconfigDumper, default_flow_style=False, sort_keys=False, width=4096)
 
 
+def yaml_error_summary(exc):
+    """Where and why YAML text does not parse, without the excerpt of the text PyYAML quotes (it can be key
+    material): for example `line 4, column 7: mapping values are not allowed here`."""
+    mark = getattr(exc, 'problem_mark', None) or getattr(exc, 'context_mark', None)
+    problem = getattr(exc, 'problem', None) or getattr(exc, 'context', None) or type(exc).__name__
+    if mark is None:
+        return str(problem)
+    return 'line %d, column %d: %s' % (mark.line + 1, mark.column + 1, problem)
+
+
 def parse(text, source, parameter):
     """The kubeconfig mapping of text (None for None); a CoeError naming the file and parameter when unreadable."""
     require_yaml()
@@ -113,8 +123,8 @@ def parse(text, source, parameter):
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise CoeError('%s %s is not a YAML kubeconfig: %s' % (parameter, source, ' '.join(str(exc).split())),
-                       parameter=parameter) from exc
+        raise CoeError('%s %s is not a YAML kubeconfig: %s' % (parameter, source, yaml_error_summary(exc)),
+                       parameter=parameter) from None
     if document is None:
         return {}
     if not isinstance(document, dict) or not all(isinstance(document.get(section) or [], list)

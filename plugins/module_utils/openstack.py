@@ -26,7 +26,9 @@ except ImportError:
 # The same names, aliases and defaults as openstack.cloud, so module_defaults written for it carry over.
 OPENSTACK_AUTH_ARGSPEC = dict(
     cloud=dict(type='raw'),
-    auth=dict(type='dict', no_log=True),
+    # Not no_log as a whole: the auth URL and project stay visible; module_utils.redaction masks the password,
+    # token and secrets inside it (and inside a `cloud` dict) wherever the module's output could show them.
+    auth=dict(type='dict', no_log=False),
     auth_type=dict(type='str'),
     region_name=dict(type='str'),
     interface=dict(type='str', default='public', choices=['public', 'internal', 'admin'],

@@ -294,13 +294,12 @@ claims:
           storage: 1Gi
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.coe.magnum.plugins.module_utils.claims import ACCESS_MODES
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, translate
 from ansible_collections.coe.magnum.plugins.module_utils.kube_client import connect, kube_connection_argument_spec
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import CINDER_CSI, CINDER_IN_TREE
 from ansible_collections.coe.magnum.plugins.module_utils.kube_storage import StorageReconciler, validate
+from ansible_collections.coe.magnum.plugins.module_utils.redaction import CoeAnsibleModule
 
 ARGUMENT_SPEC = dict(
     state=dict(type='str', choices=['present', 'absent'], default='present'),
@@ -329,7 +328,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=kube_connection_argument_spec(**ARGUMENT_SPEC), supports_check_mode=True)
+    module = CoeAnsibleModule(argument_spec=kube_connection_argument_spec(**ARGUMENT_SPEC), supports_check_mode=True)
     problems = validate(module.params)
     if problems:
         module.fail_json(msg='; '.join(problems))
@@ -338,6 +337,9 @@ def main():
         result = StorageReconciler(client, module.params, check_mode=module.check_mode, warn=module.warn).run()
     except CoeError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
+    except Exception as exc:
+        error = translate(exc, 'manage the storage')
+        module.fail_json(msg=error.msg, **error.details)
     diff = result.pop('diff')
     if module._diff:
         result['diff'] = diff

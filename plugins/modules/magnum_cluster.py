@@ -440,6 +440,8 @@ class ClusterModule(MagnumModule):
         healthy_timeout=dict(type='int', default=600),
     )
     module_kwargs = dict(required_if=[('state', 'present', ['cluster_template'])])
+    cluster_name_options = ('name',)
+    resource_name_options = ('cluster_template', 'nodegroup')
 
     def run(self):
         desired = DesiredCluster.from_params(self.params)

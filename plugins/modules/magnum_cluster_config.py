@@ -307,6 +307,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.files import (
     ensure_directory,
     write_atomic,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.redaction import pem_forms
 
 
 class ClusterConfigModule(MagnumModule):
@@ -327,6 +328,7 @@ class ClusterConfigModule(MagnumModule):
         timeout=dict(type='int', default=1800),
         return_content=dict(type='bool', default=False),
     )
+    cluster_name_options = ('cluster',)
     module_kwargs = dict(required_one_of=[('dest', 'merge_into')])
 
     def run(self):
@@ -427,7 +429,7 @@ class ClusterConfigModule(MagnumModule):
         """Keep a private key out of every output (results, warnings, errors) unless the content was asked for."""
         key_pem = credential.get('key_pem')
         if key_pem and not self.params['return_content']:
-            self.module.no_log_values.update((key_pem, key_pem.strip(), kubeconfig.encode(key_pem)))
+            self.module.no_log_values.update(pem_forms(key_pem))
 
     def result(self, cluster, kind, tls_enabled, files, planned, credential, renewal_reason, creates_directory):
         params = self.params

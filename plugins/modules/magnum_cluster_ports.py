@@ -249,6 +249,7 @@ class ClusterPortsModule(MagnumModule):
         state=dict(type='str', default='present', choices=['present', 'absent']),
         exclusive=dict(type='bool', default=False),
     )
+    cluster_name_options = ('cluster',)
 
     def run(self):
         # Every rule is checked before the first request, so a typo never leaves a half-applied change.

@@ -243,6 +243,12 @@ from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError,
 from ansible_collections.coe.magnum.plugins.module_utils.patch import json_patch
 from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once, send_confirmed
+from ansible_collections.coe.magnum.plugins.module_utils.validation import (
+    APISERVER_PORT,
+    check_labels,
+    check_minimum,
+    check_range,
+)
 
 
 class ClusterTemplateModule(MagnumModule):
@@ -278,6 +284,13 @@ class ClusterTemplateModule(MagnumModule):
         apiserver_port=dict(type='int'),
         driver=dict(type='str'),
     )
+    resource_name_options = ('name',)
+
+    def validate(self):
+        super(ClusterTemplateModule, self).validate()
+        check_minimum(self.params, 'docker_volume_size', 1)
+        check_range(self.params, 'apiserver_port', APISERVER_PORT)
+        check_labels(self.params.get('labels'))
 
     def run(self):
         name = self.params['name']

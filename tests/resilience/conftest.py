@@ -69,7 +69,7 @@ def report(request):
     collected.bad_inputs = None
     yield collected
     path = request.config.getoption('--resilience-report')
-    if path and (collected.rows or collected.bad_inputs):
+    if path and (collected.rows or collected.bad_inputs or collected.secrets):
         with open(path, 'w') as handle:
             handle.write(collected.markdown(collected.bad_inputs))
 

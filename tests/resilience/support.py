@@ -227,7 +227,9 @@ class Runner:
         play = {'name': 'resilience', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}
         return self.run_play([play], extra_vars=extra_vars, verbosity=verbosity, timeout=timeout)
 
-    def run_play(self, plays, extra_vars=None, verbosity=0, timeout=600, drop_environment=()):
+    def run_play(self, plays, extra_vars=None, verbosity=0, timeout=600, drop_environment=(), wrapper=None,
+                 environment=None):
+        """wrapper(command) may run the command another way (see SyslogCapture.wrap); environment adds variables."""
         self.count += 1
         base = os.path.join(self.workdir, 'play-%02d' % self.count)
         playbook = base + '.yml'
@@ -240,6 +242,7 @@ class Runner:
         env = dict(os.environ, **self.environment)
         for name in drop_environment:
             env.pop(name, None)
+        env.update(environment or {})
         env.update(
             ANSIBLE_COLLECTIONS_PATH=self.collections_path,
             ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, 'callback_plugins'),
@@ -255,6 +258,8 @@ class Runner:
                    '-c', 'local', playbook, '-e', '@' + base + '-vars.json']
         if verbosity:
             command.append('-' + 'v' * verbosity)
+        if wrapper:
+            command = wrapper(command)
         started = time.monotonic()
         completed = subprocess.run(command, env=env, cwd=self.workdir, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
@@ -348,6 +353,9 @@ class Report:
 
     def __init__(self, started, load_at_start):
         self.rows = []
+        self.secrets = []
+        self.secret_places = ''
+
         self.started = started
         self.load_at_start = load_at_start
 
@@ -393,13 +401,29 @@ class Report:
                   'coe_storage talks to the Kubernetes API emulator of a cluster, which the proxies do not '
                   'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
         if bad_inputs is not None:
+            own = len([case for case in bad_inputs if not case.get('core')])
             lines += ['', '## Bad inputs', '',
-                      'Each fails before any change: the request log shows no POST, PUT, PATCH or DELETE',
-                      '(token requests aside) from the run of all cases.', '',
+                      'Each fails with a message naming the parameter, before any change: for each case, neither',
+                      'the OpenStack proxies\' request log nor the request log of the cluster\'s Kubernetes API',
+                      'emulator shows a POST, PUT, PATCH or DELETE (token requests aside) between the previous',
+                      'case\'s result and its own. %d cases; %d exercise the collection\'s own checks, the' % (
+                          len(bad_inputs), own),
+                      'others (marked core) ansible-core\'s type, choice and required checks.', '',
                       '| Case | Module or role | Message |', '| --- | --- | --- |']
             for case in bad_inputs:
-                lines.append('| %s | %s | %s |' % (case['id'], case['target'],
-                                                    case.get('msg', '').replace('|', '\\|').replace('\n', ' ')))
+                lines.append('| %s%s | %s | %s |' % (case['id'], ' (core)' if case.get('core') else '', case['target'],
+                                                      case.get('msg', '').replace('|', '\\|').replace('\n', ' ')))
+        if self.secrets:
+            lines += ['', '## Secrets', '',
+                      'One playbook passes a secret in every way the documentation allows; it runs through',
+                      'ansible-playbook -vvv and through ansible-runner (the job events and artifacts AWX stores),',
+                      'with the modules\' syslog captured. Each secret is searched for, as given, base64, any',
+                      '16-character piece of it and, for keys, PEM body lines and the PEM-stripped body, in:',
+                      '%s.' % self.secret_places,
+                      '',
+                      '| Secret | How it was given | Found |', '| --- | --- | --- |']
+            for row in self.secrets:
+                lines.append('| %s | %s | %s |' % (row['what'], row['how'], row['found'] or 'nowhere'))
         return '\n'.join(lines) + '\n'
 
 
@@ -550,3 +574,74 @@ class PausedService:
         self._timer.cancel()
         self.resume()
         return False
+
+
+# Run in a private mount namespace whose /dev is the real one plus a /dev/log of the test's (ansible-core's
+# modules log their invocation through syslog(3) to /dev/log when journald's Python bindings are absent, as
+# here): the host's /dev is not touched. Needs root (unshare); SyslogCapture.available() says whether it works.
+SYSLOG_NAMESPACE_SCRIPT = r'''
+set -e
+work=$1; shift
+mount --make-rprivate /
+mkdir -p "$work/dev"
+mount -t tmpfs -o mode=755 tmpfs "$work/dev"
+for entry in /dev/* /dev/.[!.]*; do
+    [ -e "$entry" ] || [ -L "$entry" ] || continue
+    name=${entry#/dev/}
+    if [ -L "$entry" ]; then cp -P "$entry" "$work/dev/$name"
+    elif [ -d "$entry" ]; then mkdir "$work/dev/$name"; mount --rbind "$entry" "$work/dev/$name"
+    else touch "$work/dev/$name"; mount --bind "$entry" "$work/dev/$name"; fi
+done
+# A container's /dev/ptmx may belong to another devpts instance than its /dev/pts: use the one of /dev/pts.
+if [ -e /dev/pts/ptmx ]; then
+    umount "$work/dev/ptmx" 2>/dev/null || true; rm -f "$work/dev/ptmx"; ln -s pts/ptmx "$work/dev/ptmx"
+fi
+rm -f "$work/dev/log"; touch "$work/dev/log"; mount --bind "$work/log.sock" "$work/dev/log"
+mount --rbind "$work/dev" /dev
+exec "$@"
+'''
+
+
+class SyslogCapture:
+    """A datagram socket standing in for /dev/log for the commands run through wrap(); messages() is all they
+    logged, as syslog received it."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        os.makedirs(workdir, exist_ok=True)
+        self.path = os.path.join(workdir, 'log.sock')
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(self.path)
+        self.socket.settimeout(0.2)
+        self.received = []
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._listen, daemon=True)
+        self._thread.start()
+        self.script = os.path.join(workdir, 'namespace.sh')
+        with open(self.script, 'w') as handle:
+            handle.write(SYSLOG_NAMESPACE_SCRIPT)
+
+    @staticmethod
+    def available():
+        return os.geteuid() == 0 and os.path.exists('/usr/bin/unshare')
+
+    def _listen(self):
+        while not self._stopped.is_set():
+            try:
+                self.received.append(self.socket.recv(1 << 20))
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def wrap(self, command):
+        return ['unshare', '--mount', 'sh', self.script, self.workdir] + list(command)
+
+    def messages(self):
+        time.sleep(0.5)  # the last datagrams of a run that just ended
+        return [item.decode('utf-8', 'replace') for item in self.received]
+
+    def stop(self):
+        self._stopped.set()
+        self._thread.join(5)
+        self.socket.close()

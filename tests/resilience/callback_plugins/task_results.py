@@ -17,6 +17,7 @@ requirements: [enable in configuration]
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -34,7 +35,9 @@ class CallbackModule(CallbackBase):
     def _add(self, outcome, result):
         record = dict(result._result)
         self._clean_results(record, result._task.action)
-        self.records.append({'task': result._task.get_name(), 'outcome': outcome, 'result': record})
+        # time: when the result came, so that the requests of a task can be told from a log by their times.
+        self.records.append({'task': result._task.get_name(), 'outcome': outcome, 'result': record,
+                             'time': time.time()})
 
     def v2_runner_on_ok(self, result):
         self._add('ok', result)

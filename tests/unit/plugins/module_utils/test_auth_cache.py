@@ -153,3 +153,98 @@ def test_without_the_cache_facts_are_never_kept(tmp_path):
     auth_cache.remember_fact(connection, 'stack_names', 'S1', 'k8s-cluster-x7y2')
     assert auth_cache.cached_fact(connection, 'stack_names', 'S1') is None
     assert list(tmp_path.iterdir()) == []
+
+
+def _cache_in(directory):
+    connection = FakeConnection()
+    cache = auth_cache.AuthCache.for_connection(connection, {auth_cache.CACHE_ENVIRONMENT: str(directory)})
+    return connection, cache
+
+
+def test_a_planted_link_at_the_cache_file_is_neither_read_nor_written_through(tmp_path):
+    directory = tmp_path / 'cache'
+    directory.mkdir(mode=0o700)
+    victim = tmp_path / 'victim.json'
+    victim.write_text(json.dumps({'auth_state': 'planted'}))
+    victim.chmod(0o600)
+    connection, cache = _cache_in(directory)
+    os.symlink(str(victim), cache.path)
+    assert cache.load() == {}, 'the cache read a planted link'
+    auth_cache.attach(connection, environ={auth_cache.CACHE_ENVIRONMENT: str(directory)})
+    assert json.loads(victim.read_text()) == {'auth_state': 'planted'}, 'the write followed the link'
+    assert not os.path.islink(cache.path)
+    assert json.loads(open(cache.path).read())['auth_state'] == connection.session.auth.get_auth_state()
+
+
+def test_a_linked_cache_directory_is_not_used(tmp_path):
+    real = tmp_path / 'elsewhere'
+    real.mkdir(mode=0o700)
+    (tmp_path / 'cache').symlink_to(real)
+    connection, cache = _cache_in(tmp_path / 'cache')
+    auth_cache.attach(connection, environ={auth_cache.CACHE_ENVIRONMENT: str(tmp_path / 'cache')})
+    assert connection.session.auth.authentications == 1
+    assert list(real.iterdir()) == []
+    with pytest.raises(auth_cache.UnsafePathError, match='symbolic link'):
+        auth_cache.ensure_private_directory(str(tmp_path / 'cache'))
+
+
+def test_a_directory_others_can_reach_is_not_used(tmp_path):
+    directory = tmp_path / 'cache'
+    directory.mkdir()
+    directory.chmod(0o755)
+    connection, cache = _cache_in(directory)
+    auth_cache.attach(connection, environ={auth_cache.CACHE_ENVIRONMENT: str(directory)})
+    assert list(directory.iterdir()) == [], 'a token was written where others can list it'
+    with pytest.raises(auth_cache.UnsafePathError, match='mode 0755'):
+        auth_cache.ensure_private_directory(str(directory))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='giving a file to another user needs root')
+def test_a_directory_or_file_of_another_user_is_not_used(tmp_path):
+    directory = tmp_path / 'cache'
+    directory.mkdir(mode=0o700)
+    connection, cache = _cache_in(directory)
+    auth_cache.AuthCache(cache.path).save({'auth_state': 'mine'})
+    os.chown(cache.path, 4321, 4321)
+    assert cache.load() == {}, 'a file of another user was trusted'
+    with pytest.raises(auth_cache.UnsafePathError, match='belongs to user 4321'):
+        auth_cache.read_private_file(cache.path)
+    os.chown(str(directory), 4321, 4321)
+    with pytest.raises(auth_cache.UnsafePathError, match='belongs to user 4321'):
+        auth_cache.ensure_private_directory(str(directory))
+
+
+@pytest.mark.parametrize('content', [b'{"auth_state": ', b'\xff\xfe', b'[1, 2]', b''])
+def test_a_corrupt_cache_file_costs_one_authentication_and_is_rewritten(tmp_path, content):
+    directory = tmp_path / 'cache'
+    directory.mkdir(mode=0o700)
+    connection, cache = _cache_in(directory)
+    descriptor = os.open(cache.path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(descriptor, content)
+    os.close(descriptor)
+    auth_cache.attach(connection, environ={auth_cache.CACHE_ENVIRONMENT: str(directory)})
+    assert connection.session.auth.authentications == 1
+    assert json.loads(open(cache.path).read())['auth_state'] == connection.session.auth.get_auth_state()
+
+
+def test_the_temporary_file_is_new_and_left_nowhere(tmp_path, monkeypatch):
+    directory = tmp_path / 'cache'
+    opened = []
+    real_open = os.open
+    monkeypatch.setattr(auth_cache.os, 'open', lambda path, flags, *mode: opened.append((path, flags))
+                        or real_open(path, flags, *mode))
+    auth_cache.write_private_file(str(directory / 'state.json'), '{}')
+    (temporary, flags), = opened
+    assert flags & os.O_EXCL and flags & os.O_NOFOLLOW and flags & os.O_CREAT
+    assert temporary.startswith(str(directory / 'state.json.'))
+    assert sorted(p.name for p in directory.iterdir()) == ['state.json']
+    assert stat.S_IMODE(os.stat(str(directory / 'state.json')).st_mode) == 0o600
+
+
+def test_cache_file_names_hold_no_secret(tmp_path):
+    auth = FakeAuth(cache_id='pw-in-the-cache-id')
+    connection = FakeConnection(auth=auth, config=FakeConfig(name='cloud-with-secret-name'))
+    cache = auth_cache.AuthCache.for_connection(connection, {auth_cache.CACHE_ENVIRONMENT: str(tmp_path)})
+    name = os.path.basename(cache.path)
+    assert 'pw-in-the-cache-id' not in name and 'cloud-with-secret-name' not in name
+    assert len(name) == len('0' * 64 + '.json')

@@ -6,7 +6,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import (
-    CoeError, collect_secrets, is_retryable, scrub, translate,
+    CoeError, UnexpectedError, is_retryable, translate,
 )
 from ansible_collections.coe.magnum.tests.unit.data import cases
 
@@ -73,9 +73,21 @@ def test_only_server_errors_and_lost_connections_are_retried(exc, retryable):
     assert is_retryable(exc) is retryable
 
 
-def test_secrets_are_scrubbed_from_messages():
-    params = {'auth': {'username': 'demo', 'password': 's3cr3t-pw',
-                       'nested': {'application_credential_secret': 'abcd1234'}}}
-    secrets = collect_secrets(params)
-    assert sorted(secrets) == ['abcd1234', 's3cr3t-pw']
-    assert scrub('login with s3cr3t-pw and abcd1234 failed', secrets) == 'login with ******** and ******** failed'
+def uuid_of(record):
+    return record['uuid']
+
+
+def test_a_fault_of_the_collection_keeps_its_type_and_place():
+    with pytest.raises(KeyError) as caught:
+        uuid_of({})
+    error = translate(caught.value, 'complete the request')
+    assert isinstance(error, UnexpectedError)
+    assert error.msg.startswith("Failed to complete the request: unexpected KeyError at test_errors.py:")
+    assert "'uuid'" in error.msg and 'not of the cloud' in error.msg
+    assert any("record['uuid']" in line for line in error.details['traceback'])
+
+
+def test_a_client_library_error_without_status_is_still_the_clouds():
+    error = translate(ConnectFailure('Unable to establish connection'), 'list clusters')
+    assert not isinstance(error, UnexpectedError)
+    assert 'could not be reached' in error.msg

@@ -73,7 +73,7 @@ def test_missing_kubeconfig_file_is_named(tmp_path):
     ('clusters: [\n  - {', 'kubeconfig: the text given is not YAML'),
     ('- a\n- b\n', 'not a kubeconfig mapping'),
     (42, 'kubeconfig must be a path, the text of a kubeconfig or a dict, not int'),
-    ({'clusters': []}, 'is not usable'),
+    ({'clusters': []}, 'has no current-context: set context'),
 ])
 def test_unusable_kubeconfig_content(given, message):
     with pytest.raises(CoeError, match=message):
@@ -194,6 +194,27 @@ def test_unreachable_server_is_one_line_and_retried_for_reads():
     assert caught.value.msg == ('Cannot reach the Kubernetes API at https://k:6443 (context default): '
                                 '[Errno 111] refused')
     assert len(client.api_client.serialized) == 4
+
+
+def test_a_fault_in_the_client_code_is_neither_retried_nor_called_unreachable():
+    client = client_with(TypeError("call_api() got an unexpected keyword argument 'body'"), StubResponse(200, b'{}'))
+    with pytest.raises(TypeError):
+        client.get('/version')
+    assert len(client.api_client.serialized) == 1
+
+
+def test_a_broken_kubeconfig_file_is_reported_by_line_without_its_text(tmp_path):
+    path = tmp_path / 'config'
+    path.write_text('apiVersion: v1\nusers:\n- name: u\n  user:\n    token: s3cr3t-token-value: x\n')
+    with pytest.raises(CoeError) as caught:
+        build_configuration({'kubeconfig': str(path)})
+    assert 'line 5, column' in caught.value.msg and str(path) in caught.value.msg
+    assert 's3cr3t' not in caught.value.msg and 'token-value' not in caught.value.msg
+
+
+def test_a_kubeconfig_directory_is_named(tmp_path):
+    with pytest.raises(CoeError, match='is a directory'):
+        build_configuration({'kubeconfig': str(tmp_path)})
 
 
 def test_writes_are_not_repeated_on_errors():

@@ -127,23 +127,43 @@ def raises(exc):
     return call
 
 
-@pytest.mark.parametrize('change, confirm, outcome', [
-    pytest.param(lambda: 'answer', raises(AssertionError('not asked')), 'answer', id='answered'),
-    pytest.param(raises(CUT), lambda: 'seen', 'seen', id='cut-and-carried-out'),
-    pytest.param(raises(CUT), lambda: None, CUT, id='cut-and-not-to-be-seen'),
-    pytest.param(raises(TIMED_OUT), lambda: 'seen', 'seen', id='timed-out-and-carried-out'),
-    pytest.param(raises(TIMED_OUT), lambda: None, TIMED_OUT, id='timed-out-and-not-to-be-seen'),
-    pytest.param(raises(CUT), raises(HttpError(503)), CUT, id='cut-and-the-check-fails'),
-    pytest.param(raises(REFUSED), raises(AssertionError('not asked')), REFUSED, id='refused-never-checked'),
-    pytest.param(raises(HttpError(409)), raises(AssertionError('not asked')), None, id='refused-by-the-service'),
+class Confirm:
+    """A confirm() that answers `answer` (or raises it) and counts how often it was asked: send_confirmed swallows
+    what confirm() raises, so a confirm that must not be asked is checked by its count, not by raising."""
+
+    def __init__(self, answer=None):
+        self.answer = answer
+        self.asked = 0
+
+    def __call__(self):
+        self.asked += 1
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.mark.parametrize('change, answer, asked, outcome', [
+    pytest.param(lambda: 'answer', 'not asked', 0, 'answer', id='answered'),
+    pytest.param(raises(CUT), 'seen', 1, 'seen', id='cut-and-carried-out'),
+    pytest.param(raises(CUT), None, 1, CUT, id='cut-and-not-to-be-seen'),
+    pytest.param(raises(TIMED_OUT), 'seen', 1, 'seen', id='timed-out-and-carried-out'),
+    pytest.param(raises(TIMED_OUT), None, 1, TIMED_OUT, id='timed-out-and-not-to-be-seen'),
+    pytest.param(raises(CUT), HttpError(503), 1, CUT, id='cut-and-the-check-fails'),
+    pytest.param(raises(REFUSED), 'not asked', 0, REFUSED, id='refused-never-checked'),
+    pytest.param(raises(HttpError(409)), 'not asked', 0, HttpError, id='refused-by-the-service'),
 ])
-def test_a_change_is_confirmed_only_after_a_cut_connection_or_a_timeout(change, confirm, outcome):
-    if isinstance(outcome, Exception) or outcome is None:
+def test_a_change_is_confirmed_only_after_a_cut_connection_or_a_timeout(change, answer, asked, outcome):
+    confirm = Confirm(answer)
+    if outcome is HttpError:
+        with pytest.raises(HttpError):
+            send_confirmed(change, confirm)
+    elif isinstance(outcome, Exception):
         with pytest.raises(Exception) as raised:
             send_confirmed(change, confirm)
-        assert outcome is None or raised.value is outcome
+        assert raised.value is outcome
     else:
         assert send_confirmed(change, confirm) == outcome
+    assert confirm.asked == asked
 
 
 def test_an_asynchronous_service_is_given_time_to_show_the_change():
@@ -158,3 +178,72 @@ def test_an_asynchronous_service_is_given_time_to_show_the_change():
     with pytest.raises(ConnectFailure):
         send_confirmed(raises(CUT), lambda: None, settle_seconds=5, sleep=sleep, clock=lambda: clock[0])
     assert clock[0] == 7.0
+
+
+class Clock:
+    """A clock that moves only when the code sleeps; `slept` lists every wait."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.slept = []
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def __call__(self):
+        return self.now
+
+
+def test_reads_wait_1_2_4_seconds_between_four_attempts_by_default():
+    clock = Clock()
+    call, calls = failing(10, HttpError(503), 'never')
+    with pytest.raises(HttpError):
+        call_with_retries(call, sleep=clock.sleep)
+    assert len(calls) == 4 and clock.slept == [1.0, 2.0, 4.0]
+
+
+def test_reads_follow_the_given_delay_and_backoff():
+    clock = Clock()
+    call, calls = failing(2, HttpError(502), 'ok')
+    assert call_with_retries(call, attempts=3, delay=0.5, backoff=3.0, sleep=clock.sleep) == 'ok'
+    assert len(calls) == 3 and clock.slept == [0.5, 1.5]
+
+
+def test_a_read_refused_by_its_own_test_is_not_retried():
+    call, calls = failing(1, HttpError(503), 'ok')
+    with pytest.raises(HttpError):
+        call_with_retries(call, sleep=no_sleep, retryable=lambda exc: False)
+    assert len(calls) == 1
+
+
+def test_after_a_lost_create_the_lookup_is_repeated_every_second_for_the_settle_time_only():
+    clock = Clock()
+    create, creates = failing(1, HttpError(503), {'uuid': 'second'})
+    lookups = []
+
+    def find():
+        lookups.append(clock.now)
+        return None
+    record, found = create_once(create, find, settle_seconds=3.0, sleep=clock.sleep, clock=clock)
+    assert (record, found) == ({'uuid': 'second'}, False)
+    assert len(creates) == 2
+    # Looked up at once and after each second until the 3 s are over: at 0, 1, 2 and 3 s.
+    assert [round(at - 100.0, 3) for at in lookups] == [0.0, 1.0, 2.0, 3.0]
+    assert clock.slept == [1.0, 1.0, 1.0]
+
+
+def test_a_lost_create_found_by_the_lookup_is_not_sent_again():
+    clock = Clock()
+    create, creates = failing(1, HttpError(504), {'uuid': 'never'})
+    answers = [None, {'uuid': 'made'}]
+    record, found = create_once(create, lambda: answers.pop(0), settle_seconds=15.0, sleep=clock.sleep, clock=clock)
+    assert (record, found) == ({'uuid': 'made'}, True)
+    assert len(creates) == 1 and clock.slept == [1.0]
+
+
+def test_creates_stop_after_four_attempts_by_default():
+    create, creates = failing(10, HttpError(503), None)
+    with pytest.raises(HttpError):
+        create_once(create, lambda: None, settle_seconds=0, sleep=no_sleep)
+    assert len(creates) == 4
