@@ -219,18 +219,29 @@ def test_a_read_refused_by_its_own_test_is_not_retried():
 
 def test_after_a_lost_create_the_lookup_is_repeated_every_second_for_the_settle_time_only():
     clock = Clock()
-    create, creates = failing(1, HttpError(503), {'uuid': 'second'})
+    error = HttpError(503)
+    create, creates = failing(1, error, {'uuid': 'second'})
     lookups = []
 
     def find():
         lookups.append(clock.now)
         return None
-    record, found = create_once(create, find, settle_seconds=3.0, sleep=clock.sleep, clock=clock)
-    assert (record, found) == ({'uuid': 'second'}, False)
-    assert len(creates) == 2
+    with pytest.raises(HttpError) as raised:
+        create_once(create, find, settle_seconds=3.0, sleep=clock.sleep, clock=clock)
+    # The outcome is unknown: never sent again, and the original error stands once the window has passed.
+    assert raised.value is error and len(creates) == 1
     # Looked up at once and after each second until the 3 s are over: at 0, 1, 2 and 3 s.
     assert [round(at - 100.0, 3) for at in lookups] == [0.0, 1.0, 2.0, 3.0]
     assert clock.slept == [1.0, 1.0, 1.0]
+
+
+def test_a_create_whose_second_sending_can_only_be_refused_is_sent_again_after_the_window():
+    clock = Clock()
+    create, creates = failing(1, HttpError(503), {'uuid': 'second'})
+    record, found = create_once(create, lambda: None, settle_seconds=1.0, sleep=clock.sleep, clock=clock,
+                                resend_unknown=True)
+    assert (record, found) == ({'uuid': 'second'}, False)
+    assert len(creates) == 2 and clock.slept == [1.0]
 
 
 def test_a_lost_create_found_by_the_lookup_is_not_sent_again():
@@ -245,5 +256,5 @@ def test_a_lost_create_found_by_the_lookup_is_not_sent_again():
 def test_creates_stop_after_four_attempts_by_default():
     create, creates = failing(10, HttpError(503), None)
     with pytest.raises(HttpError):
-        create_once(create, lambda: None, settle_seconds=0, sleep=no_sleep)
+        create_once(create, lambda: None, settle_seconds=0, sleep=no_sleep, resend_unknown=True)
     assert len(creates) == 4
