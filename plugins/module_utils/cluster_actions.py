@@ -171,7 +171,7 @@ class ClusterActions:
         with self._calling('compare %s with the task' % describe(record)):
             comparison = compare(record, desired, template_uuid, self.resolver.same,
                                  self.current_node_count(record, desired))
-            if comparison.template and runs_template(record, template):
+            if comparison.template and runs_template(record, template, self._current_template(record)):
                 # Upgraded already by a driver that keeps the old template reference: only say so.
                 self.warnings.append(kept_template_warning(record, template))
                 comparison.template = None
@@ -192,6 +192,15 @@ class ClusterActions:
             raise CoeError('%s is %s; it can change only once that ends. Run again with wait: true, or later.'
                            % (describe(record).capitalize(), record.get('status')), status=record.get('status'))
         return self._update(record, steps)
+
+    def _current_template(self, record):
+        """The template the cluster's record names, or None when it is gone (then nothing tells an upgrade done)."""
+        try:
+            return self.magnum.get('clustertemplates', record['cluster_template_id'])
+        except Exception as exc:
+            if http_status_of(exc) == 404:
+                return None
+            raise
 
     def _leave_autoscaled_count(self, record, desired, comparison):
         """Drop a node_count change that an autoscaler's range covers, reporting the drift instead."""

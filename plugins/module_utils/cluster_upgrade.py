@@ -24,14 +24,16 @@ def group_version(group):
     return group.get('version') or ((group.get('labels') or {}).get('kube_tag')) or None
 
 
-def runs_template(record, template):
-    """Whether a cluster whose cluster_template_id names another template already runs what `template` brings.
+def runs_template(record, template, current_template):
+    """Whether a cluster whose cluster_template_id names `current_template` already runs what `template` brings.
 
     Some drivers upgrade the nodes and coe_version but leave cluster_template_id as it was; a re-run must not
-    upgrade such a cluster again and again.
+    upgrade such a cluster again and again. That is only told apart when the two templates bring different
+    versions: with the same kube_tag (or a template that names none) the move to `template` is a change to make.
     """
     version = template_version(template)
-    return bool(version) and record.get('coe_version') == version
+    return (bool(version) and record.get('coe_version') == version
+            and template_version(current_template) not in (None, version))
 
 
 def kept_template_warning(record, template):

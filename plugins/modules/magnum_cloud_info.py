@@ -35,6 +35,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - coe.magnum.openstack
+  - coe.magnum.openstack.IGNORED_WAIT
   - coe.magnum.attributes.INFO_MODULE
   - coe.magnum.attributes.ACTION_GROUP
 '''

@@ -127,7 +127,7 @@ class Proxies:
         # The catalog names the shared proxy's ports: every service is pointed at these instead.
         for service_type, service, path in CATALOG:
             entry['%s_endpoint_override' % service_type.replace('-', '_')] = 'http://127.0.0.1:%d%s' % (
-                self.ports[service], path % {'tenant_id': project_id})
+                self.ports[service], path % {'tenant_id': project_id, 'project_id': project_id})
         path = os.path.join(workdir, 'clouds.yaml')
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, 'w') as handle:
