@@ -16,12 +16,12 @@ from unittest import mock
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.coe.magnum.plugins.module_utils.certificates import generate_private_key, private_key_pem
 from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KUBE_CONNECTION_ARGSPEC
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import OPENSTACK_AUTH_ARGSPEC
 from ansible_collections.coe.magnum.plugins.module_utils.redaction import CoeAnsibleModule, secret_values
+from ansible_collections.coe.magnum.tests.unit.fakes import patch_module_args
 
 SPEC = dict(OPENSTACK_AUTH_ARGSPEC, **{k: v for k, v in KUBE_CONNECTION_ARGSPEC.items()
                                        if k not in OPENSTACK_AUTH_ARGSPEC})
