@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import contextlib
+import io
 import json
 from unittest import mock
 
@@ -70,15 +72,24 @@ def run(params, body, verbosity=3):
     logged = []
     printed = []
     args = dict(params, _ansible_verbosity=verbosity)
+    # ansible-core 2.19 prints a module's result through _record_module_result; older cores print it to stdout.
+    if hasattr(basic.AnsibleModule, '_record_module_result'):
+        recording = mock.patch.object(basic.AnsibleModule, '_record_module_result', lambda self, o: printed.append(o))
+    else:
+        recording = contextlib.nullcontext()
+    stdout = io.StringIO()
+    warnings, deprecations = ansible_warnings._global_warnings, ansible_warnings._global_deprecations
     with patch_module_args(args), \
-            mock.patch.object(ansible_warnings, '_global_warnings', {}), \
-            mock.patch.object(ansible_warnings, '_global_deprecations', {}), \
+            mock.patch.object(ansible_warnings, '_global_warnings', type(warnings)()), \
+            mock.patch.object(ansible_warnings, '_global_deprecations', type(deprecations)()), \
             mock.patch.object(basic, 'has_journal', False), \
             mock.patch.object(basic.AnsibleModule, '_log_to_syslog', lambda self, msg: logged.append(msg)), \
-            mock.patch.object(basic.AnsibleModule, '_record_module_result', lambda self, o: printed.append(o)):
+            recording, contextlib.redirect_stdout(stdout):
         with pytest.raises(SystemExit):
             module = CoeAnsibleModule(argument_spec=dict((k, dict(v)) for k, v in SPEC.items()))
             body(module)
+    if not printed and stdout.getvalue().strip():
+        printed.append(json.loads(stdout.getvalue().strip().splitlines()[-1]))
     assert printed, 'the module printed nothing'
     return json.dumps(printed[-1], default=repr), '\n'.join(logged)
 
