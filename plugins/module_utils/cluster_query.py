@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import COLLECTION, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import node_groups
 from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
-from ansible_collections.coe.magnum.plugins.module_utils.resolve import is_cluster_ident
+from ansible_collections.coe.magnum.plugins.module_utils.validation import is_cluster_ident
 
 
 def list_clusters(magnum):

@@ -12,6 +12,7 @@ import re
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import addressable
+from ansible_collections.coe.magnum.plugins.module_utils.validation import check_cluster_name
 
 # kind -> (proxy attribute of the openstacksdk Connection, finder method, words for messages)
 SDK_FINDERS = {
@@ -28,27 +29,6 @@ SDK_LISTERS = dict((kind, finder[len('find_'):] + 's') for kind, (_proxy, finder
 # `?` as a query and keeps `%xx` as an escape: a name with any of these would be read as another resource's ID.
 # Such names are looked up in the list (SDK_LISTERS) and compared exactly (IDs never contain them).
 _NOT_IN_A_PATH = re.compile(r'[#?%/]|^\.\.?$')
-
-# Magnum's own rule for cluster names (magnum/api/controllers/v1/cluster.py: StringType(min_length=1,
-# max_length=242, pattern=...)): it makes no cluster by any other name, so none is looked for.
-CLUSTER_NAME_PATTERN = '^[a-zA-Z][a-zA-Z0-9_.-]*$'
-CLUSTER_NAME_MAX = 242
-UUID_LIKE = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
-
-
-def is_cluster_ident(name):
-    """Whether Magnum can have a cluster with this name or ID."""
-    return bool(UUID_LIKE.match(name or '')) or bool(
-        name and len(name) <= CLUSTER_NAME_MAX and re.match(CLUSTER_NAME_PATTERN, name))
-
-
-def check_cluster_name(name, parameter):
-    """A CoeError naming the parameter and Magnum's pattern when `name` is neither a UUID nor a name Magnum allows."""
-    if not is_cluster_ident(name):
-        raise CoeError('%r is not a cluster name Magnum accepts (parameter `%s`): a cluster name matches %s and has '
-                       'at most %d characters, or is a cluster UUID.'
-                       % (name, parameter, CLUSTER_NAME_PATTERN, CLUSTER_NAME_MAX), parameter=parameter)
-
 
 MAGNUM_COLLECTIONS = {
     'cluster_template': ('clustertemplates', 'cluster template'),

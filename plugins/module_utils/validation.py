@@ -27,14 +27,19 @@ URL_SIGNIFICANT = re.compile(r'[/?#%\\\x00-\x1f\x7f]')
 APISERVER_PORT = (1024, 65535)
 
 
+def is_cluster_ident(value):
+    """Whether Magnum can have a cluster with this name or ID: it makes no cluster by any other name."""
+    return bool(value) and (bool(UUID.match(value)) or (len(value) <= CLUSTER_NAME_MAX
+                                                        and bool(CLUSTER_NAME.match(value))))
+
+
 def check_cluster_name(value, option):
     """A cluster name Magnum accepts, or the UUID of an existing cluster."""
-    if value is None or UUID.match(value):
+    if value is None or is_cluster_ident(value):
         return
-    if len(value) > CLUSTER_NAME_MAX or not CLUSTER_NAME.match(value):
-        raise CoeError('`%s` %r is not a Magnum cluster name: it must start with a letter, hold only letters, digits, '
-                       '"_", "." and "-", and be at most %d characters long.' % (option, value, CLUSTER_NAME_MAX),
-                       parameter=option)
+    raise CoeError('`%s` %r is not a Magnum cluster name: it must match %s (start with a letter, then only letters, '
+                   'digits, "_", "." and "-") and be at most %d characters long, or be a cluster UUID.'
+                   % (option, value, CLUSTER_NAME.pattern, CLUSTER_NAME_MAX), parameter=option)
 
 
 def check_resource_name(value, option):
