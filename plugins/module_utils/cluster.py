@@ -133,13 +133,8 @@ class DesiredCluster:
     @classmethod
     def from_params(cls, params):
         validate_params(params)
-        fields = {}
-        for option, (field, _kind) in FIELDS.items():
-            value = params.get(option)
-            if option == 'labels':
-                # Magnum gives a cluster the template's labels when the request's labels are empty.
-                value = normalise_labels(value) or None
-            fields[field] = value
+        # Magnum gives a cluster the template's labels when the request's labels are empty.
+        fields = fields_from_params(params, FIELDS, empty_labels_unset=True)
         return cls(params['name'], params.get('cluster_template'), fields,
                    merge_labels=bool(params.get('merge_labels')), nodegroup=params.get('nodegroup'),
                    nodes_to_remove=params.get('nodes_to_remove'), max_batch_size=params.get('max_batch_size'),
@@ -174,6 +169,20 @@ class DesiredCluster:
     def needed_features(self):
         """API features the create request needs beyond the base version."""
         return ['zero_node_count'] if self.fields.get('node_count') == 0 else []
+
+
+def fields_from_params(params, field_map, empty_labels_unset=False):
+    """Magnum's fields from the module options by `field_map` ({option: (field, kind)}), labels as Magnum's strings;
+    with `empty_labels_unset`, empty labels are no labels at all."""
+    fields = {}
+    for option, (field, _kind) in field_map.items():
+        value = params.get(option)
+        if option == 'labels' and value is not None:
+            value = normalise_labels(value)
+            if empty_labels_unset and not value:
+                value = None
+        fields[field] = value
+    return fields
 
 
 def validate_numbers_and_labels(params, bounds):

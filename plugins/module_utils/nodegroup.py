@@ -14,9 +14,9 @@ from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
     drift_warning,
     node_count_decision,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import validate_numbers_and_labels
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import fields_from_params, validate_numbers_and_labels
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match, normalise_labels
+from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match
 
 # module option -> (Magnum field, kind of OpenStack resource it names or None)
 FIELDS = {
@@ -76,12 +76,7 @@ class DesiredNodegroup:
     @classmethod
     def from_params(cls, params):
         validate_params(params)
-        fields = {}
-        for option, (field, _kind) in FIELDS.items():
-            value = params.get(option)
-            if option == 'labels' and value is not None:
-                value = normalise_labels(value)
-            fields[field] = value
+        fields = fields_from_params(params, FIELDS)
         return cls(params['name'], fields, merge_labels=bool(params.get('merge_labels')),
                    force_node_count=bool(params.get('force_node_count')))
 
