@@ -26,7 +26,7 @@ import os
 import time
 
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import (
-    CACHE_ENVIRONMENT, AuthCache, cache_directory,
+    CACHE_ENVIRONMENT, AuthCache, cache_directory, remove_private_file, write_private_file,
 )
 
 JOURNAL_ENVIRONMENT = 'COE_MAGNUM_CREATE_JOURNAL'
@@ -95,12 +95,18 @@ class CreateJournal:
         now = self._clock()
         entry = dict(cloud=self.cloud, project=self.project, kind=kind, name=name, sent=sent or now,
                      expires=(sent or now) + expires_in, id=ident)
-        AuthCache(self.path(kind, name)).save(entry)
+        path = self.path(kind, name)
+        try:
+            write_private_file(path, json.dumps(entry))
+        except OSError as exc:
+            # Unlike the auth cache, a journal entry that is not written is a guarantee lost: say so.
+            self._warn('The create journal file %s could not be written (%s): a run on this controller before the '
+                       'cluster appears would not know of this create.' % (path, exc))
         return entry
 
     def forget(self, kind, name):
         try:
-            os.unlink(self.path(kind, name))
+            remove_private_file(self.path(kind, name))
         except OSError:
             pass
 

@@ -106,3 +106,13 @@ def test_the_directory_is_the_auth_caches_unless_overridden(tmp_path):
 
 def test_a_connection_without_a_cloud_has_no_journal():
     assert CreateJournal.for_connection(object()) is None
+
+
+def test_an_entry_that_cannot_be_written_is_reported(tmp_path, clock, warnings):
+    # The journal's directory is a link planted by someone else: it is refused, and the run is told so.
+    (tmp_path / 'elsewhere').mkdir(mode=0o700)
+    (tmp_path / 'coe.magnum').symlink_to(tmp_path / 'elsewhere')
+    journal = CreateJournal(str(tmp_path / 'coe.magnum'), 'cloud-a', 'project-a', warn=warnings.append, clock=clock)
+    journal.record('cluster', 'k8s', 600)
+    assert os.listdir(str(tmp_path / 'elsewhere')) == []
+    assert len(warnings) == 1 and 'could not be written' in warnings[0]
