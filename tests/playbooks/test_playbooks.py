@@ -282,6 +282,21 @@ def test_site_converges(converged, cloud, names):
     assert f"export KUBECONFIG={names['cluster_config_dest']}/config" in run.output, run.explain()
 
 
+def test_site_ends_with_the_cluster_check_it_is_asked_for(converged):
+    """playbooks/vars/localcloud.yml turns cluster_check_enabled on: site.yml's last step checks the new cluster
+    through its kubeconfig and prints one line per check, none of them failed."""
+    run = converged["run"]
+    assert run.returncode == 0, run.explain()
+    variables = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    assert variables["cluster_check_enabled"] is True
+    nodes = variables["cluster_master_count"] + variables["cluster_node_count"]
+    assert "TASK [coe.magnum.cluster_check : One line per check]" in run.output, run.explain()
+    for line in ("passed: %d of %d node(s) Ready" % (nodes, nodes), "passed: the default StorageClass is",
+                 "claim of class", "then deleted with its volume"):
+        assert line in run.output, run.explain()
+    assert '"failed: ' not in run.output, run.explain()
+
+
 def test_kubeconfig_lists_the_nodes_and_the_bound_claim(converged, names):
     assert converged["run"].returncode == 0, converged["run"].explain()
     kubeconfig = Path(names["cluster_config_dest"]) / "config"
