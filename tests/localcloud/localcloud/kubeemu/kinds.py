@@ -1,6 +1,7 @@
 """Defaulting and validation of each emulated kind, on create and on update, as the API server does them."""
 
 import copy
+import json
 
 from .objects import (
     Invalid,
@@ -25,14 +26,35 @@ def is_default_class(storage_class):
     return any(annotations.get(key) == "true" for key in (DEFAULT_CLASS_ANNOTATION, BETA_DEFAULT_CLASS_ANNOTATION))
 
 
+# ReadWriteOncePod: feature gate ReadWriteOncePod, beta and on by default from 1.27 (alpha, off, 1.22-1.26).
+READ_WRITE_ONCE_POD_SINCE = (1, 27)
+
+
 def _check_quantity(causes, field, value):
+    """ValidatePositiveQuantityValue of a required quantity (k8s.io/kubernetes pkg/apis/core/validation)."""
     if value is None:
         causes.append(required(field))
         return
     try:
-        parse_quantity(value)
+        size = parse_quantity(value)
     except ValueError as error:
         causes.append(invalid_field(field, value, str(error)))
+        return
+    if size <= 0:
+        causes.append(invalid_field(field, str(value), "must be greater than zero"))
+
+
+def _check_access_modes(causes, modes, kube_version):
+    supported = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce"]
+    if kube_version >= READ_WRITE_ONCE_POD_SINCE:
+        supported.append("ReadWriteOncePod")
+    if not modes:
+        causes.append(required("spec.accessModes", "Required value: at least 1 access mode is required"))
+        return
+    for mode in modes:
+        if mode not in supported:
+            causes.append(("spec.accessModes", f"Unsupported value: {json.dumps(mode)}: supported values: "
+                           + ", ".join(json.dumps(value) for value in supported), "FieldValueNotSupported"))
 
 
 def default_object(resource, obj, kube_version, find_default_class):
@@ -67,8 +89,7 @@ def default_object(resource, obj, kube_version, find_default_class):
             spec.setdefault("storageCapacity", False)
     elif kind == "PersistentVolumeClaim":
         spec = obj.setdefault("spec", {})
-        if not spec.get("accessModes"):
-            causes.append(required("spec.accessModes", "Required value: at least 1 access mode is required"))
+        _check_access_modes(causes, spec.get("accessModes"), kube_version)
         _check_quantity(causes, "spec.resources[storage]", ((spec.get("resources") or {}).get("requests") or {})
                         .get("storage"))
         if kube_version >= (1, 13):
