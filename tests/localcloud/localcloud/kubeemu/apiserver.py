@@ -299,7 +299,7 @@ class ApiServer(Controllers):
 
     def _default_class_name(self):
         defaults = [obj for (group, plural, _, _), obj in self.objects.items()
-                    if plural == "storageclasses" and kinds.is_default_class(obj)]
+                    if plural == "storageclasses" and kinds.is_default_class(obj, self.kube_version)]
         if not defaults:
             return None
         # With several default classes the newest one wins, as in Kubernetes >= 1.26.
