@@ -503,3 +503,20 @@ def test_cluster_check_sequence(api, collection):
     assert results["workload"]["status"] == "not possible here"
     assert results["cleanup"]["status"] == "passed", results["cleanup"]
     api.call("DELETE", path + "/check-default")
+
+
+def test_coe_storage_read_write_once_pod(schema_api, collection):
+    """The API server refuses ReadWriteOncePod before 1.27; the collection says so before it changes anything."""
+    kube_client, kube_storage, _probe = collection
+    from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+    client = _strict_client(schema_api, kube_client)
+    params = _storage_params(name="once", default=False)
+    params["claims"][0].update(name="once", access_modes=["ReadWriteOncePod"])
+    if schema_api.minor >= 27:
+        result, _ = _run(kube_storage, client, params)
+        assert result["claims"][0]["spec"]["accessModes"] == ["ReadWriteOncePod"]
+        _run(kube_storage, client, dict(params, state="absent"))
+        return
+    with pytest.raises(CoeError, match="access mode ReadWriteOncePod needs Kubernetes 1.27 or later"):
+        _run(kube_storage, client, params)
+    assert schema_api.call("GET", "/apis/storage.k8s.io/v1/storageclasses/once").status_code == 404
