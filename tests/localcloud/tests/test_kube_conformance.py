@@ -20,7 +20,9 @@ version with fieldValidation=Strict on every write, so a field the real API woul
 import base64
 import json
 import pathlib
+import shutil
 import socket
+import subprocess
 import sys
 
 import kubernetes_validate
@@ -520,3 +522,88 @@ def test_coe_storage_read_write_once_pod(schema_api, collection):
     with pytest.raises(CoeError, match="access mode ReadWriteOncePod needs Kubernetes 1.27 or later"):
         _run(kube_storage, client, params)
     assert schema_api.call("GET", "/apis/storage.k8s.io/v1/storageclasses/once").status_code == 404
+
+
+# ---- server-side apply (API concepts, "Server-Side Apply": field management, conflicts, force) -------------------
+APPLY = "application/apply-patch+yaml"
+
+
+def _owners(obj, field):
+    """Managers whose managedFields entry names the top-level field."""
+    return sorted(entry["manager"] for entry in obj["metadata"].get("managedFields") or []
+                  if f"f:{field}" in entry["fieldsV1"])
+
+
+def test_apply_needs_a_field_manager(schema_api):
+    response = schema_api.call("PATCH", "/apis/storage.k8s.io/v1/storageclasses/applied", _class("applied"),
+                               content_type=APPLY)
+    status = _status(response, 422, "Invalid")
+    assert status["message"] == ('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required '
+                                 "for apply patch")
+
+
+def test_apply_owns_fields_conflicts_and_forces(schema_api):
+    path = "/apis/storage.k8s.io/v1/storageclasses/applied"
+    config = _class("applied", allowVolumeExpansion=False)
+    config["metadata"]["labels"] = {"tier": "gold", "team": "storage"}
+    created = schema_api.call("PATCH", path, config, params={"fieldManager": "magnum"}, content_type=APPLY)
+    assert created.status_code == 201, created.text
+    entry, = created.json()["metadata"]["managedFields"]
+    assert (entry["manager"], entry["operation"], entry["apiVersion"], entry["fieldsType"]) == (
+        "magnum", "Apply", "storage.k8s.io/v1", "FieldsV1")
+    assert entry["fieldsV1"]["f:metadata"]["f:labels"] == {"f:team": {}, "f:tier": {}}
+    assert_known_to_version(schema_api, created.json())
+    # Another manager changes a field the applier owns: it owns it now.
+    changed = schema_api.call("PATCH", path, {"allowVolumeExpansion": True}, params={"fieldManager": "operator"},
+                              content_type="application/merge-patch+json")
+    assert _owners(changed.json(), "allowVolumeExpansion") == ["operator"]
+    # Applying the old value again conflicts with that manager, naming the field.
+    status = _status(schema_api.call("PATCH", path, config, params={"fieldManager": "magnum"}, content_type=APPLY),
+                     409, "Conflict")
+    assert status["message"] == ('Apply failed with 1 conflict: conflict with "operator" using storage.k8s.io/v1: '
+                                 ".allowVolumeExpansion")
+    assert status["details"]["causes"] == [{"reason": "FieldManagerConflict", "field": ".allowVolumeExpansion",
+                                            "message": 'conflict with "operator" using storage.k8s.io/v1'}]
+    # force=true takes the field over.
+    forced = schema_api.call("PATCH", path, config, params={"fieldManager": "magnum", "force": "true"},
+                             content_type=APPLY)
+    assert forced.status_code == 200 and forced.json()["allowVolumeExpansion"] is False
+    assert _owners(forced.json(), "allowVolumeExpansion") == ["magnum"]
+    # A field the manager applied before and applies no more is removed.
+    config["metadata"]["labels"] = {"tier": "gold"}
+    pruned = schema_api.call("PATCH", path, config, params={"fieldManager": "magnum"}, content_type=APPLY)
+    assert pruned.json()["metadata"]["labels"] == {"tier": "gold"}
+    schema_api.call("DELETE", path)
+
+
+def test_apply_is_unknown_before_server_side_apply(tmp_path):
+    old = Api(tmp_path, OLD)
+    try:
+        status = _status(old.call("PATCH", "/apis/storage.k8s.io/v1beta1/storageclasses/x", {"provisioner": "p"},
+                                  params={"fieldManager": "m"}, content_type=APPLY), 415, "UnsupportedMediaType")
+        assert APPLY not in status["message"]
+    finally:
+        old.stop()
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_client_and_server_side_apply(schema_api, tmp_path):
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump_all([_class("kubectl-class"), dict(_claim("kubectl-claim"), metadata={
+        "name": "kubectl-claim", "namespace": "default"})]))
+
+    def kubectl(*args):
+        done = subprocess.run(["kubectl", "--kubeconfig", str(schema_api.kubeconfig), *args], capture_output=True,
+                              text=True, timeout=60, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    assert kubectl("apply", "-f", str(manifest)) == (0, "storageclass.storage.k8s.io/kubectl-class created\n"
+                                                        "persistentvolumeclaim/kubectl-claim created\n")
+    assert kubectl("apply", "-f", str(manifest)) == (0, "storageclass.storage.k8s.io/kubectl-class unchanged\n"
+                                                        "persistentvolumeclaim/kubectl-claim unchanged\n")
+    code, output = kubectl("apply", "--server-side", "--force-conflicts", "-f", str(manifest))
+    assert code == 0 and "serverside-applied" in output, output
+    manifest.write_text(yaml.safe_dump(_class("kubectl-typo", reclaimPolcy="Retain")))
+    code, output = kubectl("create", "-f", str(manifest))
+    assert code == 1 and 'strict decoding error: unknown field "reclaimPolcy"' in output, output
+    kubectl("delete", "pvc/kubectl-claim", "storageclass/kubectl-class")

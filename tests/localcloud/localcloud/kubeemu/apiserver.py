@@ -12,6 +12,7 @@ import time
 import uuid
 from urllib.parse import unquote
 
+from . import apply as ssa
 from . import discovery, kinds
 from .controllers import Controllers
 from .metadata import validate_object_meta
@@ -42,7 +43,7 @@ PATCH_TYPES = {
 
 # Server-side field validation (KEP 2885): beta and on by default from 1.25, with Warn the default directive;
 # before, the server decoded leniently: unknown fields dropped, the last of duplicate keys kept, nothing said.
-FIELD_VALIDATION_SINCE = (1, 25)
+FIELD_VALIDATION_SINCE = discovery.FIELD_VALIDATION_SINCE
 FIELD_VALIDATION_DIRECTIVES = ("", "Ignore", "Strict", "Warn")
 OPTIONS_KINDS = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions"}
 # A list continue token stays usable while its resourceVersion is still in the history (etcd's compaction).
@@ -280,10 +281,12 @@ class ApiServer(Controllers):
         self.pending_since.pop(obj["metadata"].get("uid"), None)
         return obj
 
-    def _create_internal(self, resource, obj):
+    def _create_internal(self, resource, obj, managed_fields=None):
         obj = copy.deepcopy(obj)
         metadata = obj.setdefault("metadata", {})
         metadata.update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339())
+        if managed_fields:
+            metadata["managedFields"] = managed_fields
         version = resource.versions(self.kube_version)
         obj["apiVersion"] = f"{resource.group}/{version[0]}" if resource.group else "v1"
         obj["kind"] = resource.kind
@@ -425,7 +428,8 @@ class ApiServer(Controllers):
                     raise ApiError(405, "MethodNotAllowed",
                                    "the server does not allow this method on the requested resource", {})
                 return Response(201, self._create(resource, version, namespace,
-                                                  self._decoded_body(resource, version, request), dry_run))
+                                                  self._decoded_body(resource, version, request), dry_run,
+                                                  manager=ssa.manager_of(request)))
             if resource.namespaced and namespace == "":
                 raise _page_not_found()
             key = self._key(resource, namespace, name)
@@ -434,7 +438,7 @@ class ApiServer(Controllers):
             if verb == "update":
                 return Response(200, self._update(resource, version, key,
                                                   self._decoded_body(resource, version, request), subresource,
-                                                  dry_run))
+                                                  dry_run, manager=ssa.manager_of(request)))
             if verb == "patch":
                 return self._patch(resource, version, key, request, subresource, dry_run)
             return self._delete(resource, version, key, request, dry_run)
@@ -613,7 +617,18 @@ class ApiServer(Controllers):
                               f"API version ({resource.group + '/' if resource.group else ''}{version}) or kind "
                               f"({kind}) does not match {resource.kind}")
 
-    def _create(self, resource, version, namespace, body, dry_run):
+    def _tracks_fields(self):
+        return self.kube_version >= ssa.MANAGED_FIELDS_SINCE
+
+    def _fields(self, resource, version):
+        name = self.schemas.definition_name(resource.group, version, resource.kind) if self.schemas else None
+        return ssa.Fields(self.schemas, {"$ref": f"#/$defs/{name}"} if name else None, resource.status_subresource)
+
+    @staticmethod
+    def _api_version(resource, version):
+        return f"{resource.group}/{version}" if resource.group else version
+
+    def _create(self, resource, version, namespace, body, dry_run, manager=None, managed=None):
         self._check_kind(resource, version, body)
         metadata = body.setdefault("metadata", {})
         if not isinstance(metadata, dict):
@@ -638,7 +653,10 @@ class ApiServer(Controllers):
             obj["metadata"].update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339())
             obj = kinds.default_object(resource, obj, self.kube_version, self._default_class_name)
             return self._present(obj, resource, version)
-        obj = self._create_internal(resource, body)
+        if managed is None and manager and self._tracks_fields():
+            managed = ssa.record_update([], manager, self._api_version(resource, version),
+                                        self._fields(resource, version), None, body)
+        obj = self._create_internal(resource, body, managed)
         if resource.kind == "PersistentVolumeClaim":
             self.pending_since[obj["metadata"]["uid"]] = time.monotonic()
         self._save()
@@ -656,7 +674,7 @@ class ApiServer(Controllers):
         if causes:
             raise Invalid(resource, metadata.get("name") or "", causes)
 
-    def _update(self, resource, version, key, body, subresource, dry_run):
+    def _update(self, resource, version, key, body, subresource, dry_run, manager=None, managed=None):
         self._check_kind(resource, version, body)
         current = self._existing(resource, key)
         metadata = body.setdefault("metadata", {})
@@ -693,6 +711,14 @@ class ApiServer(Controllers):
             kinds.validate_update(resource, current, new, self._storage_class)
         new["apiVersion"], new["kind"] = current["apiVersion"], current["kind"]
         new["metadata"].pop("managedFields", None)
+        if managed is None and manager and not subresource and self._tracks_fields():
+            managed = ssa.record_update(current["metadata"].get("managedFields"), manager,
+                                        self._api_version(resource, version), self._fields(resource, version),
+                                        self._present(current, resource, version), body)
+        if managed is None:
+            managed = current["metadata"].get("managedFields")
+        if managed:
+            new["metadata"]["managedFields"] = managed
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         if new == current:
             return self._present(current, resource, version)
@@ -707,27 +733,26 @@ class ApiServer(Controllers):
     def _patch(self, resource, version, key, request, subresource, dry_run):
         content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         patch_type = PATCH_TYPES.get(content_type)
+        if patch_type == "apply" and not self._tracks_fields():
+            patch_type = None
         if patch_type is None:
+            accepted = [media for media, kind in PATCH_TYPES.items() if kind != "apply" or self._tracks_fields()]
             raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
-                           f"accepted media types include: {', '.join(PATCH_TYPES)}", {})
+                           f"accepted media types include: {', '.join(accepted)}", {})
         if patch_type == "strategic" and self.schemas is None:
             # Without the kind's Go type (its schema) the server cannot merge strategically, as for custom resources.
             raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
                            "accepted media types include: application/json-patch+json, "
                            "application/merge-patch+json, application/apply-patch+yaml", {})
         if patch_type == "apply":
-            patch = self._apply_body(request.body)
-        else:
-            patch = self._json_body(request, parse_json)
-            # Duplicate keys of the patch itself are strict-decoding problems of the request.
-            checker = Decoder(None)
-            patch = checker.decode(patch, resource.group, version, resource.kind)
-            request.patch_problems = checker.problems
+            return self._apply(resource, version, key, request, subresource, dry_run)
+        patch = self._json_body(request, parse_json)
+        # Duplicate keys of the patch itself are strict-decoding problems of the request.
+        checker = Decoder(None)
+        patch = checker.decode(patch, resource.group, version, resource.kind)
+        request.patch_problems = checker.problems
         current = self.objects.get(key)
         if current is None:
-            if patch_type == "apply" and not subresource:
-                return Response(201, self._create(resource, version, key[2],
-                                                  self._decode(resource, version, patch, request), dry_run))
             raise not_found(resource, key[3])
         shown = self._present(current, resource, version)
         if patch_type == "json":
@@ -738,18 +763,53 @@ class ApiServer(Controllers):
         else:
             if not isinstance(patch, dict):
                 raise bad_request("a merge patch must be a JSON object")
-            if patch_type == "strategic":
-                name = self.schemas.definition_name(resource.group, version, resource.kind)
-                patched = (strategic_merge(self.schemas, shown, patch, {"$ref": f"#/$defs/{name}"}) if name
-                           else merge_patch(shown, patch))
-            else:
-                patched = merge_patch(shown, patch)
+            patched = (self._merge(resource, version, shown, patch) if patch_type == "strategic"
+                       else merge_patch(shown, patch))
         if not isinstance(patched, dict):
             raise ApiError(422, "Invalid", "the patch produced no object", {})
         patched = self._decode(resource, version, patched, request, patched=patched)
         if not (patched.get("metadata") or {}).get("resourceVersion"):
             patched.setdefault("metadata", {})["resourceVersion"] = current["metadata"]["resourceVersion"]
-        return Response(200, self._update(resource, version, key, patched, subresource, dry_run))
+        return Response(200, self._update(resource, version, key, patched, subresource, dry_run,
+                                          manager=ssa.manager_of(request)))
+
+    def _merge(self, resource, version, shown, patch):
+        """A strategic merge of patch into shown, led by the kind's schema; a JSON merge patch without one."""
+        name = self.schemas.definition_name(resource.group, version, resource.kind) if self.schemas else None
+        if name is None:
+            return merge_patch(shown, patch)
+        return strategic_merge(self.schemas, shown, patch, {"$ref": f"#/$defs/{name}"})
+
+    def _apply(self, resource, version, key, request, subresource, dry_run):
+        """Server-side apply: the applied configuration merged in, its fields owned by the request's manager."""
+        manager = request.query.get("fieldManager")
+        if not manager:
+            raise Invalid(_GroupKind("meta.k8s.io", "PatchOptions"), "", [
+                ("fieldManager", "Required value: is required for apply patch", "FieldValueRequired")])
+        force = request.query.get("force") == "true"
+        patch = self._apply_body(request.body)
+        if not isinstance(patch, dict):
+            raise bad_request("the body of the request was in an unknown format")
+        applied = self._decode(resource, version, patch, request)
+        applied.setdefault("metadata", {}).setdefault("name", key[3])
+        fields, api_version = self._fields(resource, version), self._api_version(resource, version)
+        current = self.objects.get(key)
+        if current is None:
+            if subresource:
+                raise not_found(resource, key[3])
+            _, managed = ssa.apply([], manager, api_version, fields, {}, applied, applied, force)
+            return Response(201, self._create(resource, version, key[2], copy.deepcopy(applied), dry_run,
+                                              managed=managed))
+        shown = self._present(current, resource, version)
+        merged = self._merge(resource, version, shown, applied)
+        try:
+            merged, managed = ssa.apply(current["metadata"].get("managedFields"), manager, api_version, fields,
+                                        shown, applied, merged, force)
+        except ssa.ApplyConflict as conflict:
+            text, details = ssa.conflict_status(resource, key[3], conflict.conflicts)
+            raise ApiError(409, "Conflict", text, details) from conflict
+        merged["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        return Response(200, self._update(resource, version, key, merged, subresource, dry_run, managed=managed))
 
     @staticmethod
     def _apply_body(body):
