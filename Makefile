@@ -44,7 +44,7 @@ TEST_STEPS := lint sanity units build docs-lint galaxy-import ee integration res
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench mutants test \
+	localcloud-tests kube-conformance playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench mutants test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -52,6 +52,7 @@ help:
 	@echo 'make demo-teardown  remove what make demo made (playbooks/teardown.yml)'
 	@echo 'make test         everything CI runs: $(TEST_STEPS)'
 	@echo 'make lint | sanity | units | integration | build | docs-lint | galaxy-import | ee | bench'
+	@echo 'make kube-conformance  the Kubernetes emulator against kube-apiserver per version (no cloud)'
 	@echo 'make matrix       sanity and units on every declared ansible-core ($(CORES)), playbook tier on the oldest and newest'
 	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
 	@echo 'make localcloud-restart SERVICE=magnum-conductor'
@@ -170,6 +171,10 @@ integration: venv collection-tree pip-bootstrap localcloud-up
 
 localcloud-tests: venv
 	$(BIN)/python -m pytest tests/localcloud/tests
+
+# The Kubernetes emulator against kube-apiserver's conventions, per emulated version; needs no cloud (about 35 s).
+kube-conformance: venv
+	$(BIN)/python -m pytest tests/localcloud/tests/test_kube_conformance.py
 
 # site.yml converge, re-run, AWX-style jobs through ansible-runner and teardown (one shared converge,
 # pytest), and at the same time the roles' molecule scenarios, which build a cluster of their own: the
