@@ -26,28 +26,28 @@ def _max_length(length):
     return f"must be no more than {length} characters"
 
 
+def _length_and_pattern(value, max_length, fmt, message, *examples):
+    """The messages of a check for a maximum length and a pattern, in apimachinery's order."""
+    errors = []
+    if len(value) > max_length:
+        errors.append(_max_length(max_length))
+    if not re.fullmatch(fmt, value):
+        errors.append(_regex_error(message, fmt, *examples))
+    return errors
+
+
 def dns1123_subdomain(value):
     """The messages of IsDNS1123Subdomain; [] when value is one."""
-    errors = []
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
-        errors.append(_max_length(DNS1123_SUBDOMAIN_MAX))
-    if not re.fullmatch(DNS1123_SUBDOMAIN_FMT, value):
-        errors.append(_regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                                   "characters, '-' or '.', and must start and end with an alphanumeric character",
-                                   DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errors
+    return _length_and_pattern(value, DNS1123_SUBDOMAIN_MAX, DNS1123_SUBDOMAIN_FMT,
+                               "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                               "'-' or '.', and must start and end with an alphanumeric character", "example.com")
 
 
 def dns1123_label(value):
     """The messages of IsDNS1123Label; [] when value is one."""
-    errors = []
-    if len(value) > DNS1123_LABEL_MAX:
-        errors.append(_max_length(DNS1123_LABEL_MAX))
-    if not re.fullmatch(DNS1123_LABEL_FMT, value):
-        errors.append(_regex_error("a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
-                                   "or '-', and must start and end with an alphanumeric character",
-                                   DNS1123_LABEL_FMT, "my-name", "123-abc"))
-    return errors
+    return _length_and_pattern(value, DNS1123_LABEL_MAX, DNS1123_LABEL_FMT,
+                               "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+                               "and must start and end with an alphanumeric character", "my-name", "123-abc")
 
 
 def qualified_name(value):
@@ -79,14 +79,11 @@ def qualified_name(value):
 
 
 def label_value(value):
-    errors = []
-    if len(value) > LABEL_VALUE_MAX:
-        errors.append(_max_length(LABEL_VALUE_MAX))
-    if not re.fullmatch(LABEL_VALUE_FMT, value):
-        errors.append(_regex_error("a valid label must be an empty string or consist of alphanumeric characters, "
-                                   "'-', '_' or '.', and must start and end with an alphanumeric character",
-                                   LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errors
+    """The messages of IsValidLabelValue."""
+    return _length_and_pattern(value, LABEL_VALUE_MAX, LABEL_VALUE_FMT,
+                               "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "
+                               "or '.', and must start and end with an alphanumeric character",
+                               "MyValue", "my_value", "12345")
 
 
 # Which name rule each kind's registry applies (ValidateNamespaceName, ValidateNodeName, ... are aliases of these).
