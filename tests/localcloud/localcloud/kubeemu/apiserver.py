@@ -9,6 +9,7 @@ import random
 import string
 import threading
 import time
+import logging
 import uuid
 from urllib.parse import unquote
 
@@ -30,6 +31,7 @@ from .objects import (
 )
 from .schema import DecodeError, Decoder, Schemas, parse_json, strategic_merge
 
+LOG = logging.getLogger(__name__)
 MASTERS_GROUP = "system:masters"
 SERVER_MANAGED_METADATA = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
                            "deletionGracePeriodSeconds", "generation", "managedFields", "selfLink")
@@ -141,6 +143,9 @@ class ApiServer(Controllers):
         self._controller = None
         # The OpenAPI definitions of this version (kubernetes-validate's schemas), read when first needed.
         self.schemas = Schemas.for_version(self.kube_version)
+        if self.schemas is None and self.kube_version >= FIELD_VALIDATION_SINCE:
+            LOG.warning("no OpenAPI schemas of Kubernetes %s (is kubernetes-validate installed and recent enough?): "
+                        "objects are decoded without a schema, unknown fields are kept", version)
         with self.lock:
             if not self._load():
                 self._seed()
