@@ -607,3 +607,22 @@ def test_kubectl_client_and_server_side_apply(schema_api, tmp_path):
     code, output = kubectl("create", "-f", str(manifest))
     assert code == 1 and 'strict decoding error: unknown field "reclaimPolcy"' in output, output
     kubectl("delete", "pvc/kubectl-claim", "storageclass/kubectl-class")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nodes", "/api/v1/namespaces", "/apis/storage.k8s.io/v1/csidrivers",
+                                  "/api/v1/namespaces/default/persistentvolumeclaims",
+                                  "/api/v1/namespaces/default/pods"])
+def test_what_the_server_makes_is_known_to_its_version(schema_api, path):
+    """Defaults, statuses and seeded objects use only fields the version's schema has (none are invented)."""
+    made = {"persistentvolumeclaims": _claim("defaulted"),
+            "pods": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "defaulted"},
+                     "spec": {"containers": [{"name": "main", "image": "busybox"}]}}}
+    plural = path.rsplit("/", 1)[1]
+    if plural in made:
+        assert schema_api.call("POST", path, made[plural]).status_code == 201
+    items = schema_api.call("GET", path).json()["items"]
+    assert items
+    for item in items:
+        assert_known_to_version(schema_api, item)
+    if plural in made:
+        schema_api.call("DELETE", path + "/defaulted")
