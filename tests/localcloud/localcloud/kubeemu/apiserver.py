@@ -811,7 +811,7 @@ class ApiServer(Controllers):
             merged, managed = ssa.apply(current["metadata"].get("managedFields"), manager, api_version, fields,
                                         shown, applied, merged, force)
         except ssa.ApplyConflict as conflict:
-            text, details = ssa.conflict_status(resource, key[3], conflict.conflicts)
+            text, details = ssa.conflict_status(conflict.conflicts)
             raise ApiError(409, "Conflict", text, details) from conflict
         merged["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         return Response(200, self._update(resource, version, key, merged, subresource, dry_run, managed=managed))

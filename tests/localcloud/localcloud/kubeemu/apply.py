@@ -217,18 +217,28 @@ def apply(entries, manager, api_version, fields, current, applied, merged, force
     return merged, result
 
 
-def conflict_status(resource, name, conflicts):
-    """The 409 Conflict of an apply, worded as the API server words it (one cause per field)."""
-    count = len(conflicts)
-    causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{entry["manager"]}"'
-               + (f' using {entry["apiVersion"]}' if entry.get("apiVersion") else ""), "field": _display(path)}
-              for entry, path in conflicts]
-    if count == 1:
-        text = f"Apply failed with 1 conflict: {causes[0]['message']}: {causes[0]['field']}"
-    else:
-        text = f"Apply failed with {count} conflicts: " + "\n".join(
-            f"{cause['message']}: {cause['field']}" for cause in causes)
-    details = {"name": name, "kind": resource.plural, "causes": causes}
-    if resource.group:
-        details["group"] = resource.group
-    return text, details
+def _manager(entry):
+    """How the API server names a manager in a conflict: with the API version it wrote with, for an Update."""
+    shown = json.dumps(entry["manager"])
+    if entry.get("subresource"):
+        shown += f" with subresource {json.dumps(entry['subresource'])}"
+    if entry.get("operation") == "Update":
+        shown += f" using {entry.get('apiVersion')}"
+    return shown
+
+
+def conflict_status(conflicts):
+    """(message, details) of the 409 Conflict of an apply, as apimachinery's NewApplyConflict words it: one cause
+    per field, the managers of several conflicts listed in order with their fields."""
+    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {_manager(entry)}",
+               "field": _display(path)} for entry, path in conflicts]
+    if len(conflicts) == 1:
+        return f"Apply failed with 1 conflict: {causes[0]['message']}: {causes[0]['field']}", {"causes": causes}
+    by_manager = {}
+    for entry, path in conflicts:
+        by_manager.setdefault(_manager(entry), []).append(_display(path))
+    lines = []
+    for manager in sorted(by_manager):
+        lines.append(f"conflicts with {manager}:")
+        lines += [f"- {path}" for path in by_manager[manager]]
+    return f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines), {"causes": causes}
