@@ -172,7 +172,7 @@ integration: venv collection-tree pip-bootstrap localcloud-up
 localcloud-tests: venv
 	$(BIN)/python -m pytest tests/localcloud/tests
 
-# The Kubernetes emulator against kube-apiserver's conventions, per emulated version; needs no cloud (about 35 s).
+# The Kubernetes emulator against kube-apiserver's conventions, per emulated version; needs no cloud (about a minute).
 kube-conformance: venv
 	$(BIN)/python -m pytest tests/localcloud/tests/test_kube_conformance.py
 
