@@ -47,7 +47,7 @@ TEST_SECOND_LANE_STEPS := resilience older-cores-playbooks
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores older-cores-checks older-cores-playbooks matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench mutants test \
+	localcloud-tests kube-conformance playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench mutants test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -55,6 +55,7 @@ help:
 	@echo 'make demo-teardown  remove what make demo made (playbooks/teardown.yml)'
 	@echo 'make test         everything CI runs: $(TEST_STEPS), then $(TEST_CLOUD_STEPS) beside $(TEST_SECOND_LANE_STEPS)'
 	@echo 'make lint | sanity | units | integration | build | docs-lint | galaxy-import | ee | bench'
+	@echo 'make kube-conformance  the Kubernetes emulator against kube-apiserver per version (no cloud)'
 	@echo 'make matrix       sanity and units on every declared ansible-core ($(CORES)), playbook tier on the oldest and newest'
 	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
 	@echo 'make localcloud-restart SERVICE=magnum-conductor'
@@ -176,6 +177,10 @@ integration: venv collection-tree pip-bootstrap localcloud-up
 
 localcloud-tests: venv
 	$(BIN)/python -m pytest tests/localcloud/tests
+
+# The Kubernetes emulator against kube-apiserver's conventions, per emulated version; needs no cloud (about a minute).
+kube-conformance: venv
+	$(BIN)/python -m pytest tests/localcloud/tests/test_kube_conformance.py
 
 # site.yml converge, re-run, AWX-style jobs through ansible-runner and teardown (one shared converge,
 # pytest), and at the same time the roles' molecule scenarios, which build a cluster of their own: the
