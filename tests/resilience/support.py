@@ -398,11 +398,21 @@ class Report:
                   'first run and the re-run separately, and each ends with one create request in the log and one '
                   'cluster. F4 (5 minutes) runs with `make faults` only. N1 gives every Magnum module names that a '
                   'careless URL turns into an existing template\'s and cluster\'s.', '',
-                  'S cases put the suites\' proxy (serving HTTPS with a certificate of the test\'s own CA, reaching '
-                  'the emulator with the kubeconfig\'s client certificate) in front of the shared cluster\'s '
-                  'Kubernetes API: coe_storage and the storage_class role get the kubeconfig that points at it. '
-                  'Each case runs again without faults and reports that re-run apart; N2 gives coe_storage '
-                  'StorageClass, claim and namespace names that differ from existing objects\'.']
+                  "S cases put the suites' proxy in front of the shared cluster's Kubernetes API emulator "
+                  "(`support.KubeProxy`: the local cloud's proxy program serving HTTPS with a certificate of the "
+                  "test's own CA, and reaching the emulator over HTTPS with the client certificate of the "
+                  'kubeconfig magnum_cluster_config wrote); coe_storage and the storage_class role get a '
+                  'kubeconfig that points at the proxy, so each fault hits the real HTTP request. Each case checks '
+                  'the cluster afterwards (the StorageClass, the namespace and the claim asked for, the claim '
+                  "Bound to exactly one volume, and exactly one accepted POST per object in the proxy's log), then "
+                  'runs again without faults; the outcome names both runs. A create after a 5xx, a reset or a lost '
+                  'answer looks the object up by name before sending it again (a second POST of a name can only be '
+                  'refused, never duplicate it); a PATCH or DELETE whose outcome is unknown is confirmed by '
+                  'reading the object and never sent twice. The claim-bound wait reads the claim with GET until it '
+                  'is Bound (no watch): S6 cuts, refuses and loses those reads. N2 gives coe_storage StorageClass, '
+                  'claim and namespace names that differ from existing objects by URL-significant characters: none '
+                  'is a valid Kubernetes name, so each is refused before the first request, naming its parameter; '
+                  "the proxy's log stays empty."]
         if bad_inputs is not None:
             own = len([case for case in bad_inputs if not case.get('core')])
             lines += ['', '## Bad inputs', '',
