@@ -90,6 +90,16 @@ def check_objects(kube, class_name, namespace, claim, requests):
         assert len(made) == 1, 'expected one accepted POST to %s, found %d: %s' % (collection, len(made), made)
 
 
+ROLE_TASK = 'Ensure the Cinder StorageClass and the claims'
+
+
+def storage_result(run):
+    """The result of coe_storage: the task named storage, or the storage_class role's task that runs it."""
+    found = [r for r in run.records if r['task'] == 'storage' or r['task'].endswith(ROLE_TASK)]
+    assert found, 'coe_storage did not run:\n%s' % run.output[-3000:]
+    return found[-1]['result']
+
+
 def describe(hits):
     return ', '.join('%s %s -> %s (%s)' % (h['method'], h['path'], h['status'], h['fault']) for h in hits)
 
@@ -120,7 +130,8 @@ def run_kube_case(runner, report, kube, case, tasks, rules, expected_hits, check
             rerun_requests = window.requests()
         assert rerun.returncode == 0, 'the re-run failed:\n%s' % rerun.output[-3000:]
         if run.returncode == 0:
-            assert rerun.result('storage').get('changed') is False, rerun.result('storage')
+            result = storage_result(rerun)
+            assert result.get('changed') is False, result
             assert support.mutating(rerun_requests) == [], support.mutating(rerun_requests)
             second = 're-run: no change, no write'
         else:
@@ -137,47 +148,49 @@ def run_kube_case(runner, report, kube, case, tasks, rules, expected_hits, check
 
 WRITES = 'the StorageClass, namespace and claim POSTs'
 CREATE_CASES = [
-    ('S1', '503 before forwarding on each of ' + WRITES, dict(action='status', status=503)),
-    ('S2', '502 after forwarding (the object was made) on each of ' + WRITES,
-     dict(action='status', status=502, forward=True)),
-    ('S3', 'connection reset on each of ' + WRITES, dict(action='reset')),
-    ('S4', '3 s latency on each of ' + WRITES, dict(action='latency', seconds=3)),
-    ('S5', 'lost answer (the object was made) on each of ' + WRITES, dict(action='lost_response')),
+    ('S1', 'on each of %s: 503 before forwarding, then 502 after forwarding (the object was made)' % WRITES,
+     [dict(action='status', status=503), dict(action='status', status=502, forward=True)]),
+    ('S2', 'on each of %s: a connection reset, then a lost answer (the object was made)' % WRITES,
+     [dict(action='reset'), dict(action='lost_response')]),
 ]
 
 
-@pytest.mark.parametrize('case_id,fault,action', CREATE_CASES, ids=[c[0] for c in CREATE_CASES])
-def test_storage_create(runner, report, kube, case_id, fault, action):
+def post_rules(namespace, faults):
+    return [dict(fault, service=KUBE, method='POST', path='^%s$' % re.escape(collection), times=1)
+            for collection in (CLASSES, NAMESPACES, claims_of(namespace)) for fault in faults]
+
+
+@pytest.mark.parametrize('case_id,fault,faults', CREATE_CASES, ids=[c[0] for c in CREATE_CASES])
+def test_storage_create(runner, report, kube, case_id, fault, faults):
     name = support.unique(case_id.lower())
     kube.made += ['%s/%s' % (NAMESPACES, name), '%s/%s' % (CLASSES, name)]
-    rules = [dict(action, service=KUBE, method='POST', path='^%s$' % re.escape(collection), times=1)
-             for collection in (CLASSES, NAMESPACES, claims_of(name))]
     run_kube_case(runner, report, kube, dict(id=case_id, module='coe_storage',
                                              path='StorageClass, namespace and claim create (wait)', fault=fault),
-                  [storage_task(kube, name, name)], rules, 3,
+                  [storage_task(kube, name, name)], post_rules(name, faults), 6,
                   lambda requests: check_objects(kube, name, name, 'data', requests))
 
 
-def test_claim_wait_cut(runner, report, kube):
-    """The claim-bound wait reads the claim (GET) until it is Bound: its reads are cut, refused and lost."""
-    name = support.unique('s6')
+def test_role_latency_and_claim_wait_cut(runner, report, kube):
+    """Through the storage_class role: slow creates, then the claim-bound wait, which reads the claim (GET) until it
+    is Bound, has its reads cut, refused and lost."""
+    name = support.unique('s3')
     kube.made += ['%s/%s' % (NAMESPACES, name), '%s/%s' % (CLASSES, name)]
     claim = '^%s/data$' % re.escape(claims_of(name))
     # With a new namespace the claim is not looked up before its create: the first GETs of it are the wait's.
-    rules = [rule('reset', 'GET', claim), rule('status', 'GET', claim, status=503),
-             rule('lost_response', 'GET', claim)]
-    run_kube_case(runner, report, kube, dict(id='S6', module='storage_class role (coe_storage)',
-                                             path='claim-bound wait',
-                                             fault='the wait\'s reads of the claim: a reset, then 503, then a lost '
-                                                   'answer'),
-                  [role_task(kube, name, name)], rules, 3,
+    rules = post_rules(name, [dict(action='latency', seconds=3)]) + [
+        rule('reset', 'GET', claim), rule('status', 'GET', claim, status=503), rule('lost_response', 'GET', claim)]
+    run_kube_case(runner, report, kube, dict(id='S3', module='storage_class role (coe_storage)',
+                                             path='StorageClass, namespace and claim create; claim-bound wait',
+                                             fault='3 s latency on each of %s; then the wait\'s reads of the claim: '
+                                                   'a reset, a 503, a lost answer' % WRITES),
+                  [role_task(kube, name, name)], rules, 6,
                   lambda requests: check_objects(kube, name, name, 'data', requests))
 
 
 def test_storage_update_and_delete(runner, report, kube):
     """A 502 after the PATCH went through (expansion allowed), then the claim and class removed with lost answers to
     their DELETEs."""
-    name = support.unique('s7')
+    name = support.unique('s4')
     kube.made += ['%s/%s' % (NAMESPACES, name), '%s/%s' % (CLASSES, name)]
     made = runner.run([storage_task(kube, name, name)])
     assert made.returncode == 0, made.output[-3000:]
@@ -188,7 +201,7 @@ def test_storage_update_and_delete(runner, report, kube):
     def expanded(requests):
         assert kube.get('%s/%s' % (CLASSES, name)).get('allowVolumeExpansion') is True
         assert len([r for r in requests if r['method'] == 'PATCH']) >= 1
-    run_kube_case(runner, report, kube, dict(id='S7', module='coe_storage', path='StorageClass update',
+    run_kube_case(runner, report, kube, dict(id='S4', module='coe_storage', path='StorageClass update',
                                              fault='502 after forwarding on the PATCH (the change was made)'),
                   [expand], rules, 1, expanded)
     rules = [rule('lost_response', 'DELETE', '^%s/data$' % re.escape(claims_of(name))),
@@ -198,9 +211,9 @@ def test_storage_update_and_delete(runner, report, kube):
     def removed(requests):
         assert kube.get('%s/%s' % (CLASSES, name)) is None
         assert kube.get(claims_of(name) + '/data') is None
-    run_kube_case(runner, report, kube, dict(id='S8', module='coe_storage', path='claim and StorageClass delete',
+    run_kube_case(runner, report, kube, dict(id='S5', module='coe_storage', path='claim and StorageClass delete',
                                              fault='lost answer on the claim DELETE and on the StorageClass DELETE'),
-                  [removal], rules, 1, removed)
+                  [removal], rules, 2, removed)
 
 
 # ---- names that are not Kubernetes names --------------------------------------------------------------------------
@@ -210,9 +223,19 @@ def test_odd_names_are_refused_before_any_request(runner, report, kube):
     characters are refused before the first request, each naming its parameter, and `web` is left untouched."""
     web = support.unique('web')
     kube.made += ['%s/%s' % (NAMESPACES, web), '%s/%s' % (CLASSES, web)]
-    made = runner.run([storage_task(kube, web, web, claim=web)])
-    assert made.returncode == 0, made.output[-3000:]
+    for collection, body in (
+            (CLASSES, {'apiVersion': 'storage.k8s.io/v1', 'kind': 'StorageClass', 'metadata': {'name': web},
+                       'provisioner': 'cinder.csi.openstack.org'}),
+            (NAMESPACES, {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': web}}),
+            (claims_of(web), {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim', 'metadata': {'name': web},
+                              'spec': {'accessModes': ['ReadWriteOnce'], 'storageClassName': web,
+                                       'resources': {'requests': {'storage': '1Gi'}}}})):
+        status, document = kube.request('POST', collection, body)
+        assert status == 201, (status, document)
     paths = ['%s/%s' % (CLASSES, web), '%s/%s' % (NAMESPACES, web), '%s/%s' % (claims_of(web), web)]
+    # Taken once the claim is Bound: the binding changes it, nothing after that may.
+    support.wait_for(lambda: (kube.get(paths[2]).get('status') or {}).get('phase') == 'Bound', 120, interval=0.5,
+                     what='claim %s/%s to be Bound' % (web, web))
     before = [kube.get(path)['metadata']['resourceVersion'] for path in paths]
     tasks = []
     for index, odd in enumerate(odd_names(web)):
