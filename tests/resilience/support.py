@@ -405,14 +405,15 @@ class Report:
                   'kubeconfig that points at the proxy, so each fault hits the real HTTP request. Each case checks '
                   'the cluster afterwards (the StorageClass, the namespace and the claim asked for, the claim '
                   "Bound to exactly one volume, and exactly one accepted POST per object in the proxy's log), then "
-                  'runs again without faults; the outcome names both runs. A create after a 5xx, a reset or a lost '
-                  'answer looks the object up by name before sending it again (a second POST of a name can only be '
-                  'refused, never duplicate it); a PATCH or DELETE whose outcome is unknown is confirmed by '
-                  'reading the object and never sent twice. The claim-bound wait reads the claim with GET until it '
-                  'is Bound (no watch): S6 cuts, refuses and loses those reads. N2 gives coe_storage StorageClass, '
-                  'claim and namespace names that differ from existing objects by URL-significant characters: none '
-                  'is a valid Kubernetes name, so each is refused before the first request, naming its parameter; '
-                  "the proxy's log stays empty."]
+                  'runs again without faults; the outcome names both runs, and its seconds count both. A create '
+                  'after a 5xx, a reset or a lost answer looks the object up by name before sending it again (a '
+                  'second POST of a name can only be refused, never duplicate it); a PATCH or DELETE whose outcome '
+                  'is unknown is confirmed by reading the object and never sent twice. The claim-bound wait reads '
+                  'the claim with GET until it is Bound (no watch): S3 (through the storage_class role) cuts, '
+                  'refuses and loses those reads. N2 gives coe_storage StorageClass, claim and namespace names '
+                  'that differ from existing objects by URL-significant characters: none is a valid Kubernetes '
+                  "name, so each is refused before the first request, naming its parameter; the proxy's log stays "
+                  'empty.']
         if bad_inputs is not None:
             own = len([case for case in bad_inputs if not case.get('core')])
             lines += ['', '## Bad inputs', '',
