@@ -85,7 +85,32 @@ def _backend_url(url):
     return '%s://%s:%d%s%s' % (scheme, host, int(port) + BACKEND_OFFSET, slash, path)
 
 
-class Proxies:
+class ProxyProcess:
+    """A process of the local cloud's proxy program run by the suites: its fault rules (`rules_path`), its request
+    log (`log_path`), and `process`."""
+
+    def __init__(self, workdir):
+        self.rules_path = os.path.join(workdir, 'faults.json')
+        self.log_path = os.path.join(workdir, 'requests.jsonl')
+        faults.clear_faults(self.rules_path)
+
+    def set_faults(self, rules):
+        faults.set_faults(self.rules_path, rules)
+
+    def clear_faults(self):
+        faults.clear_faults(self.rules_path)
+
+    def log_position(self):
+        return faults.log_position(self.log_path)
+
+    def requests(self, offset=0):
+        return faults.read_requests(self.log_path, offset=offset)
+
+    def stop(self):
+        _stop(self.process)
+
+
+class Proxies(ProxyProcess):
     """The suites' own front proxies, one per service, with their own fault rules and request log.
 
     The shared proxy's rules and log are global to every user of the local cloud: faults set there would hit the
@@ -94,9 +119,7 @@ class Proxies:
     """
 
     def __init__(self, workdir, environment, project_id):
-        self.rules_path = os.path.join(workdir, 'faults.json')
-        self.log_path = os.path.join(workdir, 'requests.jsonl')
-        faults.clear_faults(self.rules_path)
+        super(Proxies, self).__init__(workdir)
         self.services = [service for _type, service, _path in CATALOG]
         self.process, self.ports = self._start(workdir)
         self.clouds_file = self._write_clouds(workdir, environment, project_id)
@@ -134,20 +157,6 @@ class Proxies:
             yaml.safe_dump({'clouds': {PROXY_CLOUD: entry}}, handle)
         return path
 
-    def set_faults(self, rules):
-        faults.set_faults(self.rules_path, rules)
-
-    def clear_faults(self):
-        faults.clear_faults(self.rules_path)
-
-    def log_position(self):
-        return faults.log_position(self.log_path)
-
-    def requests(self, offset=0):
-        return faults.read_requests(self.log_path, offset=offset)
-
-    def stop(self):
-        _stop(self.process)
 
 
 def _port_free(port):
@@ -665,7 +674,7 @@ class SyslogCapture:
 KUBE_PROXY_PORTS = range(30200, 30300)
 
 
-class KubeProxy:
+class KubeProxy(ProxyProcess):
     """The local cloud's proxy program in front of one cluster's Kubernetes API emulator, with its own fault rules
     and request log (the same interface as Proxies, so FaultWindow works with it).
 
@@ -679,10 +688,8 @@ class KubeProxy:
     def __init__(self, workdir, kubeconfig_path):
         from localcloud.kubeemu import certs
         os.makedirs(workdir, exist_ok=True)
+        super(KubeProxy, self).__init__(workdir)
         self.workdir = workdir
-        self.rules_path = os.path.join(workdir, 'faults.json')
-        self.log_path = os.path.join(workdir, 'requests.jsonl')
-        faults.clear_faults(self.rules_path)
         with open(kubeconfig_path) as handle:
             config = yaml.safe_load(handle)
         context = _named(config['contexts'], config['current-context'])['context']
@@ -730,18 +737,6 @@ class KubeProxy:
         raise RuntimeError('no free port in %d-%d for the Kubernetes proxy' % (KUBE_PROXY_PORTS.start,
                                                                               KUBE_PROXY_PORTS.stop - 1))
 
-    def set_faults(self, rules):
-        faults.set_faults(self.rules_path, rules)
-
-    def clear_faults(self):
-        faults.clear_faults(self.rules_path)
-
-    def log_position(self):
-        return faults.log_position(self.log_path)
-
-    def requests(self, offset=0):
-        return faults.read_requests(self.log_path, offset=offset)
-
     def request(self, method, path, body=None):
         """(status, document) of one request straight to the emulator, as the kubeconfig's user."""
         import http.client
@@ -766,9 +761,6 @@ class KubeProxy:
             return None
         assert status == 200, 'GET %s: %s %s' % (path, status, document)
         return document
-
-    def stop(self):
-        _stop(self.process)
 
 
 def _named(entries, name):
