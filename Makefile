@@ -289,7 +289,7 @@ ee: venv
 # table of cases and outcomes again.
 # test_inflight pauses the shared magnum-conductor (SIGSTOP) for a minute per case: about 4 minutes in all.
 RESILIENCE_SUITES ?= tests/resilience/test_bad_input.py tests/resilience/test_secrets.py tests/resilience/test_faults.py \
-	tests/resilience/test_names.py tests/resilience/test_inflight.py
+	tests/resilience/test_kube_faults.py tests/resilience/test_names.py tests/resilience/test_inflight.py
 resilience: venv collection-tree localcloud-up
 	eval "$$($(LOCALCLOUD) env)"; \
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python -m pytest $(RESILIENCE_SUITES) -p no:cacheprovider \
@@ -298,7 +298,8 @@ resilience: venv collection-tree localcloud-up
 # With the cases too long for every `make test`: the conductor paused for 5 minutes during a create.
 faults:
 	RESILIENCE_LONG=1 $(MAKE) --no-print-directory resilience \
-		RESILIENCE_SUITES="tests/resilience/test_faults.py tests/resilience/test_names.py tests/resilience/test_inflight.py"
+		RESILIENCE_SUITES="tests/resilience/test_faults.py tests/resilience/test_kube_faults.py tests/resilience/test_names.py \
+			tests/resilience/test_inflight.py"
 
 # The whole workflow on the local cloud, then the new cluster seen through its new kubeconfig.
 demo: venv collection-tree localcloud-up

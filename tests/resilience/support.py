@@ -85,7 +85,32 @@ def _backend_url(url):
     return '%s://%s:%d%s%s' % (scheme, host, int(port) + BACKEND_OFFSET, slash, path)
 
 
-class Proxies:
+class ProxyProcess:
+    """A process of the local cloud's proxy program run by the suites: its fault rules (`rules_path`), its request
+    log (`log_path`), and `process`."""
+
+    def __init__(self, workdir):
+        self.rules_path = os.path.join(workdir, 'faults.json')
+        self.log_path = os.path.join(workdir, 'requests.jsonl')
+        faults.clear_faults(self.rules_path)
+
+    def set_faults(self, rules):
+        faults.set_faults(self.rules_path, rules)
+
+    def clear_faults(self):
+        faults.clear_faults(self.rules_path)
+
+    def log_position(self):
+        return faults.log_position(self.log_path)
+
+    def requests(self, offset=0):
+        return faults.read_requests(self.log_path, offset=offset)
+
+    def stop(self):
+        _stop(self.process)
+
+
+class Proxies(ProxyProcess):
     """The suites' own front proxies, one per service, with their own fault rules and request log.
 
     The shared proxy's rules and log are global to every user of the local cloud: faults set there would hit the
@@ -94,9 +119,7 @@ class Proxies:
     """
 
     def __init__(self, workdir, environment, project_id):
-        self.rules_path = os.path.join(workdir, 'faults.json')
-        self.log_path = os.path.join(workdir, 'requests.jsonl')
-        faults.clear_faults(self.rules_path)
+        super(Proxies, self).__init__(workdir)
         self.services = [service for _type, service, _path in CATALOG]
         self.process, self.ports = self._start(workdir)
         self.clouds_file = self._write_clouds(workdir, environment, project_id)
@@ -134,20 +157,6 @@ class Proxies:
             yaml.safe_dump({'clouds': {PROXY_CLOUD: entry}}, handle)
         return path
 
-    def set_faults(self, rules):
-        faults.set_faults(self.rules_path, rules)
-
-    def clear_faults(self):
-        faults.clear_faults(self.rules_path)
-
-    def log_position(self):
-        return faults.log_position(self.log_path)
-
-    def requests(self, offset=0):
-        return faults.read_requests(self.log_path, offset=offset)
-
-    def stop(self):
-        _stop(self.process)
 
 
 def _port_free(port):
@@ -398,8 +407,22 @@ class Report:
                   'first run and the re-run separately, and each ends with one create request in the log and one '
                   'cluster. F4 (5 minutes) runs with `make faults` only. N1 gives every Magnum module names that a '
                   'careless URL turns into an existing template\'s and cluster\'s.', '',
-                  'coe_storage talks to the Kubernetes API emulator of a cluster, which the proxies do not '
-                  'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
+                  "S cases put the suites' proxy in front of the shared cluster's Kubernetes API emulator "
+                  "(`support.KubeProxy`: the local cloud's proxy program serving HTTPS with a certificate of the "
+                  "test's own CA, and reaching the emulator over HTTPS with the client certificate of the "
+                  'kubeconfig magnum_cluster_config wrote); coe_storage and the storage_class role get a '
+                  'kubeconfig that points at the proxy, so each fault hits the real HTTP request. Each case checks '
+                  'the cluster afterwards (the StorageClass, the namespace and the claim asked for, the claim '
+                  "Bound to exactly one volume, and exactly one accepted POST per object in the proxy's log), then "
+                  'runs again without faults; the outcome names both runs, and its seconds count both. A create '
+                  'after a 5xx, a reset or a lost answer looks the object up by name before sending it again (a '
+                  'second POST of a name can only be refused, never duplicate it); a PATCH or DELETE whose outcome '
+                  'is unknown is confirmed by reading the object and never sent twice. The claim-bound wait reads '
+                  'the claim with GET until it is Bound (no watch): S3 (through the storage_class role) cuts, '
+                  'refuses and loses those reads. N2 gives coe_storage StorageClass, claim and namespace names '
+                  'that differ from existing objects by URL-significant characters: none is a valid Kubernetes '
+                  "name, so each is refused before the first request, naming its parameter; the proxy's log stays "
+                  'empty.']
         if bad_inputs is not None:
             own = len([case for case in bad_inputs if not case.get('core')])
             lines += ['', '## Bad inputs', '',
@@ -645,3 +668,110 @@ class SyslogCapture:
         self._stopped.set()
         self._thread.join(5)
         self.socket.close()
+
+
+# The suites' proxy in front of a cluster's Kubernetes API: one port from these, above the OpenStack proxies'.
+KUBE_PROXY_PORTS = range(30200, 30300)
+
+
+class KubeProxy(ProxyProcess):
+    """The local cloud's proxy program in front of one cluster's Kubernetes API emulator, with its own fault rules
+    and request log (the same interface as Proxies, so FaultWindow works with it).
+
+    The emulator serves HTTPS with the cluster's CA and knows its clients by their certificate. The proxy serves
+    HTTPS itself, with a certificate of a CA of the test's own, so that it sees each HTTP request and can answer
+    5xx or lose an answer; it reaches the emulator over HTTPS with the client certificate of the kubeconfig it is
+    given. `kubeconfig` is the kubeconfig the modules get: the same user, the proxy as server, the test's CA.
+    The test's own reads and clean-ups (`request`) go straight to the emulator: no fault, no log line.
+    """
+
+    def __init__(self, workdir, kubeconfig_path):
+        from localcloud.kubeemu import certs
+        os.makedirs(workdir, exist_ok=True)
+        super(KubeProxy, self).__init__(workdir)
+        self.workdir = workdir
+        with open(kubeconfig_path) as handle:
+            config = yaml.safe_load(handle)
+        context = _named(config['contexts'], config['current-context'])['context']
+        cluster = _named(config['clusters'], context['cluster'])['cluster']
+        user = _named(config['users'], context['user'])['user']
+        server = cluster['server']
+        self.backend_port = int(server.rsplit(':', 1)[1].split('/')[0])
+        files = dict(backend_ca=_decoded(cluster['certificate-authority-data']),
+                     client_cert=_decoded(user['client-certificate-data']),
+                     client_key=_decoded(user['client-key-data']))
+        ca_cert, ca_key = certs.make_ca('resilience-kube-proxy-ca')
+        files['tls_cert'], files['tls_key'] = certs.make_server_certificate(ca_cert, ca_key)
+        self.files = {}
+        for name, content in files.items():
+            path = os.path.join(workdir, name + '.pem')
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, 'wb') as handle:
+                handle.write(content if isinstance(content, bytes) else content.encode())
+            self.files[name] = path
+        self.process, self.port = self._start()
+        proxied = dict(config)
+        proxied['clusters'] = [dict(name=context['cluster'], cluster={
+            'server': 'https://127.0.0.1:%d' % self.port,
+            'certificate-authority-data': _encoded(ca_cert)})]
+        self.kubeconfig = os.path.join(workdir, 'kubeconfig')
+        descriptor = os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, 'w') as handle:
+            yaml.safe_dump(proxied, handle)
+
+    def _start(self):
+        for port in KUBE_PROXY_PORTS:
+            if not _port_free(port):
+                continue
+            command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path,
+                       '--route', 'kubernetes=%d:%d' % (port, self.backend_port),
+                       '--tls-cert', self.files['tls_cert'], '--tls-key', self.files['tls_key'],
+                       '--backend-ca', self.files['backend_ca'], '--backend-cert', self.files['client_cert'],
+                       '--backend-key', self.files['client_key']]
+            with open(os.path.join(self.workdir, 'proxy.log'), 'ab') as errors:
+                process = subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
+                                           preexec_fn=_stop_with_parent)
+            if _listening(process, [port]):
+                return process, port
+            _stop(process)
+        raise RuntimeError('no free port in %d-%d for the Kubernetes proxy' % (KUBE_PROXY_PORTS.start,
+                                                                              KUBE_PROXY_PORTS.stop - 1))
+
+    def request(self, method, path, body=None):
+        """(status, document) of one request straight to the emulator, as the kubeconfig's user."""
+        import http.client
+        import ssl
+        context = ssl.create_default_context(cafile=self.files['backend_ca'])
+        context.load_cert_chain(self.files['client_cert'], self.files['client_key'])
+        connection = http.client.HTTPSConnection('127.0.0.1', self.backend_port, context=context, timeout=30)
+        try:
+            payload = None if body is None else json.dumps(body)
+            connection.request(method, path, body=payload, headers={'Accept': 'application/json',
+                                                                    'Content-Type': 'application/json'})
+            response = connection.getresponse()
+            text = response.read()
+            return response.status, json.loads(text) if text else {}
+        finally:
+            connection.close()
+
+    def get(self, path):
+        """The object at path, or None when there is none."""
+        status, document = self.request('GET', path)
+        if status == 404:
+            return None
+        assert status == 200, 'GET %s: %s %s' % (path, status, document)
+        return document
+
+
+def _named(entries, name):
+    return [entry for entry in entries if entry['name'] == name][0]
+
+
+def _decoded(data):
+    import base64
+    return base64.b64decode(data)
+
+
+def _encoded(pem):
+    import base64
+    return base64.b64encode(pem if isinstance(pem, bytes) else pem.encode()).decode('ascii')

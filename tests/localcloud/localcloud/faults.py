@@ -7,8 +7,9 @@ Rules file (JSON, re-read by the proxy when it changes)::
      "magnum_max_version": "1.4"}
 
 Actions: ``status`` (answer ``status`` with the service's error body shape and an optional ``message``, or with
-``body`` as given), ``reset`` (close the client connection without answering), ``latency`` (wait ``seconds``,
-then forward), ``lost_response`` (forward, let the service act, then reset the client connection) and
+``body`` as given; with ``"forward": true`` only after the service has carried the request out, as a load balancer
+that times out on a slow answer does), ``reset`` (close the client connection without answering), ``latency`` (wait
+``seconds``, then forward), ``lost_response`` (forward, let the service act, then reset the client connection) and
 ``expire_token`` (answer 401 as an expired token gets, to this request and to every later one with the same
 X-Auth-Token, whatever its service or path, until the rules change; requests without a token pass). ``times``
 limits how often a rule applies (unlimited when absent); ``service`` and ``method`` may be ``"*"``; ``path`` is a
@@ -17,7 +18,8 @@ regular expression searched in the path with its query string; ``name`` labels t
 
 Request log: one JSON object a line with time (epoch seconds), service, method, path (with query), status (None
 when the connection was reset before an answer), duration (seconds), fault (the action applied, "old_api" for a
-refused microversion, or None) and, with a fault, rule (its name or index).
+refused microversion, or None) and, with a fault, rule (its name or index); a ``status`` rule with ``forward``
+adds backend_status, the service's own answer that the client did not get.
 """
 
 import contextlib
@@ -51,6 +53,8 @@ def validate_rules(rules):
             raise ValueError(f"fault rule {index}: action must be one of {', '.join(ACTIONS)}, not {action!r}")
         if action == "status" and not isinstance(rule.get("status"), int):
             raise ValueError(f"fault rule {index}: action status needs an integer 'status'")
+        if "forward" in rule and (action != "status" or not isinstance(rule["forward"], bool)):
+            raise ValueError(f"fault rule {index}: forward is a boolean of the status action")
         if action == "latency" and not isinstance(rule.get("seconds"), (int, float)):
             raise ValueError(f"fault rule {index}: action latency needs a number 'seconds'")
         if "times" in rule and rule["times"] is not None and (not isinstance(rule["times"], int) or rule["times"] < 0):
