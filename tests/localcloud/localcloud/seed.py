@@ -31,7 +31,10 @@ SERVICE_USERS = ("glance", "nova", "neutron", "heat", "magnum", "placement", "ci
 # (cinder.conf's default_volume_type).
 VOLUME_TYPES = [("standard", "default volume type"), ("fast", "faster volumes")]
 VOLUME_BACKEND = "fake"
-IMAGES = [("fedora-coreos-40", "fedora-coreos"), ("Fedora-Atomic-25", "fedora-atomic")]
+IMAGES = [("fedora-coreos-40", "fedora-coreos"), ("Fedora-Atomic-25", "fedora-atomic"),
+          ("ubuntu-jammy-kube-v1.30.4", "ubuntu")]
+# Properties beyond os_distro, as sites running magnum-capi-helm publish their kubeadm images.
+IMAGE_PROPERTIES = {"ubuntu-jammy-kube-v1.30.4": {"kube_version": "v1.30.4"}}
 # name, vCPUs, RAM MiB, disk GiB
 FLAVORS = [("m1.small", 1, 2048, 20), ("m1.medium", 2, 4096, 40), ("io.70GB", 2, 8192, 70)]
 KEYPAIR = "default"
@@ -170,7 +173,7 @@ def seed_resources(paths: Paths, report=print) -> None:
     for name, distro in IMAGES:
         if admin.image.find_image(name) is None:
             admin.image.create_image(name, disk_format="qcow2", container_format="bare", visibility="public",
-                                     os_distro=distro, allow_duplicates=True)
+                                     os_distro=distro, allow_duplicates=True, **IMAGE_PROPERTIES.get(name, {}))
     for name, vcpus, ram, disk in FLAVORS:
         if admin.compute.find_flavor(name) is None:
             admin.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)
