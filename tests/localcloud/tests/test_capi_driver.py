@@ -1,0 +1,172 @@
+"""The real magnum-capi-helm driver, through Magnum's API, against the local cloud's Cluster API stand-ins.
+
+The driver's code runs unchanged in magnum-conductor; what is emulated is the management cluster, helm and the
+Cluster API/CAPO controllers (localcloud.capi). What these tests read is real: Magnum's records, Neutron's
+networks, security groups and ports named as CAPO names them, Keystone's application credentials, and the
+workload cluster's API reached with a certificate Magnum signed.
+"""
+
+import re
+
+import kubernetes.client
+import pytest
+from test_driver import Magnum, kube_access, unique  # noqa: F401 - kube_access is a fixture
+
+from localcloud.capi import kubeconfig_path
+from localcloud.capi.kubeclient import KubeClient
+
+CAPI_IMAGE = "ubuntu-jammy-kube-v1.30.4"
+CAPI_FLAVOR = "m1.medium"  # magnum-capi-helm refuses flavors under 2 vCPUs and 2 GiB ([capi_helm] minimum_flavor_*)
+HEAT_IMAGE = "fedora-coreos-40"
+# CAPO's rules (pkg/cloud/services/networking) for the chart's managedSecurityGroups with
+# allowAllInClusterTraffic: (direction, ethertype, protocol, port min, port max, remote group role).
+CONTROL_PLANE_RULES = {
+    ("egress", "IPv4", None, None, None, None),
+    ("egress", "IPv6", None, None, None, None),
+    ("ingress", "IPv4", None, None, None, "controlplane"),
+    ("ingress", "IPv4", None, None, None, "worker"),
+    ("ingress", "IPv4", "tcp", 6443, 6443, None),
+}
+WORKER_RULES = {
+    ("egress", "IPv4", None, None, None, None),
+    ("egress", "IPv6", None, None, None, None),
+    ("ingress", "IPv4", None, None, None, "worker"),
+    ("ingress", "IPv4", None, None, None, "controlplane"),
+    ("ingress", "IPv4", "tcp", 30000, 32767, None),
+    ("ingress", "IPv4", "udp", 30000, 32767, None),
+}
+
+
+@pytest.fixture(scope="module")
+def api(member_cloud):
+    return Magnum(member_cloud)
+
+
+@pytest.fixture(scope="module")
+def management(localcloud_paths):
+    client = KubeClient.from_kubeconfig(kubeconfig_path(localcloud_paths.root))
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def capi_template(api):
+    made = api.create_template(unique("capi"), image=CAPI_IMAGE, flavor_id=CAPI_FLAVOR,
+                               master_flavor_id=CAPI_FLAVOR, network_driver="calico")
+    yield made
+    api.delete_template(made["uuid"])
+
+
+def namespace_of(member_cloud):
+    return "magnum-" + re.sub("[^a-z0-9]", "", member_cloud.current_project_id.lower())
+
+
+def release_of(api, cluster_id):
+    """The driver's helm release (and Cluster API cluster) name: the stack_id Magnum shows up to microversion 1.12."""
+    response = api.api.get(f"/clusters/{cluster_id}", headers={"OpenStack-API-Version": "container-infra 1.12"})
+    response.raise_for_status()
+    return response.json()["stack_id"]
+
+
+def capo_names(namespace, release):
+    return {
+        "network": f"k8s-clusterapi-cluster-{namespace}-{release}",
+        "controlplane": f"k8s-cluster-{namespace}-{release}-secgroup-controlplane",
+        "worker": f"k8s-cluster-{namespace}-{release}-secgroup-worker",
+    }
+
+
+def rules_of(cloud, group, ids_to_roles):
+    return {
+        (rule.direction, rule.ether_type, rule.protocol, rule.port_range_min, rule.port_range_max,
+         ids_to_roles.get(rule.remote_group_id))
+        for rule in cloud.network.security_group_rules(security_group_id=group.id)
+    }
+
+
+def test_templates_get_their_images_driver(api, capi_template):
+    heat = api.create_template(unique("heat"), image=HEAT_IMAGE)
+    try:
+        assert capi_template["driver"] == "k8s_capi_helm_v1"
+        assert capi_template["cluster_distro"] == "ubuntu"
+        assert heat["driver"] != "k8s_capi_helm_v1"
+    finally:
+        api.delete_template(heat["uuid"])
+
+
+def test_cluster_lifecycle_through_the_real_capi_helm_driver(api, cloud, member_cloud, management,
+                                                             capi_template, kube_access):
+    """Create reaches CREATE_COMPLETE with CAPO's network, groups and ports; delete removes all of it."""
+    namespace = namespace_of(member_cloud)
+    cluster_id = api.create_cluster(unique("capi"), capi_template["uuid"], node_count=2, master_count=1)
+    try:
+        cluster, seen = api.wait(cluster_id)
+        assert cluster["status"] == "CREATE_COMPLETE", (cluster["status_reason"], seen)
+        assert cluster["coe_version"] == "v1.30.4"
+        release = release_of(api, cluster_id)
+        names = capo_names(namespace, release)
+
+        # The helm release and the Cluster API objects the driver reads.
+        secrets = management.list("v1", "secrets", namespace, f"owner=helm,name={release}")
+        assert [s["metadata"]["labels"]["status"] for s in secrets] == ["deployed"]
+        capi_cluster = management.get("cluster.x-k8s.io/v1beta1", "clusters", namespace, release)
+        endpoint = capi_cluster["spec"]["controlPlaneEndpoint"]
+        assert cluster["api_address"] == f"https://{endpoint['host']}:{endpoint['port']}"
+        machines = management.list("cluster.x-k8s.io/v1beta1", "machines", namespace,
+                                   f"cluster.x-k8s.io/cluster-name={release}")
+        assert len(machines) == 3
+
+        # Neutron: CAPO's names and rules, one port per machine in its role's group.
+        network = member_cloud.network.find_network(names["network"])
+        assert network is not None
+        assert member_cloud.network.find_router(names["network"]) is not None
+        groups = {role: member_cloud.network.find_security_group(names[role]) for role in ("controlplane", "worker")}
+        assert all(groups.values()), groups
+        roles = {group.id: role for role, group in groups.items()}
+        assert rules_of(member_cloud, groups["controlplane"], roles) == CONTROL_PLANE_RULES
+        assert rules_of(member_cloud, groups["worker"], roles) == WORKER_RULES
+        ports = {port.name: port for port in member_cloud.network.ports(network_id=network.id)
+                 if port.device_owner != "network:router_interface"}
+        for machine in machines:
+            port = ports[machine["metadata"]["name"] + "-0"]
+            role = "controlplane" if "cluster.x-k8s.io/control-plane" in machine["metadata"]["labels"] else "worker"
+            assert port.security_group_ids == [groups[role].id]
+        assert len(ports) == 3
+
+        # The workload cluster: Magnum's CA, the machines as nodes, the chart's Cinder StorageClasses.
+        access = kube_access(cluster)
+        assert access.node_names() == sorted(m["metadata"]["name"] for m in machines)
+        assert access.version() == "v1.30.4"
+        with access.client() as client:
+            classes = kubernetes.client.StorageV1Api(client).list_storage_class().items
+        defaults = [c.metadata.name for c in classes
+                    if (c.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
+        assert defaults == ["standard"]
+        # One class per Cinder volume type the user sees (Cinder's own __DEFAULT__ too), named as the driver does.
+        types = {re.sub("[^a-z0-9]+", "-", t.name.lower()).strip("-"): t.name
+                 for t in member_cloud.block_storage.types()}
+        assert {c.metadata.name: c.parameters.get("type") for c in classes} == types
+        assert {"standard", "fast"} <= set(types)
+        assert {c.provisioner for c in classes} == {"cinder.csi.openstack.org"}
+        credential = next(s for s in management.list("v1", "secrets", namespace,
+                                                     f"magnum.openstack.org/cluster-uuid={cluster_id}")
+                          if s["metadata"]["name"].endswith("-cloud-credentials"))
+        assert credential
+    finally:
+        api.delete_cluster(cluster_id)
+
+    assert member_cloud.network.find_network(names["network"]) is None
+    assert member_cloud.network.find_router(names["network"]) is None
+    assert [member_cloud.network.find_security_group(names[role]) for role in ("controlplane", "worker")] == \
+        [None, None]
+    assert not [port for port in member_cloud.network.ports() if port.name.startswith(release)]
+    assert management.get("cluster.x-k8s.io/v1beta1", "clusters", namespace, release) is None
+    assert management.get("infrastructure.cluster.x-k8s.io/v1beta1", "openstackclusters", namespace, release) is None
+    assert not management.list("cluster.x-k8s.io/v1beta1", "machines", namespace,
+                               f"cluster.x-k8s.io/cluster-name={release}")
+    assert not management.list("v1", "secrets", namespace, f"magnum.openstack.org/cluster-uuid={cluster_id}")
+    assert not management.list("v1", "secrets", namespace, f"owner=helm,name={release}")
+    # The driver's application credential is gone with the cluster.
+    user_id = member_cloud.current_user_id
+    assert not [c for c in member_cloud.identity.application_credentials(user_id)
+                if c.name.startswith(f"magnum-{cluster_id}")]
