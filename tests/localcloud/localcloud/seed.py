@@ -32,10 +32,13 @@ SERVICE_USERS = ("glance", "nova", "neutron", "heat", "magnum", "placement", "ci
 VOLUME_TYPES = [("standard", "default volume type"), ("fast", "faster volumes")]
 VOLUME_BACKEND = "fake"
 IMAGES = [("fedora-coreos-40", "fedora-coreos"), ("Fedora-Atomic-25", "fedora-atomic"),
-          ("ubuntu-jammy-kube-v1.30.4", "ubuntu")]
+          ("ubuntu-jammy-kube-v1.30.4", "ubuntu"), ("ubuntu-jammy-kube-v1.31.1", "ubuntu")]
 # Properties beyond os_distro, as sites running magnum-capi-helm publish their kubeadm images: the Kubernetes
 # version the driver reads, and the driver Magnum (>= 2024.1) resolves a new template's `driver` from.
-IMAGE_PROPERTIES = {"ubuntu-jammy-kube-v1.30.4": {"kube_version": "v1.30.4", "magnum_driver": "k8s_capi_helm_v1"}}
+IMAGE_PROPERTIES = {
+    "ubuntu-jammy-kube-v1.30.4": {"kube_version": "v1.30.4", "magnum_driver": "k8s_capi_helm_v1"},
+    "ubuntu-jammy-kube-v1.31.1": {"kube_version": "v1.31.1", "magnum_driver": "k8s_capi_helm_v1"},
+}
 # name, vCPUs, RAM MiB, disk GiB
 FLAVORS = [("m1.small", 1, 2048, 20), ("m1.medium", 2, 4096, 40), ("io.70GB", 2, 8192, 70)]
 KEYPAIR = "default"

@@ -16,6 +16,7 @@ from localcloud.capi import kubeconfig_path
 from localcloud.capi.kubeclient import KubeClient
 
 CAPI_IMAGE = "ubuntu-jammy-kube-v1.30.4"
+CAPI_IMAGE_NEWER = "ubuntu-jammy-kube-v1.31.1"
 CAPI_FLAVOR = "m1.medium"  # magnum-capi-helm refuses flavors under 2 vCPUs and 2 GiB ([capi_helm] minimum_flavor_*)
 HEAT_IMAGE = "fedora-coreos-40"
 # CAPO's rules (pkg/cloud/services/networking) for the chart's managedSecurityGroups with
@@ -170,3 +171,49 @@ def test_cluster_lifecycle_through_the_real_capi_helm_driver(api, cloud, member_
     user_id = member_cloud.current_user_id
     assert not [c for c in member_cloud.identity.application_credentials(user_id)
                 if c.name.startswith(f"magnum-{cluster_id}")]
+
+
+def test_resize_and_upgrade_complete_through_the_real_capi_helm_driver(api, member_cloud, management, capi_template,
+                                                                       kube_access):
+    """Resize changes the machines, their ports and the nodes; an upgrade rolls every machine to the new version."""
+    namespace = namespace_of(member_cloud)
+    newer = api.create_template(unique("capi-v131"), image=CAPI_IMAGE_NEWER, flavor_id=CAPI_FLAVOR,
+                                master_flavor_id=CAPI_FLAVOR, network_driver="calico")
+    cluster_id = api.create_cluster(unique("capi-day2"), capi_template["uuid"], node_count=1, master_count=1)
+    try:
+        cluster, seen = api.wait(cluster_id)
+        assert cluster["status"] == "CREATE_COMPLETE", (cluster["status_reason"], seen)
+        release = release_of(api, cluster_id)
+        network = member_cloud.network.find_network(capo_names(namespace, release)["network"])
+
+        def workers():
+            return sorted(m["metadata"]["name"] for m in management.list(
+                "cluster.x-k8s.io/v1beta1", "machines", namespace,
+                f"cluster.x-k8s.io/deployment-name={release}-default-worker"))
+
+        cluster, seen = api.act_and_wait(cluster_id, lambda: api.action(cluster_id, "resize", {"node_count": 3}))
+        assert cluster["status"] == "UPDATE_COMPLETE", (cluster["status_reason"], seen)
+        assert cluster["node_count"] == 3
+        assert len(workers()) == 3
+        port_names = {port.name for port in member_cloud.network.ports(network_id=network.id)}
+        assert {f"{name}-0" for name in workers()} <= port_names
+        access = kube_access(cluster)
+        assert set(workers()) <= set(access.node_names())
+
+        cluster, seen = api.act_and_wait(cluster_id, lambda: api.action(cluster_id, "resize", {"node_count": 1}))
+        assert cluster["status"] == "UPDATE_COMPLETE", (cluster["status_reason"], seen)
+        assert len(workers()) == 1
+        assert len([p for p in member_cloud.network.ports(network_id=network.id)
+                    if p.device_owner != "network:router_interface"]) == 2
+
+        before = set(workers())
+        cluster, seen = api.act_and_wait(cluster_id, lambda: api.action(
+            cluster_id, "upgrade", {"cluster_template": newer["uuid"], "max_batch_size": 1}))
+        assert cluster["status"] == "UPDATE_COMPLETE", (cluster["status_reason"], seen)
+        assert cluster["cluster_template_id"] == newer["uuid"]
+        assert cluster["coe_version"] == "v1.31.1"
+        assert not before & set(workers()), "the worker was not replaced"
+        assert kube_access(cluster).version() == "v1.31.1"
+    finally:
+        api.delete_cluster(cluster_id)
+        api.delete_template(newer["uuid"])

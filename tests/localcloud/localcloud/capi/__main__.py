@@ -58,7 +58,12 @@ def main(argv=None):
     http = serve(args.port, str(files["ca.crt"]), str(files["apiserver.crt"]), str(files["apiserver.key"]), api)
     api.start_controllers()
     client = KubeClient.from_kubeconfig(kubeconfig_path(root))
-    controllers = Controllers(client, root / "kube", sys.executable, args.interval)
+    def wait_for_change(seen, timeout):
+        with api.lock:
+            api.lock.wait_for(lambda: api.resource_version != seen, timeout)
+            return api.resource_version
+
+    controllers = Controllers(client, root / "kube", sys.executable, args.interval, wait_for_change)
     controllers.start()
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

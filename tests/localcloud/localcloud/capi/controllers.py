@@ -64,13 +64,17 @@ def _port_free(port):
 
 
 class Controllers:
-    def __init__(self, client: KubeClient, kube_dir: Path, python: str, interval: float = 1.0):
+    def __init__(self, client: KubeClient, kube_dir: Path, python: str, interval: float = 1.0, wait_for_change=None):
         self.client = client
         self.kube_dir = kube_dir
         self.python = python
         self.interval = interval
+        # wait_for_change(seen, timeout) -> the store's version: a pass runs as soon as any object changes,
+        # as the real controllers react to their watches.
+        self.wait_for_change = wait_for_change
         self._stopping = threading.Event()
         self._thread = None
+        self._connections = {}
 
     # ---- loop --------------------------------------------------------------------------------------------------
     def start(self):
@@ -81,6 +85,7 @@ class Controllers:
         self._stopping.set()
 
     def _loop(self):
+        seen = None
         while not self._stopping.is_set():
             try:
                 for cluster in self.client.list(CAPI, "clusters"):
@@ -91,13 +96,28 @@ class Controllers:
                                       cluster["metadata"]["name"])
             except Exception:  # noqa: BLE001
                 LOG.exception("listing clusters failed")
-            self._stopping.wait(self.interval)
+            if self.wait_for_change:
+                seen = self.wait_for_change(seen, self.interval)
+            else:
+                self._stopping.wait(self.interval)
 
     # ---- helpers ------------------------------------------------------------------------------------------------
     def _patch(self, api_version, plural, obj, body, status=False):
         metadata = obj["metadata"]
         return self.client.patch(api_version, plural, metadata["namespace"], metadata["name"], body,
                                  "status" if status else None)
+
+    def _set_status(self, api_version, plural, obj, status):
+        """Write status only when it changes; a condition keeps its lastTransitionTime while its status holds."""
+        current = obj.get("status") or {}
+        before = {condition["type"]: condition for condition in current.get("conditions") or []}
+        for condition in status.get("conditions") or []:
+            previous = before.get(condition["type"])
+            if previous and previous.get("status") == condition["status"]:
+                condition["lastTransitionTime"] = previous.get("lastTransitionTime")
+        if all(current.get(key) == value for key, value in status.items()):
+            return obj
+        return self._patch(api_version, plural, obj, {"status": status}, status=True)
 
     def _finalize(self, api_version, plural, obj, finalizer, present):
         finalizers = list(obj["metadata"].get("finalizers") or [])
@@ -120,10 +140,18 @@ class Controllers:
         clouds_yaml = self._secret(namespace, identity.get("name"), "clouds.yaml")
         if clouds_yaml is None:
             raise RuntimeError(f"identityRef Secret {namespace}/{identity.get('name')} has no clouds.yaml")
-        return Capo(connect(clouds_yaml.decode())), clouds_yaml
+        # One connection per credential: a new one would authenticate against Keystone on every pass.
+        if clouds_yaml not in self._connections:
+            self._connections[clouds_yaml] = connect(clouds_yaml.decode())
+        return Capo(self._connections[clouds_yaml]), clouds_yaml
 
     def _state_dir(self, namespace, name):
         return self.kube_dir / f"capi-{namespace}-{name}"
+
+    def _owned(self, namespace, cluster_name, label, owner):
+        return [m for m in self._machines(namespace, cluster_name)
+                if m["metadata"]["labels"].get(label) == owner["metadata"]["name"]
+                and not m["metadata"].get("deletionTimestamp")]
 
     def _machines(self, namespace, cluster_name):
         return self.client.list(CAPI, "machines", namespace, f"{CLUSTER_NAME}={cluster_name}")
@@ -155,10 +183,19 @@ class Controllers:
         kcp = self.client.get(KCP, "kubeadmcontrolplanes", namespace, cluster["spec"]["controlPlaneRef"]["name"])
         network_id = infra["status"]["network"]["id"]
         groups = infra["status"]
-        cp_machines = self._scale(cluster, kcp, "control-plane", capo, network_id,
-                                  (groups.get("controlPlaneSecurityGroup") or {}).get("id")) if kcp else []
         deployments = [md for md in self.client.list(CAPI, "machinedeployments", namespace)
                        if md["spec"].get("clusterName") == name]
+        # A changed spec shows in the status first (ScalingUp/Down, fewer updated replicas), before any machine.
+        api_was_up = kubeemu.emulator_pid(str(self._state_dir(namespace, name))) is not None
+        if kcp:
+            self._kcp_status(kcp, self._owned(namespace, name, CONTROL_PLANE_NAME, kcp), api_was_up)
+        for deployment in deployments:
+            self._md_status(deployment, namespace, api_was_up)
+        kcp = kcp and self.client.get(KCP, "kubeadmcontrolplanes", namespace, kcp["metadata"]["name"])
+        deployments = [md for md in (self.client.get(CAPI, "machinedeployments", namespace, md["metadata"]["name"])
+                                     for md in deployments) if md]
+        cp_machines = self._scale(cluster, kcp, "control-plane", capo, network_id,
+                                  (groups.get("controlPlaneSecurityGroup") or {}).get("id")) if kcp else []
         workers = []
         for deployment in deployments:
             workers += self._scale(cluster, deployment, "worker", capo, network_id,
@@ -166,9 +203,12 @@ class Controllers:
         self._remove_orphans(cluster, deployments, capo, network_id)
         api_up = bool(cp_machines) and self._workload(cluster, kcp, cp_machines, workers, clouds_yaml)
         if kcp:
+            kcp = self.client.get(KCP, "kubeadmcontrolplanes", namespace, kcp["metadata"]["name"])
             self._kcp_status(kcp, cp_machines, api_up)
         for deployment in deployments:
-            self._md_status(deployment, namespace, api_up)
+            deployment = self.client.get(CAPI, "machinedeployments", namespace, deployment["metadata"]["name"])
+            if deployment:
+                self._md_status(deployment, namespace, api_up)
         self._cluster_status(cluster, api_up)
         if api_up:
             self._addons(cluster)
@@ -353,7 +393,7 @@ class Controllers:
         }
         if len(updated) == len(machines) and machines:
             status["version"] = version
-        self._patch(KCP, "kubeadmcontrolplanes", kcp, {"status": status}, status=True)
+        self._set_status(KCP, "kubeadmcontrolplanes", kcp, status)
 
     def _md_status(self, deployment, namespace, api_up):
         machines = [m for m in self.client.list(CAPI, "machines", namespace,
@@ -369,22 +409,22 @@ class Controllers:
             phase = "ScalingDown"
         else:
             phase = "Running" if len(ready) == len(updated) == wanted else "ScalingUp"
-        self._patch(CAPI, "machinedeployments", deployment, {"status": {
+        self._set_status(CAPI, "machinedeployments", deployment, {
             "replicas": len(machines), "updatedReplicas": len(updated), "readyReplicas": len(ready),
             "availableReplicas": len(ready), "unavailableReplicas": len(machines) - len(ready), "phase": phase,
             "observedGeneration": deployment["metadata"].get("generation"),
             "conditions": _true("Available") + (_true("Ready") if phase == "Running" else []),
-        }}, status=True)
+        })
 
     def _cluster_status(self, cluster, api_up):
         conditions = _true("InfrastructureReady")
         if api_up:
             conditions += _true("ControlPlaneInitialized", "ControlPlaneReady", "Ready")
-        self._patch(CAPI, "clusters", cluster, {"status": {
+        self._set_status(CAPI, "clusters", cluster, {
             "phase": "Provisioned" if api_up else "Provisioning", "infrastructureReady": True,
             "controlPlaneReady": api_up, "observedGeneration": cluster["metadata"].get("generation"),
             "conditions": conditions,
-        }}, status=True)
+        })
 
     def _addons(self, cluster):
         """The addon provider: install each addon of the cluster in it, then report it Deployed."""
