@@ -7,7 +7,7 @@ from pathlib import Path
 
 # The management cluster's API (one emulator process for the whole cloud) and the workload clusters' ports.
 MANAGEMENT_PORT = 24443
-WORKLOAD_PORTS = range(28000, 29000)
+WORKLOAD_PORTS = range(29000, 30000)
 # The chart the driver installs by default ([capi_helm] helm_chart_repo/helm_chart_name/default_helm_chart_version),
 # and the chart versions this stand-in renders.
 CHART_REPO = "https://azimuth-cloud.github.io/capi-helm-charts"
