@@ -144,8 +144,11 @@ def _capi_argv(paths: Paths) -> list[str]:
 
 def _conductor_env(paths: Paths) -> dict[str, str]:
     """magnum-capi-helm runs `helm` from PATH: the stand-in's folder comes first."""
-    return {"PATH": f"{capi.bin_dir(paths.root)}:{paths.venv / 'bin'}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-                    "/sbin:/bin"}
+    return {"PATH": f"{capi.bin_dir(paths.root)}:{_path(paths)}"}
+
+
+def _path(paths: Paths) -> str:
+    return f"{paths.venv / 'bin'}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def postgres_data_dir(paths: Paths) -> Path:
@@ -276,7 +279,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def service_env(service: Service, paths: Paths) -> dict[str, str]:
     env = {
-        "PATH": f"{paths.venv / 'bin'}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "PATH": _path(paths),
         "HOME": str(paths.service_home),
         "XDG_CACHE_HOME": str(paths.root / "cache"),
         "LANG": "C.UTF-8",

@@ -95,8 +95,8 @@ def test_templates_get_their_images_driver(api, capi_template):
         api.delete_template(heat["uuid"])
 
 
-def test_cluster_lifecycle_through_the_real_capi_helm_driver(api, cloud, member_cloud, management,
-                                                             capi_template, kube_access):
+def test_cluster_lifecycle_through_the_real_capi_helm_driver(api, member_cloud, management, capi_template,
+                                                             kube_access):  # noqa: F811 - the imported fixture
     """Create reaches CREATE_COMPLETE with CAPO's network, groups and ports; delete removes all of it."""
     namespace = namespace_of(member_cloud)
     cluster_id = api.create_cluster(unique("capi"), capi_template["uuid"], node_count=2, master_count=1)
@@ -174,7 +174,7 @@ def test_cluster_lifecycle_through_the_real_capi_helm_driver(api, cloud, member_
 
 
 def test_resize_and_upgrade_complete_through_the_real_capi_helm_driver(api, member_cloud, management, capi_template,
-                                                                       kube_access):
+                                                                       kube_access):  # noqa: F811 - the fixture
     """Resize changes the machines, their ports and the nodes; an upgrade rolls every machine to the new version."""
     namespace = namespace_of(member_cloud)
     newer = api.create_template(unique("capi-v131"), image=CAPI_IMAGE_NEWER, flavor_id=CAPI_FLAVOR,

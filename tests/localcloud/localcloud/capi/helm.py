@@ -188,7 +188,7 @@ def upgrade(client, args):
         _apply(client, args.namespace, objects, previous)
     except KubeError as error:
         raise HelmError(f"{'UPGRADE' if history else 'INSTALLATION'} FAILED: {error}") from error
-    for secret, stored in history:
+    for _, stored in history:
         if stored["info"]["status"] == "deployed":
             stored["info"]["status"] = "superseded"
             _store(client, stored, "superseded")
