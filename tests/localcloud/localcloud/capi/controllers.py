@@ -14,13 +14,13 @@ import logging
 import os
 import random
 import shutil
-import socket
 import string
 import threading
 from pathlib import Path
 
 from localcloud import kubeemu
 from localcloud.kubeemu import certs
+from localcloud.process import port_free
 
 from . import WORKLOAD_PORTS
 from .capo import Capo, connect
@@ -52,15 +52,6 @@ def _now():
 
 def _suffix():
     return "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
-
-
-def _port_free(port):
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 class Controllers:
@@ -225,7 +216,7 @@ class Controllers:
             if endpoint:
                 taken.add(endpoint["port"])
         for port in WORKLOAD_PORTS:
-            if port not in taken and _port_free(port):
+            if port not in taken and port_free(port):
                 return port
         raise RuntimeError("no free port for a workload cluster")
 
