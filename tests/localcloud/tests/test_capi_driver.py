@@ -7,10 +7,11 @@ workload cluster's API reached with a certificate Magnum signed.
 """
 
 import re
+import time
 
 import kubernetes.client
 import pytest
-from test_driver import Magnum, kube_access, unique  # noqa: F401 - kube_access is a fixture
+from test_driver import SETTLE_TIMEOUT, Magnum, kube_access, unique  # noqa: F401 - kube_access is a fixture
 
 from localcloud.capi import kubeconfig_path
 from localcloud.capi.kubeclient import KubeClient
@@ -175,7 +176,7 @@ def test_cluster_lifecycle_through_the_real_capi_helm_driver(api, member_cloud, 
 
 def test_resize_and_upgrade_complete_through_the_real_capi_helm_driver(api, member_cloud, management, capi_template,
                                                                        kube_access):  # noqa: F811 - the fixture
-    """Resize changes the machines, their ports and the nodes; an upgrade rolls every machine to the new version."""
+    """Resize and node groups change the machines, their ports and the nodes; an upgrade rolls every machine."""
     namespace = namespace_of(member_cloud)
     newer = api.create_template(unique("capi-v131"), image=CAPI_IMAGE_NEWER, flavor_id=CAPI_FLAVOR,
                                 master_flavor_id=CAPI_FLAVOR, network_driver="calico")
@@ -186,10 +187,20 @@ def test_resize_and_upgrade_complete_through_the_real_capi_helm_driver(api, memb
         release = release_of(api, cluster_id)
         network = member_cloud.network.find_network(capo_names(namespace, release)["network"])
 
-        def workers():
+        def workers(node_group="default-worker"):
             return sorted(m["metadata"]["name"] for m in management.list(
                 "cluster.x-k8s.io/v1beta1", "machines", namespace,
-                f"cluster.x-k8s.io/deployment-name={release}-default-worker"))
+                f"cluster.x-k8s.io/deployment-name={release}-{node_group}"))
+
+        def node_group_status(name):
+            response = api.request("GET", f"/clusters/{cluster_id}/nodegroups/{name}")
+            return response.json()["status"] if response.status_code == 200 else None
+
+        def wait_node_group(name, until):
+            deadline = time.monotonic() + SETTLE_TIMEOUT
+            while time.monotonic() < deadline and not until(node_group_status(name)):
+                time.sleep(0.5)
+            return node_group_status(name)
 
         cluster, seen = api.act_and_wait(cluster_id, lambda: api.action(cluster_id, "resize", {"node_count": 3}))
         assert cluster["status"] == "UPDATE_COMPLETE", (cluster["status_reason"], seen)
@@ -205,6 +216,23 @@ def test_resize_and_upgrade_complete_through_the_real_capi_helm_driver(api, memb
         assert len(workers()) == 1
         assert len([p for p in member_cloud.network.ports(network_id=network.id)
                     if p.device_owner != "network:router_interface"]) == 2
+
+        # A node group of its own: a MachineDeployment with its machines and ports; its delete removes them.
+        response = api.request("POST", f"/clusters/{cluster_id}/nodegroups",
+                               json={"name": "extra", "node_count": 2, "flavor_id": CAPI_FLAVOR})
+        assert response.status_code == 202, response.text
+        assert wait_node_group("extra", lambda status: status and status.endswith(("_COMPLETE", "_FAILED"))) == \
+            "CREATE_COMPLETE"
+        extra = workers("extra")
+        assert len(extra) == 2
+        assert {f"{name}-0" for name in extra} <= {port.name for port in member_cloud.network.ports()}
+        response = api.request("DELETE", f"/clusters/{cluster_id}/nodegroups/extra")
+        assert response.status_code == 204, response.text
+        assert wait_node_group("extra", lambda status: status is None) is None
+        assert workers("extra") == []
+        assert not {f"{name}-0" for name in extra} & {port.name for port in member_cloud.network.ports()}
+        cluster, seen = api.wait(cluster_id)
+        assert cluster["status"] == "UPDATE_COMPLETE", (cluster["status_reason"], seen)
 
         before = set(workers())
         cluster, seen = api.act_and_wait(cluster_id, lambda: api.action(
