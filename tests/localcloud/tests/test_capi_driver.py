@@ -7,13 +7,14 @@ workload cluster's API reached with a certificate Magnum signed.
 """
 
 import re
+import subprocess
 import time
 
 import kubernetes.client
 import pytest
 from test_driver import SETTLE_TIMEOUT, Magnum, kube_access, unique  # noqa: F401 - kube_access is a fixture
 
-from localcloud.capi import kubeconfig_path
+from localcloud.capi import CHART_REPO, bin_dir, kubeconfig_path
 from localcloud.capi.kubeclient import KubeClient
 
 CAPI_IMAGE = "ubuntu-jammy-kube-v1.30.4"
@@ -245,3 +246,24 @@ def test_resize_and_upgrade_complete_through_the_real_capi_helm_driver(api, memb
     finally:
         api.delete_cluster(cluster_id)
         api.delete_template(newer["uuid"])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["upgrade", "Bad_Name", "openstack-cluster", "--install", "--values", "-", "--namespace", "default",
+      "--repo", CHART_REPO, "--version", "0.10.1"], "Error: invalid release name"),
+    (["upgrade", "c1", "openstack-cluster", "--install", "--values", "-", "--namespace", "default",
+      "--repo", CHART_REPO, "--version", "9.9.9"],
+     f'Error: chart "openstack-cluster" version "9.9.9" not found in {CHART_REPO} repository'),
+    (["upgrade", "c1", "openstack-cluster", "--install", "--values", "-", "--namespace", "no-such-namespace",
+      "--repo", CHART_REPO, "--version", "0.10.1"],
+     'Error: create: failed to create: namespaces "no-such-namespace" not found'),
+    (["uninstall", "no-such-release", "--namespace", "default"],
+     "Error: uninstall: Release not loaded: no-such-release: release: not found"),
+])
+def test_helm_refuses_what_helm_refuses(localcloud_paths, arguments, message):
+    """The helm magnum-conductor runs fails with helm's messages (the driver ignores only `release: not found`)."""
+    helm = bin_dir(localcloud_paths.root) / "helm"
+    result = subprocess.run([str(helm), *arguments, "--kubeconfig", str(kubeconfig_path(localcloud_paths.root))],
+                            input="{}", capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith(message), result.stderr
