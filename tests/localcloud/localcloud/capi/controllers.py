@@ -193,8 +193,9 @@ class Controllers:
                                    (groups.get("workerSecurityGroup") or {}).get("id"))
         self._remove_orphans(cluster, deployments, capo, network_id)
         api_up = bool(cp_machines) and self._workload(cluster, kcp, cp_machines, workers, clouds_yaml)
+        # Objects helm removed during this pass (an uninstall) are not written to.
+        kcp = kcp and self.client.get(KCP, "kubeadmcontrolplanes", namespace, kcp["metadata"]["name"])
         if kcp:
-            kcp = self.client.get(KCP, "kubeadmcontrolplanes", namespace, kcp["metadata"]["name"])
             self._kcp_status(kcp, cp_machines, api_up)
         for deployment in deployments:
             deployment = self.client.get(CAPI, "machinedeployments", namespace, deployment["metadata"]["name"])
