@@ -457,6 +457,12 @@ class Controllers:
                 if owner == name:
                     self.client.delete(api_version, plural, namespace, obj["metadata"]["name"])
         machines = self._machines(namespace, name)
+        if machines and infra is None:
+            # Nothing left to find their ports by: the machines only lose their finalizer.
+            for machine in machines:
+                self.client.delete(CAPI, "machines", namespace, machine["metadata"]["name"])
+                self._finalize(CAPI, "machines", machine, MACHINE_FINALIZER, False)
+            return
         if machines:
             capo, _ = self._capo(namespace, infra)
             network_id = ((infra.get("status") or {}).get("network") or {}).get("id")
