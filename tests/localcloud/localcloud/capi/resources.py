@@ -55,11 +55,11 @@ def by_kind(group, kind):
 class ManagementApiServer(ApiServer):
     """The management cluster's API server: Secrets' stringData, and the list and metadata rules of CRDs."""
 
-    def _create_internal(self, resource, obj):
+    def _create_internal(self, resource, obj, managed_fields=None):
         if resource.group in CUSTOM_GROUPS:
             obj = copy.deepcopy(obj)
             obj.setdefault("metadata", {})["generation"] = 1
-        return super()._create_internal(resource, obj)
+        return super()._create_internal(resource, obj, managed_fields)
 
     def _store(self, key, obj, event_type):
         if key[:2] == ("", "secrets"):
