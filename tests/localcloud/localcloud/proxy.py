@@ -232,6 +232,11 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 response.read()
                 self._reset()
                 return
+            if action == "replaced_response":
+                response.read()
+                record["backend_status"] = response.status
+                self._send_error(record, rule["status"], rule.get("body"), rule.get("message", INJECTED))
+                return
             self._relay(response, max_version)
         finally:
             connection.close()

@@ -229,6 +229,27 @@ def test_lost_response_lets_the_service_act(proxy, backend):
     assert [(r["status"], r["fault"]) for r in requests] == [(200, "lost_response")]
 
 
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_replaced_response_lets_the_service_act_then_answers_the_status(proxy, backend, status):
+    faults.set_faults(proxy["rules"], [{"service": "magnum", "method": "PATCH", "path": "^/v1/clusters/",
+                                        "action": "replaced_response", "status": status, "times": 1}])
+    with faults.recorded_requests(proxy["log"]) as requests:
+        answered, _, body = _request(proxy, "PATCH", "/v1/clusters/k8s", body=b'[{"op": "replace"}]',
+                                     service="magnum")
+        again = _request(proxy, "PATCH", "/v1/clusters/k8s", body=b'[{"op": "replace"}]', service="magnum")[0]
+    assert answered == status
+    assert json.loads(body)["errors"][0]["status"] == status
+    assert [seen["body"] for seen in backend.seen] == ['[{"op": "replace"}]'] * 2
+    assert again == 200
+    assert [(r["status"], r.get("backend_status"), r["fault"]) for r in requests] == [
+        (status, 200, "replaced_response"), (200, None, None)]
+
+
+def test_replaced_response_needs_a_status(proxy):
+    with pytest.raises(ValueError, match="replaced_response needs an integer 'status'"):
+        faults.set_faults(proxy["rules"], [{"action": "replaced_response"}])
+
+
 def test_expired_token_is_refused_everywhere_from_then_on(proxy, backend):
     faults.set_faults(proxy["rules"], [{"service": "magnum", "method": "GET", "path": "^/v1/clusters/",
                                         "action": "expire_token", "times": 1, "name": "expiry"}])
