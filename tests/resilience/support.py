@@ -10,6 +10,7 @@ __metaclass__ = type
 import ctypes
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -93,33 +94,64 @@ class Proxies:
     instead (a clouds.yaml whose auth_url and endpoint overrides name them); the tests' own reads use the backends.
     """
 
+    # Magnum's proxy runs as a process of its own, so that its endpoint alone can go down (refuse connections).
+    # Both processes read the same rules and write the same log; a rule's count and a token an expire_token rule
+    # expired are each process's own, so such rules name their service.
+    SEPARATE = ('magnum',)
+
     def __init__(self, workdir, environment, project_id):
+        self.workdir = workdir
         self.rules_path = os.path.join(workdir, 'faults.json')
         self.log_path = os.path.join(workdir, 'requests.jsonl')
         faults.clear_faults(self.rules_path)
         self.services = [service for _type, service, _path in CATALOG]
-        self.process, self.ports = self._start(workdir)
+        self.processes, self.ports = self._start(workdir)
         self.clouds_file = self._write_clouds(workdir, environment, project_id)
         self.environment = dict(environment, OS_CLIENT_CONFIG_FILE=self.clouds_file, OS_CLOUD=PROXY_CLOUD)
 
+    def _groups(self):
+        """The services of each proxy process."""
+        separate = [[service] for service in self.SEPARATE if service in self.services]
+        return separate + [[service for service in self.services if service not in self.SEPARATE]]
+
     def _start(self, workdir):
-        """The proxy process on the first block of free ports; a block taken by another run is skipped."""
+        """The proxy processes on the first block of free ports; a block taken by another run is skipped."""
         width = len(self.services)
         for base in range(PROXY_PORTS.start, PROXY_PORTS.stop - width + 1, 10):
             ports = dict((service, base + index) for index, service in enumerate(self.services))
             if not all(_port_free(port) for port in ports.values()):
                 continue
-            command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path]
-            for service, port in ports.items():
-                command += ['--route', '%s=%d:%d' % (service, port, localcloud_config.backend_port(service))]
-            with open(os.path.join(workdir, 'proxy.log'), 'ab') as errors:
-                process = subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
-                                           preexec_fn=_stop_with_parent)
-            if _listening(process, ports.values()):
-                return process, ports
-            _stop(process)
+            processes = {}
+            for group in self._groups():
+                process = self._start_group(group, ports)
+                for service in group:
+                    processes[service] = process
+            if all(_listening(process, [ports[service]]) for service, process in processes.items()):
+                return processes, ports
+            for process in set(processes.values()):
+                _stop(process)
         raise RuntimeError('no free block of %d ports in %d-%d for the resilience proxies'
                            % (width, PROXY_PORTS.start, PROXY_PORTS.stop - 1))
+
+    def _start_group(self, group, ports):
+        command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path]
+        for service in group:
+            command += ['--route', '%s=%d:%d' % (service, ports[service], localcloud_config.backend_port(service))]
+        with open(os.path.join(self.workdir, 'proxy.log'), 'ab') as errors:
+            return subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
+                                    preexec_fn=_stop_with_parent)
+
+    def stop_service(self, service):
+        """Stop the proxy of a service started on its own (SEPARATE): its endpoint refuses connections, as the
+        endpoint of a service that is down does."""
+        assert service in self.SEPARATE, '%s shares its proxy process with other services' % service
+        _stop(self.processes[service])
+
+    def start_service(self, service):
+        process = self._start_group([service], self.ports)
+        self.processes[service] = process
+        if not _listening(process, [self.ports[service]]):
+            raise RuntimeError('the %s proxy did not start again on port %d' % (service, self.ports[service]))
 
     def _write_clouds(self, workdir, environment, project_id):
         entry = dict(cloud_config(environment))
@@ -134,8 +166,8 @@ class Proxies:
             yaml.safe_dump({'clouds': {PROXY_CLOUD: entry}}, handle)
         return path
 
-    def set_faults(self, rules):
-        faults.set_faults(self.rules_path, rules)
+    def set_faults(self, rules, magnum_max_version=None):
+        faults.set_faults(self.rules_path, rules, magnum_max_version=magnum_max_version)
 
     def clear_faults(self):
         faults.clear_faults(self.rules_path)
@@ -147,7 +179,8 @@ class Proxies:
         return faults.read_requests(self.log_path, offset=offset)
 
     def stop(self):
-        _stop(self.process)
+        for process in set(self.processes.values()):
+            _stop(process)
 
 
 def _port_free(port):
@@ -279,9 +312,10 @@ class FaultWindow:
     their work yet belong in a later call). The rules are always cleared at the end.
     """
 
-    def __init__(self, proxies, case_id, rules=()):
+    def __init__(self, proxies, case_id, rules=(), magnum_max_version=None):
         self.proxies = proxies
         self.case_id = case_id
+        self.magnum_max_version = magnum_max_version
         self.rules = []
         self.offset = None
         self._initial = list(rules)
@@ -298,7 +332,7 @@ class FaultWindow:
 
     def set(self, rules):
         self.rules = self._named(rules)
-        self.proxies.set_faults(self.rules)
+        self.proxies.set_faults(self.rules, self.magnum_max_version)
 
     def __enter__(self):
         self.offset = self.proxies.log_position()
@@ -388,7 +422,7 @@ class Report:
             '| Case | Module | Path | Fault injected | Outcome | Seconds |',
             '| --- | --- | --- | --- | --- | --- |',
         ]
-        for row in sorted(self.rows, key=lambda row: row['case']):
+        for row in sorted(self.rows, key=lambda row: _case_order(row['case'])):
             lines.append('| %s | %s | %s | %s | %s | %s |' % (
                 row['case'], row['module'], row['path'], row['fault'], row['outcome'].replace('|', '\\|'),
                 '' if row['seconds'] is None else '%.0f' % row['seconds']))
@@ -425,6 +459,11 @@ class Report:
             for row in self.secrets:
                 lines.append('| %s | %s | %s |' % (row['what'], row['how'], row['found'] or 'nowhere'))
         return '\n'.join(lines) + '\n'
+
+
+def _case_order(case_id):
+    """C2 before C10: the numbers in a case's id compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', case_id)]
 
 
 def wait_for(predicate, timeout, interval=1.0, what='the condition'):

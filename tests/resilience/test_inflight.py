@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import signal
+import subprocess
 import threading
 
 import pytest
@@ -131,3 +133,33 @@ def test_rerun_while_paused(runner, report, cloud, shared, cluster_name):
                'first run: %s; concurrent re-run: %s; one POST, one cluster'
                % (_outcome(results['first']), _outcome(results['second'])),
                max(results['first'].seconds, results['second'].seconds))
+
+
+def test_conductor_restarted(runner, report, cloud, shared, cluster_name):
+    """The conductor is killed and started again (the local cloud's service control) while the create whose answer
+    was lost waits in its queue: the new conductor takes it up, the task waits for it and sends no second one."""
+    from localcloud.config import Paths
+    from localcloud.process import State
+    task = cluster_task(cluster_name, shared.template_name, timeout=300)
+    results = {}
+    with support.FaultWindow(runner.proxies, 'F5', [rule('lost_response', 'POST', '^/v1/clusters$')]) as window:
+        with support.PausedService('magnum-conductor', PAUSE_SECONDS) as pause:
+            first = threading.Thread(target=lambda: results.setdefault('run', runner.run([task])))
+            first.start()
+            support.wait_for(lambda: posts(window.requests()), 60, interval=0.5, what='the create request')
+            restarted_paused = pause.resumed_at is None
+            os.killpg(pause.pgid, signal.SIGKILL)
+            pause.resumed_at = pause.paused_at  # nothing left to resume
+            subprocess.run([os.path.join(support.LOCALCLOUD, 'bin', 'localcloud'), 'restart', 'magnum-conductor'],
+                           check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        restarted = State(Paths()).running('magnum-conductor')
+        first.join(600)
+        requests = window.requests()
+    run = results['run']
+    assert restarted_paused, 'the conductor resumed before it was restarted'
+    assert restarted is not None and restarted.pid != pause.pgid, 'magnum-conductor did not start again'
+    assert run.returncode == 0, run.output[-3000:]
+    _exactly_one(cloud, cluster_name, requests)
+    report.add('F5', 'magnum_cluster', 'create (wait: true)',
+               'lost response on the POST; magnum-conductor paused, then killed and started again while the create '
+               'is queued', 'first run: %s; one POST, one cluster' % _outcome(run), run.seconds)
