@@ -111,8 +111,9 @@ class Proxies:
 
     def _groups(self):
         """The services of each proxy process."""
-        separate = [[service] for service in self.SEPARATE if service in self.services]
-        return separate + [[service for service in self.services if service not in self.SEPARATE]]
+        services = list(dict.fromkeys(self.services))  # one route per service (cinder has two catalog types)
+        separate = [[service] for service in self.SEPARATE if service in services]
+        return separate + [[service for service in services if service not in self.SEPARATE]]
 
     def _start(self, workdir):
         """The proxy processes on the first block of free ports; a block taken by another run is skipped."""
