@@ -431,8 +431,17 @@ class Report:
                   'F cases pause the real magnum-conductor (SIGSTOP, then SIGCONT) right as the answer to the '
                   'cluster POST is lost, so the cluster\'s row appears only when it resumes; their outcome names the '
                   'first run and the re-run separately, and each ends with one create request in the log and one '
-                  'cluster. F4 (5 minutes) runs with `make faults` only. N1 gives every Magnum module names that a '
-                  'careless URL turns into an existing template\'s and cluster\'s.', '',
+                  'cluster. F4 (5 minutes) runs with `make faults` only. F5 kills the paused conductor and starts '
+                  'it again with the local cloud\'s service control while the create waits in its queue. N1 gives '
+                  'every Magnum module names that a careless URL turns into an existing template\'s and '
+                  'cluster\'s.', '',
+                  'G cases: the proxy forwards the write, the service accepts it (the log shows its 2xx), and the '
+                  'client gets 502, 503 or 504 instead, as from a load balancer that gave up waiting (or no answer: '
+                  '-lost). One playbook per write gives each fault to one task; its rows share the playbook\'s '
+                  'seconds and the number of writes sent in all (one per task: none sent twice). A task that '
+                  'needed the re-run says so. `make test` gives each cluster write one or two of these faults, the '
+                  'statuses taking turns; `make faults` gives every cluster write all of them. M1 (the Magnum '
+                  'endpoint refusing connections for 20 s, its proxy stopped) runs with `make faults` only.', '',
                   'coe_storage talks to the Kubernetes API emulator of a cluster, which the proxies do not '
                   'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
         if bad_inputs is not None:
