@@ -134,13 +134,15 @@ class Proxies:
         raise RuntimeError('no free block of %d ports in %d-%d for the resilience proxies'
                            % (width, PROXY_PORTS.start, PROXY_PORTS.stop - 1))
 
-    def _start_group(self, group, ports):
+    def _start_group(self, group, ports, with_parent=True):
+        """with_parent=False for a start from another thread than the main one: the parent-death signal follows
+        the thread that started the child, so the end of that thread would stop the proxy (stop() still does)."""
         command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path]
         for service in group:
             command += ['--route', '%s=%d:%d' % (service, ports[service], localcloud_config.backend_port(service))]
         with open(os.path.join(self.workdir, 'proxy.log'), 'ab') as errors:
             return subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
-                                    preexec_fn=_stop_with_parent)
+                                    preexec_fn=_stop_with_parent if with_parent else None)
 
     def stop_service(self, service):
         """Stop the proxy of a service started on its own (SEPARATE): its endpoint refuses connections, as the
@@ -149,7 +151,8 @@ class Proxies:
         _stop(self.processes[service])
 
     def start_service(self, service):
-        process = self._start_group([service], self.ports)
+        process = self._start_group([service], self.ports, with_parent=threading.current_thread() is
+                                    threading.main_thread())
         self.processes[service] = process
         if not _listening(process, [self.ports[service]]):
             raise RuntimeError('the %s proxy did not start again on port %d' % (service, self.ports[service]))
