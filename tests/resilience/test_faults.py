@@ -560,28 +560,28 @@ def _resized(cloud, names, wanted):
     return check
 
 
-def test_gateway_cluster_resize(runner, report, cloud, gateway):
-    path = '^/v1/clusters/%s/actions/resize$' % UUID
-    rules = replaced('POST', path, short=('503',))
+def _gateway_node_count(runner, report, cloud, gateway, case, write, short, node_count, magnum_max_version=None):
+    """The G clusters' node_count changed under the rules of one write (the resize action, or a PATCH)."""
+    method, path = write
+    rules = replaced(method, path, short=short)
     names = [cluster.name for cluster in _gateway_clusters(cloud, gateway, len(rules))]
-    tasks = [dict(cluster_task(name, gateway['template'], node_count=2, timeout=300), name='cluster %d' % index)
-             for index, name in enumerate(names)]
-    run_each(runner, report, dict(id='G2', module='magnum_cluster', path='resize (node_count 1 -> 2)',
-                                  fault='resize action (POST)'),
-             tasks, rules, _resized(cloud, names, 2), (MAGNUM, 'POST', path))
+    tasks = [dict(cluster_task(name, gateway['template'], node_count=node_count, timeout=300),
+                  name='cluster %d' % index) for index, name in enumerate(names)]
+    run_each(runner, report, dict(case, module='magnum_cluster'), tasks, rules, _resized(cloud, names, node_count),
+             (MAGNUM, method, path), magnum_max_version=magnum_max_version)
+
+
+def test_gateway_cluster_resize(runner, report, cloud, gateway):
+    _gateway_node_count(runner, report, cloud, gateway,
+                        dict(id='G2', path='resize (node_count 1 -> 2)', fault='resize action (POST)'),
+                        ('POST', '^/v1/clusters/%s/actions/resize$' % UUID), ('503',), 2)
 
 
 def test_gateway_cluster_patch(runner, report, cloud, gateway):
     """Magnum API 1.6 has no resize action: node_count changes with a PATCH of the cluster."""
-    path = '^/v1/clusters/%s$' % UUID
-    rules = replaced('PATCH', path, short=('504',))
-    names = [cluster.name for cluster in _gateway_clusters(cloud, gateway, len(rules))]
-    tasks = [dict(cluster_task(name, gateway['template'], node_count=3, timeout=300), name='cluster %d' % index)
-             for index, name in enumerate(names)]
-    run_each(runner, report, dict(id='G3', module='magnum_cluster', path='update (node_count -> 3, API 1.6)',
-                                  fault='cluster PATCH'),
-             tasks, rules, _resized(cloud, names, 3), (MAGNUM, 'PATCH', path),
-             magnum_max_version='1.6')
+    _gateway_node_count(runner, report, cloud, gateway,
+                        dict(id='G3', path='update (node_count -> 3, API 1.6)', fault='cluster PATCH'),
+                        ('PATCH', '^/v1/clusters/%s$' % UUID), ('504',), 3, magnum_max_version='1.6')
 
 
 def test_gateway_cluster_delete(runner, report, cloud, gateway):
