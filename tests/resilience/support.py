@@ -444,7 +444,8 @@ class Report:
                   'seconds and the number of writes sent in all (one per task: none sent twice). A task that '
                   'needed the re-run says so. `make test` gives each cluster write one or two of these faults, the '
                   'statuses taking turns; `make faults` gives every cluster write all of them. M1 (the Magnum '
-                  'endpoint refusing connections for 20 s, its proxy stopped) runs with `make faults` only.', '',
+                  'endpoint refusing connections for 20 s, its proxy stopped) and F5 run with `make faults` only.',
+                  '',
                   'coe_storage talks to the Kubernetes API emulator of a cluster, which the proxies do not '
                   'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
         if bad_inputs is not None:

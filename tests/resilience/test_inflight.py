@@ -135,6 +135,7 @@ def test_rerun_while_paused(runner, report, cloud, shared, cluster_name):
                max(results['first'].seconds, results['second'].seconds))
 
 
+@pytest.mark.skipif(not LONG, reason='restarts the conductor: with `make faults` (RESILIENCE_LONG=1) only')
 def test_conductor_restarted(runner, report, cloud, shared, cluster_name):
     """The conductor is killed and started again (the local cloud's service control) while the create whose answer
     was lost waits in its queue: the new conductor takes it up, the task waits for it and sends no second one."""
