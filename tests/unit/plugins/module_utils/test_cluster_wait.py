@@ -107,7 +107,8 @@ class ConnectFailure(Exception):
 def outage(polls, timeout):
     """A watch on a created cluster whose first `polls` reads meet a refused connection."""
     clock = FakeTime()
-    refused = [ConnectFailure('Unable to establish connection: [Errno 111] Connection refused') for _ in range(polls)]
+    message = 'Unable to establish connection: [Errno 111] Connection refused'
+    refused = [ConnectFailure(message) for _poll in range(polls)]
     case = {'wait': 'created', 'timeline': [[0, 'CREATE_COMPLETE']], 'timeout': timeout}
     return watch_for(case, clock, errors=refused), clock
 
