@@ -51,6 +51,14 @@ def cluster_name(cloud):
             delete_cluster(cloud, found.id, wait=True)
 
 
+def _run_until_posted(runner, task, results, key, window):
+    """Run the task in a thread (its run goes into results[key]); return the thread once its create was sent."""
+    thread = threading.Thread(target=lambda: results.setdefault(key, runner.run([task])))
+    thread.start()
+    support.wait_for(lambda: posts(window.requests()), 60, interval=0.5, what='the create request')
+    return thread
+
+
 def _exactly_one(cloud, name, requests):
     found = support.wait_for(lambda: clusters_named(cloud, name), 120, what='cluster %s' % name)
     sent = posts(requests)
@@ -117,9 +125,7 @@ def test_rerun_while_paused(runner, report, cloud, shared, cluster_name):
     task = cluster_task(cluster_name, shared.template_name, timeout=PAUSE_SECONDS + 300)
     with support.FaultWindow(runner.proxies, 'F3', [rule('lost_response', 'POST', '^/v1/clusters$')]) as window:
         with support.PausedService('magnum-conductor', PAUSE_SECONDS) as pause:
-            first = threading.Thread(target=lambda: results.setdefault('first', runner.run([task])))
-            first.start()
-            support.wait_for(lambda: posts(window.requests()), 60, interval=0.5, what='the create request')
+            first = _run_until_posted(runner, task, results, 'first', window)
             second_started_paused = pause.resumed_at is None
             results['second'] = runner.run([task])
             first.join(PAUSE_SECONDS + 600)
@@ -145,9 +151,7 @@ def test_conductor_restarted(runner, report, cloud, shared, cluster_name):
     results = {}
     with support.FaultWindow(runner.proxies, 'F5', [rule('lost_response', 'POST', '^/v1/clusters$')]) as window:
         with support.PausedService('magnum-conductor', PAUSE_SECONDS) as pause:
-            first = threading.Thread(target=lambda: results.setdefault('run', runner.run([task])))
-            first.start()
-            support.wait_for(lambda: posts(window.requests()), 60, interval=0.5, what='the create request')
+            first = _run_until_posted(runner, task, results, 'run', window)
             restarted_paused = pause.resumed_at is None
             os.killpg(pause.pgid, signal.SIGKILL)
             pause.resumed_at = pause.paused_at  # nothing left to resume
