@@ -295,7 +295,8 @@ resilience: venv collection-tree localcloud-up
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python -m pytest $(RESILIENCE_SUITES) -p no:cacheprovider \
 		$(if $(RESILIENCE_REPORT),--resilience-report=$(abspath $(RESILIENCE_REPORT)))
 
-# With the cases too long for every `make test`: the conductor paused for 5 minutes during a create.
+# With the cases too long for every `make test`: the conductor paused for 5 minutes during a create, every gateway
+# status (502, 503, 504) on every cluster write, and the Magnum endpoint refusing connections for 20 s mid-wait.
 faults:
 	RESILIENCE_LONG=1 $(MAKE) --no-print-directory resilience \
 		RESILIENCE_SUITES="tests/resilience/test_faults.py tests/resilience/test_kube_faults.py tests/resilience/test_names.py \

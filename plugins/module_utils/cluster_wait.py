@@ -17,12 +17,16 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
     is_complete,
     is_failed,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable, translate
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
 # Magnum answers a create before its conductor writes the row, so a new UUID may be unknown for a moment.
 NEW_CLUSTER_GRACE_SECONDS = 30.0
 NOT_FOUND = 'NOT_FOUND'
+# While Magnum cannot be reached at all (its API restarting, a load balancer failing over), a poll whose retries
+# are spent is tried again after this pause, for as long as the task's timeout allows: an outage of the API does
+# not end a wait on an operation the conductor carries on with.
+UNREACHABLE_PAUSE_SECONDS = 5.0
 HEALTHY = 'HEALTHY'
 
 
@@ -57,6 +61,18 @@ class ClusterWatch:
             if http_status_of(exc) == 404:
                 return None
             raise translate(exc, 'read the status of cluster %s' % uuid) from exc
+
+    def _fetch_through_outage(self, uuid, deadline):
+        """fetch(), again after a pause while Magnum is unreachable or answers 5xx, until `deadline` (clock time);
+        then its error stands."""
+        while True:
+            try:
+                return self.fetch(uuid)
+            except CoeError as exc:
+                cause = exc.__cause__
+                if cause is None or not is_retryable(cause) or self.clock() + UNREACHABLE_PAUSE_SECONDS >= deadline:
+                    raise
+                self.sleep(UNREACHABLE_PAUSE_SECONDS)
 
     def until_created(self, uuid, name=None):
         """Wait for CREATE_COMPLETE; fail at once on a *_FAILED status with Magnum's reason and faults.
@@ -175,10 +191,12 @@ class ClusterWatch:
         offset = self.elapsed()
         phase_started = self.clock()
         budget = max(0.0, self.timeout - offset)
-        waiter = Waiter(budget if limit is None else min(budget, limit), initial_interval=self.initial_interval,
-                        max_interval=self.max_interval, clock=self.clock, sleep=self.sleep)
+        seconds = budget if limit is None else min(budget, limit)
+        waiter = Waiter(seconds, initial_interval=self.initial_interval, max_interval=self.max_interval,
+                        clock=self.clock, sleep=self.sleep)
+        deadline = self.clock() + seconds
         try:
-            record = waiter.wait(lambda: self.fetch(uuid), _status_of,
+            record = waiter.wait(lambda: self._fetch_through_outage(uuid, deadline), _status_of,
                                  lambda record: is_done(record, phase_started), what)
         except WaitTimeout as timeout:
             self._merge(phase, waiter, offset)

@@ -10,6 +10,7 @@ __metaclass__ = type
 import ctypes
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -94,8 +95,8 @@ class ProxyProcess:
         self.log_path = os.path.join(workdir, 'requests.jsonl')
         faults.clear_faults(self.rules_path)
 
-    def set_faults(self, rules):
-        faults.set_faults(self.rules_path, rules)
+    def set_faults(self, rules, magnum_max_version=None):
+        faults.set_faults(self.rules_path, rules, magnum_max_version=magnum_max_version)
 
     def clear_faults(self):
         faults.clear_faults(self.rules_path)
@@ -118,31 +119,66 @@ class Proxies(ProxyProcess):
     instead (a clouds.yaml whose auth_url and endpoint overrides name them); the tests' own reads use the backends.
     """
 
+    # Magnum's proxy runs as a process of its own, so that its endpoint alone can go down (refuse connections).
+    # Both processes read the same rules and write the same log; a rule's count and a token an expire_token rule
+    # expired are each process's own, so such rules name their service.
+    SEPARATE = ('magnum',)
+
     def __init__(self, workdir, environment, project_id):
         super(Proxies, self).__init__(workdir)
+        self.workdir = workdir
         self.services = [service for _type, service, _path in CATALOG]
-        self.process, self.ports = self._start(workdir)
+        self.processes, self.ports = self._start(workdir)
         self.clouds_file = self._write_clouds(workdir, environment, project_id)
         self.environment = dict(environment, OS_CLIENT_CONFIG_FILE=self.clouds_file, OS_CLOUD=PROXY_CLOUD)
 
+    def _groups(self):
+        """The services of each proxy process."""
+        services = list(dict.fromkeys(self.services))  # one route per service (cinder has two catalog types)
+        separate = [[service] for service in self.SEPARATE if service in services]
+        return separate + [[service for service in services if service not in self.SEPARATE]]
+
     def _start(self, workdir):
-        """The proxy process on the first block of free ports; a block taken by another run is skipped."""
+        """The proxy processes on the first block of free ports; a block taken by another run is skipped."""
         width = len(self.services)
         for base in range(PROXY_PORTS.start, PROXY_PORTS.stop - width + 1, 10):
             ports = dict((service, base + index) for index, service in enumerate(self.services))
             if not all(_port_free(port) for port in ports.values()):
                 continue
-            command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path]
-            for service, port in ports.items():
-                command += ['--route', '%s=%d:%d' % (service, port, localcloud_config.backend_port(service))]
-            with open(os.path.join(workdir, 'proxy.log'), 'ab') as errors:
-                process = subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
-                                           preexec_fn=_stop_with_parent)
-            if _listening(process, ports.values()):
-                return process, ports
-            _stop(process)
+            processes = {}
+            for group in self._groups():
+                process = self._start_group(group, ports)
+                for service in group:
+                    processes[service] = process
+            if all(_listening(process, [ports[service]]) for service, process in processes.items()):
+                return processes, ports
+            for process in set(processes.values()):
+                _stop(process)
         raise RuntimeError('no free block of %d ports in %d-%d for the resilience proxies'
                            % (width, PROXY_PORTS.start, PROXY_PORTS.stop - 1))
+
+    def _start_group(self, group, ports, with_parent=True):
+        """with_parent=False for a start from another thread than the main one: the parent-death signal follows
+        the thread that started the child, so the end of that thread would stop the proxy (stop() still does)."""
+        command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path]
+        for service in group:
+            command += ['--route', '%s=%d:%d' % (service, ports[service], localcloud_config.backend_port(service))]
+        with open(os.path.join(self.workdir, 'proxy.log'), 'ab') as errors:
+            return subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
+                                    preexec_fn=_stop_with_parent if with_parent else None)
+
+    def stop_service(self, service):
+        """Stop the proxy of a service started on its own (SEPARATE): its endpoint refuses connections, as the
+        endpoint of a service that is down does."""
+        assert service in self.SEPARATE, '%s shares its proxy process with other services' % service
+        _stop(self.processes[service])
+
+    def start_service(self, service):
+        process = self._start_group([service], self.ports, with_parent=threading.current_thread() is
+                                    threading.main_thread())
+        self.processes[service] = process
+        if not _listening(process, [self.ports[service]]):
+            raise RuntimeError('the %s proxy did not start again on port %d' % (service, self.ports[service]))
 
     def _write_clouds(self, workdir, environment, project_id):
         entry = dict(cloud_config(environment))
@@ -157,6 +193,9 @@ class Proxies(ProxyProcess):
             yaml.safe_dump({'clouds': {PROXY_CLOUD: entry}}, handle)
         return path
 
+    def stop(self):
+        for process in set(self.processes.values()):
+            _stop(process)
 
 
 def _port_free(port):
@@ -288,9 +327,10 @@ class FaultWindow:
     their work yet belong in a later call). The rules are always cleared at the end.
     """
 
-    def __init__(self, proxies, case_id, rules=()):
+    def __init__(self, proxies, case_id, rules=(), magnum_max_version=None):
         self.proxies = proxies
         self.case_id = case_id
+        self.magnum_max_version = magnum_max_version
         self.rules = []
         self.offset = None
         self._initial = list(rules)
@@ -307,7 +347,7 @@ class FaultWindow:
 
     def set(self, rules):
         self.rules = self._named(rules)
-        self.proxies.set_faults(self.rules)
+        self.proxies.set_faults(self.rules, self.magnum_max_version)
 
     def __enter__(self):
         self.offset = self.proxies.log_position()
@@ -397,7 +437,7 @@ class Report:
             '| Case | Module | Path | Fault injected | Outcome | Seconds |',
             '| --- | --- | --- | --- | --- | --- |',
         ]
-        for row in sorted(self.rows, key=lambda row: row['case']):
+        for row in sorted(self.rows, key=lambda row: _case_order(row['case'])):
             lines.append('| %s | %s | %s | %s | %s | %s |' % (
                 row['case'], row['module'], row['path'], row['fault'], row['outcome'].replace('|', '\\|'),
                 '' if row['seconds'] is None else '%.0f' % row['seconds']))
@@ -405,8 +445,18 @@ class Report:
                   'F cases pause the real magnum-conductor (SIGSTOP, then SIGCONT) right as the answer to the '
                   'cluster POST is lost, so the cluster\'s row appears only when it resumes; their outcome names the '
                   'first run and the re-run separately, and each ends with one create request in the log and one '
-                  'cluster. F4 (5 minutes) runs with `make faults` only. N1 gives every Magnum module names that a '
-                  'careless URL turns into an existing template\'s and cluster\'s.', '',
+                  'cluster. F4 (5 minutes) runs with `make faults` only. F5 kills the paused conductor and starts '
+                  'it again with the local cloud\'s service control while the create waits in its queue. N1 gives '
+                  'every Magnum module names that a careless URL turns into an existing template\'s and '
+                  'cluster\'s.', '',
+                  'G cases: the proxy forwards the write, the service accepts it (the log shows its 2xx), and the '
+                  'client gets 502, 503 or 504 instead, as from a load balancer that gave up waiting (or no answer: '
+                  '-lost). One playbook per write gives each fault to one task; its rows share the playbook\'s '
+                  'seconds and the number of writes sent in all (one per task: none sent twice). A task that '
+                  'needed the re-run says so. `make test` gives each cluster write one or two of these faults, the '
+                  'statuses taking turns; `make faults` gives every cluster write all of them. M1 (the Magnum '
+                  'endpoint refusing connections for 20 s, its proxy stopped) and F5 run with `make faults` only.',
+                  '',
                   "S cases put the suites' proxy in front of the shared cluster's Kubernetes API emulator "
                   "(`support.KubeProxy`: the local cloud's proxy program serving HTTPS with a certificate of the "
                   "test's own CA, and reaching the emulator over HTTPS with the client certificate of the "
@@ -448,6 +498,11 @@ class Report:
             for row in self.secrets:
                 lines.append('| %s | %s | %s |' % (row['what'], row['how'], row['found'] or 'nowhere'))
         return '\n'.join(lines) + '\n'
+
+
+def _case_order(case_id):
+    """C2 before C10: the numbers in a case's id compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', case_id)]
 
 
 def wait_for(predicate, timeout, interval=1.0, what='the condition'):

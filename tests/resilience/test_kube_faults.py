@@ -149,7 +149,7 @@ def run_kube_case(runner, report, kube, case, tasks, rules, expected_hits, check
 WRITES = 'the StorageClass, namespace and claim POSTs'
 CREATE_CASES = [
     ('S1', 'on each of %s: 503 before forwarding, then 502 after forwarding (the object was made)' % WRITES,
-     [dict(action='status', status=503), dict(action='status', status=502, forward=True)]),
+     [dict(action='status', status=503), dict(action='replaced_response', status=502)]),
     ('S2', 'on each of %s: a connection reset, then a lost answer (the object was made)' % WRITES,
      [dict(action='reset'), dict(action='lost_response')]),
 ]
@@ -196,7 +196,7 @@ def test_storage_update_and_delete(runner, report, kube):
     assert made.returncode == 0, made.output[-3000:]
     expand = storage_task(kube, name, name)
     expand['coe.magnum.coe_storage']['storage_class']['allow_volume_expansion'] = True
-    rules = [rule('status', 'PATCH', '^%s/%s$' % (CLASSES, name), status=502, forward=True)]
+    rules = [rule('replaced_response', 'PATCH', '^%s/%s$' % (CLASSES, name), status=502)]
 
     def expanded(requests):
         assert kube.get('%s/%s' % (CLASSES, name)).get('allowVolumeExpansion') is True

@@ -213,7 +213,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         if action == "reset":
             self._reset()
             return
-        if action == "status" and not rule.get("forward"):
+        if action == "status":
             self._send_error(record, rule["status"], rule.get("body"), rule.get("message", INJECTED))
             return
         if action == "expire_token":
@@ -241,9 +241,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 response.read()
                 self._reset()
                 return
-            if action == "status":  # with forward: the service acted, the client gets an error instead
-                record["backend_status"] = response.status
+            if action == "replaced_response":
                 response.read()
+                record["backend_status"] = response.status
                 self._send_error(record, rule["status"], rule.get("body"), rule.get("message", INJECTED))
                 return
             self._relay(response, max_version)

@@ -229,14 +229,25 @@ def test_lost_response_lets_the_service_act(proxy, backend):
     assert [(r["status"], r["fault"]) for r in requests] == [(200, "lost_response")]
 
 
-def test_status_after_forwarding_lets_the_service_act(proxy, backend):
-    faults.set_faults(proxy["rules"], [{"method": "POST", "path": "^/v1/clusters$", "action": "status",
-                                        "status": 502, "forward": True, "times": 1}])
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_replaced_response_lets_the_service_act_then_answers_the_status(proxy, backend, status):
+    faults.set_faults(proxy["rules"], [{"service": "magnum", "method": "PATCH", "path": "^/v1/clusters/",
+                                        "action": "replaced_response", "status": status, "times": 1}])
     with faults.recorded_requests(proxy["log"]) as requests:
-        status, _headers, _body = _request(proxy, "POST", "/v1/clusters", body=b'{"name": "k8s"}', service="magnum")
-    assert status == 502
-    assert [seen["body"] for seen in backend.seen] == ['{"name": "k8s"}']
-    assert [(r["status"], r["backend_status"], r["fault"]) for r in requests] == [(502, 200, "status")]
+        answered, _, body = _request(proxy, "PATCH", "/v1/clusters/k8s", body=b'[{"op": "replace"}]',
+                                     service="magnum")
+        again = _request(proxy, "PATCH", "/v1/clusters/k8s", body=b'[{"op": "replace"}]', service="magnum")[0]
+    assert answered == status
+    assert json.loads(body)["errors"][0]["status"] == status
+    assert [seen["body"] for seen in backend.seen] == ['[{"op": "replace"}]'] * 2
+    assert again == 200
+    assert [(r["status"], r.get("backend_status"), r["fault"]) for r in requests] == [
+        (status, 200, "replaced_response"), (200, None, None)]
+
+
+def test_replaced_response_needs_a_status(proxy):
+    with pytest.raises(ValueError, match="replaced_response needs an integer 'status'"):
+        faults.set_faults(proxy["rules"], [{"action": "replaced_response"}])
 
 
 def test_https_in_front_of_an_https_service_that_wants_a_client_certificate(tmp_path):

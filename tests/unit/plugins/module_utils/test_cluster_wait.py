@@ -100,6 +100,36 @@ def test_transient_errors_of_a_poll_are_retried():
     assert watch._magnum.http.gets == 3
 
 
+class ConnectFailure(Exception):
+    """keystoneauth's name for a connection that could not be opened."""
+
+
+def outage(polls, timeout):
+    """A watch on a created cluster whose first `polls` reads meet a refused connection."""
+    clock = FakeTime()
+    message = 'Unable to establish connection: [Errno 111] Connection refused'
+    refused = [ConnectFailure(message) for _poll in range(polls)]
+    case = {'wait': 'created', 'timeline': [[0, 'CREATE_COMPLETE']], 'timeout': timeout}
+    return watch_for(case, clock, errors=refused), clock
+
+
+def test_the_wait_goes_on_through_an_outage_of_magnum():
+    """Magnum's API refuses connections for 20 s mid-wait: more than one poll's retries, less than the timeout."""
+    watch, clock = outage(12, timeout=300)
+    started = clock.now
+    assert watch.until_created('U1', 'c')['status'] == 'CREATE_COMPLETE'
+    assert watch._magnum.http.gets == 13 and clock.now - started >= 20
+
+
+def test_an_outage_longer_than_the_timeout_ends_the_wait_with_its_error():
+    watch, clock = outage(100, timeout=30)
+    started = clock.now
+    with pytest.raises(CoeError) as raised:
+        watch.until_created('U1', 'c')
+    assert 'read the status of cluster U1' in raised.value.msg and 'Connection refused' in raised.value.msg
+    assert clock.now - started <= 30 + 7
+
+
 def test_other_errors_of_a_poll_name_the_cluster():
     case = {'wait': 'created', 'timeline': [[0, 'CREATE_COMPLETE']]}
     watch = watch_for(case, errors=[HttpError(403, 'Forbidden')])
