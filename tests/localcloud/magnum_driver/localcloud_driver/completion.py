@@ -59,6 +59,27 @@ def follow(cluster_uuid, in_progress_status, saved=None, timeout_minutes=stack.D
     threading.Thread(target=run, name="localcloud-follow-%s" % cluster_uuid, daemon=True).start()
 
 
+def reopen(cluster_uuid):
+    """Put back the cluster's UPDATE_IN_PROGRESS when a status sync settled it before a nodegroup was marked busy.
+
+    For a nodegroup delete or update magnum-conductor saves the cluster's UPDATE_IN_PROGRESS first and only then
+    calls the driver, which marks the nodegroup busy: a periodic status sync that comes in between finds no busy
+    nodegroup and settles the cluster, and nothing would ever settle the nodegroup. Called once the nodegroup is
+    marked, under the cluster's lock, it restores what Magnum's conductor saved; the sync and the follow thread
+    then settle the cluster once the nodegroup's stack has.
+    """
+    with paths.locked(cluster_uuid):
+        try:
+            cluster = objects.Cluster.get_by_uuid(sessions.admin_context(), cluster_uuid)
+        except exception.ClusterNotFound:
+            return
+        if not cluster.status.endswith(IN_PROGRESS):
+            LOG.info("Cluster %s was settled before its nodegroup was marked busy; UPDATE_IN_PROGRESS again",
+                     cluster_uuid)
+            cluster.status = Status.UPDATE_IN_PROGRESS
+            cluster.save()
+
+
 def _wait_for_conductor(ctx, cluster_uuid, in_progress_status, saved):
     deadline = time.monotonic() + CONDUCTOR_SAVE_TIMEOUT
     while time.monotonic() < deadline:
