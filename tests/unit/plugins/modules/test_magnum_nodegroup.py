@@ -139,6 +139,7 @@ def test_a_failed_create_fails_with_magnums_reason(cloud):
     (dict(labels={'x': {'nested': 1}}), 'labels'),
     (dict(name='..'), 'name'),
     (dict(name='big/workers'), 'name'),
+    (dict(timeout=0), 'timeout'),
     (dict(cluster='k8s/default-worker'), 'cluster'),
 ])
 def test_bad_input_is_refused_by_name_before_any_request(cloud, args, parameter):
