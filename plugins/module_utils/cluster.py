@@ -324,3 +324,10 @@ def predicted_after(record, steps):
         elif step['action'] in ('resize', 'patch') and not step.get('nodegroup'):
             after['node_count'] = step['node_count']
     return after
+
+
+def step_changes(record, step):
+    """The fields of the record an in-place step changes, with the values they read once it is done."""
+    after = predicted_after(record, [step])
+    return dict((field, after[field]) for field in ('node_count', 'cluster_template_id', 'coe_version')
+                if field in after and after[field] != record.get(field))

@@ -21,6 +21,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
     plan_update,
     predicted_after,
     public_record,
+    step_changes,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
     KEEP,
@@ -382,10 +383,11 @@ class ClusterActions:
         for index, step in enumerate(steps):
             self.actions.append(step['action'])
             self._send_update(current, step)
+            shows = step_changes(current, step)
             if self.wait or index < len(steps) - 1:
-                current = self.watch.until_updated(current, step['action'])
+                current = self.watch.until_updated(current, step['action'], shows)
             else:
-                current = self.watch.until_started(current, step['action'])
+                current = self.watch.until_started(current, step['action'], shows)
         if self.wait:
             for step in steps:
                 if step['action'] == 'upgrade':
@@ -416,10 +418,7 @@ class ClusterActions:
             return None
         if is_busy(found.get('status')):
             return found
-        expected = predicted_after(record, [step])
-        changing = [field for field in ('node_count', 'cluster_template_id')
-                    if expected.get(field) != record.get(field)]
-        if changing and all(found.get(field) == expected[field] for field in changing):
+        if any(found.get(field) == value for field, value in step_changes(record, step).items()):
             return found
         return None
 

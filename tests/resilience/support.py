@@ -547,6 +547,34 @@ def clusters_named(cloud, name):
     return transient_retry(lambda: [c for c in cloud.container_infrastructure_management.clusters() if c.name == name])
 
 
+def cluster_record(cloud, uuid):
+    """The cluster as Magnum's API shows it, every field (openstacksdk's Cluster lacks some, e.g. coe_version)."""
+    import openstack
+
+    def read():
+        response = cloud.container_infrastructure_management.get('/clusters/%s' % uuid, microversion='1.9')
+        if response.status_code >= 400:
+            raise openstack.exceptions.HttpException(response=response)
+        return response.json()
+    return transient_retry(read)
+
+
+def nodegroups_of(cloud, cluster_uuid):
+    """The node groups of a cluster in full (Magnum API 1.9; openstacksdk has no call for them)."""
+    management = cloud.container_infrastructure_management
+
+    import openstack
+
+    def read(path):
+        response = management.get('/clusters/%s/nodegroups%s' % (cluster_uuid, path), microversion='1.9')
+        if response.status_code >= 400:
+            raise openstack.exceptions.HttpException(response=response)
+        return response.json()
+
+    listed = transient_retry(lambda: read(''))['nodegroups']
+    return [transient_retry(lambda path='/' + group['uuid']: read(path)) for group in listed]
+
+
 def templates_named(cloud, name):
     return [t for t in cloud.container_infrastructure_management.cluster_templates() if t.name == name]
 
@@ -592,23 +620,30 @@ def template_fields(name, **extra):
 
 class SharedCluster:
     """A template and a cluster made once per session through the backends; the create is sent at once and
-    waited for on first use, so the suites that need no cluster run meanwhile."""
+    waited for on first use, so the suites that need no cluster run meanwhile.
+
+    A second cluster of the same template (day2_name) is made the same way for the fault cases that change a
+    cluster's node groups and template, which the other suites' cases on the shared cluster must not see.
+    """
 
     def __init__(self, cloud):
         self.cloud = cloud
         self.template_name = unique('tmpl')
         self.name = unique('shared')
+        self.day2_name = unique('day2')
         self.template = cloud.container_infrastructure_management.create_cluster_template(
             **template_fields(self.template_name))
-        self.clusters = [self.name]
-        cloud.container_infrastructure_management.create_cluster(
-            name=self.name, cluster_template_id=self.template.id, master_count=1, node_count=1)
-        self._ready = None
+        self.clusters = [self.name, self.day2_name]
+        for name in self.clusters:
+            cloud.container_infrastructure_management.create_cluster(
+                name=name, cluster_template_id=self.template.id, master_count=1, node_count=1)
+        self._ready = {}
 
-    def ready(self):
-        if self._ready is None:
-            self._ready = wait_cluster(self.cloud, self.name)
-        return self._ready
+    def ready(self, name=None):
+        name = name or self.name
+        if name not in self._ready:
+            self._ready[name] = wait_cluster(self.cloud, name)
+        return self._ready[name]
 
     def cleanup(self):
         for name in self.clusters:

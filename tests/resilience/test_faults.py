@@ -815,3 +815,169 @@ def test_magnum_endpoint_down_mid_wait(runner, report, cloud, shared, cluster_na
     finally:
         if proxies.processes[MAGNUM].poll() is not None:
             proxies.start_service(MAGNUM)
+
+
+# ---- day 2: node groups and an upgrade, on a cluster of their own -----------------------------------------------
+
+# The further node groups the cases make, update and delete, in this order.
+GROUP_A, GROUP_B = 'res-a', 'res-b'
+NEWER_KUBE_TAG = 'v1.31.0'
+
+
+@pytest.fixture(scope='module')
+def day2(cloud, shared):
+    """The day-2 cluster (made at the start of the session with the shared one) and a template of a newer
+    Kubernetes for its upgrade; the cases share both."""
+    record = shared.ready(shared.day2_name)
+    newer = support.unique('newer')
+    template = cloud.container_infrastructure_management.create_cluster_template(
+        **template_fields(newer, labels={'kube_tag': NEWER_KUBE_TAG}))
+    yield dict(name=shared.day2_name, uuid=record.uuid, newer=newer, newer_id=template.id)
+    delete_cluster(cloud, shared.day2_name, wait=False)
+    support.delete_template(cloud, newer)
+
+
+def nodegroup_task(cluster, name, state='present', **extra):
+    return {'name': 'nodegroup', 'coe.magnum.magnum_nodegroup': dict(cluster=cluster, name=name, state=state,
+                                                                      timeout=300, **extra)}
+
+
+def _groups_named(cloud, day2, name):
+    return [group for group in support.nodegroups_of(cloud, day2['uuid']) if group['name'] == name]
+
+
+def ensure_group(runner, cloud, day2, name):
+    """The group as the case before leaves it, made without faults when that case did not (so each case runs
+    and fails on its own)."""
+    if not _groups_named(cloud, day2, name):
+        made = runner.run([nodegroup_task(day2['name'], name)])
+        assert made.returncode == 0, made.output[-3000:]
+
+
+def _sent(run, method, path):
+    return [r for r in support.mutating(run.requests) if r['method'] == method and re.search(path, r['path'])]
+
+
+def _one_group(cloud, day2, name, writes, **fields):
+    """Exactly one group of that name, with those fields, settled; the faulted run sent each write (method, path,
+    count) as many times as given, and nothing else that changes the cloud."""
+    def check(run):
+        found = _groups_named(cloud, day2, name)
+        assert len(found) == 1, 'expected exactly one node group %s, found %d' % (name, len(found))
+        assert found[0]['status'].endswith('_COMPLETE'), found[0]['status']
+        for field, value in fields.items():
+            assert found[0][field] == value, (field, found[0][field])
+        _writes_were(run, writes)
+    return check
+
+
+def _writes_were(run, writes):
+    for method, path, count in writes:
+        assert len(_sent(run, method, path)) == count, '%s %s: %s' % (method, path, describe_hits(
+            support.mutating(run.requests)))
+    assert len(support.mutating(run.requests)) == sum(count for _m, _p, count in writes), describe_hits(
+        support.mutating(run.requests))
+
+
+def _lookup(day2, name):
+    return '^/v1/clusters/%s/nodegroups/%s$' % (day2['uuid'], name)
+
+
+def _groups_path(day2):
+    return '^/v1/clusters/%s/nodegroups$' % day2['uuid']
+
+
+def _group_path(day2, cloud, name):
+    return '^/v1/clusters/%s/nodegroups/%s$' % (day2['uuid'], _groups_named(cloud, day2, name)[0]['uuid'])
+
+
+def _resize_path(day2):
+    return '^/v1/clusters/%s/actions/resize$' % day2['uuid']
+
+
+def test_nodegroup_create_lost_response(runner, report, cloud, day2):
+    rules = [rule('status', 'GET', _lookup(day2, GROUP_A), status=503, times=2),
+             rule('lost_response', 'POST', _groups_path(day2))]
+    run_case(runner, report, dict(id='D1', module='magnum_nodegroup', path='create',
+                                  fault='503 twice on the group lookup; lost response on the POST (Magnum made the '
+                                        'group)'),
+             [nodegroup_task(day2['name'], GROUP_A)], rules,
+             _one_group(cloud, day2, GROUP_A, [('POST', _groups_path(day2), 1)], node_count=1), 3)
+
+
+def test_nodegroup_create_503(runner, report, cloud, day2):
+    rules = [rule('status', 'POST', _groups_path(day2), status=503)]
+    run_case(runner, report, dict(id='D2', module='magnum_nodegroup', path='create',
+                                  fault='503 on the POST (not passed on to Magnum)'),
+             [nodegroup_task(day2['name'], GROUP_B, node_count=2)], rules,
+             _one_group(cloud, day2, GROUP_B, [('POST', _groups_path(day2), 1)], node_count=2), 1)
+
+
+def test_nodegroup_update_lost_response(runner, report, cloud, day2):
+    """A range and a count in one task: the PATCH's answer is lost (Magnum applied it), then the resize."""
+    ensure_group(runner, cloud, day2, GROUP_A)
+    patch = _group_path(day2, cloud, GROUP_A)
+    rules = [rule('lost_response', 'PATCH', patch)]
+    run_case(runner, report, dict(id='D3', module='magnum_nodegroup', path='update (max_node_count, node_count 1 -> 2)',
+                                  fault='lost response on the PATCH: Magnum applied it'),
+             [nodegroup_task(day2['name'], GROUP_A, node_count=2, max_node_count=3, force_node_count=True)], rules,
+             _one_group(cloud, day2, GROUP_A, [('PATCH', patch, 1), ('POST', _resize_path(day2), 1)],
+                        node_count=2, max_node_count=3), 1)
+
+
+def test_nodegroup_resize_503(runner, report, cloud, day2):
+    ensure_group(runner, cloud, day2, GROUP_A)
+    rules = [rule('status', 'GET', _lookup(day2, GROUP_A), status=503, times=2),
+             rule('status', 'POST', _resize_path(day2), status=503)]
+    run_case(runner, report, dict(id='D4', module='magnum_nodegroup', path='resize (node_count -> 1)',
+                                  fault='503 twice on the group lookup; 503 on the resize action'),
+             [nodegroup_task(day2['name'], GROUP_A, node_count=1, force_node_count=True)], rules,
+             _one_group(cloud, day2, GROUP_A, [('POST', _resize_path(day2), 1)], node_count=1), 3)
+
+
+def _no_group(cloud, day2, name, writes):
+    def check(run):
+        assert _groups_named(cloud, day2, name) == []
+        _writes_were(run, writes)
+    return check
+
+
+def test_nodegroup_delete_lost_response(runner, report, cloud, day2):
+    ensure_group(runner, cloud, day2, GROUP_B)
+    path = _group_path(day2, cloud, GROUP_B)
+    rules = [rule('lost_response', 'DELETE', path)]
+    run_case(runner, report, dict(id='D5', module='magnum_nodegroup', path='delete',
+                                  fault='lost response on the DELETE: Magnum started it'),
+             [nodegroup_task(day2['name'], GROUP_B, state='absent')], rules,
+             _no_group(cloud, day2, GROUP_B, [('DELETE', path, 1)]), 1)
+
+
+def test_nodegroup_delete_503(runner, report, cloud, day2):
+    ensure_group(runner, cloud, day2, GROUP_A)
+    path = _group_path(day2, cloud, GROUP_A)
+    rules = [rule('status', 'GET', _lookup(day2, GROUP_A), status=503, times=2),
+             rule('status', 'DELETE', path, status=503)]
+    run_case(runner, report, dict(id='D6', module='magnum_nodegroup', path='delete',
+                                  fault='503 twice on the group lookup; 503 on the DELETE'),
+             [nodegroup_task(day2['name'], GROUP_A, state='absent')], rules,
+             _no_group(cloud, day2, GROUP_A, [('DELETE', path, 1)]), 3)
+
+
+def test_cluster_upgrade_lost_response(runner, report, cloud, day2):
+    """The upgrade as the module's example writes it (no max_batch_size); its answer is lost after Magnum's
+    conductor took it up."""
+    upgrade = '^/v1/clusters/%s/actions/upgrade$' % day2['uuid']
+    rules = [rule('lost_response', 'POST', upgrade)]
+
+    def check(run):
+        assert len(clusters_named(cloud, day2['name'])) == 1
+        found = support.cluster_record(cloud, day2['uuid'])
+        assert found['cluster_template_id'] == day2['newer_id'], found['cluster_template_id']
+        assert (found['coe_version'], found['status']) == (NEWER_KUBE_TAG, 'UPDATE_COMPLETE'), found
+        _writes_were(run, [('POST', upgrade, 1)])
+
+    run = run_case(runner, report, dict(id='U1', module='magnum_cluster', path='upgrade (template v1.30.4 -> v1.31.0)',
+                                        fault='lost response on the upgrade action: Magnum started it'),
+                   [cluster_task(day2['name'], day2['newer'], allow_upgrade=True, timeout=300)], rules, check, 1)
+    if run.returncode == 0:
+        assert run.result('cluster')['cluster']['cluster_template_id'] == day2['newer_id']

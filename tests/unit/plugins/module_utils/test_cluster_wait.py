@@ -14,7 +14,8 @@ from ansible_collections.coe.magnum.tests.unit.fakes import HttpError, Response
 
 
 class TimelineHttp:
-    """Magnum's GET answers from a timeline of (second, status[, updated_at]); a null status is a 404."""
+    """Magnum's GET answers from a timeline of (second, status[, updated_at[, other fields]]); a null status is a
+    404."""
 
     def __init__(self, clock, timeline, errors=None):
         self.clock = clock
@@ -32,9 +33,10 @@ class TimelineHttp:
         entry = [e for e in self.timeline if self.clock.now - self.started >= e[0]][-1]
         if entry[1] is None:
             raise HttpError(404, 'Cluster %s could not be found.' % ident)
-        return Response(), {'uuid': ident, 'name': 'c', 'status': entry[1],
-                            'updated_at': entry[2] if len(entry) > 2 else None,
-                            'status_reason': 'boom' if entry[1].endswith('FAILED') else None}
+        record = {'uuid': ident, 'name': 'c', 'status': entry[1], 'updated_at': entry[2] if len(entry) > 2 else None,
+                  'status_reason': 'boom' if entry[1].endswith('FAILED') else None}
+        record.update(entry[3] if len(entry) > 3 else {})
+        return Response(), record
 
 
 def watch_for(case, clock=None, errors=None):
@@ -48,11 +50,11 @@ def start(watch, case):
     if case['wait'] == 'created':
         return watch.until_created('U1', 'c')
     if case['wait'] == 'updated':
-        return watch.until_updated(before, 'resize')
+        return watch.until_updated(before, 'resize', case.get('shows'))
     if case['wait'] == 'deleted':
         return watch.until_deleted(before)
     if case['wait'] == 'started':
-        return watch.until_started(before, 'resize')
+        return watch.until_started(before, 'resize', case.get('shows'))
     return watch.until_settled(before)
 
 
@@ -72,6 +74,7 @@ def test_wait(case):
         return
     record = start(watch, case)
     assert (record or {}).get('status') == case['ends']
+    assert clock.now - started >= case.get('at_least_seconds', 0)
     if 'history' in case:
         assert [entry['status'] for entry in watch.history] == case['history']
 
