@@ -47,7 +47,7 @@ TEST_SECOND_LANE_STEPS := resilience older-cores-playbooks
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores older-cores-checks older-cores-playbooks matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests kube-conformance playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench mutants test \
+	localcloud-tests kube-conformance playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench bench-imports mutants test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -327,7 +327,11 @@ mutants: venv
 bench: venv collection-tree
 	@if [ ! -f tests/bench/run.py ]; then echo 'bench: no tests/bench/run.py yet'; exit 0; fi; \
 	$(MAKE) --no-print-directory localcloud-up; \
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python tests/bench/run.py
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python tests/bench/run.py $(BENCH_ARGS)
+
+# Import time of every module (median of 3, python -X importtime), without the cloud: a few seconds.
+bench-imports: venv collection-tree
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python tests/bench/importtime.py
 
 test: venv
 	@mkdir -p $(BUILD); summary=$(BUILD)/test-summary.txt; : > $$summary; \
