@@ -3,6 +3,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
@@ -198,8 +200,10 @@ def test_cluster_api_names_of_another_cluster_do_not_match():
         in caught.value.msg
 
 
-def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back():
+def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back(monkeypatch):
     cloud = FakeClusterCloud('heat')
+    waits = []
+    monkeypatch.setattr(time, 'sleep', waits.append)
 
     class Broken(Exception):
         status_code = 503
@@ -209,6 +213,8 @@ def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back():
         GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
     assert caught.value.msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')
     assert 'HTTP 503' in caught.value.msg
+    # The read was tried four times, with a growing wait, before the failure was given.
+    assert waits == [1.0, 2.0, 4.0]
 
 
 def test_a_stack_without_the_group_resources_falls_back_to_the_ports():
