@@ -13,6 +13,7 @@ of its own, which keeps the checkout untouched and lets MUTANTS_JOBS files run s
 import concurrent.futures
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -40,9 +41,12 @@ TARGETS = {
     'storage_class.py': ['module_utils/test_kube_storage_class.py', 'modules/test_coe_storage.py'],
     'kube_storage.py': ['modules/test_coe_storage.py'],
 }
-# A mutant can loop for ever: its tests are stopped after TEST_SECONDS (a kill), before cosmic-ray's own timeout.
-TEST_SECONDS = 90
-TIMEOUT_SECONDS = 120.0
+# A mutant can loop for ever: its tests are stopped (a kill) once they have used three times the processor time
+# of the unmutated run (at least MIN_CPU_SECONDS); processor time, not wall-clock time, because the machine may be
+# busy. TEST_SECONDS of wall-clock time stop one that sleeps for ever, before cosmic-ray's own timeout.
+MIN_CPU_SECONDS = 10
+TEST_SECONDS = 240
+TIMEOUT_SECONDS = 300.0
 
 
 def install():
@@ -97,6 +101,7 @@ def serve(tree, address, tests):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
     listener.listen(1)
+    cpu_budget = None  # the first request is cosmic-ray's baseline run, without mutation
     while True:
         connection = listener.accept()[0]
         arguments = json.loads(connection.makefile().readline())
@@ -105,9 +110,13 @@ def serve(tree, address, tests):
             listener.close()
             os.dup2(quiet, 1)
             os.dup2(quiet, 2)
+            if cpu_budget:
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu_budget, cpu_budget + 5))
             signal.alarm(TEST_SECONDS)
             os._exit(int(pytest.main(arguments)))
-        status = os.waitpid(child, 0)[1]
+        _pid, status, usage = os.wait4(child, 0)
+        if cpu_budget is None:
+            cpu_budget = max(MIN_CPU_SECONDS, int(3 * (usage.ru_utime + usage.ru_stime)) + 1)
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
         try:
             connection.sendall(b'%d\n' % code)
