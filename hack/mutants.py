@@ -8,6 +8,7 @@ each mutant, the fastest first, stopping at the first failure. Prints the figure
 surviving mutants' diffs to .build/mutants/<file>.survivors. cosmic-ray mutates in place: each file gets a copy
 of its own, which keeps the checkout untouched and lets MUTANTS_JOBS files run side by side. Usage:
     hack/mutants.py [file ...]      (default: every target below; e.g. hack/mutants.py retry.py files.py)
+MUTANTS_JOBS=2 runs two files at a time; MUTANTS_AGAIN=survivors tries only the last run's survivors again.
 """
 
 import concurrent.futures
@@ -17,6 +18,7 @@ import resource
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -139,7 +141,7 @@ def cosmic_ray(tree, *arguments, check=True, **kwargs):
                           universal_newlines=True, check=check, **kwargs)
 
 
-def run_target(name):
+def run_target(name, again=False):
     tests = TARGETS[name]
     tree = tree_of(name)
     copy_collection(tree)
@@ -160,9 +162,15 @@ def run_target(name):
         handle.write('[cosmic-ray]\nmodule-path = "ansible_collections/coe/magnum/plugins/module_utils/%s"\n'
                      'timeout = %.1f\nexcluded-modules = []\ntest-command = "%s"\n\n'
                      '[cosmic-ray.distributor]\nname = "local"\n' % (name, TIMEOUT_SECONDS, command))
-    if os.path.exists(session):
-        os.unlink(session)
-    cosmic_ray(tree, 'cosmic_ray.cli', 'init', config, session, check=True)
+    if again and os.path.exists(session):
+        # Only the last run's survivors are tried again: new tests can kill them, and every mutant killed before
+        # still is as long as no test was removed or weakened (a full run is the figure of record).
+        with sqlite3.connect(session) as database:
+            database.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    else:
+        if os.path.exists(session):
+            os.unlink(session)
+        cosmic_ray(tree, 'cosmic_ray.cli', 'init', config, session, check=True)
     if cosmic_ray(tree, 'cosmic_ray.cli', 'baseline', config, check=False).returncode != 0:
         raise SystemExit('%s: the unit tests fail without any mutation' % name)
     started = time.monotonic()
@@ -193,9 +201,10 @@ def main(names):
     if unknown:
         raise SystemExit('No such target: %s (targets: %s)' % (', '.join(unknown), ', '.join(sorted(TARGETS))))
     jobs = int(os.environ.get('MUTANTS_JOBS') or 1)
+    again = os.environ.get('MUTANTS_AGAIN') == 'survivors'
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        runs = [(name, pool.submit(run_target, name)) for name in names or sorted(TARGETS)]
+        runs = [(name, pool.submit(run_target, name, again)) for name in names or sorted(TARGETS)]
         for name, run in runs:
             total, survived, seconds = run.result()
             killed = total - survived

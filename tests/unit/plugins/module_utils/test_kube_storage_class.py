@@ -55,3 +55,38 @@ def test_merge_patch_prediction():
     patched = storage_class.apply_patch(obj, {'metadata': {'annotations': {'x': None, 'z': '3'}}, 'mountOptions': []})
     assert patched == {'metadata': {'name': 'a', 'annotations': {'y': '2', 'z': '3'}}, 'mountOptions': []}
     assert obj['metadata']['annotations'] == {'x': '1', 'y': '2'}
+
+
+def test_an_option_the_cluster_cannot_store_is_named_with_the_version_it_needs():
+    assert storage_class.unsupported_options({'volume_binding_mode': 'WaitForFirstConsumer', 'reclaim_policy': 'Retain'},
+                                             facts_for('v1.8.0')) == [
+        'storage_class.volume_binding_mode=WaitForFirstConsumer needs Kubernetes 1.9 or later; the cluster runs v1.8.0']
+
+
+def test_parameters_are_sent_as_the_strings_kubernetes_stores():
+    assert storage_class.stringify({'fsType': 'ext4', 'iops': 100, 'encrypted': True, 'replicated': False,
+                                    1: 2.5}) == {
+        'fsType': 'ext4', 'iops': '100', 'encrypted': 'true', 'replicated': 'false', '1': '2.5'}
+    assert storage_class.stringify(None) == {}
+
+
+def test_a_class_is_shown_with_what_a_person_cares_about():
+    obj = {'apiVersion': 'storage.k8s.io/v1', 'kind': 'StorageClass',
+           'metadata': {'name': 'standard', 'uid': 'u-1', 'labels': {}, 'resourceVersion': '9',
+                        'annotations': {storage_class.DEFAULT_CLASS_ANNOTATION: 'true'}},
+           'provisioner': 'cinder.csi.openstack.org', 'parameters': {'type': 'ssd'}, 'reclaimPolicy': 'Retain',
+           'allowVolumeExpansion': True, 'mountOptions': [], 'volumeBindingMode': 'Immediate'}
+    assert storage_class.view(obj) == {
+        'apiVersion': 'storage.k8s.io/v1', 'kind': 'StorageClass',
+        'metadata': {'name': 'standard', 'uid': 'u-1',
+                     'annotations': {storage_class.DEFAULT_CLASS_ANNOTATION: 'true'}},
+        'provisioner': 'cinder.csi.openstack.org', 'parameters': {'type': 'ssd'}, 'reclaimPolicy': 'Retain',
+        'volumeBindingMode': 'Immediate', 'allowVolumeExpansion': True, 'mountOptions': []}
+    assert storage_class.view(None) == {}
+
+
+def test_a_merge_patch_adds_what_the_object_lacks_and_replaces_what_is_not_a_mapping():
+    obj = {'metadata': {'name': 'a'}, 'parameters': 'odd'}
+    assert storage_class.apply_patch(obj, {'metadata': {'annotations': {'x': 'true'}}, 'parameters': {'t': '1'},
+                                           'missing': None}) == {
+        'metadata': {'name': 'a', 'annotations': {'x': 'true'}}, 'parameters': {'t': '1'}}
