@@ -43,7 +43,7 @@ TARGETS = {
     'certificates.py': ['module_utils/test_certificates.py'],
     'claims.py': ['module_utils/test_kube_claims.py', 'modules/test_coe_storage.py'],
     'storage_class.py': ['module_utils/test_kube_storage_class.py', 'modules/test_coe_storage.py'],
-    'kube_storage.py': ['modules/test_coe_storage.py'],
+    'kube_storage.py': ['module_utils/test_kube_storage.py', 'modules/test_coe_storage.py'],
 }
 # A mutant can loop for ever: its tests are stopped (a kill) once they have used three times the processor time
 # of the unmutated run (at least MIN_CPU_SECONDS); processor time, not wall-clock time, because the machine may be

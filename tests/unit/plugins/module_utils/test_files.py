@@ -203,7 +203,11 @@ def test_a_directory_that_cannot_be_flushed_costs_only_durability(tmp_path, monk
     real = getattr(os, failing)
 
     def refuse_directories(descriptor_or_path, *args):
-        if os.path.isdir(descriptor_or_path) if failing == 'open' else stat.S_ISDIR(os.fstat(descriptor_or_path).st_mode):
+        if failing == 'open':
+            is_directory = os.path.isdir(descriptor_or_path)
+        else:
+            is_directory = stat.S_ISDIR(os.fstat(descriptor_or_path).st_mode)
+        if is_directory:
             raise OSError(22, 'Invalid argument')
         return real(descriptor_or_path, *args)
     monkeypatch.setattr(files.os, failing, refuse_directories)

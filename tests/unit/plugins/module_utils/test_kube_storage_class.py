@@ -58,8 +58,8 @@ def test_merge_patch_prediction():
 
 
 def test_an_option_the_cluster_cannot_store_is_named_with_the_version_it_needs():
-    assert storage_class.unsupported_options({'volume_binding_mode': 'WaitForFirstConsumer', 'reclaim_policy': 'Retain'},
-                                             facts_for('v1.8.0')) == [
+    spec = {'volume_binding_mode': 'WaitForFirstConsumer', 'reclaim_policy': 'Retain'}
+    assert storage_class.unsupported_options(spec, facts_for('v1.8.0')) == [
         'storage_class.volume_binding_mode=WaitForFirstConsumer needs Kubernetes 1.9 or later; the cluster runs v1.8.0']
 
 

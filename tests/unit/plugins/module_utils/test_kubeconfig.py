@@ -146,7 +146,8 @@ def test_access_of_an_unknown_context_or_bad_data_is_empty():
 
 
 @pytest.mark.parametrize('text, where', [
-    ('apiVersion: v1\nclusters:\n- name: a\n  cluster: {server: [x}\n', "line 4, column 23: expected ',' or ']', but got '}'"),
+    ('apiVersion: v1\nclusters:\n- name: a\n  cluster: {server: [x}\n',
+     "line 4, column 23: expected ',' or ']', but got '}'"),
     ('apiVersion: v1\nkind: Config\n  users: x\n', 'line 3, column 8: mapping values are not allowed here'),
     ('a: b\n\tc: d\n', 'line 2, column 1: '),
 ])
