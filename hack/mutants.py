@@ -81,26 +81,7 @@ def copy_collection(tree):
                     ignore=shutil.ignore_patterns('__pycache__'))
 
 
-def stale_modules(tree, target):
-    """The modules each fork must import again: the target, every collection module that may import it (one that
-    names it or such a module, transitively; a name in a comment only costs time), and the tests."""
-    loaded = dict((name, module) for name, module in sys.modules.items()
-                  if (getattr(module, '__file__', None) or '').startswith(tree))
-    tests = set(name for name in loaded if '.tests.' in name)
-    stale = set(name for name in loaded if name.endswith('.module_utils.' + target[:-len('.py')])) | tests
-    sources = {}
-    for name, module in loaded.items():
-        with open(module.__file__) as handle:
-            sources[name] = handle.read()
-    while True:
-        names = set(name.rsplit('.', 1)[-1] for name in stale)
-        more = set(name for name in loaded if name not in stale and any(short in sources[name] for short in names))
-        if not more:
-            return sorted(stale)
-        stale |= more
-
-
-def serve(tree, address, target, tests):
+def serve(tree, address, tests):
     """Run pytest for each request in a fork of a process that has already imported pytest and the libraries.
 
     Most of a pytest run is Python starting and importing ansible, cryptography, kubernetes; on a busy machine that
@@ -118,8 +99,9 @@ def serve(tree, address, target, tests):
     pytest.main(['-q', '-p', 'no:cacheprovider', '--collect-only'] + tests)
     os.dup2(saved[0], 1)
     os.dup2(saved[1], 2)
-    for module_name in stale_modules(tree, target):
-        del sys.modules[module_name]
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith('ansible_collections') or (getattr(module, '__file__', None) or '').startswith(tree):
+            del sys.modules[module_name]
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
     listener.listen(1)
@@ -171,7 +153,7 @@ def run_target(name, again=False):
     if os.path.exists(address):
         os.unlink(address)
     tests = [UNITS + test for test in tests]
-    server = subprocess.Popen([sys.executable, SCRIPT, '--serve', tree, address, name] + tests,
+    server = subprocess.Popen([sys.executable, SCRIPT, '--serve', tree, address] + tests,
                               env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'))
     while not os.path.exists(address):
         if server.poll() is not None:
@@ -236,7 +218,7 @@ def main(names):
 
 if __name__ == '__main__':
     if sys.argv[1:2] == ['--serve']:
-        serve(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
+        serve(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif sys.argv[1:2] == ['--run']:
         run_tests(sys.argv[2], sys.argv[3:])
     else:

@@ -109,6 +109,8 @@ def test_rule_from_sdk_resource_reads_ether_type():
     ({'protocol': 'tcp'}, 'ingress IPv4 tcp all ports from 0.0.0.0/0'),
     ({'ethertype': 'IPv6', 'direction': 'egress'}, 'egress IPv6 any from ::/0'),
     ({'protocol': 'icmp', 'port_range_min': 8, 'remote_group_id': 'sg-1'}, 'ingress IPv4 icmp type 8 from group sg-1'),
+    ({'protocol': '58', 'ethertype': 'IPv6', 'port_range_min': 128, 'port_range_max': 0},
+     'ingress IPv6 icmp type 128 code 0 from ::/0'),
 ])
 def test_describe_rule(record, text):
     assert describe_rule(existing_rules([record])[0]) == text
