@@ -106,8 +106,16 @@ def serve(tree, address, tests):
     listener.bind(address)
     listener.listen(1)
     cpu_budget = None  # the first request is cosmic-ray's baseline run, without mutation
+    parent = os.getppid()
+    listener.settimeout(5)
     while True:
-        connection = listener.accept()[0]
+        try:
+            connection = listener.accept()[0]
+        except socket.timeout:
+            if os.getppid() != parent:
+                return  # the run that started this server is over
+            continue
+        connection.settimeout(None)
         arguments = json.loads(connection.makefile().readline())
         child = os.fork()
         if child == 0:
