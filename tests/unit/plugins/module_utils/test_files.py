@@ -3,6 +3,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 import stat
 
@@ -237,3 +238,34 @@ def test_a_file_replaced_as_root_stays_its_owners(tmp_path):
     os.chown(str(path), 0, 0)
     files.write_atomic(str(path), 'newest')
     assert (os.stat(str(path)).st_uid, os.stat(str(path)).st_gid) == (0, 0)
+
+
+def test_a_directory_that_can_be_entered_but_not_written_cannot_get_a_new_child(tmp_path, monkeypatch):
+    # Mode 0500: its owner may enter it but not create anything in it.
+    monkeypatch.setattr(files.os, 'access', lambda path, wanted: not wanted & os.W_OK)
+    with pytest.raises(CoeError) as error:
+        files.check_writable_directory(str(tmp_path / 'new'), 'dest')
+    assert error.value.msg == 'dest %s cannot be created: %s is not a writable directory.' % (
+        tmp_path / 'new', tmp_path)
+
+
+def test_a_file_that_may_not_be_read_is_reported_not_taken_as_missing(tmp_path, monkeypatch):
+    def refuse(path, mode='r'):
+        raise PermissionError(errno.EPERM, 'Operation not permitted')
+    monkeypatch.setattr(files, 'open', refuse, raising=False)
+    with pytest.raises(CoeError) as error:
+        files.read_text(str(tmp_path / 'config'))
+    assert error.value.msg == 'Cannot read %s: Operation not permitted' % (tmp_path / 'config')
+
+
+def test_a_file_whose_owner_cannot_be_kept_is_still_written(tmp_path, monkeypatch):
+    """A filesystem that refuses chown (NFS with root squashing): the content matters more than the owner."""
+    path = tmp_path / 'config'
+    path.write_text('old')
+    monkeypatch.setattr(files.os, 'stat', lambda name: os.stat_result((0o100600, 0, 0, 1, 1234, 2345, 0, 0, 0, 0)))
+
+    def refuse(*args):
+        raise PermissionError(errno.EPERM, 'Operation not permitted')
+    monkeypatch.setattr(files.os, 'chown', refuse)
+    files.write_atomic(str(path), 'new')
+    assert path.read_text() == 'new'
