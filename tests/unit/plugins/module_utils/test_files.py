@@ -269,3 +269,14 @@ def test_a_file_whose_owner_cannot_be_kept_is_still_written(tmp_path, monkeypatc
     monkeypatch.setattr(files.os, 'chown', refuse)
     files.write_atomic(str(path), 'new')
     assert path.read_text() == 'new'
+
+
+def test_the_failure_is_reported_even_when_the_temporary_is_already_gone(tmp_path, monkeypatch):
+    def vanish_then_fail(source, destination):
+        os.unlink(source)  # removed by someone cleaning the directory meanwhile
+        raise OSError(errno.EXDEV, 'Invalid cross-device link')
+    monkeypatch.setattr(files.os, 'rename', vanish_then_fail)
+    with pytest.raises(CoeError) as error:
+        files.write_atomic(str(tmp_path / 'config'), 'x')
+    assert error.value.msg == 'Cannot write %s: Invalid cross-device link' % (tmp_path / 'config')
+    assert os.listdir(str(tmp_path)) == []
