@@ -210,3 +210,22 @@ def test_long_and_single_line_values_stay_on_one_line():
     text = kubeconfig.dump(kubeconfig.render(server, 'c', 'u', 'ctx', ca_pem='x' * 3000))
     assert '    server: %s\n' % server in text
     assert '|' not in text and "'" not in text
+
+
+def test_data_with_characters_outside_base64_reads_as_nothing():
+    document = kubeconfig.render(SERVER, 'c', 'u', 'ctx', ca_pem='CA')
+    assert kubeconfig.access_of(document, 'ctx')['ca_pem'] == 'CA'
+    document['clusters'][0]['cluster']['certificate-authority-data'] += '*'
+    assert kubeconfig.access_of(document, 'ctx')['ca_pem'] is None
+
+
+def test_without_pyyaml_the_failure_names_the_library(monkeypatch):
+    import importlib.util
+    import sys
+    monkeypatch.setitem(sys.modules, 'yaml', None)
+    spec = importlib.util.spec_from_file_location('kubeconfig_without_yaml', kubeconfig.__file__)
+    without_yaml = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(without_yaml)
+    with pytest.raises(CoeError) as error:
+        without_yaml.parse('a: b', 'f', 'dest')
+    assert error.value.msg == 'The PyYAML Python library is required (pip install PyYAML).'
