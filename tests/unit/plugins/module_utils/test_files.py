@@ -280,3 +280,10 @@ def test_the_failure_is_reported_even_when_the_temporary_is_already_gone(tmp_pat
         files.write_atomic(str(tmp_path / 'config'), 'x')
     assert error.value.msg == 'Cannot write %s: Invalid cross-device link' % (tmp_path / 'config')
     assert os.listdir(str(tmp_path)) == []
+
+
+def test_an_existing_directory_that_can_be_entered_but_not_written_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(files.os, 'access', lambda path, wanted: not wanted & os.W_OK)
+    with pytest.raises(CoeError) as error:
+        files.check_writable_directory(str(tmp_path), 'dest')
+    assert error.value.msg == 'dest %s is not writable.' % tmp_path

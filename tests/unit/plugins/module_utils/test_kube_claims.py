@@ -81,3 +81,9 @@ def test_a_claim_is_shown_with_what_a_person_cares_about_and_pending_until_the_s
                                             'accessModes': ['ReadWriteOnce']}
     assert claims.view(None) == {} and claims.identity(claim) == 'apps/data'
     assert claims.resize_patch('2Gi') == {'spec': {'resources': {'requests': {'storage': '2Gi'}}}}
+
+
+def test_a_claim_without_a_size_grows_to_even_the_smallest_size():
+    desired = claims.build({'name': 'c', 'namespace': 'n', 'size': '1', 'access_modes': ['ReadWriteOnce']},
+                           None, ClusterFacts('v1.30.4', ['v1']))
+    assert claims.differences({'spec': {'accessModes': ['ReadWriteOnce']}}, desired) == ([], 'grow')

@@ -90,3 +90,16 @@ def test_a_merge_patch_adds_what_the_object_lacks_and_replaces_what_is_not_a_map
     assert storage_class.apply_patch(obj, {'metadata': {'annotations': {'x': 'true'}}, 'parameters': {'t': '1'},
                                            'missing': None}) == {
         'metadata': {'name': 'a', 'annotations': {'x': 'true'}}, 'parameters': {'t': '1'}}
+
+
+@pytest.mark.parametrize('git_version, annotation', [
+    ('v1.5.3', storage_class.DEFAULT_CLASS_BETA_ANNOTATION),
+    ('v1.6.0', storage_class.DEFAULT_CLASS_ANNOTATION),
+])
+def test_the_default_class_is_marked_with_the_annotation_its_version_introduced(git_version, annotation):
+    assert storage_class.default_annotation(facts_for(git_version)) == annotation
+
+
+@pytest.mark.parametrize('git_version, problems', [('v1.7.9', 1), ('v1.8.0', 0)])
+def test_volume_expansion_needs_kubernetes_1_8(git_version, problems):
+    assert len(storage_class.unsupported_options({'allow_volume_expansion': True}, facts_for(git_version))) == problems

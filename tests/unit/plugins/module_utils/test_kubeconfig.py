@@ -229,3 +229,9 @@ def test_without_pyyaml_the_failure_names_the_library(monkeypatch):
     with pytest.raises(CoeError) as error:
         without_yaml.parse('a: b', 'f', 'dest')
     assert error.value.msg == 'The PyYAML Python library is required (pip install PyYAML).'
+
+
+def test_the_file_lists_its_fields_in_the_usual_kubeconfig_order():
+    text = kubeconfig.dump(kubeconfig.render(SERVER, 'c', 'u', 'ctx'))
+    assert [line.split(':')[0] for line in text.splitlines() if not line.startswith((' ', '-'))] == [
+        'apiVersion', 'kind', 'clusters', 'users', 'contexts', 'current-context', 'preferences']
