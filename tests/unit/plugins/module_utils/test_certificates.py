@@ -209,6 +209,7 @@ def test_a_key_of_another_size_is_named_in_the_reason(ca, credential):
 def test_the_summary_counts_whole_days_left(credential):
     cert = certificates.load_certificates(credential[0])[0]
     end = certificates.not_valid_after(cert)
+    assert certificates.summary(cert, now=end - datetime.timedelta(days=10))['days_left'] == 10
     details = certificates.summary(cert, now=end - datetime.timedelta(days=10, hours=23))
     assert details['days_left'] == 10
     assert details['not_after'] == end.strftime('%Y-%m-%dT%H:%M:%SZ')
