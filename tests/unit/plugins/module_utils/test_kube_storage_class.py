@@ -100,6 +100,7 @@ def test_the_default_class_is_marked_with_the_annotation_its_version_introduced(
     assert storage_class.default_annotation(facts_for(git_version)) == annotation
 
 
-@pytest.mark.parametrize('git_version, problems', [('v1.7.9', 1), ('v1.8.0', 0)])
-def test_volume_expansion_needs_kubernetes_1_8(git_version, problems):
-    assert len(storage_class.unsupported_options({'allow_volume_expansion': True}, facts_for(git_version))) == problems
+@pytest.mark.parametrize('git_version, problems', [('v1.7.9', 2), ('v1.8.0', 0)])
+def test_volume_expansion_and_mount_options_need_kubernetes_1_8(git_version, problems):
+    spec = {'allow_volume_expansion': True, 'mount_options': ['noatime']}
+    assert len(storage_class.unsupported_options(spec, facts_for(git_version))) == problems
