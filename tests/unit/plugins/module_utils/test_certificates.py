@@ -126,6 +126,7 @@ def test_same_certificates_ignores_whitespace_and_order(ca):
     other = CertificateAuthority(name='other')
     assert certificates.same_certificates(ca.pem + other.pem, '\n' + other.pem.strip() + '\n' + ca.pem)
     assert not certificates.same_certificates(ca.pem, other.pem)
+    assert not certificates.same_certificates(ca.pem, ca.pem + other.pem)
     assert not certificates.same_certificates(None, None)
 
 
@@ -210,6 +211,7 @@ def test_the_summary_counts_whole_days_left(credential):
     cert = certificates.load_certificates(credential[0])[0]
     end = certificates.not_valid_after(cert)
     assert certificates.summary(cert, now=end - datetime.timedelta(days=10))['days_left'] == 10
+    assert certificates.summary(cert, now=end - datetime.timedelta(days=11, seconds=-5))['days_left'] == 10
     details = certificates.summary(cert, now=end - datetime.timedelta(days=10, hours=23))
     assert details['days_left'] == 10
     assert details['not_after'] == end.strftime('%Y-%m-%dT%H:%M:%SZ')
