@@ -96,6 +96,18 @@ def path_of(*segments):
 TEMPLATE_FACTS = ('coe', 'tls_disabled')
 
 
+class StaleVersionRange(CoeError):
+    """Magnum refused a microversion that the cached range of its API versions promised: the server changed
+    (rolled back, or a mixed fleet behind one endpoint) since the range was cached. The range is read again; the
+    module decides again with it (MagnumModule.execute)."""
+
+
+def _refused_microversion(exc):
+    details = getattr(exc, 'details', None)
+    status = details.get('status_code') if isinstance(details, dict) else None
+    return (status or http_status_of(exc)) == 406
+
+
 def template_facts_of(template):
     return dict((name, template.get(name)) for name in TEMPLATE_FACTS)
 
@@ -107,6 +119,7 @@ class MagnumApi:
         self._connection = connection
         self._http = http
         self._version_range = None
+        self._range_from_cache = False
         self._endpoint = None
 
     @property
@@ -123,13 +136,18 @@ class MagnumApi:
     def version_range(self):
         """(min, max) microversions of the server, read once per module run and only when a feature needs it."""
         if self._version_range is None:
-            http = self.http
-            self._version_range = cached_version_range(self._connection, self._endpoint)
+            endpoint = self.http and self._endpoint  # the cached range is kept under the endpoint self.http finds
+            self._version_range = cached_version_range(self._connection, endpoint)
+            self._range_from_cache = self._version_range is not None
             if self._version_range is None:
-                response, body = http.json_request('GET', '/')
-                self._version_range = version_range_from(response.headers, body)
-                remember_version_range(self._connection, self._endpoint, self._version_range)
+                self._read_version_range()
         return self._version_range
+
+    def _read_version_range(self):
+        response, body = self.http.json_request('GET', '/')
+        self._version_range = version_range_from(response.headers, body)
+        self._range_from_cache = False
+        remember_version_range(self._connection, self._endpoint, self._version_range)
 
     def supports(self, feature):
         return self.version_range()[1] >= parse_version(FEATURE_VERSIONS[feature])
@@ -151,6 +169,15 @@ class MagnumApi:
         self.http.api_version = FEATURE_VERSIONS[feature]
         try:
             yield
+        except Exception as exc:
+            if not (self._range_from_cache and _refused_microversion(exc)):
+                raise
+            self.http.api_version = previous
+            self._read_version_range()
+            raise StaleVersionRange(
+                'Magnum refused API %s, which its cached version range allowed; it now serves %s to %s.' % (
+                    FEATURE_VERSIONS[feature], format_version(self._version_range[0]),
+                    format_version(self._version_range[1]))) from exc
         finally:
             self.http.api_version = previous
 

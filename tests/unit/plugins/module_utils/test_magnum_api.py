@@ -5,9 +5,10 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.coe.magnum.plugins.module_utils import magnum_api
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import (
-    BASE_VERSION, MagnumApi, parse_version, version_range_from,
+    BASE_VERSION, MagnumApi, StaleVersionRange, parse_version, version_range_from,
 )
 from ansible_collections.coe.magnum.tests.unit.data import cases
 
@@ -75,3 +76,48 @@ def test_too_old_cloud_gets_a_message_naming_both_versions():
     assert '1.8' in raised.value.msg and '1.4' in raised.value.msg
     assert raised.value.details['needed_api_version'] == '1.8'
     assert [r for r in http.requests if r[1] != '/'] == []
+
+
+class RefusingHttp(FakeHttp):
+    """A server that refuses (406, as Magnum does) any microversion above its maximum."""
+
+    def json_request(self, method, url, **kwargs):
+        if url != '/' and parse_version(self.api_version) > parse_version(self.max_version):
+            self.requests.append((method, url, self.api_version))
+            raise CoeError('Requested microversion is unsupported (HTTP 406)', status_code=406)
+        return super(RefusingHttp, self).json_request(method, url, **kwargs)
+
+
+def api_with_cached_range(monkeypatch, cached_max, server_max):
+    remembered = []
+    monkeypatch.setattr(magnum_api, 'cached_version_range', lambda connection, endpoint: ((1, 1), cached_max))
+    monkeypatch.setattr(magnum_api, 'remember_version_range',
+                        lambda connection, endpoint, version_range: remembered.append(version_range))
+    http = RefusingHttp(server_max)
+    return MagnumApi(connection=None, http=http), http, remembered
+
+
+def test_a_microversion_refused_despite_the_cached_range_reads_the_range_again(monkeypatch):
+    api, http, remembered = api_with_cached_range(monkeypatch, (1, 14), '1.6')
+    with pytest.raises(StaleVersionRange) as raised:
+        with api.at('nodegroups'):
+            api.list_nodegroups('c1')
+    assert '1.9' in raised.value.msg and '1.6' in raised.value.msg
+    assert remembered == [((1, 1), (1, 6))]
+    assert not api.supports('nodegroups') and api.supports('ca_rotation')
+    assert http.api_version == BASE_VERSION
+
+
+def test_a_refusal_under_a_range_the_server_just_gave_is_the_servers_answer(monkeypatch):
+    monkeypatch.setattr(magnum_api, 'cached_version_range', lambda connection, endpoint: None)
+    monkeypatch.setattr(magnum_api, 'remember_version_range', lambda connection, endpoint, version_range: None)
+    http = RefusingHttp('1.14')
+    api = MagnumApi(connection=None, http=http)
+    assert api.supports('nodegroups')
+    http.max_version = '1.6'
+    with pytest.raises(CoeError) as raised:
+        with api.at('nodegroups'):
+            api.list_nodegroups('c1')
+    assert not isinstance(raised.value, StaleVersionRange)
+    assert raised.value.details['status_code'] == 406
+    assert [r for r in http.requests if r[1] == '/'] == [('GET', '/', '1.1')]
