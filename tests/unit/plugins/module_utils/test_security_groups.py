@@ -253,3 +253,185 @@ def test_addresses_no_port_holds_are_reported():
     with pytest.raises(CoeError) as caught:
         GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
     assert 'ports: no port holds the worker addresses 10.9.9.9' in caught.value.msg
+
+
+class Forbidden(Exception):
+    """Shaped like openstacksdk's ForbiddenException: an answer that is not worth asking again."""
+
+    status_code = 403
+
+
+def test_a_description_may_fill_neutron_s_255_characters_with_the_mark():
+    longest = 'x' * (255 - len('coe.magnum: '))
+    (rule,) = parse_rules([{'port': 80, 'remote_ip_prefix': '0.0.0.0/0', 'description': longest}])
+    assert len(neutron_create_body(rule, 'sg-1')['description']) == 255
+    rule, errors = parse_rule({'port': 80, 'remote_ip_prefix': '0.0.0.0/0', 'description': longest + 'x'}, 3)
+    assert (rule, errors) == (None, ['rules[3].description: longer than 243 characters'])
+
+
+def test_an_empty_port_is_a_missing_port():
+    rule, errors = parse_rule({'port': ' ', 'remote_ip_prefix': '0.0.0.0/0'}, 0)
+    assert errors == ['rules[0].port: a tcp rule needs a port or a range (80, "8000-8100"; "1-65535" for every port)']
+
+
+def test_an_ipv6_rule_for_any_protocol_has_no_protocol():
+    (rule,) = parse_rules([{'protocol': 'any', 'remote_ip_prefix': '::/0'}])
+    assert (rule['ethertype'], rule['protocol']) == ('IPv6', None)
+    assert 'protocol' not in neutron_create_body(rule, 'sg-1')
+
+
+@pytest.mark.parametrize('low, high', [(None, 65535), (1, None), (1, 65535)])
+def test_every_port_as_neutron_may_store_it_is_the_rule_for_every_port(low, high):
+    wanted = wanted_rules([{'port': '1-65535', 'remote_ip_prefix': '0.0.0.0/0'}])
+    existing = existing_rules([{'id': 'r1', 'protocol': 'tcp', 'port_range_min': low, 'port_range_max': high,
+                                'remote_ip_prefix': '0.0.0.0/0', 'description': 'coe.magnum'}])
+    assert plan_group(wanted, existing, 'present', False)['add'] == []
+    assert [rule['id'] for rule in plan_group(wanted, existing, 'absent', False)['remove']] == ['r1']
+
+
+def test_a_port_short_of_every_port_is_another_rule():
+    wanted = wanted_rules([{'port': '1-65535', 'remote_ip_prefix': '0.0.0.0/0'}])
+    existing = existing_rules([{'id': 'r1', 'protocol': 'tcp', 'port_range_min': None, 'port_range_max': 65534,
+                                'remote_ip_prefix': '0.0.0.0/0'}])
+    assert [rule['index'] for rule in plan_group(wanted, existing, 'present', False)['add']] == [0]
+
+
+def test_rule_from_an_sdk_resource_reads_its_dict():
+    class SecurityGroupRule:
+        """openstacksdk's resource: attributes and to_dict(), no dict methods."""
+
+        def to_dict(self, computed=True):
+            return {'id': 'r1', 'direction': 'ingress', 'ether_type': 'IPv4', 'protocol': 'udp',
+                    'port_range_min': 53, 'port_range_max': 53, 'remote_ip_prefix': '10.0.0.0/8',
+                    'remote_group_id': None, 'description': 'coe.magnum: dns'}
+
+    rule = rule_from_neutron(SecurityGroupRule())
+    assert describe_rule(rule) == 'ingress IPv4 udp 53 from 10.0.0.0/8 (coe.magnum: dns)'
+    assert rule['id'] == 'r1' and rule['managed']
+
+
+def test_every_exposing_rule_warns_whatever_comes_before_it():
+    warnings = exposure_warnings(parse_rules([
+        {'port': 10250, 'remote_ip_prefix': '10.0.0.0/8'},
+        {'protocol': 'udp', 'port': 2379, 'remote_ip_prefix': '0.0.0.0/0'},
+        {'port': '2379-2380', 'remote_ip_prefix': '0.0.0.0/0'}]))
+    assert warnings == [
+        'rules[2] opens ports 2379-2380 to 0.0.0.0/0, which includes 2379, 2380: ports Magnum keeps inside the '
+        'cluster (etcd, the kubelet and insecure API ports). Restrict remote_ip_prefix unless this is intended.']
+
+
+def test_cluster_api_groups_of_two_namespaces_with_the_same_cluster_name_are_refused():
+    cloud = FakeClusterCloud('cluster_api')
+    twin = dict(cloud.neutron.groups['sg-minion'], id='sg-twin',
+                name='k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker')
+    cloud.neutron.groups['sg-twin'] = twin
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert caught.value.msg == (
+        "Several Cluster API security groups match cluster 'k8s-cluster': "
+        "k8s-cluster-magnum-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b-secgroup-worker, "
+        "k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker; the cluster cannot be told apart from "
+        "another with the same Cluster API name.")
+
+
+def test_cluster_api_groups_of_another_project_are_not_the_cluster_s():
+    cloud = FakeClusterCloud('cluster_api')
+    cloud.neutron.groups['sg-twin'] = dict(cloud.neutron.groups['sg-minion'], id='sg-twin', project_id='project-2',
+                                           name='k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker')
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert (lookup.way, [g['id'] for g in lookup.groups['worker']]) == ('cluster_api', ['sg-minion'])
+    assert ('security_groups', 'project-1', None) in cloud.neutron.calls
+
+
+def test_cluster_api_listing_failure_names_the_action():
+    cloud = FakeClusterCloud('cluster_api')
+
+    def refuse(**filters):
+        raise Forbidden('Policy does not allow get_security_groups to be performed.')
+
+    cloud.neutron.security_groups = refuse
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert caught.value.msg.startswith('Failed to list security groups: ')
+    assert 'HTTP 403' in caught.value.msg
+
+
+def test_ports_lookup_without_a_network_shared_by_all_addresses_goes_by_the_port_names():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network=None)
+    # The master's port is on a network of its own: no network holds every address, and the worker address is
+    # held on two networks.
+    cloud.neutron.port_records[0]['network_id'] = 'net-masters'
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert caught.value.msg == ("Several ports hold address 10.0.0.6 (port-elsewhere, port-minion-0) and none can "
+                                "be told to be the cluster's.")
+    cloud.neutron.port_records[1]['name'] = 'k8s-cluster-abc-node-0'
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert dict((role, [g['id'] for g in groups]) for role, groups in lookup.groups.items()) == {
+        'master': ['sg-master'], 'worker': ['sg-minion']}
+
+
+@pytest.mark.parametrize('twin_network', ['net-a-twin', 'net-z-twin'])
+def test_the_cluster_s_fixed_network_decides_between_twin_ports(twin_network):
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network='k8s-cluster-net')
+    twin_cluster(cloud)
+    for port in cloud.neutron.port_records[2:]:
+        port['network_id'] = twin_network
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert dict((role, [g['id'] for g in groups]) for role, groups in lookup.groups.items()) == {
+        'master': ['sg-master'], 'worker': ['sg-minion']}
+
+
+def test_a_fixed_network_neutron_does_not_know_leaves_the_choice_to_the_addresses():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network='gone-net')
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert [g['id'] for g in lookup.groups['worker']] == ['sg-minion']
+
+
+def test_port_lookup_failure_names_the_address():
+    cloud = FakeClusterCloud('floating')
+
+    def refuse(**filters):
+        raise Forbidden('Policy does not allow get_floatingip to be performed.')
+
+    cloud.neutron.ips = refuse
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert caught.value.msg.startswith('Failed to find the port holding address 172.24.4.10: ')
+
+
+def test_ports_listing_their_groups_as_neutron_s_api_names_them():
+    cloud = FakeClusterCloud('floating')
+    for port in cloud.neutron.port_records:
+        port['security_groups'] = port.pop('security_group_ids')
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert dict((role, [g['id'] for g in groups]) for role, groups in lookup.groups.items()) == {
+        'master': ['sg-master'], 'worker': ['sg-minion']}
+
+
+def test_a_group_of_the_stack_that_neutron_lacks_is_named():
+    cloud = FakeClusterCloud('heat')
+    del cloud.neutron.groups['sg-minion']
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert caught.value.msg == ('Cannot read security group sg-minion (from Heat stack '
+                                '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): Neutron has no security group sg-minion.')
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert caught.value.msg.startswith('Cannot read security groups sg-master, sg-minion (from Heat stack ')
+
+
+def test_a_failed_group_read_names_the_groups():
+    cloud = FakeClusterCloud('heat')
+
+    def refuse(**filters):
+        raise Forbidden('Policy does not allow get_security_groups to be performed.')
+
+    cloud.neutron.security_groups = refuse
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert caught.value.msg.startswith('Failed to read security group sg-minion (from Heat stack '
+                                       '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): ')
