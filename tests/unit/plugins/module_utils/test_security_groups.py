@@ -435,3 +435,16 @@ def test_a_failed_group_read_names_the_groups():
         GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
     assert caught.value.msg.startswith('Failed to read security group sg-minion (from Heat stack '
                                        '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): ')
+
+
+def test_a_fixed_network_name_neutron_cannot_resolve_leaves_the_choice_to_the_addresses():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network='k8s-cluster-net')
+
+    def duplicate(name_or_id, ignore_missing=True):
+        # openstacksdk's find_network() when two networks carry the name.
+        raise Exception('More than one Network exists with the name k8s-cluster-net.')
+
+    cloud.neutron.find_network = duplicate
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert [g['id'] for g in lookup.groups['worker']] == ['sg-minion']
