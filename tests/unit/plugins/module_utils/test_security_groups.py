@@ -448,3 +448,21 @@ def test_a_fixed_network_name_neutron_cannot_resolve_leaves_the_choice_to_the_ad
     cloud.neutron.find_network = duplicate
     lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
     assert [g['id'] for g in lookup.groups['worker']] == ['sg-minion']
+
+
+def test_every_role_no_port_holds_is_reported():
+    cloud = FakeClusterCloud('stack_gone')
+    cloud.cluster.update(master_addresses=['10.9.9.8'], node_addresses=['10.9.9.9'])
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert caught.value.msg.endswith('ports: no port holds the master addresses 10.9.9.8; no port holds the worker '
+                                     'addresses 10.9.9.9.')
+
+
+def test_a_group_of_a_port_that_neutron_lacks_names_the_port_s_role():
+    cloud = FakeClusterCloud('floating')
+    del cloud.neutron.groups['sg-minion']
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert caught.value.msg == ('Cannot read security group sg-minion (from a worker port): Neutron has no security '
+                                'group sg-minion.')
