@@ -52,6 +52,11 @@ def test_impossible_key_sizes_are_refused_naming_the_option(key_type, key_size):
     assert str(key_size) in error.value.msg and key_type in error.value.msg
 
 
+@pytest.mark.parametrize('key_type, key_size', [('rsa', 2048), ('rsa', 3072), ('rsa', 4096), ('ec', 256), ('ec', 384)])
+def test_every_possible_key_size_is_accepted(key_type, key_size):
+    assert certificates.key_size_for(key_type, key_size) == key_size
+
+
 def test_a_certificate_magnum_signed_from_our_csr_is_kept(ca):
     key = certificates.generate_private_key('rsa')
     cert = ca.sign(certificates.certificate_signing_request(key))
@@ -194,7 +199,8 @@ def test_the_validity_limits_are_exact(ca, credential):
         return certificates.assess_client_credential(cert_pem, key_pem, ca.pem, renew_before, now=now)
     # Valid from its first second; expired at its last; renewed once renew_before days or fewer are left.
     assert assess(start) is None
-    assert assess(start - datetime.timedelta(seconds=1)).startswith('the client certificate is not valid yet')
+    assert assess(start - datetime.timedelta(seconds=1)) == (
+        'the client certificate is not valid yet (from %s)' % start.strftime('%Y-%m-%dT%H:%M:%SZ'))
     assert assess(end) == 'the client certificate expired on %s' % end.strftime('%Y-%m-%dT%H:%M:%SZ')
     assert assess(end - datetime.timedelta(days=30)) == (
         'the client certificate expires on %s, within renew_before (30 days)' % end.strftime('%Y-%m-%dT%H:%M:%SZ'))
