@@ -466,3 +466,18 @@ def test_a_group_of_a_port_that_neutron_lacks_names_the_port_s_role():
         GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
     assert caught.value.msg == ('Cannot read security group sg-minion (from a worker port): Neutron has no security '
                                 'group sg-minion.')
+
+
+def test_an_address_only_one_port_holds_is_that_port_s_off_the_fixed_network_too():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network='k8s-cluster-net')
+    cloud.neutron.port_records[0]['network_id'] = 'net-masters'
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
+    assert [g['id'] for g in lookup.groups['master']] == ['sg-master']
+
+
+@pytest.mark.parametrize('ethertype, prefix, family', [('IPv4', '::/0', 'IPv6'), ('IPv6', '10.0.0.0/8', 'IPv4')])
+def test_an_ethertype_of_the_other_family_than_the_prefix_is_refused(ethertype, prefix, family):
+    rule, errors = parse_rule({'port': 443, 'remote_ip_prefix': prefix, 'ethertype': ethertype}, 1)
+    assert (rule, errors) == (None, ['rules[1].ethertype: %s does not match remote_ip_prefix %s (an %s network)'
+                                     % (ethertype, prefix, family)])
