@@ -481,3 +481,13 @@ def test_an_ethertype_of_the_other_family_than_the_prefix_is_refused(ethertype, 
     rule, errors = parse_rule({'port': 443, 'remote_ip_prefix': prefix, 'ethertype': ethertype}, 1)
     assert (rule, errors) == (None, ['rules[1].ethertype: %s does not match remote_ip_prefix %s (an %s network)'
                                      % (ethertype, prefix, family)])
+
+
+def test_every_role_with_only_the_default_group_is_reported():
+    cloud = FakeClusterCloud('stack_gone')
+    for port in cloud.neutron.port_records:
+        port['security_group_ids'] = ['sg-default']
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert caught.value.msg.endswith("ports: the master ports carry only the project's default security group; the "
+                                     "worker ports carry only the project's default security group.")
