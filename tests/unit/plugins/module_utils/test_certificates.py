@@ -132,6 +132,7 @@ def test_same_certificates_ignores_whitespace_and_order(ca):
     assert certificates.same_certificates(ca.pem + other.pem, '\n' + other.pem.strip() + '\n' + ca.pem)
     assert not certificates.same_certificates(ca.pem, other.pem)
     assert not certificates.same_certificates(ca.pem, ca.pem + other.pem)
+    assert not certificates.same_certificates(ca.pem + other.pem, ca.pem)
     assert not certificates.same_certificates(None, None)
 
 
@@ -257,3 +258,8 @@ def test_dates_are_read_as_utc_without_the_newer_date_fields(credential):
     assert certificates.not_valid_after(old) == certificates.not_valid_after(cert)
     assert certificates.not_valid_before(old) == certificates.not_valid_before(cert)
     assert certificates.not_valid_after(old).tzinfo is not None
+
+
+def test_the_client_certificate_is_the_first_of_a_file_that_also_holds_the_ca(ca, credential):
+    cert_pem, key_pem = credential
+    assert certificates.assess_client_credential(cert_pem + ca.pem, key_pem, ca.pem, 30) is None
