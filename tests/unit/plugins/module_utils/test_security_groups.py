@@ -491,3 +491,28 @@ def test_every_role_with_only_the_default_group_is_reported():
         GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
     assert caught.value.msg.endswith("ports: the master ports carry only the project's default security group; the "
                                      "worker ports carry only the project's default security group.")
+
+
+def test_a_rule_given_twice_is_added_once_and_the_rules_after_it_still_are():
+    wanted = wanted_rules([{'port': 80, 'remote_ip_prefix': '0.0.0.0/0'}, {'port': 80, 'remote_ip_prefix': '0.0.0.0/0'},
+                           {'port': 443, 'remote_ip_prefix': '0.0.0.0/0'}])
+    assert [rule['index'] for rule in plan_group(wanted, [], 'present', False)['add']] == [0, 2]
+
+
+def test_a_heat_error_that_only_says_not_found_is_not_a_missing_service():
+    cloud = FakeClusterCloud('heat')
+
+    class BadRequest(Exception):
+        status_code = 400
+
+    cloud.heat.fail_with = BadRequest('Filter resource_type not found.')
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
+    assert caught.value.msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')
+
+
+def test_a_port_group_named_before_default_in_the_alphabet_is_used():
+    cloud = FakeClusterCloud('stack_gone')
+    cloud.neutron.groups['sg-minion']['name'] = 'access'
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert (lookup.way, [g['name'] for g in lookup.groups['worker']]) == ('ports', ['access'])
