@@ -263,3 +263,16 @@ def test_dates_are_read_as_utc_without_the_newer_date_fields(credential):
 def test_the_client_certificate_is_the_first_of_a_file_that_also_holds_the_ca(ca, credential):
     cert_pem, key_pem = credential
     assert certificates.assess_client_credential(cert_pem + ca.pem, key_pem, ca.pem, 30) is None
+
+
+def test_a_certificate_of_another_ca_is_replaced(ca):
+    other = CertificateAuthority(name='other')
+    cert_pem, key_pem = other.client_credential()
+    assert certificates.assess_client_credential(cert_pem, key_pem, ca.pem, 30) == (
+        "the client certificate was not signed by the cluster's current CA")
+
+
+def test_the_summary_of_an_expired_certificate_counts_the_day_begun_as_past(credential):
+    cert = certificates.load_certificates(credential[0])[0]
+    end = certificates.not_valid_after(cert)
+    assert certificates.summary(cert, now=end + datetime.timedelta(hours=12))['days_left'] == -1
