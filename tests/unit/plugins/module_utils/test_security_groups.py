@@ -142,6 +142,13 @@ def test_heat_lookup_reads_only_the_stack_and_the_two_groups():
     assert cloud.neutron.calls == [('security_groups', None, ['sg-master', 'sg-minion'])]
 
 
+def lookup_error(cloud, roles):
+    """The message of the lookup of the cluster's groups for these roles, which has to fail."""
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, roles)
+    return caught.value.msg
+
+
 def fixed_addresses_only(cloud, **cluster):
     cloud.neutron.floating_ip_records = []
     cloud.cluster.update(master_addresses=['10.0.0.5'], node_addresses=['10.0.0.6'], **cluster)
@@ -186,21 +193,17 @@ def test_ports_lookup_refuses_ports_it_cannot_tell_apart():
     cloud = FakeClusterCloud('floating')
     fixed_addresses_only(cloud, fixed_network=None)
     twin_cluster(cloud)
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert caught.value.msg == ("Several ports hold address 10.0.0.5 (port-master-0, port-twin-master) and none can "
-                                "be told to be the cluster's.")
+    assert lookup_error(cloud, ['worker']) == (
+        "Several ports hold address 10.0.0.5 (port-master-0, port-twin-master) and none can be told to be the "
+        "cluster's.")
 
 
 def test_cluster_api_names_of_another_cluster_do_not_match():
     cloud = FakeClusterCloud('cluster_api')
     cloud.cluster['stack_id'] = 'k8s-cluster-other'
     cloud.cluster['master_addresses'] = cloud.cluster['node_addresses'] = []
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
-    assert 'cluster_api: no security group named k8s-cluster-<namespace>-k8s-cluster-other-secgroup-controlplane' \
-        in caught.value.msg
-
+    assert ('cluster_api: no security group named k8s-cluster-<namespace>-k8s-cluster-other-secgroup-controlplane'
+            in lookup_error(cloud, ['master', 'worker']))
 
 def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back(monkeypatch):
     cloud = FakeClusterCloud('heat')
@@ -211,10 +214,9 @@ def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back(monke
         status_code = 503
 
     cloud.heat.fail_with = Broken('Service Unavailable')
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
-    assert caught.value.msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')
-    assert 'HTTP 503' in caught.value.msg
+    msg = lookup_error(cloud, ['master'])
+    assert msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')
+    assert 'HTTP 503' in msg
     # The read was tried four times, with a growing wait, before the failure was given.
     assert waits == [1.0, 2.0, 4.0]
 
@@ -242,23 +244,34 @@ def test_ports_with_only_the_default_group_are_never_used():
     cloud = FakeClusterCloud('stack_gone')
     cloud.cluster['master_addresses'] = []
     cloud.neutron.port_records[1]['security_group_ids'] = ['sg-default']
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert "ports: the worker ports carry only the project's default security group" in caught.value.msg
+    assert "ports: the worker ports carry only the project's default security group" in lookup_error(cloud, ['worker'])
 
 
 def test_addresses_no_port_holds_are_reported():
     cloud = FakeClusterCloud('stack_gone')
     cloud.cluster['node_addresses'] = ['10.9.9.9']
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert 'ports: no port holds the worker addresses 10.9.9.9' in caught.value.msg
+    assert 'ports: no port holds the worker addresses 10.9.9.9' in lookup_error(cloud, ['worker'])
 
 
 class Forbidden(Exception):
     """Shaped like openstacksdk's ForbiddenException: an answer that is not worth asking again."""
 
     status_code = 403
+
+
+def message_when_neutron_refuses(fixture, call, policy_action):
+    """The lookup's message for the worker groups when Neutron's policy refuses `call`."""
+    cloud = FakeClusterCloud(fixture)
+
+    def refuse(**filters):
+        raise Forbidden('Policy does not allow %s to be performed.' % policy_action)
+
+    setattr(cloud.neutron, call, refuse)
+    return lookup_error(cloud, ['worker'])
+
+
+def group_ids(lookup):
+    return dict((role, [g['id'] for g in groups]) for role, groups in lookup.groups.items())
 
 
 def test_a_description_may_fill_neutron_s_255_characters_with_the_mark():
@@ -325,9 +338,7 @@ def test_cluster_api_groups_of_two_namespaces_with_the_same_cluster_name_are_ref
     twin = dict(cloud.neutron.groups['sg-minion'], id='sg-twin',
                 name='k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker')
     cloud.neutron.groups['sg-twin'] = twin
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert caught.value.msg == (
+    assert lookup_error(cloud, ['worker']) == (
         "Several Cluster API security groups match cluster 'k8s-cluster': "
         "k8s-cluster-magnum-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b-secgroup-worker, "
         "k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker; the cluster cannot be told apart from "
@@ -344,16 +355,8 @@ def test_cluster_api_groups_of_another_project_are_not_the_cluster_s():
 
 
 def test_cluster_api_listing_failure_names_the_action():
-    cloud = FakeClusterCloud('cluster_api')
-
-    def refuse(**filters):
-        raise Forbidden('Policy does not allow get_security_groups to be performed.')
-
-    cloud.neutron.security_groups = refuse
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert caught.value.msg.startswith('Failed to list security groups: ')
-    assert 'HTTP 403' in caught.value.msg
+    msg = message_when_neutron_refuses('cluster_api', 'security_groups', 'get_security_groups')
+    assert msg.startswith('Failed to list security groups: ') and 'HTTP 403' in msg
 
 
 def test_ports_lookup_without_a_network_shared_by_all_addresses_goes_by_the_port_names():
@@ -362,13 +365,12 @@ def test_ports_lookup_without_a_network_shared_by_all_addresses_goes_by_the_port
     # The master's port is on a network of its own: no network holds every address, and the worker address is
     # held on two networks.
     cloud.neutron.port_records[0]['network_id'] = 'net-masters'
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
-    assert caught.value.msg == ("Several ports hold address 10.0.0.6 (port-elsewhere, port-minion-0) and none can "
-                                "be told to be the cluster's.")
+    assert lookup_error(cloud, ['master', 'worker']) == (
+        "Several ports hold address 10.0.0.6 (port-elsewhere, port-minion-0) and none can be told to be the "
+        "cluster's.")
     cloud.neutron.port_records[1]['name'] = 'k8s-cluster-abc-node-0'
     lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
-    assert dict((role, [g['id'] for g in groups]) for role, groups in lookup.groups.items()) == {
+    assert group_ids(lookup) == {
         'master': ['sg-master'], 'worker': ['sg-minion']}
 
 
@@ -380,7 +382,7 @@ def test_the_cluster_s_fixed_network_decides_between_twin_ports(twin_network):
     for port in cloud.neutron.port_records[2:]:
         port['network_id'] = twin_network
     lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
-    assert dict((role, [g['id'] for g in groups]) for role, groups in lookup.groups.items()) == {
+    assert group_ids(lookup) == {
         'master': ['sg-master'], 'worker': ['sg-minion']}
 
 
@@ -392,15 +394,8 @@ def test_a_fixed_network_neutron_does_not_know_leaves_the_choice_to_the_addresse
 
 
 def test_port_lookup_failure_names_the_address():
-    cloud = FakeClusterCloud('floating')
-
-    def refuse(**filters):
-        raise Forbidden('Policy does not allow get_floatingip to be performed.')
-
-    cloud.neutron.ips = refuse
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert caught.value.msg.startswith('Failed to find the port holding address 172.24.4.10: ')
+    msg = message_when_neutron_refuses('floating', 'ips', 'get_floatingip')
+    assert msg.startswith('Failed to find the port holding address 172.24.4.10: ')
 
 
 def test_ports_listing_their_groups_as_neutron_s_api_names_them():
@@ -408,33 +403,22 @@ def test_ports_listing_their_groups_as_neutron_s_api_names_them():
     for port in cloud.neutron.port_records:
         port['security_groups'] = port.pop('security_group_ids')
     lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
-    assert dict((role, [g['id'] for g in groups]) for role, groups in lookup.groups.items()) == {
+    assert group_ids(lookup) == {
         'master': ['sg-master'], 'worker': ['sg-minion']}
 
 
 def test_a_group_of_the_stack_that_neutron_lacks_is_named():
     cloud = FakeClusterCloud('heat')
     del cloud.neutron.groups['sg-minion']
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert caught.value.msg == ('Cannot read security group sg-minion (from Heat stack '
+    assert lookup_error(cloud, ['worker']) == ('Cannot read security group sg-minion (from Heat stack '
                                 '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): Neutron has no security group sg-minion.')
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
-    assert caught.value.msg.startswith('Cannot read security groups sg-master, sg-minion (from Heat stack ')
-
+    assert lookup_error(cloud, ['master', 'worker']).startswith(
+        'Cannot read security groups sg-master, sg-minion (from Heat stack ')
 
 def test_a_failed_group_read_names_the_groups():
-    cloud = FakeClusterCloud('heat')
-
-    def refuse(**filters):
-        raise Forbidden('Policy does not allow get_security_groups to be performed.')
-
-    cloud.neutron.security_groups = refuse
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert caught.value.msg.startswith('Failed to read security group sg-minion (from Heat stack '
-                                       '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): ')
+    msg = message_when_neutron_refuses('heat', 'security_groups', 'get_security_groups')
+    assert msg.startswith('Failed to read security group sg-minion (from Heat stack '
+                          '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): ')
 
 
 def test_a_fixed_network_name_neutron_cannot_resolve_leaves_the_choice_to_the_addresses():
@@ -453,19 +437,15 @@ def test_a_fixed_network_name_neutron_cannot_resolve_leaves_the_choice_to_the_ad
 def test_every_role_no_port_holds_is_reported():
     cloud = FakeClusterCloud('stack_gone')
     cloud.cluster.update(master_addresses=['10.9.9.8'], node_addresses=['10.9.9.9'])
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
-    assert caught.value.msg.endswith('ports: no port holds the master addresses 10.9.9.8; no port holds the worker '
-                                     'addresses 10.9.9.9.')
+    assert lookup_error(cloud, ['master', 'worker']).endswith(
+        'ports: no port holds the master addresses 10.9.9.8; no port holds the worker addresses 10.9.9.9.')
 
 
 def test_a_group_of_a_port_that_neutron_lacks_names_the_port_s_role():
     cloud = FakeClusterCloud('floating')
     del cloud.neutron.groups['sg-minion']
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert caught.value.msg == ('Cannot read security group sg-minion (from a worker port): Neutron has no security '
-                                'group sg-minion.')
+    assert lookup_error(cloud, ['worker']) == (
+        'Cannot read security group sg-minion (from a worker port): Neutron has no security group sg-minion.')
 
 
 def test_an_address_only_one_port_holds_is_that_port_s_off_the_fixed_network_too():
@@ -487,10 +467,9 @@ def test_every_role_with_only_the_default_group_is_reported():
     cloud = FakeClusterCloud('stack_gone')
     for port in cloud.neutron.port_records:
         port['security_group_ids'] = ['sg-default']
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
-    assert caught.value.msg.endswith("ports: the master ports carry only the project's default security group; the "
-                                     "worker ports carry only the project's default security group.")
+    assert lookup_error(cloud, ['master', 'worker']).endswith(
+        "ports: the master ports carry only the project's default security group; the worker ports carry only the "
+        "project's default security group.")
 
 
 def test_a_rule_given_twice_is_added_once_and_the_rules_after_it_still_are():
@@ -506,9 +485,7 @@ def test_a_heat_error_that_only_says_not_found_is_not_a_missing_service():
         status_code = 400
 
     cloud.heat.fail_with = BadRequest('Filter resource_type not found.')
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
-    assert caught.value.msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')
+    assert lookup_error(cloud, ['master']).startswith('Failed to list the resources of Heat stack 0f0a6f5e')
 
 
 def test_a_port_group_named_before_default_in_the_alphabet_is_used():
