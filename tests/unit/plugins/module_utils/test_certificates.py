@@ -52,6 +52,11 @@ def test_impossible_key_sizes_are_refused_naming_the_option(key_type, key_size):
     assert str(key_size) in error.value.msg and key_type in error.value.msg
 
 
+@pytest.mark.parametrize('key_type, key_size', [('rsa', 2048), ('rsa', 3072), ('rsa', 4096), ('ec', 256), ('ec', 384)])
+def test_every_possible_key_size_is_accepted(key_type, key_size):
+    assert certificates.key_size_for(key_type, key_size) == key_size
+
+
 def test_a_certificate_magnum_signed_from_our_csr_is_kept(ca):
     key = certificates.generate_private_key('rsa')
     cert = ca.sign(certificates.certificate_signing_request(key))
@@ -127,6 +132,7 @@ def test_same_certificates_ignores_whitespace_and_order(ca):
     assert certificates.same_certificates(ca.pem + other.pem, '\n' + other.pem.strip() + '\n' + ca.pem)
     assert not certificates.same_certificates(ca.pem, other.pem)
     assert not certificates.same_certificates(ca.pem, ca.pem + other.pem)
+    assert not certificates.same_certificates(ca.pem + other.pem, ca.pem)
     assert not certificates.same_certificates(None, None)
 
 
@@ -194,7 +200,8 @@ def test_the_validity_limits_are_exact(ca, credential):
         return certificates.assess_client_credential(cert_pem, key_pem, ca.pem, renew_before, now=now)
     # Valid from its first second; expired at its last; renewed once renew_before days or fewer are left.
     assert assess(start) is None
-    assert assess(start - datetime.timedelta(seconds=1)).startswith('the client certificate is not valid yet')
+    assert assess(start - datetime.timedelta(seconds=1)) == (
+        'the client certificate is not valid yet (from %s)' % start.strftime('%Y-%m-%dT%H:%M:%SZ'))
     assert assess(end) == 'the client certificate expired on %s' % end.strftime('%Y-%m-%dT%H:%M:%SZ')
     assert assess(end - datetime.timedelta(days=30)) == (
         'the client certificate expires on %s, within renew_before (30 days)' % end.strftime('%Y-%m-%dT%H:%M:%SZ'))
@@ -251,3 +258,21 @@ def test_dates_are_read_as_utc_without_the_newer_date_fields(credential):
     assert certificates.not_valid_after(old) == certificates.not_valid_after(cert)
     assert certificates.not_valid_before(old) == certificates.not_valid_before(cert)
     assert certificates.not_valid_after(old).tzinfo is not None
+
+
+def test_the_client_certificate_is_the_first_of_a_file_that_also_holds_the_ca(ca, credential):
+    cert_pem, key_pem = credential
+    assert certificates.assess_client_credential(cert_pem + ca.pem, key_pem, ca.pem, 30) is None
+
+
+def test_a_certificate_of_another_ca_is_replaced(ca):
+    other = CertificateAuthority(name='other')
+    cert_pem, key_pem = other.client_credential()
+    assert certificates.assess_client_credential(cert_pem, key_pem, ca.pem, 30) == (
+        "the client certificate was not signed by the cluster's current CA")
+
+
+def test_the_summary_of_an_expired_certificate_counts_the_day_begun_as_past(credential):
+    cert = certificates.load_certificates(credential[0])[0]
+    end = certificates.not_valid_after(cert)
+    assert certificates.summary(cert, now=end + datetime.timedelta(hours=12))['days_left'] == -1

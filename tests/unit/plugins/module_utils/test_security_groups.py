@@ -142,6 +142,13 @@ def test_heat_lookup_reads_only_the_stack_and_the_two_groups():
     assert cloud.neutron.calls == [('security_groups', None, ['sg-master', 'sg-minion'])]
 
 
+def lookup_error(cloud, roles):
+    """The message of the lookup of the cluster's groups for these roles, which has to fail."""
+    with pytest.raises(CoeError) as caught:
+        GroupFinder(cloud.connection).find(cloud.cluster, roles)
+    return caught.value.msg
+
+
 def fixed_addresses_only(cloud, **cluster):
     cloud.neutron.floating_ip_records = []
     cloud.cluster.update(master_addresses=['10.0.0.5'], node_addresses=['10.0.0.6'], **cluster)
@@ -186,21 +193,17 @@ def test_ports_lookup_refuses_ports_it_cannot_tell_apart():
     cloud = FakeClusterCloud('floating')
     fixed_addresses_only(cloud, fixed_network=None)
     twin_cluster(cloud)
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert caught.value.msg == ("Several ports hold address 10.0.0.5 (port-master-0, port-twin-master) and none can "
-                                "be told to be the cluster's.")
+    assert lookup_error(cloud, ['worker']) == (
+        "Several ports hold address 10.0.0.5 (port-master-0, port-twin-master) and none can be told to be the "
+        "cluster's.")
 
 
 def test_cluster_api_names_of_another_cluster_do_not_match():
     cloud = FakeClusterCloud('cluster_api')
     cloud.cluster['stack_id'] = 'k8s-cluster-other'
     cloud.cluster['master_addresses'] = cloud.cluster['node_addresses'] = []
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
-    assert 'cluster_api: no security group named k8s-cluster-<namespace>-k8s-cluster-other-secgroup-controlplane' \
-        in caught.value.msg
-
+    assert ('cluster_api: no security group named k8s-cluster-<namespace>-k8s-cluster-other-secgroup-controlplane'
+            in lookup_error(cloud, ['master', 'worker']))
 
 def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back(monkeypatch):
     cloud = FakeClusterCloud('heat')
@@ -211,10 +214,9 @@ def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back(monke
         status_code = 503
 
     cloud.heat.fail_with = Broken('Service Unavailable')
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
-    assert caught.value.msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')
-    assert 'HTTP 503' in caught.value.msg
+    msg = lookup_error(cloud, ['master'])
+    assert msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')
+    assert 'HTTP 503' in msg
     # The read was tried four times, with a growing wait, before the failure was given.
     assert waits == [1.0, 2.0, 4.0]
 
@@ -242,14 +244,252 @@ def test_ports_with_only_the_default_group_are_never_used():
     cloud = FakeClusterCloud('stack_gone')
     cloud.cluster['master_addresses'] = []
     cloud.neutron.port_records[1]['security_group_ids'] = ['sg-default']
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert "ports: the worker ports carry only the project's default security group" in caught.value.msg
+    assert "ports: the worker ports carry only the project's default security group" in lookup_error(cloud, ['worker'])
 
 
 def test_addresses_no_port_holds_are_reported():
     cloud = FakeClusterCloud('stack_gone')
     cloud.cluster['node_addresses'] = ['10.9.9.9']
-    with pytest.raises(CoeError) as caught:
-        GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
-    assert 'ports: no port holds the worker addresses 10.9.9.9' in caught.value.msg
+    assert 'ports: no port holds the worker addresses 10.9.9.9' in lookup_error(cloud, ['worker'])
+
+
+class Forbidden(Exception):
+    """Shaped like openstacksdk's ForbiddenException: an answer that is not worth asking again."""
+
+    status_code = 403
+
+
+def message_when_neutron_refuses(fixture, call, policy_action):
+    """The lookup's message for the worker groups when Neutron's policy refuses `call`."""
+    cloud = FakeClusterCloud(fixture)
+
+    def refuse(**filters):
+        raise Forbidden('Policy does not allow %s to be performed.' % policy_action)
+
+    setattr(cloud.neutron, call, refuse)
+    return lookup_error(cloud, ['worker'])
+
+
+def group_ids(lookup):
+    return dict((role, [g['id'] for g in groups]) for role, groups in lookup.groups.items())
+
+
+def test_a_description_may_fill_neutron_s_255_characters_with_the_mark():
+    longest = 'x' * (255 - len('coe.magnum: '))
+    (rule,) = parse_rules([{'port': 80, 'remote_ip_prefix': '0.0.0.0/0', 'description': longest}])
+    assert len(neutron_create_body(rule, 'sg-1')['description']) == 255
+    rule, errors = parse_rule({'port': 80, 'remote_ip_prefix': '0.0.0.0/0', 'description': longest + 'x'}, 3)
+    assert (rule, errors) == (None, ['rules[3].description: longer than 243 characters'])
+
+
+def test_an_empty_port_is_a_missing_port():
+    rule, errors = parse_rule({'port': ' ', 'remote_ip_prefix': '0.0.0.0/0'}, 0)
+    assert errors == ['rules[0].port: a tcp rule needs a port or a range (80, "8000-8100"; "1-65535" for every port)']
+
+
+def test_an_ipv6_rule_for_any_protocol_has_no_protocol():
+    (rule,) = parse_rules([{'protocol': 'any', 'remote_ip_prefix': '::/0'}])
+    assert (rule['ethertype'], rule['protocol']) == ('IPv6', None)
+    assert 'protocol' not in neutron_create_body(rule, 'sg-1')
+
+
+@pytest.mark.parametrize('low, high', [(None, 65535), (1, None), (1, 65535)])
+def test_every_port_as_neutron_may_store_it_is_the_rule_for_every_port(low, high):
+    wanted = wanted_rules([{'port': '1-65535', 'remote_ip_prefix': '0.0.0.0/0'}])
+    existing = existing_rules([{'id': 'r1', 'protocol': 'tcp', 'port_range_min': low, 'port_range_max': high,
+                                'remote_ip_prefix': '0.0.0.0/0', 'description': 'coe.magnum'}])
+    assert plan_group(wanted, existing, 'present', False)['add'] == []
+    assert [rule['id'] for rule in plan_group(wanted, existing, 'absent', False)['remove']] == ['r1']
+
+
+def test_a_port_short_of_every_port_is_another_rule():
+    wanted = wanted_rules([{'port': '1-65535', 'remote_ip_prefix': '0.0.0.0/0'}])
+    existing = existing_rules([{'id': 'r1', 'protocol': 'tcp', 'port_range_min': None, 'port_range_max': 65534,
+                                'remote_ip_prefix': '0.0.0.0/0'}])
+    assert [rule['index'] for rule in plan_group(wanted, existing, 'present', False)['add']] == [0]
+
+
+def test_rule_from_an_sdk_resource_reads_its_dict():
+    class SecurityGroupRule:
+        """openstacksdk's resource: attributes and to_dict(), no dict methods."""
+
+        def to_dict(self, computed=True):
+            return {'id': 'r1', 'direction': 'ingress', 'ether_type': 'IPv4', 'protocol': 'udp',
+                    'port_range_min': 53, 'port_range_max': 53, 'remote_ip_prefix': '10.0.0.0/8',
+                    'remote_group_id': None, 'description': 'coe.magnum: dns'}
+
+    rule = rule_from_neutron(SecurityGroupRule())
+    assert describe_rule(rule) == 'ingress IPv4 udp 53 from 10.0.0.0/8 (coe.magnum: dns)'
+    assert rule['id'] == 'r1' and rule['managed']
+
+
+def test_every_exposing_rule_warns_whatever_comes_before_it():
+    warnings = exposure_warnings(parse_rules([
+        {'port': 10250, 'remote_ip_prefix': '10.0.0.0/8'},
+        {'protocol': 'udp', 'port': 2379, 'remote_ip_prefix': '0.0.0.0/0'},
+        {'port': '2379-2380', 'remote_ip_prefix': '0.0.0.0/0'}]))
+    assert warnings == [
+        'rules[2] opens ports 2379-2380 to 0.0.0.0/0, which includes 2379, 2380: ports Magnum keeps inside the '
+        'cluster (etcd, the kubelet and insecure API ports). Restrict remote_ip_prefix unless this is intended.']
+
+
+def test_cluster_api_groups_of_two_namespaces_with_the_same_cluster_name_are_refused():
+    cloud = FakeClusterCloud('cluster_api')
+    twin = dict(cloud.neutron.groups['sg-minion'], id='sg-twin',
+                name='k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker')
+    cloud.neutron.groups['sg-twin'] = twin
+    assert lookup_error(cloud, ['worker']) == (
+        "Several Cluster API security groups match cluster 'k8s-cluster': "
+        "k8s-cluster-magnum-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b-secgroup-worker, "
+        "k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker; the cluster cannot be told apart from "
+        "another with the same Cluster API name.")
+
+
+def test_cluster_api_groups_of_another_project_are_not_the_cluster_s():
+    cloud = FakeClusterCloud('cluster_api')
+    cloud.neutron.groups['sg-twin'] = dict(cloud.neutron.groups['sg-minion'], id='sg-twin', project_id='project-2',
+                                           name='k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker')
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert (lookup.way, [g['id'] for g in lookup.groups['worker']]) == ('cluster_api', ['sg-minion'])
+    assert ('security_groups', 'project-1', None) in cloud.neutron.calls
+
+
+def test_cluster_api_listing_failure_names_the_action():
+    msg = message_when_neutron_refuses('cluster_api', 'security_groups', 'get_security_groups')
+    assert msg.startswith('Failed to list security groups: ') and 'HTTP 403' in msg
+
+
+def test_ports_lookup_without_a_network_shared_by_all_addresses_goes_by_the_port_names():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network=None)
+    # The master's port is on a network of its own: no network holds every address, and the worker address is
+    # held on two networks.
+    cloud.neutron.port_records[0]['network_id'] = 'net-masters'
+    assert lookup_error(cloud, ['master', 'worker']) == (
+        "Several ports hold address 10.0.0.6 (port-elsewhere, port-minion-0) and none can be told to be the "
+        "cluster's.")
+    cloud.neutron.port_records[1]['name'] = 'k8s-cluster-abc-node-0'
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert group_ids(lookup) == {
+        'master': ['sg-master'], 'worker': ['sg-minion']}
+
+
+@pytest.mark.parametrize('twin_network', ['net-a-twin', 'net-z-twin'])
+def test_the_cluster_s_fixed_network_decides_between_twin_ports(twin_network):
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network='k8s-cluster-net')
+    twin_cluster(cloud)
+    for port in cloud.neutron.port_records[2:]:
+        port['network_id'] = twin_network
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert group_ids(lookup) == {
+        'master': ['sg-master'], 'worker': ['sg-minion']}
+
+
+def test_a_fixed_network_neutron_does_not_know_leaves_the_choice_to_the_addresses():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network='gone-net')
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert [g['id'] for g in lookup.groups['worker']] == ['sg-minion']
+
+
+def test_port_lookup_failure_names_the_address():
+    msg = message_when_neutron_refuses('floating', 'ips', 'get_floatingip')
+    assert msg.startswith('Failed to find the port holding address 172.24.4.10: ')
+
+
+def test_ports_listing_their_groups_as_neutron_s_api_names_them():
+    cloud = FakeClusterCloud('floating')
+    for port in cloud.neutron.port_records:
+        port['security_groups'] = port.pop('security_group_ids')
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert group_ids(lookup) == {
+        'master': ['sg-master'], 'worker': ['sg-minion']}
+
+
+def test_a_group_of_the_stack_that_neutron_lacks_is_named():
+    cloud = FakeClusterCloud('heat')
+    del cloud.neutron.groups['sg-minion']
+    assert lookup_error(cloud, ['worker']) == ('Cannot read security group sg-minion (from Heat stack '
+                                '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): Neutron has no security group sg-minion.')
+    assert lookup_error(cloud, ['master', 'worker']).startswith(
+        'Cannot read security groups sg-master, sg-minion (from Heat stack ')
+
+def test_a_failed_group_read_names_the_groups():
+    msg = message_when_neutron_refuses('heat', 'security_groups', 'get_security_groups')
+    assert msg.startswith('Failed to read security group sg-minion (from Heat stack '
+                          '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): ')
+
+
+def test_a_fixed_network_name_neutron_cannot_resolve_leaves_the_choice_to_the_addresses():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network='k8s-cluster-net')
+
+    def duplicate(name_or_id, ignore_missing=True):
+        # openstacksdk's find_network() when two networks carry the name.
+        raise Exception('More than one Network exists with the name k8s-cluster-net.')
+
+    cloud.neutron.find_network = duplicate
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert [g['id'] for g in lookup.groups['worker']] == ['sg-minion']
+
+
+def test_every_role_no_port_holds_is_reported():
+    cloud = FakeClusterCloud('stack_gone')
+    cloud.cluster.update(master_addresses=['10.9.9.8'], node_addresses=['10.9.9.9'])
+    assert lookup_error(cloud, ['master', 'worker']).endswith(
+        'ports: no port holds the master addresses 10.9.9.8; no port holds the worker addresses 10.9.9.9.')
+
+
+def test_a_group_of_a_port_that_neutron_lacks_names_the_port_s_role():
+    cloud = FakeClusterCloud('floating')
+    del cloud.neutron.groups['sg-minion']
+    assert lookup_error(cloud, ['worker']) == (
+        'Cannot read security group sg-minion (from a worker port): Neutron has no security group sg-minion.')
+
+
+def test_an_address_only_one_port_holds_is_that_port_s_off_the_fixed_network_too():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network='k8s-cluster-net')
+    cloud.neutron.port_records[0]['network_id'] = 'net-masters'
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
+    assert [g['id'] for g in lookup.groups['master']] == ['sg-master']
+
+
+@pytest.mark.parametrize('ethertype, prefix, family', [('IPv4', '::/0', 'IPv6'), ('IPv6', '10.0.0.0/8', 'IPv4')])
+def test_an_ethertype_of_the_other_family_than_the_prefix_is_refused(ethertype, prefix, family):
+    rule, errors = parse_rule({'port': 443, 'remote_ip_prefix': prefix, 'ethertype': ethertype}, 1)
+    assert (rule, errors) == (None, ['rules[1].ethertype: %s does not match remote_ip_prefix %s (an %s network)'
+                                     % (ethertype, prefix, family)])
+
+
+def test_every_role_with_only_the_default_group_is_reported():
+    cloud = FakeClusterCloud('stack_gone')
+    for port in cloud.neutron.port_records:
+        port['security_group_ids'] = ['sg-default']
+    assert lookup_error(cloud, ['master', 'worker']).endswith(
+        "ports: the master ports carry only the project's default security group; the worker ports carry only the "
+        "project's default security group.")
+
+
+def test_a_rule_given_twice_is_added_once_and_the_rules_after_it_still_are():
+    wanted = wanted_rules([{'port': 80, 'remote_ip_prefix': '0.0.0.0/0'}, {'port': 80, 'remote_ip_prefix': '0.0.0.0/0'},
+                           {'port': 443, 'remote_ip_prefix': '0.0.0.0/0'}])
+    assert [rule['index'] for rule in plan_group(wanted, [], 'present', False)['add']] == [0, 2]
+
+
+def test_a_heat_error_that_only_says_not_found_is_not_a_missing_service():
+    cloud = FakeClusterCloud('heat')
+
+    class BadRequest(Exception):
+        status_code = 400
+
+    cloud.heat.fail_with = BadRequest('Filter resource_type not found.')
+    assert lookup_error(cloud, ['master']).startswith('Failed to list the resources of Heat stack 0f0a6f5e')
+
+
+def test_a_port_group_named_before_default_in_the_alphabet_is_used():
+    cloud = FakeClusterCloud('stack_gone')
+    cloud.neutron.groups['sg-minion']['name'] = 'access'
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert (lookup.way, [g['name'] for g in lookup.groups['worker']]) == ('ports', ['access'])
