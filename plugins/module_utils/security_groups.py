@@ -523,7 +523,8 @@ class GroupFinder:
             network_id = shared.pop() if len(shared) == 1 else None
         for address, found in fixed.items():
             if len(found) > 1 and network_id:
-                found = [port for port in found if port.get('network_id') == network_id]
+                # None of them on the cluster's network tells nothing: the names may still.
+                found = [port for port in found if port.get('network_id') == network_id] or found
             if len(found) > 1 and cluster.get('name'):
                 named = [port for port in found if cluster['name'] in (port.get('name') or '')]
                 found = named or found

@@ -170,6 +170,16 @@ def twin_cluster(cloud, names=('', '')):
     cloud.neutron.port_records[2].update(network_id='net-twin', name='twin-abc-node-0')
 
 
+def test_ports_lookup_with_no_port_on_the_cluster_network_says_which_ports_it_cannot_tell_apart():
+    cloud = FakeClusterCloud('floating')
+    fixed_addresses_only(cloud, fixed_network='k8s-cluster-net')
+    twin_cluster(cloud)
+    cloud.neutron.port_records[0]['network_id'] = 'net-elsewhere'
+    assert lookup_error(cloud, ['master']) == (
+        "Several ports hold address 10.0.0.5 (port-master-0, port-twin-master) and none can be told to be the "
+        "cluster's.")
+
+
 def test_ports_lookup_tells_twin_clusters_apart_by_port_name():
     cloud = FakeClusterCloud('floating')
     fixed_addresses_only(cloud, fixed_network=None)
