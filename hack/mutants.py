@@ -26,8 +26,9 @@ UNITS = 'ansible_collections/coe/magnum/tests/unit/plugins/'
 # module_utils file -> the unit tests that decide about it (module tests included where they drive it).
 TARGETS = {
     'retry.py': ['module_utils/test_retry.py'],
-    'cluster.py': ['module_utils/test_cluster.py', 'modules/test_magnum_cluster.py'],
-    'cluster_actions.py': ['modules/test_magnum_cluster.py'],
+    'cluster/model.py': ['module_utils/cluster/test_cluster_plan.py', 'modules/test_magnum_cluster.py'],
+    'cluster/plan.py': ['module_utils/cluster/test_cluster_plan.py', 'modules/test_magnum_cluster.py'],
+    'cluster/actions.py': ['modules/test_magnum_cluster.py'],
     'security_groups.py': ['module_utils/test_security_groups.py', 'modules/test_magnum_cluster_ports.py'],
     'files.py': ['module_utils/test_files.py', 'modules/test_magnum_cluster_config.py'],
     'kubeconfig.py': ['module_utils/test_kubeconfig.py', 'modules/test_magnum_cluster_config.py'],
@@ -64,8 +65,9 @@ def cosmic_ray(*arguments, check=True, **kwargs):
 
 
 def run_target(name, tests):
-    config = os.path.join(WORK, name + '.toml')
-    session = os.path.join(WORK, name + '.sqlite')
+    stem = os.path.join(WORK, name.replace('/', '_'))  # files of a package (cluster/plan.py) stay in WORK
+    config = stem + '.toml'
+    session = stem + '.sqlite'
     command = '%s -m pytest -x -q -p no:cacheprovider %s' % (sys.executable, ' '.join(UNITS + t for t in tests))
     with open(config, 'w') as handle:
         handle.write('[cosmic-ray]\nmodule-path = "ansible_collections/coe/magnum/plugins/module_utils/%s"\n'
@@ -88,7 +90,7 @@ def run_target(name, tests):
         total += 1
         if result.get('test_outcome') == 'survived':
             survivors.append(result.get('diff') or json.dumps(job['mutations']))
-    with open(os.path.join(WORK, name + '.survivors'), 'w') as handle:
+    with open(stem + '.survivors', 'w') as handle:
         handle.write('\n\n'.join(survivors))
     return total, len(survivors), seconds
 

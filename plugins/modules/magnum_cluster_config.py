@@ -299,7 +299,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster_access import (
     sign_new_credential,
     wants_client_certificate,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import ClusterWatch
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.files import (
     check_writable_directory,

@@ -7,12 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import describe as describe_cluster
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import failed_error, is_busy, is_complete, is_failed
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import public_record as _public
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch, _Processed
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import describe as describe_cluster
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
+    failed_error, is_busy, is_complete, is_failed,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import public_record as _public
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import ClusterWatch, _Processed
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
-from ansible_collections.coe.magnum.plugins.module_utils.nodegroup import (
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_plan import (
     describe,
     diff_view,
     plan_update,

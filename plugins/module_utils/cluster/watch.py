@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
     COLLECTION,
     describe,
     failed_error,

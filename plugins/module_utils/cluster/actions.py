@@ -7,41 +7,44 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
     COLLECTION,
     MAGNUM_TO_OPTION,
     RESOURCE_KIND,
-    compare,
     describe,
     diff_view,
     failed_error,
     is_busy,
     is_failed,
     looks_like_uuid,
-    plan_update,
-    predicted_after,
     public_record,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.plan import (
+    Recreate,
+    Upgrade,
+    compare,
+    plan_update,
+    predicted_after,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.query import node_groups
 from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
     KEEP,
     autoscaling_enabled,
     drift_warning,
     node_count_decision,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_upgrade import (
-    DEFAULT_MAX_BATCH_SIZE,
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.upgrade import (
     kept_template_warning,
     nodegroup_upgrade_step,
     runs_template,
     template_version,
     upgrade_findings,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import ClusterWatch
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import describe_entry, describe_sent
 from ansible_collections.coe.magnum.plugins.module_utils.errors import (
     CoeError, http_status_of, is_unknown_outcome, translate,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
 from ansible_collections.coe.magnum.plugins.module_utils.results import action_result
 from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once, send_confirmed, wait_for_lookup
 
@@ -54,12 +57,6 @@ CONFIRMATION_SECONDS = 60.0
 # Magnum's own default create timeout (minutes), the journal's expiry when the task sets none.
 MAGNUM_CREATE_TIMEOUT_MINUTES = 60
 JOURNAL_KIND = 'cluster'
-
-
-def node_groups(magnum, uuid):
-    """The node groups of a cluster (Magnum API 1.9)."""
-    with magnum.at('nodegroups'):
-        return magnum.list_nodegroups(uuid)
 
 
 class ClusterActions:
@@ -178,15 +175,15 @@ class ClusterActions:
             if comparison.node_count and not desired.force_node_count:
                 self._leave_autoscaled_count(record, desired, comparison)
             steps = plan_update(record, comparison, desired, allow_upgrade, recreate, self.magnum.supports)
-            if allow_upgrade and desired.nodegroup and not (steps and steps[0]['action'] == 'recreate'):
+            if allow_upgrade and desired.nodegroup and not (steps and isinstance(steps[0], Recreate)):
                 template = template or self._template(desired)
                 steps = self._with_nodegroup_upgrade(record, steps, desired, template)
             for step in steps:
-                if step['action'] == 'upgrade' and 'version' not in step:
-                    step['version'] = template_version(template)
+                if isinstance(step, Upgrade) and step.version is None:
+                    step.version = template_version(template)
         if not steps:
             return self._result(False, record, record, record)
-        if steps[0]['action'] == 'recreate':
+        if isinstance(steps[0], Recreate):
             return self._recreate(record, desired, template or self._template(desired))
         if is_busy(record.get('status')):
             raise CoeError('%s is %s; it can change only once that ends. Run again with wait: true, or later.'
@@ -236,10 +233,10 @@ class ClusterActions:
                                    % (describe(record).capitalize(), desired.nodegroup),
                                    parameter='nodegroup') from exc
                 raise
-        upgrading_cluster = any(step['action'] == 'upgrade' for step in steps)
+        upgrading_cluster = any(isinstance(step, Upgrade) for step in steps)
         if upgrading_cluster and group.get('is_default'):
             return steps
-        step = nodegroup_upgrade_step(group, template, desired.max_batch_size or DEFAULT_MAX_BATCH_SIZE)
+        step = nodegroup_upgrade_step(group, template, desired.max_batch_size)
         if step is None:
             return steps
         position = 1 if upgrading_cluster else 0
@@ -376,74 +373,39 @@ class ClusterActions:
     def _update(self, record, steps):
         after = predicted_after(record, steps)
         if self.check_mode:
-            self.actions.extend(step['action'] for step in steps)
+            self.actions.extend(step.action for step in steps)
             return self._result(True, after, record, after)
         current = record
         for index, step in enumerate(steps):
-            self.actions.append(step['action'])
+            self.actions.append(step.action)
             self._send_update(current, step)
             if self.wait or index < len(steps) - 1:
-                current = self.watch.until_updated(current, step['action'])
+                current = self.watch.until_updated(current, step.action)
             else:
-                current = self.watch.until_started(current, step['action'])
+                current = self.watch.until_started(current, step.action)
         if self.wait:
             for step in steps:
-                if step['action'] == 'upgrade':
+                if isinstance(step, Upgrade):
                     self._check_upgrade(current, step)
         return self._result(True, current, record, current)
 
     def _check_upgrade(self, record, step):
         """Confirm from the records that the upgrade happened; warn with what was seen where it did not."""
         groups = []
-        if step.get('version') and self.magnum.supports('nodegroups'):
+        if step.version and self.magnum.supports('nodegroups'):
             with self._calling('read the node groups of %s' % describe(record)):
                 with self.magnum.at('nodegroups'):
                     groups = [self.magnum.get_nodegroup(record['uuid'], group['uuid'])
                               for group in self.magnum.list_nodegroups(record['uuid'])]
-        self.warnings.extend(upgrade_findings(record, step['cluster_template'], step.get('version'), groups,
-                                              step.get('nodegroup')))
+        self.warnings.extend(upgrade_findings(record, step.cluster_template, step.version, groups,
+                                              step.nodegroup))
 
     def _send_update(self, record, step):
-        what = '%s %s' % (step['action'], describe(record))
+        what = '%s %s' % (step.action, describe(record))
         with self._calling(what):
-            send_confirmed(lambda: self._send_step(record, step), lambda: self._taken_up(record, step),
+            send_confirmed(lambda: step.send(self.magnum, record['uuid']),
+                           lambda: step.taken_up(record, self.find(record['uuid'])),
                            settle_seconds=self.create_settle_seconds, sleep=self.watch.sleep, clock=self.watch.clock)
-
-    def _taken_up(self, record, step):
-        """The cluster's record when Magnum is carrying out the step or has done it, else None."""
-        found = self.find(record['uuid'])
-        if found is None:
-            return None
-        if is_busy(found.get('status')):
-            return found
-        expected = predicted_after(record, [step])
-        changing = [field for field in ('node_count', 'cluster_template_id')
-                    if expected.get(field) != record.get(field)]
-        if changing and all(found.get(field) == expected[field] for field in changing):
-            return found
-        return None
-
-    def _send_step(self, record, step):
-        if step['action'] == 'upgrade':
-            body = dict(cluster_template=step['cluster_template'],
-                        max_batch_size=step.get('max_batch_size') or DEFAULT_MAX_BATCH_SIZE)
-            if step.get('nodegroup'):
-                body['nodegroup'] = step['nodegroup']
-            with self.magnum.at('nodegroups' if step.get('nodegroup') else 'upgrade'):
-                self.magnum.cluster_action(record['uuid'], 'upgrade', body)
-        elif step['action'] == 'resize':
-            body = dict(node_count=step['node_count'])
-            if step.get('nodes_to_remove'):
-                body['nodes_to_remove'] = step['nodes_to_remove']
-            if step.get('nodegroup'):
-                body['nodegroup'] = step['nodegroup']
-            with self.magnum.at(_highest(step['features'])):
-                self._post_action(record, 'resize', body)
-        else:
-            self.magnum.patch(COLLECTION, record['uuid'], step['operations'])
-
-    def _post_action(self, record, action, body):
-        self.magnum.cluster_action(record['uuid'], action, body)
 
     def _delete(self, record):
         """Send the delete; False when Magnum answered 404 (gone between the lookup and the delete, as wanted)."""
@@ -488,6 +450,3 @@ class ClusterActions:
                              (diff_view(before), diff_view(after)), ident=ident or (record or {}).get('uuid'),
                              drift=self.drift, warnings=self.warnings)
 
-
-def _highest(features):
-    return max(features, key=lambda feature: parse_version(FEATURE_VERSIONS[feature]))
