@@ -77,6 +77,15 @@ def _list_retryable(exc):
     return is_retryable(exc) or http_status_of(exc) in (400, 404)
 
 
+def _none_if_missing(read):
+    try:
+        return read()
+    except Exception as exc:
+        if http_status_of(exc) == 404:
+            return None
+        raise
+
+
 def addressable(ident):
     """Whether a name or ID can be a segment of a Magnum path. Magnum's router (pecan) decodes an escaped `/`
     before it splits the path, and `.` or `..` are not names to any HTTP stack: such a record is found by listing."""
@@ -164,6 +173,10 @@ class MagnumApi:
             remember_fact(self._connection, 'template_facts', record.get('uuid'), template_facts_of(record))
         return record
 
+    def find(self, collection, ident, sleep=None):
+        """One record, or None when Magnum answers 404: the one place where "not found" becomes None."""
+        return _none_if_missing(lambda: self.get(collection, ident, sleep=sleep))
+
     def template_facts(self, template_uuid):
         """The coe and tls_disabled of a cluster's template: from the cache when a task has read the template
         before, else read from Magnum."""
@@ -217,6 +230,10 @@ class MagnumApi:
         path = path_of('clusters', cluster_uuid, 'nodegroups', ident)
         return call_with_retries(lambda: self.http.json_request('GET', path)[1], retryable=is_transient_read,
                                  sleep=sleep)
+
+    def find_nodegroup(self, cluster_uuid, ident, sleep=None):
+        """One node group in full, or None when the cluster has no such group (404)."""
+        return _none_if_missing(lambda: self.get_nodegroup(cluster_uuid, ident, sleep=sleep))
 
     def create_nodegroup(self, cluster_uuid, fields):
         return self.http.json_request('POST', path_of('clusters', cluster_uuid, 'nodegroups'), body=fields)[1]

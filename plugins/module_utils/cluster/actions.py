@@ -109,8 +109,7 @@ class ClusterActions:
             groups = [group for group in node_groups(self.magnum, record['uuid'])
                       if desired.nodegroup in (group.get('name'), group.get('uuid'))]
             if not groups:
-                raise CoeError('%s has no node group %r (parameter `nodegroup`).'
-                               % (describe(record).capitalize(), desired.nodegroup), parameter='nodegroup')
+                raise no_such_group(record, desired.nodegroup)
             return groups[0].get('node_count')
         if record.get('node_count') == wanted or not self.magnum.supports('nodegroups'):
             return None
@@ -192,12 +191,7 @@ class ClusterActions:
 
     def _current_template(self, record):
         """The template the cluster's record names, or None when it is gone (then nothing tells an upgrade done)."""
-        try:
-            return self.magnum.get('clustertemplates', record['cluster_template_id'])
-        except Exception as exc:
-            if http_status_of(exc) == 404:
-                return None
-            raise
+        return self.magnum.find('clustertemplates', record['cluster_template_id'])
 
     def _leave_autoscaled_count(self, record, desired, comparison):
         """Drop a node_count change that an autoscaler's range covers, reporting the drift instead."""
@@ -225,14 +219,9 @@ class ClusterActions:
         """Add the upgrade of the named node group (API 1.9) after any cluster upgrade, when the group does not
         run the template's version; a default group that the cluster upgrade moves needs no step of its own."""
         with self.magnum.at('nodegroups'):
-            try:
-                group = self.magnum.get_nodegroup(record['uuid'], desired.nodegroup)
-            except Exception as exc:
-                if http_status_of(exc) == 404:
-                    raise CoeError('%s has no node group %r (parameter `nodegroup`).'
-                                   % (describe(record).capitalize(), desired.nodegroup),
-                                   parameter='nodegroup') from exc
-                raise
+            group = self.magnum.find_nodegroup(record['uuid'], desired.nodegroup)
+        if group is None:
+            raise no_such_group(record, desired.nodegroup)
         upgrading_cluster = any(isinstance(step, Upgrade) for step in steps)
         if upgrading_cluster and group.get('is_default'):
             return steps
@@ -450,3 +439,7 @@ class ClusterActions:
                              (diff_view(before), diff_view(after)), ident=ident or (record or {}).get('uuid'),
                              drift=self.drift, warnings=self.warnings)
 
+
+def no_such_group(record, nodegroup):
+    return CoeError('%s has no node group %r (parameter `nodegroup`).' % (describe(record).capitalize(), nodegroup),
+                    parameter='nodegroup')

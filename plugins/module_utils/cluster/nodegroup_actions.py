@@ -11,9 +11,9 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import de
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
     failed_error, is_busy, is_complete, is_failed,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import public_record as _public
-from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import ClusterWatch, _Processed
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import public_record
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import ClusterWatch, Processed, status_of
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_plan import (
     describe,
     diff_view,
@@ -22,7 +22,6 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_plan 
 )
 from ansible_collections.coe.magnum.plugins.module_utils.results import action_result
 from ansible_collections.coe.magnum.plugins.module_utils.retry import send_confirmed
-from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter
 
 # Magnum's conductor writes a new group's row after the API has answered.
 NEW_GROUP_GRACE_SECONDS = 30.0
@@ -53,18 +52,13 @@ class NodegroupActions:
         """The group in full, or None."""
         with self._calling('look up node group %r of cluster %r' % (name_or_id, cluster.get('name'))):
             with self.magnum.at('nodegroups'):
-                try:
-                    return _public(self.magnum.get_nodegroup(cluster['uuid'], name_or_id, sleep=self.watch.sleep))
-                except Exception as exc:
-                    if http_status_of(exc) == 404:
-                        return None
-                    raise
+                return public_record(self.magnum.find_nodegroup(cluster['uuid'], name_or_id, sleep=self.watch.sleep))
 
     def all(self, cluster):
         """Every group of the cluster in full, the default ones first."""
         with self._calling('read the node groups of cluster %r' % cluster.get('name')):
             with self.magnum.at('nodegroups'):
-                groups = [_public(self.magnum.get_nodegroup(cluster['uuid'], group['uuid']))
+                groups = [public_record(self.magnum.get_nodegroup(cluster['uuid'], group['uuid']))
                           for group in self.magnum.list_nodegroups(cluster['uuid'])]
         return sorted(groups, key=lambda group: (not group.get('is_default'), group.get('name') or ''))
 
@@ -178,7 +172,7 @@ class NodegroupActions:
         """Wait for the group to settle (or to be gone after a delete), then for its cluster; fail on *_FAILED."""
         if not (self.wait or always):
             return None
-        processed = _Processed(group)
+        processed = Processed(group)
         started = self.watch.clock()
         ident = group.get('uuid') or group.get('name')
 
@@ -213,25 +207,17 @@ class NodegroupActions:
 
     def _poll(self, phase, read, is_done, what):
         """One phase of polling under the task's time budget, its statuses added to the watch's history."""
-        offset = self.watch.begin()
-        waiter = Waiter(max(0.0, self.watch.timeout - offset), initial_interval=self.watch.initial_interval,
-                        max_interval=self.watch.max_interval, clock=self.watch.clock, sleep=self.watch.sleep)
-
-        def state_of(found):
-            return 'NOT_FOUND' if found is None else (found.get('status') or 'UNKNOWN')
         try:
-            return waiter.wait(read, state_of, is_done, what)
+            return self.watch.waiter.wait(read, status_of, is_done, what, phase=phase)
         except CoeError as exc:
             exc.details['status_history'] = self.watch.history
             raise
-        finally:
-            self.watch.record_phase(phase, waiter, offset)
 
     @staticmethod
     def _plan_actions(plan):
         return (['update'] if plan.patch else []) + (['resize'] if plan.node_count is not None else [])
 
     def _result(self, changed, record, before, after, ident=None):
-        return action_result(changed, self.actions, self.watch.history, 'nodegroup', _public(record),
+        return action_result(changed, self.actions, self.watch.history, 'nodegroup', public_record(record),
                              (diff_view(before), diff_view(after)), ident=ident, drift=self.drift,
                              warnings=self.warnings)

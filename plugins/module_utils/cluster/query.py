@@ -23,14 +23,13 @@ def find_clusters(magnum, name=None, statuses=None, template_uuid=None):
         return []  # Magnum makes no cluster by such a name, and no path could carry it
     if name:
         try:
-            clusters = [magnum.get(COLLECTION, name)]
+            found = magnum.find(COLLECTION, name)
         except Exception as exc:
-            status = http_status_of(exc)
-            if status == 404:
-                return []
-            if status != 409:
+            if http_status_of(exc) != 409:
                 raise
             clusters = [c for c in list_clusters(magnum) if name in (c.get('name'), c.get('uuid'))]
+        else:
+            clusters = [found] if found is not None else []
     else:
         clusters = list_clusters(magnum)
     if statuses:
