@@ -37,8 +37,6 @@ RESOURCE_KIND = dict((field, kind) for field, kind in FIELDS.values() if kind)
 
 # Read by Magnum at create time only: a later difference means nothing and is not compared.
 CREATE_ONLY_FIELDS = frozenset(('create_timeout',))
-# Changed in place through the resize action (or a PATCH on APIs older than 1.7); everything else is fixed.
-RESIZABLE_FIELDS = frozenset(('node_count',))
 
 # Fields a user sees in the diff, in the order Magnum documents them.
 DIFF_FIELDS = ('name', 'cluster_template_id', 'master_count', 'node_count', 'flavor_id', 'master_flavor_id',
