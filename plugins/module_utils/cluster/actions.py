@@ -40,7 +40,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster.upgrade import 
     template_version,
     upgrade_findings,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import ClusterWatch
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.task import ClusterTask
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import describe_entry, describe_sent
 from ansible_collections.coe.magnum.plugins.module_utils.errors import (
     CoeError, http_status_of, is_unknown_outcome, translate,
@@ -59,30 +59,19 @@ MAGNUM_CREATE_TIMEOUT_MINUTES = 60
 JOURNAL_KIND = 'cluster'
 
 
-class ClusterActions:
-    """One task's work on one cluster. ensure_present/ensure_absent return the module result.
-
-    cloud_call(action) is the module's context manager that turns client errors into messages naming the action.
-    """
+class ClusterActions(ClusterTask):
+    """One task's work on one cluster. ensure_present/ensure_absent return the module result."""
 
     def __init__(self, magnum, resolver, cloud_call, check_mode=False, wait=True, timeout=3600, watch=None,
                  create_settle_seconds=CREATE_SETTLE_SECONDS, journal=None, warn=None,
                  confirmation_seconds=CONFIRMATION_SECONDS, delete_retries=0):
-        self.magnum = magnum
-        self._calling = cloud_call
-        self.resolver = resolver
-        self.check_mode = check_mode
-        self.wait = wait
-        self.timeout = timeout
-        self.watch = watch or ClusterWatch(magnum, timeout)
+        super(ClusterActions, self).__init__(magnum, resolver, cloud_call, check_mode=check_mode, wait=wait,
+                                             timeout=timeout, watch=watch)
         self.create_settle_seconds = create_settle_seconds
         self.confirmation_seconds = confirmation_seconds
         self.journal = journal
-        self.warnings = []
         self._warn = warn or self.warnings.append
-        self.actions = []
         self.delete_retries = delete_retries
-        self.drift = None
 
     # Lookups
     def find(self, name_or_id, parameter='name'):

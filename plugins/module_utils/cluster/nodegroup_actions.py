@@ -12,7 +12,8 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
     failed_error, is_busy, is_complete, is_failed,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import public_record
-from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import ClusterWatch, Processed, status_of
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.task import ClusterTask
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import Processed, status_of
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_plan import (
     describe,
@@ -28,19 +29,8 @@ NEW_GROUP_GRACE_SECONDS = 30.0
 SETTLE_SECONDS = 30.0
 
 
-class NodegroupActions:
+class NodegroupActions(ClusterTask):
     """One task's work on one node group. ensure_present/ensure_absent return the module result."""
-
-    def __init__(self, magnum, resolver, cloud_call, check_mode=False, wait=True, timeout=3600, watch=None):
-        self.magnum = magnum
-        self.resolver = resolver
-        self._calling = cloud_call
-        self.check_mode = check_mode
-        self.wait = wait
-        self.watch = watch or ClusterWatch(magnum, timeout)
-        self.actions = []
-        self.warnings = []
-        self.drift = None
 
     # Lookups
     def cluster(self, name_or_id):
