@@ -68,7 +68,7 @@ class ClusterPorts:
             plan = plan_group(rules, existing, state, exclusive)
             for wanted, found in plan['unmanaged']:
                 self._warn('rules[%d] (%s) exists on security group %s but was not added by coe.magnum: left in '
-                          'place.' % (wanted['index'], describe_rule(found), group.get('name') or group['id']))
+                           'place.' % (wanted['index'], describe_rule(found), group.get('name') or group['id']))
             added, removed = self._apply(group, plan)
             changed = changed or bool(added or removed)
             removed_ids = set(rule['id'] for rule in removed)
