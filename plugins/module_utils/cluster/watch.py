@@ -174,14 +174,10 @@ class ClusterWatch:
         try:
             return self.waiter.wait(lambda: self.fetch(uuid), status_of, is_done, what, phase=phase, budget=budget)
         except WaitTimeout:
-            raise
+            raise  # carries the history already
         except CoeError as exc:
             exc.details.setdefault('status_history', self.history)
             raise
-
-    def begin(self):
-        """Start the task's clock if no phase has; the seconds since, where a new phase's times start."""
-        return self.waiter.begin()
 
 
 class Processed:
