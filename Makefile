@@ -34,24 +34,28 @@ CORE_LIBRARIES := pytest ansible-runner openstacksdk python-magnumclient kuberne
 # Of tests/, the tree gets what ansible-test runs. The other folders there are pytest suites that
 # drive the local cloud from the checkout (and the local cloud itself): ruff checks them, and
 # ansible-test's rules for collection content do not apply to them.
-TREE_EXCLUDES := ./.git ./.venv ./.venv-cores ./.venv-extra ./.localcloud ./.build ./.ansible ./context ./tests ./extensions \
+TREE_EXCLUDES := ./.git ./.venv ./.venv-cores ./.venv-extra ./.localcloud ./.localcloud-lane ./.build ./.ansible ./context ./tests ./extensions \
 	.pytest_cache .ruff_cache __pycache__
 TREE_TESTS := unit integration sanity config.yml
 
-# Steps of `make test`, in order; each one runs even when an earlier one failed.
-TEST_STEPS := lint sanity units build docs-lint galaxy-import ee integration resilience older-cores
+# Steps of `make test`, in order; each one runs even when an earlier one failed. The cloud's steps run
+# in two lanes at once, the second against a cloud of its own (hack/cloud-lane), as both mostly wait for Magnum.
+TEST_STEPS := lint sanity units build docs-lint galaxy-import ee older-cores-checks
+TEST_CLOUD_STEPS := integration
+TEST_SECOND_LANE_STEPS := resilience older-cores-playbooks
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench mutants test \
+.PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores older-cores-checks older-cores-playbooks matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
+	localcloud-tests kube-conformance playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench bench-imports mutants test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
 	@echo 'make demo         start the local cloud, run playbooks/site.yml against it, list the nodes and claims'
 	@echo 'make demo-teardown  remove what make demo made (playbooks/teardown.yml)'
-	@echo 'make test         everything CI runs: $(TEST_STEPS)'
+	@echo 'make test         everything CI runs: $(TEST_STEPS), then $(TEST_CLOUD_STEPS) beside $(TEST_SECOND_LANE_STEPS)'
 	@echo 'make lint | sanity | units | integration | build | docs-lint | galaxy-import | ee | bench'
+	@echo 'make kube-conformance  the Kubernetes emulator against kube-apiserver per version (no cloud)'
 	@echo 'make matrix       sanity and units on every declared ansible-core ($(CORES)), playbook tier on the oldest and newest'
 	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
 	@echo 'make localcloud-restart SERVICE=magnum-conductor'
@@ -101,10 +105,13 @@ define run_timed
 	done; exit $$status
 endef
 
-# The part of the matrix `make test` runs besides the newest core's sanity, units and playbook tier.
-older-cores:
-	@$(call run_timed,$(foreach core,$(filter-out $(NEWEST_CORE),$(CORES)),core-sanity@$(core) core-units@$(core)) \
-		core-playbooks@$(OLDEST_CORE))
+# The part of the matrix `make test` runs besides the newest core's sanity, units and playbook tier:
+# the checks that need no cloud, and the playbook tier with the oldest core.
+older-cores: older-cores-checks older-cores-playbooks
+older-cores-checks:
+	@$(call run_timed,$(foreach core,$(filter-out $(NEWEST_CORE),$(CORES)),core-sanity@$(core) core-units@$(core)))
+older-cores-playbooks:
+	@$(call run_timed,core-playbooks@$(OLDEST_CORE))
 
 matrix:
 	@$(call run_timed,$(foreach core,$(CORES),core-sanity@$(core) core-units@$(core)) \
@@ -170,6 +177,10 @@ integration: venv collection-tree pip-bootstrap localcloud-up
 
 localcloud-tests: venv
 	$(BIN)/python -m pytest tests/localcloud/tests
+
+# The Kubernetes emulator against kube-apiserver's conventions, per emulated version; needs no cloud (about a minute).
+kube-conformance: venv
+	$(BIN)/python -m pytest tests/localcloud/tests/test_kube_conformance.py
 
 # site.yml converge, re-run, AWX-style jobs through ansible-runner and teardown (one shared converge,
 # pytest), and at the same time the roles' molecule scenarios, which build a cluster of their own: the
@@ -278,16 +289,18 @@ ee: venv
 # table of cases and outcomes again.
 # test_inflight pauses the shared magnum-conductor (SIGSTOP) for a minute per case: about 4 minutes in all.
 RESILIENCE_SUITES ?= tests/resilience/test_bad_input.py tests/resilience/test_secrets.py tests/resilience/test_faults.py \
-	tests/resilience/test_names.py tests/resilience/test_inflight.py
+	tests/resilience/test_kube_faults.py tests/resilience/test_names.py tests/resilience/test_inflight.py
 resilience: venv collection-tree localcloud-up
 	eval "$$($(LOCALCLOUD) env)"; \
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python -m pytest $(RESILIENCE_SUITES) -p no:cacheprovider \
 		$(if $(RESILIENCE_REPORT),--resilience-report=$(abspath $(RESILIENCE_REPORT)))
 
-# With the cases too long for every `make test`: the conductor paused for 5 minutes during a create.
+# With the cases too long for every `make test`: the conductor paused for 5 minutes during a create, every gateway
+# status (502, 503, 504) on every cluster write, and the Magnum endpoint refusing connections for 20 s mid-wait.
 faults:
 	RESILIENCE_LONG=1 $(MAKE) --no-print-directory resilience \
-		RESILIENCE_SUITES="tests/resilience/test_faults.py tests/resilience/test_names.py tests/resilience/test_inflight.py"
+		RESILIENCE_SUITES="tests/resilience/test_faults.py tests/resilience/test_kube_faults.py tests/resilience/test_names.py \
+			tests/resilience/test_inflight.py"
 
 # The whole workflow on the local cloud, then the new cluster seen through its new kubeconfig.
 demo: venv collection-tree localcloud-up
@@ -314,17 +327,28 @@ mutants: venv
 bench: venv collection-tree
 	@if [ ! -f tests/bench/run.py ]; then echo 'bench: no tests/bench/run.py yet'; exit 0; fi; \
 	$(MAKE) --no-print-directory localcloud-up; \
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python tests/bench/run.py
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python tests/bench/run.py $(BENCH_ARGS)
+
+# Import time of every module (median of 3, python -X importtime), without the cloud: a few seconds.
+bench-imports: venv collection-tree
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python tests/bench/importtime.py
 
 test: venv
-	@mkdir -p $(BUILD); summary=$(BUILD)/test-summary.txt; : > $$summary; failed=''; \
-	for step in $(TEST_STEPS); do \
+	@mkdir -p $(BUILD); summary=$(BUILD)/test-summary.txt; : > $$summary; \
+	run_steps() { for step in "$$@"; do \
 		start=$$(date +%s); \
-		if $(MAKE) --no-print-directory $$step; then result=passed; else result=FAILED; failed="$$failed $$step"; fi; \
+		if $(MAKE) --no-print-directory $$step; then result=passed; else result=FAILED; fi; \
 		echo "make $$step: $$result in $$(( $$(date +%s) - start )) s" | tee -a $$summary; \
-	done; \
+	done; }; \
+	run_steps $(TEST_STEPS); \
+	$(MAKE) --no-print-directory localcloud-up core-venv CORE=$(OLDEST_CORE) > /dev/null; \
+	echo "== $(TEST_SECOND_LANE_STEPS): beside the next steps, against a second cloud (output: $(BUILD)/second-lane.log)"; \
+	hack/cloud-lane $$summary $(TEST_SECOND_LANE_STEPS) > $(BUILD)/second-lane.log 2>&1 & lane=$$!; \
+	run_steps $(TEST_CLOUD_STEPS); \
+	wait $$lane || grep -q '(second cloud' $$summary || echo 'make second-lane: FAILED in 0 s' >> $$summary; \
+	echo "== $(TEST_SECOND_LANE_STEPS)"; sed 's/\x1b\[[0-9;]*m//g' $(BUILD)/second-lane.log; \
 	echo '== summary'; cat $$summary; \
-	if [ -n "$$failed" ]; then echo "make test failed:$$failed"; exit 1; fi
+	if grep -q ': FAILED in' $$summary; then echo "make test failed:$$(sed -n 's/^make \([^:]*\): FAILED.*/ \1/p' $$summary | tr -d '\n')"; exit 1; fi
 
 localcloud-up:
 	$(LOCALCLOUD) up

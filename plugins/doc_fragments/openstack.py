@@ -87,11 +87,12 @@ notes:
     for it apply through the action group C(group/coe.magnum.magnum), which also includes
     C(group/openstack.cloud.openstack) defaults when openstack.cloud's group is listed in the play.
   - Passwords and tokens never appear in results or logs.
-  - Setting the environment variable C(COE_MAGNUM_AUTH_CACHE=1) (or to a directory) lets consecutive tasks reuse
-    the Keystone token and Magnum's API version range instead of authenticating in every task, and the C(coe) and
-    C(tls_disabled) of the templates read (which Magnum never changes while a cluster uses the template). The
-    cache files are private to the OS user (mode 0600 in a 0700 directory) and keyed by cloud, region and
-    credentials.
+  - Consecutive tasks reuse the Keystone token and Magnum's API version range instead of authenticating in every
+    task, and the C(coe) and C(tls_disabled) of the templates read (which Magnum never changes while a cluster uses
+    the template), through a cache in C(~/.cache/coe.magnum). The cache files are private to the OS user (mode 0600
+    in a 0700 directory, written without following links, ignored when another user owns them or others can read
+    them) and keyed by cloud, region and credentials. The environment variable C(COE_MAGNUM_AUTH_CACHE) names
+    another directory or, set to C(0) or C(off), turns the cache off.
 '''
 
     # For modules with nothing to wait for: openstack.cloud's wait and timeout, accepted and ignored.

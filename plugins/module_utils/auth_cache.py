@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, coe.magnum contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""An opt-in cache, between module runs, of the Keystone token (with its catalog), Magnum's version range and
-facts that never change: the coe and tls_disabled of a template that clusters use, the name of a Heat stack.
+"""A cache, between module runs, of the Keystone token (with its catalog), Magnum's version range and facts that
+never change: the coe and tls_disabled of a template that clusters use, the name of a Heat stack.
 
-Every module run is a new process that would otherwise authenticate and discover again. With
-COE_MAGNUM_AUTH_CACHE set (``1`` for ~/.cache/coe.magnum, or a directory), one file per operating-system user,
-cloud, region and set of credentials holds what keystoneauth calls the auth state, mode 0600 in a 0700
+Every module run is a new process that would otherwise authenticate and discover again (a password authentication
+is the slowest request a real cloud answers). On by default in ~/.cache/coe.magnum, as kubectl and the AWS CLI keep
+theirs; COE_MAGNUM_AUTH_CACHE names another directory or, set to 0/off, turns it off. One file per operating-system
+user, cloud, region and set of credentials holds what keystoneauth calls the auth state, mode 0600 in a 0700
 directory. The file name is a hash that includes keystoneauth's cache id of the auth options (itself a hash
 of them, secrets included), so another user, cloud, project or password never finds it. An expired or
 revoked token costs one new authentication: keystoneauth re-authenticates before expiry and on a 401.
@@ -38,9 +39,9 @@ _caches = weakref.WeakKeyDictionary()
 
 def cache_directory(environ=None):
     value = (environ if environ is not None else os.environ).get(CACHE_ENVIRONMENT, '').strip()
-    if value.lower() in ('', '0', 'false', 'no', 'off'):
+    if value.lower() in ('0', 'false', 'no', 'off'):
         return None
-    if value.lower() in ('1', 'true', 'yes', 'on'):
+    if value.lower() in ('', '1', 'true', 'yes', 'on'):
         return os.path.join(os.path.expanduser('~'), '.cache', 'coe.magnum')
     return os.path.expanduser(value)
 

@@ -14,6 +14,10 @@ from decimal import Decimal, InvalidOperation
 CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class'
 STORAGE_CLASS_NAME_SINCE = (1, 6)
 ACCESS_MODES = ('ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod')
+# ReadWriteOncePod came as an alpha feature, off by default, in 1.22; the API server accepts it from 1.27 on, where
+# the feature is beta and on by default, and refuses it before (422 Unsupported value).
+READ_WRITE_ONCE_POD = 'ReadWriteOncePod'
+READ_WRITE_ONCE_POD_SINCE = (1, 27)
 
 _SUFFIXES = {
     'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
@@ -35,6 +39,13 @@ def parse_quantity(text):
     except InvalidOperation:
         raise ValueError('%r is not a Kubernetes quantity' % (text,)) from None
     return value * _SUFFIXES[suffix or '']
+
+
+def unsupported_access_modes(claim, facts):
+    """The claim's access modes the cluster's API server refuses."""
+    if facts.at_least(READ_WRITE_ONCE_POD_SINCE):
+        return []
+    return [mode for mode in claim.get('access_modes') or [] if mode == READ_WRITE_ONCE_POD]
 
 
 def class_of(claim):

@@ -12,9 +12,10 @@ import shlex
 import time
 
 from ansible_collections.coe.magnum.plugins.module_utils import certificates, kubeconfig
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import is_busy
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.files import PRIVATE_FILE_MODE, mode_of, read_text
-from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
+from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, send_confirmed
 
 # Statuses in which the cluster's API serves and Magnum signs (the ones Magnum allows a CA rotation from).
 READY_STATUSES = frozenset((
@@ -22,6 +23,9 @@ READY_STATUSES = frozenset((
     'SNAPSHOT_COMPLETE', 'CHECK_COMPLETE', 'ADOPT_COMPLETE',
 ))
 KUBERNETES = 'kubernetes'
+# Magnum's API answers a rotation once its conductor has replaced the CA, so a rotation done shows at once; the
+# pause covers a busy conductor.
+ROTATION_SETTLE_SECONDS = 30.0
 SWARM = 'swarm'
 COE_KINDS = {'kubernetes': KUBERNETES, 'swarm': SWARM, 'swarm-mode': SWARM}
 FILE_NAMES = {
@@ -123,10 +127,23 @@ def fetch_ca(magnum, cluster_uuid, sleep=time.sleep):
     return ca_pem
 
 
-def rotate_ca(magnum, cluster, watch):
-    """Have Magnum replace the cluster's CA (API 1.5); returns the cluster once it has finished the update."""
+def rotate_ca(magnum, cluster, watch, settle_seconds=ROTATION_SETTLE_SECONDS):
+    """Have Magnum replace the cluster's CA (API 1.5); returns the cluster once it has finished the update.
+
+    Every rotation replaces the CA, so one is never sent twice: after an answer that leaves the outcome unknown
+    (lost, a 5xx, a timeout) a CA other than the one before, or the cluster busy updating, is the rotation done.
+    """
+    before = fetch_ca(magnum, cluster['uuid'], sleep=watch.sleep)
+
+    def rotated():
+        record = watch.fetch(cluster['uuid'])
+        if record is not None and is_busy(record.get('status')):
+            return True
+        return True if fetch_ca(magnum, cluster['uuid'], sleep=watch.sleep) != before else None
+
     with magnum.at('ca_rotation'):
-        magnum.rotate_ca(cluster['uuid'])
+        send_confirmed(lambda: magnum.rotate_ca(cluster['uuid']), rotated, settle_seconds=settle_seconds,
+                       sleep=watch.sleep, clock=watch.clock)
     return watch.until_updated(cluster, 'CA rotation')
 
 

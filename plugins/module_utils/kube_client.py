@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, is_transport_error
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, is_transport_error, is_unknown_outcome
 from ansible_collections.coe.magnum.plugins.module_utils.kubeconfig import yaml_error_summary
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
 
@@ -206,10 +206,31 @@ def build_configuration(params):
     return configuration, label
 
 
+# Path segments that escaping leaves as they are but that a URL resolves: urllib3 removes "." and ".." segments
+# (".../namespaces/.." would read /api/v1), and an empty name names the collection. Kubernetes allows none of them.
+UNNAMEABLE = ('', '.', '..')
+
+
 def kube_path(base, *names):
     """A Kubernetes API path: `base` as written in the code, then each name escaped. The client sends a path as it
     is given (it quotes only the parameters of its typed APIs), so a name is escaped here, where paths are built."""
+    for name in names:
+        if str(name) in UNNAMEABLE:
+            raise CoeError('%r cannot be the name of a Kubernetes object (%s)' % (str(name), base.rstrip('/')))
     return '/'.join([base.rstrip('/')] + [quote(str(name), safe='') for name in names])
+
+
+def merge_patched(obj, patch):
+    """What a JSON merge patch (RFC 7386) does to obj."""
+    result = dict(obj)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge_patched(result[key], value)
+        elif value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
 
 
 class KubeClient:
@@ -313,11 +334,38 @@ class KubeClient:
             settle_seconds=0, sleep=self.sleep, resend_unknown=True)
         return created
 
+    def _confirmed(self, send, path, carried_out):
+        """send() once; when its outcome is unknown (a 5xx, a lost answer, a timeout) the object is read, and
+        carried_out(object or None) tells whether the write is done: then that is the outcome (the read object, or
+        {}), else the error stands. The write is never sent twice."""
+        try:
+            return send()
+        except Exception as exc:
+            if not is_unknown_outcome(exc):
+                raise
+            try:
+                current = self.find(path)
+            except KubeError:
+                raise exc from None
+            if not carried_out(current):
+                raise
+            return current or {}
+
     def merge_patch(self, path, patch):
-        return self.request('PATCH', path, body=patch, content_type='application/merge-patch+json')
+        """PATCH with a JSON merge patch; after an unknown outcome, done when the object already holds the patch."""
+        return self._confirmed(
+            lambda: self.request('PATCH', path, body=patch, content_type='application/merge-patch+json'), path,
+            lambda current: current is not None and merged_patch_holds(current, patch))
 
     def delete(self, path):
-        return self.request('DELETE', path)
+        """DELETE; after an unknown outcome, done when the object is gone or being deleted (it has finalizers)."""
+        return self._confirmed(
+            lambda: self.request('DELETE', path), path,
+            lambda current: current is None or bool((current.get('metadata') or {}).get('deletionTimestamp')))
+
+
+def merged_patch_holds(obj, patch):
+    return merge_patched(obj, patch) == obj
 
 
 def connect(params, sleep=time.sleep):

@@ -277,6 +277,10 @@ class StorageReconciler:
             namespace = claim['namespace']
             if namespace not in namespaces:
                 namespaces[namespace] = self.client.find(kube_path('/api/v1/namespaces', namespace)) is not None
+            for mode in claim_manifests.unsupported_access_modes(claim, self.facts):
+                problems.append('%s: access mode %s needs Kubernetes %d.%d or later; the cluster runs %s'
+                                % ((where, mode) + claim_manifests.READ_WRITE_ONCE_POD_SINCE
+                                   + (self.facts.git_version,)))
             desired = claim_manifests.build(claim, self._claim_class_name(claim), self.facts)
             existing = self.client.find(self.claim_path(claim)) if namespaces[namespace] else None
             plan = {'claim': claim, 'desired': desired, 'existing': existing, 'action': None,

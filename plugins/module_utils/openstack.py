@@ -13,9 +13,12 @@ from urllib.parse import urlparse
 
 from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import attach as attach_auth_cache
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.light_import import submodules, whole_package
 
 try:
-    import openstack
+    # Only the clouds.yaml loader and what it needs (keystoneauth, the SDK's exceptions): the SDK's service proxies
+    # are imported by SdkConnection when a module first uses one (see light_import for why).
+    sdk_config, sdk_exceptions, sdk_log = submodules('openstack', 'config', 'exceptions', '_log')
     from keystoneauth1 import loading as auth_loading
     HAS_OPENSTACKSDK = True
     OPENSTACKSDK_IMPORT_ERROR = None
@@ -101,6 +104,37 @@ def skips_version_discovery(config):
     return set(auth) <= accepted
 
 
+class SdkConnection:
+    """What the modules use of an openstacksdk Connection: `config` (the CloudRegion), `session` and
+    `current_project_id` come from the clouds.yaml loader and keystoneauth alone; any other attribute (the service
+    proxies `network`, `image`, `compute`, ..., `service_catalog`, `authorize`) comes from a real
+    openstack.connection.Connection on the same CloudRegion, built on first use. The SDK's proxies and resources
+    are about half of its import time, and most module runs never touch them: Magnum and Heat are read through the
+    session (magnum_http, heat). Both share one keystoneauth session (CloudRegion.get_session() keeps it), so one
+    token serves both and the token cache sees every authentication."""
+
+    def __init__(self, region):
+        self.config = region
+        self._sdk = None
+
+    @property
+    def session(self):
+        return self.config.get_session()
+
+    @property
+    def current_project_id(self):
+        # What openstacksdk's Connection.current_project_id returns: the token's project.
+        return self.session.get_project_id()
+
+    def __getattr__(self, name):
+        # Called only for attributes not defined above.
+        if name.startswith('__') or name == '_sdk':
+            raise AttributeError(name)
+        if self._sdk is None:
+            self._sdk = whole_package('openstack').connection.Connection(config=self.config)
+        return getattr(self._sdk, name)
+
+
 def connect(params):
     """A Connection from the auth options, OS_CLOUD, OS_CLIENT_CONFIG_FILE or a single-cloud clouds.yaml."""
     if not HAS_OPENSTACKSDK:
@@ -110,15 +144,15 @@ def connect(params):
     if params.get('sdk_log_path'):
         # As openstack.cloud does: DEBUG also logs each HTTP request (keystoneauth masks credentials).
         debug = params.get('sdk_log_level') == 'DEBUG'
-        openstack.enable_logging(debug=debug, http_debug=debug, path=params['sdk_log_path'])
+        sdk_log.enable_logging(debug=debug, http_debug=debug, path=params['sdk_log_path'])
     try:
-        region = openstack.config.get_cloud_region(app_name=APP_NAME, **kwargs)
+        region = sdk_config.get_cloud_region(app_name=APP_NAME, **kwargs)
         if skips_version_discovery(region.config):
-            region = openstack.config.get_cloud_region(app_name=APP_NAME, **dict(kwargs, auth_type='v3password'))
+            region = sdk_config.get_cloud_region(app_name=APP_NAME, **dict(kwargs, auth_type='v3password'))
         if region.config.get('api_timeout') is None:
             region.config['api_timeout'] = DEFAULT_API_TIMEOUT
-        connection = openstack.connection.Connection(config=region)
-    except openstack.exceptions.ConfigException as exc:
+        connection = SdkConnection(region)
+    except sdk_exceptions.ConfigException as exc:
         raise CoeError('Cannot configure the OpenStack connection: %s. Set `cloud`, OS_CLOUD or '
                        'OS_CLIENT_CONFIG_FILE, or give `auth`.' % exc) from exc
     attach_auth_cache(connection)

@@ -9,9 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.coe.magnum.plugins.module_utils.errors import (
-    is_connection_error, is_cut_connection, is_not_sent, is_retryable, is_timed_out,
-)
+from ansible_collections.coe.magnum.plugins.module_utils.errors import is_not_sent, is_retryable, is_unknown_outcome
 
 DEFAULT_ATTEMPTS = 4
 DEFAULT_DELAY = 1.0
@@ -80,18 +78,18 @@ def wait_for_lookup(find, seconds, delay=DEFAULT_DELAY, sleep=None, clock=None):
 
 
 def send_confirmed(change, confirm, settle_seconds=0.0, delay=DEFAULT_DELAY, sleep=None, clock=None):
-    """Send a change once. When the connection is cut after the request went out, or the answer does not come
-    within the request timeout, the service may have carried it out: `confirm()` reads what is there and returns
-    the outcome to use instead of the lost answer, or None when the change is not to be seen. A service that acts
-    asynchronously (Magnum's conductor) is given `settle_seconds` to show it; after that the error stands (a re-run
-    sends the change again)."""
+    """Send a change once. When the outcome is unknown (the connection is cut after the request went out, the
+    answer does not come within the request timeout, or a 5xx comes, which a load balancer in front of the service
+    also answers after forwarding the request), the service may have carried it out: `confirm()` reads what is
+    there and returns the outcome to use instead of the lost answer, or None when the change is not to be seen. A
+    service that acts asynchronously (Magnum's conductor) is given `settle_seconds` to show it; after that the
+    error stands (a re-run sends the change again)."""
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
     try:
         return change()
     except Exception as exc:
-        # A cut connection or a timeout: the request went out, the answer did not come.
-        if not (is_connection_error(exc) and (is_cut_connection(exc) or is_timed_out(exc))):
+        if not is_unknown_outcome(exc):
             raise
         deadline = clock() + settle_seconds
         while True:

@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.coe.magnum.plugins.module_utils.kube_client import merge_patched
+
 DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class'
 DEFAULT_CLASS_BETA_ANNOTATION = 'storageclass.beta.kubernetes.io/is-default-class'
 # The GA annotation is read from Kubernetes 1.6 on; the beta one is still read by every later version.
@@ -141,15 +143,7 @@ def mutable_patch(existing, desired, annotation_changes):
 
 def apply_patch(obj, patch):
     """What a JSON merge patch does to obj, for the predictions of check mode."""
-    result = dict(obj)
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = apply_patch(result[key], value)
-        elif value is None:
-            result.pop(key, None)
-        else:
-            result[key] = value
-    return result
+    return merge_patched(obj, patch)
 
 
 def view(obj):

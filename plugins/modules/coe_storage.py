@@ -124,7 +124,10 @@ options:
           - Requested storage as a Kubernetes quantity, for example V(1Gi). Required with O(state=present).
         type: str
       access_modes:
-        description: Access modes of the claim. Cinder volumes support V(ReadWriteOnce).
+        description:
+          - Access modes of the claim. Cinder volumes support V(ReadWriteOnce).
+          - V(ReadWriteOncePod) needs Kubernetes 1.27 or later; on older clusters the task fails before it changes
+            anything.
         type: list
         elements: str
         choices: [ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod]

@@ -233,6 +233,8 @@ class NodegroupModule(MagnumModule):
         wait=dict(type='bool', default=True),
         timeout=dict(type='int', default=3600),
     )
+    cluster_name_options = ('cluster',)
+    resource_name_options = ('name',)
 
     def run(self):
         desired = DesiredNodegroup.from_params(self.params)

@@ -80,6 +80,8 @@ class NodegroupInfoModule(MagnumModule):
         name=dict(type='str'),
         role=dict(type='str'),
     )
+    cluster_name_options = ('cluster',)
+    resource_name_options = ('name',)
 
     def run(self):
         actions = NodegroupActions(self.magnum, self.resolver, self.cloud_call)

@@ -10,6 +10,7 @@ __metaclass__ = type
 import ctypes
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -85,7 +86,32 @@ def _backend_url(url):
     return '%s://%s:%d%s%s' % (scheme, host, int(port) + BACKEND_OFFSET, slash, path)
 
 
-class Proxies:
+class ProxyProcess:
+    """A process of the local cloud's proxy program run by the suites: its fault rules (`rules_path`), its request
+    log (`log_path`), and `process`."""
+
+    def __init__(self, workdir):
+        self.rules_path = os.path.join(workdir, 'faults.json')
+        self.log_path = os.path.join(workdir, 'requests.jsonl')
+        faults.clear_faults(self.rules_path)
+
+    def set_faults(self, rules, magnum_max_version=None):
+        faults.set_faults(self.rules_path, rules, magnum_max_version=magnum_max_version)
+
+    def clear_faults(self):
+        faults.clear_faults(self.rules_path)
+
+    def log_position(self):
+        return faults.log_position(self.log_path)
+
+    def requests(self, offset=0):
+        return faults.read_requests(self.log_path, offset=offset)
+
+    def stop(self):
+        _stop(self.process)
+
+
+class Proxies(ProxyProcess):
     """The suites' own front proxies, one per service, with their own fault rules and request log.
 
     The shared proxy's rules and log are global to every user of the local cloud: faults set there would hit the
@@ -93,33 +119,66 @@ class Proxies:
     instead (a clouds.yaml whose auth_url and endpoint overrides name them); the tests' own reads use the backends.
     """
 
+    # Magnum's proxy runs as a process of its own, so that its endpoint alone can go down (refuse connections).
+    # Both processes read the same rules and write the same log; a rule's count and a token an expire_token rule
+    # expired are each process's own, so such rules name their service.
+    SEPARATE = ('magnum',)
+
     def __init__(self, workdir, environment, project_id):
-        self.rules_path = os.path.join(workdir, 'faults.json')
-        self.log_path = os.path.join(workdir, 'requests.jsonl')
-        faults.clear_faults(self.rules_path)
+        super(Proxies, self).__init__(workdir)
+        self.workdir = workdir
         self.services = [service for _type, service, _path in CATALOG]
-        self.process, self.ports = self._start(workdir)
+        self.processes, self.ports = self._start(workdir)
         self.clouds_file = self._write_clouds(workdir, environment, project_id)
         self.environment = dict(environment, OS_CLIENT_CONFIG_FILE=self.clouds_file, OS_CLOUD=PROXY_CLOUD)
 
+    def _groups(self):
+        """The services of each proxy process."""
+        services = list(dict.fromkeys(self.services))  # one route per service (cinder has two catalog types)
+        separate = [[service] for service in self.SEPARATE if service in services]
+        return separate + [[service for service in services if service not in self.SEPARATE]]
+
     def _start(self, workdir):
-        """The proxy process on the first block of free ports; a block taken by another run is skipped."""
+        """The proxy processes on the first block of free ports; a block taken by another run is skipped."""
         width = len(self.services)
         for base in range(PROXY_PORTS.start, PROXY_PORTS.stop - width + 1, 10):
             ports = dict((service, base + index) for index, service in enumerate(self.services))
             if not all(_port_free(port) for port in ports.values()):
                 continue
-            command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path]
-            for service, port in ports.items():
-                command += ['--route', '%s=%d:%d' % (service, port, localcloud_config.backend_port(service))]
-            with open(os.path.join(workdir, 'proxy.log'), 'ab') as errors:
-                process = subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
-                                           preexec_fn=_stop_with_parent)
-            if _listening(process, ports.values()):
-                return process, ports
-            _stop(process)
+            processes = {}
+            for group in self._groups():
+                process = self._start_group(group, ports)
+                for service in group:
+                    processes[service] = process
+            if all(_listening(process, [ports[service]]) for service, process in processes.items()):
+                return processes, ports
+            for process in set(processes.values()):
+                _stop(process)
         raise RuntimeError('no free block of %d ports in %d-%d for the resilience proxies'
                            % (width, PROXY_PORTS.start, PROXY_PORTS.stop - 1))
+
+    def _start_group(self, group, ports, with_parent=True):
+        """with_parent=False for a start from another thread than the main one: the parent-death signal follows
+        the thread that started the child, so the end of that thread would stop the proxy (stop() still does)."""
+        command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path]
+        for service in group:
+            command += ['--route', '%s=%d:%d' % (service, ports[service], localcloud_config.backend_port(service))]
+        with open(os.path.join(self.workdir, 'proxy.log'), 'ab') as errors:
+            return subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
+                                    preexec_fn=_stop_with_parent if with_parent else None)
+
+    def stop_service(self, service):
+        """Stop the proxy of a service started on its own (SEPARATE): its endpoint refuses connections, as the
+        endpoint of a service that is down does."""
+        assert service in self.SEPARATE, '%s shares its proxy process with other services' % service
+        _stop(self.processes[service])
+
+    def start_service(self, service):
+        process = self._start_group([service], self.ports, with_parent=threading.current_thread() is
+                                    threading.main_thread())
+        self.processes[service] = process
+        if not _listening(process, [self.ports[service]]):
+            raise RuntimeError('the %s proxy did not start again on port %d' % (service, self.ports[service]))
 
     def _write_clouds(self, workdir, environment, project_id):
         entry = dict(cloud_config(environment))
@@ -134,20 +193,9 @@ class Proxies:
             yaml.safe_dump({'clouds': {PROXY_CLOUD: entry}}, handle)
         return path
 
-    def set_faults(self, rules):
-        faults.set_faults(self.rules_path, rules)
-
-    def clear_faults(self):
-        faults.clear_faults(self.rules_path)
-
-    def log_position(self):
-        return faults.log_position(self.log_path)
-
-    def requests(self, offset=0):
-        return faults.read_requests(self.log_path, offset=offset)
-
     def stop(self):
-        _stop(self.process)
+        for process in set(self.processes.values()):
+            _stop(process)
 
 
 def _port_free(port):
@@ -279,9 +327,10 @@ class FaultWindow:
     their work yet belong in a later call). The rules are always cleared at the end.
     """
 
-    def __init__(self, proxies, case_id, rules=()):
+    def __init__(self, proxies, case_id, rules=(), magnum_max_version=None):
         self.proxies = proxies
         self.case_id = case_id
+        self.magnum_max_version = magnum_max_version
         self.rules = []
         self.offset = None
         self._initial = list(rules)
@@ -298,7 +347,7 @@ class FaultWindow:
 
     def set(self, rules):
         self.rules = self._named(rules)
-        self.proxies.set_faults(self.rules)
+        self.proxies.set_faults(self.rules, self.magnum_max_version)
 
     def __enter__(self):
         self.offset = self.proxies.log_position()
@@ -388,7 +437,7 @@ class Report:
             '| Case | Module | Path | Fault injected | Outcome | Seconds |',
             '| --- | --- | --- | --- | --- | --- |',
         ]
-        for row in sorted(self.rows, key=lambda row: row['case']):
+        for row in sorted(self.rows, key=lambda row: _case_order(row['case'])):
             lines.append('| %s | %s | %s | %s | %s | %s |' % (
                 row['case'], row['module'], row['path'], row['fault'], row['outcome'].replace('|', '\\|'),
                 '' if row['seconds'] is None else '%.0f' % row['seconds']))
@@ -396,10 +445,34 @@ class Report:
                   'F cases pause the real magnum-conductor (SIGSTOP, then SIGCONT) right as the answer to the '
                   'cluster POST is lost, so the cluster\'s row appears only when it resumes; their outcome names the '
                   'first run and the re-run separately, and each ends with one create request in the log and one '
-                  'cluster. F4 (5 minutes) runs with `make faults` only. N1 gives every Magnum module names that a '
-                  'careless URL turns into an existing template\'s and cluster\'s.', '',
-                  'coe_storage talks to the Kubernetes API emulator of a cluster, which the proxies do not '
-                  'stand in front of: its faults are covered by the unit tests (tests/unit), not here.']
+                  'cluster. F4 (5 minutes) runs with `make faults` only. F5 kills the paused conductor and starts '
+                  'it again with the local cloud\'s service control while the create waits in its queue. N1 gives '
+                  'every Magnum module names that a careless URL turns into an existing template\'s and '
+                  'cluster\'s.', '',
+                  'G cases: the proxy forwards the write, the service accepts it (the log shows its 2xx), and the '
+                  'client gets 502, 503 or 504 instead, as from a load balancer that gave up waiting (or no answer: '
+                  '-lost). One playbook per write gives each fault to one task; its rows share the playbook\'s '
+                  'seconds and the number of writes sent in all (one per task: none sent twice). A task that '
+                  'needed the re-run says so. `make test` gives each cluster write one or two of these faults, the '
+                  'statuses taking turns; `make faults` gives every cluster write all of them. M1 (the Magnum '
+                  'endpoint refusing connections for 20 s, its proxy stopped) and F5 run with `make faults` only.',
+                  '',
+                  "S cases put the suites' proxy in front of the shared cluster's Kubernetes API emulator "
+                  "(`support.KubeProxy`: the local cloud's proxy program serving HTTPS with a certificate of the "
+                  "test's own CA, and reaching the emulator over HTTPS with the client certificate of the "
+                  'kubeconfig magnum_cluster_config wrote); coe_storage and the storage_class role get a '
+                  'kubeconfig that points at the proxy, so each fault hits the real HTTP request. Each case checks '
+                  'the cluster afterwards (the StorageClass, the namespace and the claim asked for, the claim '
+                  "Bound to exactly one volume, and exactly one accepted POST per object in the proxy's log), then "
+                  'runs again without faults; the outcome names both runs, and its seconds count both. A create '
+                  'after a 5xx, a reset or a lost answer looks the object up by name before sending it again (a '
+                  'second POST of a name can only be refused, never duplicate it); a PATCH or DELETE whose outcome '
+                  'is unknown is confirmed by reading the object and never sent twice. The claim-bound wait reads '
+                  'the claim with GET until it is Bound (no watch): S3 (through the storage_class role) cuts, '
+                  'refuses and loses those reads. N2 gives coe_storage StorageClass, claim and namespace names '
+                  'that differ from existing objects by URL-significant characters: none is a valid Kubernetes '
+                  "name, so each is refused before the first request, naming its parameter; the proxy's log stays "
+                  'empty.']
         if bad_inputs is not None:
             own = len([case for case in bad_inputs if not case.get('core')])
             lines += ['', '## Bad inputs', '',
@@ -425,6 +498,11 @@ class Report:
             for row in self.secrets:
                 lines.append('| %s | %s | %s |' % (row['what'], row['how'], row['found'] or 'nowhere'))
         return '\n'.join(lines) + '\n'
+
+
+def _case_order(case_id):
+    """C2 before C10: the numbers in a case's id compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', case_id)]
 
 
 def wait_for(predicate, timeout, interval=1.0, what='the condition'):
@@ -467,6 +545,34 @@ def find_cluster(cloud, name):
 
 def clusters_named(cloud, name):
     return transient_retry(lambda: [c for c in cloud.container_infrastructure_management.clusters() if c.name == name])
+
+
+def cluster_record(cloud, uuid):
+    """The cluster as Magnum's API shows it, every field (openstacksdk's Cluster lacks some, e.g. coe_version)."""
+    import openstack
+
+    def read():
+        response = cloud.container_infrastructure_management.get('/clusters/%s' % uuid, microversion='1.9')
+        if response.status_code >= 400:
+            raise openstack.exceptions.HttpException(response=response)
+        return response.json()
+    return transient_retry(read)
+
+
+def nodegroups_of(cloud, cluster_uuid):
+    """The node groups of a cluster in full (Magnum API 1.9; openstacksdk has no call for them)."""
+    management = cloud.container_infrastructure_management
+
+    import openstack
+
+    def read(path):
+        response = management.get('/clusters/%s/nodegroups%s' % (cluster_uuid, path), microversion='1.9')
+        if response.status_code >= 400:
+            raise openstack.exceptions.HttpException(response=response)
+        return response.json()
+
+    listed = transient_retry(lambda: read(''))['nodegroups']
+    return [transient_retry(lambda path='/' + group['uuid']: read(path)) for group in listed]
 
 
 def templates_named(cloud, name):
@@ -514,23 +620,30 @@ def template_fields(name, **extra):
 
 class SharedCluster:
     """A template and a cluster made once per session through the backends; the create is sent at once and
-    waited for on first use, so the suites that need no cluster run meanwhile."""
+    waited for on first use, so the suites that need no cluster run meanwhile.
+
+    A second cluster of the same template (day2_name) is made the same way for the fault cases that change a
+    cluster's node groups and template, which the other suites' cases on the shared cluster must not see.
+    """
 
     def __init__(self, cloud):
         self.cloud = cloud
         self.template_name = unique('tmpl')
         self.name = unique('shared')
+        self.day2_name = unique('day2')
         self.template = cloud.container_infrastructure_management.create_cluster_template(
             **template_fields(self.template_name))
-        self.clusters = [self.name]
-        cloud.container_infrastructure_management.create_cluster(
-            name=self.name, cluster_template_id=self.template.id, master_count=1, node_count=1)
-        self._ready = None
+        self.clusters = [self.name, self.day2_name]
+        for name in self.clusters:
+            cloud.container_infrastructure_management.create_cluster(
+                name=name, cluster_template_id=self.template.id, master_count=1, node_count=1)
+        self._ready = {}
 
-    def ready(self):
-        if self._ready is None:
-            self._ready = wait_cluster(self.cloud, self.name)
-        return self._ready
+    def ready(self, name=None):
+        name = name or self.name
+        if name not in self._ready:
+            self._ready[name] = wait_cluster(self.cloud, name)
+        return self._ready[name]
 
     def cleanup(self):
         for name in self.clusters:
@@ -645,3 +758,110 @@ class SyslogCapture:
         self._stopped.set()
         self._thread.join(5)
         self.socket.close()
+
+
+# The suites' proxy in front of a cluster's Kubernetes API: one port from these, above the OpenStack proxies'.
+KUBE_PROXY_PORTS = range(30200, 30300)
+
+
+class KubeProxy(ProxyProcess):
+    """The local cloud's proxy program in front of one cluster's Kubernetes API emulator, with its own fault rules
+    and request log (the same interface as Proxies, so FaultWindow works with it).
+
+    The emulator serves HTTPS with the cluster's CA and knows its clients by their certificate. The proxy serves
+    HTTPS itself, with a certificate of a CA of the test's own, so that it sees each HTTP request and can answer
+    5xx or lose an answer; it reaches the emulator over HTTPS with the client certificate of the kubeconfig it is
+    given. `kubeconfig` is the kubeconfig the modules get: the same user, the proxy as server, the test's CA.
+    The test's own reads and clean-ups (`request`) go straight to the emulator: no fault, no log line.
+    """
+
+    def __init__(self, workdir, kubeconfig_path):
+        from localcloud.kubeemu import certs
+        os.makedirs(workdir, exist_ok=True)
+        super(KubeProxy, self).__init__(workdir)
+        self.workdir = workdir
+        with open(kubeconfig_path) as handle:
+            config = yaml.safe_load(handle)
+        context = _named(config['contexts'], config['current-context'])['context']
+        cluster = _named(config['clusters'], context['cluster'])['cluster']
+        user = _named(config['users'], context['user'])['user']
+        server = cluster['server']
+        self.backend_port = int(server.rsplit(':', 1)[1].split('/')[0])
+        files = dict(backend_ca=_decoded(cluster['certificate-authority-data']),
+                     client_cert=_decoded(user['client-certificate-data']),
+                     client_key=_decoded(user['client-key-data']))
+        ca_cert, ca_key = certs.make_ca('resilience-kube-proxy-ca')
+        files['tls_cert'], files['tls_key'] = certs.make_server_certificate(ca_cert, ca_key)
+        self.files = {}
+        for name, content in files.items():
+            path = os.path.join(workdir, name + '.pem')
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, 'wb') as handle:
+                handle.write(content if isinstance(content, bytes) else content.encode())
+            self.files[name] = path
+        self.process, self.port = self._start()
+        proxied = dict(config)
+        proxied['clusters'] = [dict(name=context['cluster'], cluster={
+            'server': 'https://127.0.0.1:%d' % self.port,
+            'certificate-authority-data': _encoded(ca_cert)})]
+        self.kubeconfig = os.path.join(workdir, 'kubeconfig')
+        descriptor = os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, 'w') as handle:
+            yaml.safe_dump(proxied, handle)
+
+    def _start(self):
+        for port in KUBE_PROXY_PORTS:
+            if not _port_free(port):
+                continue
+            command = [sys.executable, '-m', 'localcloud.proxy', '--log', self.log_path, '--faults', self.rules_path,
+                       '--route', 'kubernetes=%d:%d' % (port, self.backend_port),
+                       '--tls-cert', self.files['tls_cert'], '--tls-key', self.files['tls_key'],
+                       '--backend-ca', self.files['backend_ca'], '--backend-cert', self.files['client_cert'],
+                       '--backend-key', self.files['client_key']]
+            with open(os.path.join(self.workdir, 'proxy.log'), 'ab') as errors:
+                process = subprocess.Popen(command, cwd=LOCALCLOUD, stdout=subprocess.DEVNULL, stderr=errors,
+                                           preexec_fn=_stop_with_parent)
+            if _listening(process, [port]):
+                return process, port
+            _stop(process)
+        raise RuntimeError('no free port in %d-%d for the Kubernetes proxy' % (KUBE_PROXY_PORTS.start,
+                                                                              KUBE_PROXY_PORTS.stop - 1))
+
+    def request(self, method, path, body=None):
+        """(status, document) of one request straight to the emulator, as the kubeconfig's user."""
+        import http.client
+        import ssl
+        context = ssl.create_default_context(cafile=self.files['backend_ca'])
+        context.load_cert_chain(self.files['client_cert'], self.files['client_key'])
+        connection = http.client.HTTPSConnection('127.0.0.1', self.backend_port, context=context, timeout=30)
+        try:
+            payload = None if body is None else json.dumps(body)
+            connection.request(method, path, body=payload, headers={'Accept': 'application/json',
+                                                                    'Content-Type': 'application/json'})
+            response = connection.getresponse()
+            text = response.read()
+            return response.status, json.loads(text) if text else {}
+        finally:
+            connection.close()
+
+    def get(self, path):
+        """The object at path, or None when there is none."""
+        status, document = self.request('GET', path)
+        if status == 404:
+            return None
+        assert status == 200, 'GET %s: %s %s' % (path, status, document)
+        return document
+
+
+def _named(entries, name):
+    return [entry for entry in entries if entry['name'] == name][0]
+
+
+def _decoded(data):
+    import base64
+    return base64.b64decode(data)
+
+
+def _encoded(pem):
+    import base64
+    return base64.b64encode(pem if isinstance(pem, bytes) else pem.encode()).decode('ascii')

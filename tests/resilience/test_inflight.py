@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import signal
+import subprocess
 import threading
 
 import pytest
@@ -47,6 +49,14 @@ def cluster_name(cloud):
     for _attempt in range(3):  # a create released late may add its row after a first delete
         for found in clusters_named(cloud, name):
             delete_cluster(cloud, found.id, wait=True)
+
+
+def _run_until_posted(runner, task, results, key, window):
+    """Run the task in a thread (its run goes into results[key]); return the thread once its create was sent."""
+    thread = threading.Thread(target=lambda: results.setdefault(key, runner.run([task])))
+    thread.start()
+    support.wait_for(lambda: posts(window.requests()), 60, interval=0.5, what='the create request')
+    return thread
 
 
 def _exactly_one(cloud, name, requests):
@@ -115,9 +125,7 @@ def test_rerun_while_paused(runner, report, cloud, shared, cluster_name):
     task = cluster_task(cluster_name, shared.template_name, timeout=PAUSE_SECONDS + 300)
     with support.FaultWindow(runner.proxies, 'F3', [rule('lost_response', 'POST', '^/v1/clusters$')]) as window:
         with support.PausedService('magnum-conductor', PAUSE_SECONDS) as pause:
-            first = threading.Thread(target=lambda: results.setdefault('first', runner.run([task])))
-            first.start()
-            support.wait_for(lambda: posts(window.requests()), 60, interval=0.5, what='the create request')
+            first = _run_until_posted(runner, task, results, 'first', window)
             second_started_paused = pause.resumed_at is None
             results['second'] = runner.run([task])
             first.join(PAUSE_SECONDS + 600)
@@ -131,3 +139,32 @@ def test_rerun_while_paused(runner, report, cloud, shared, cluster_name):
                'first run: %s; concurrent re-run: %s; one POST, one cluster'
                % (_outcome(results['first']), _outcome(results['second'])),
                max(results['first'].seconds, results['second'].seconds))
+
+
+@pytest.mark.skipif(not LONG, reason='restarts the conductor: with `make faults` (RESILIENCE_LONG=1) only')
+def test_conductor_restarted(runner, report, cloud, shared, cluster_name):
+    """The conductor is killed and started again (the local cloud's service control) while the create whose answer
+    was lost waits in its queue: the new conductor takes it up, the task waits for it and sends no second one."""
+    from localcloud.config import Paths
+    from localcloud.process import State
+    task = cluster_task(cluster_name, shared.template_name, timeout=300)
+    results = {}
+    with support.FaultWindow(runner.proxies, 'F5', [rule('lost_response', 'POST', '^/v1/clusters$')]) as window:
+        with support.PausedService('magnum-conductor', PAUSE_SECONDS) as pause:
+            first = _run_until_posted(runner, task, results, 'run', window)
+            restarted_paused = pause.resumed_at is None
+            os.killpg(pause.pgid, signal.SIGKILL)
+            pause.resumed_at = pause.paused_at  # nothing left to resume
+            subprocess.run([os.path.join(support.LOCALCLOUD, 'bin', 'localcloud'), 'restart', 'magnum-conductor'],
+                           check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        restarted = State(Paths()).running('magnum-conductor')
+        first.join(600)
+        requests = window.requests()
+    run = results['run']
+    assert restarted_paused, 'the conductor resumed before it was restarted'
+    assert restarted is not None and restarted.pid != pause.pgid, 'magnum-conductor did not start again'
+    assert run.returncode == 0, run.output[-3000:]
+    _exactly_one(cloud, cluster_name, requests)
+    report.add('F5', 'magnum_cluster', 'create (wait: true)',
+               'lost response on the POST; magnum-conductor paused, then killed and started again while the create '
+               'is queued', 'first run: %s; one POST, one cluster' % _outcome(run), run.seconds)

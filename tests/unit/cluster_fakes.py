@@ -57,6 +57,9 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         self.events = []
         # (method, url, body) of every write, to compare with what the magnum CLI sends
         self.bodies = []
+        # Magnum's health sync saving a cluster's row (a new updated_at, the old status) right after an action's
+        # request, before the conductor takes it up.
+        self.health_sync_before_conductor = False
 
     # Test set-up
     def add_template(self, name, **fields):
@@ -264,6 +267,9 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         return {'uuid': record['uuid']}
 
     def _work(self, record, operation, changes):
+        if self.health_sync_before_conductor:
+            health_save = (self.clock.now, lambda cluster: cluster.update(_health(cluster)))
+            record.setdefault('_timeline', []).append(health_save)
         touch = dict(changes, status='%s_IN_PROGRESS' % operation)
         record.setdefault('_timeline', []).append((self.clock.now + 1, touch))
         self._schedule(record, operation)

@@ -357,10 +357,11 @@ class ClusterActions(ClusterTask):
         for index, step in enumerate(steps):
             self.actions.append(step.action)
             self._send_update(current, step)
+            shows = step.changes(current)
             if self.wait or index < len(steps) - 1:
-                current = self.watch.until_updated(current, step.action)
+                current = self.watch.until_updated(current, step.action, shows)
             else:
-                current = self.watch.until_started(current, step.action)
+                current = self.watch.until_started(current, step.action, shows)
         if self.wait:
             for step in steps:
                 if isinstance(step, Upgrade):

@@ -72,19 +72,19 @@ class NodegroupActions(ClusterTask):
         current = group
         if plan.patch:
             self.actions.append('update')
+            patched = dict((op['path'].strip('/'), op['value']) for op in plan.patch)
             self._send(cluster, 'update %s' % describe(group, cluster),
                        lambda: self.magnum.patch_nodegroup(cluster['uuid'], group['uuid'], plan.patch),
-                       lambda: self._shows(cluster, group, dict((op['path'].strip('/'), op['value'])
-                                                                for op in plan.patch)))
+                       lambda: self._shows(cluster, group, patched))
             # A resize that follows needs the cluster settled, waiting or not.
-            current = self._wait_for(cluster, group, 'update', always=plan.node_count is not None)
+            current = self._wait_for(cluster, group, 'update', always=plan.node_count is not None, shows=patched)
         if plan.node_count is not None:
             self.actions.append('resize')
             body = dict(node_count=plan.node_count, nodegroup=group['uuid'])
             self._send(cluster, 'resize %s' % describe(group, cluster),
                        lambda: self.magnum.cluster_action(cluster['uuid'], 'resize', body),
                        lambda: self._shows(cluster, group, dict(node_count=plan.node_count)))
-            current = self._wait_for(cluster, current or group, 'resize')
+            current = self._wait_for(cluster, current or group, 'resize', shows=dict(node_count=plan.node_count))
         return self._result(True, current or after, group, current or after)
 
     def ensure_absent(self, cluster_ident, name):
@@ -158,11 +158,13 @@ class NodegroupActions(ClusterTask):
         found = self.find(cluster, group['uuid'])
         return True if found is None or found.get('status') == 'DELETE_IN_PROGRESS' else None
 
-    def _wait_for(self, cluster, group, action, always=False):
-        """Wait for the group to settle (or to be gone after a delete), then for its cluster; fail on *_FAILED."""
+    def _wait_for(self, cluster, group, action, always=False, shows=None):
+        """Wait for the group to settle (or to be gone after a delete), then for its cluster; fail on *_FAILED.
+
+        shows: the group's fields the change sets (see cluster.watch.Processed)."""
         if not (self.wait or always):
             return None
-        processed = Processed(group)
+        processed = Processed(group, shows)
         started = self.watch.clock()
         ident = group.get('uuid') or group.get('name')
 

@@ -52,7 +52,7 @@ def diff_view(record):
 def validate_params(params):
     """Bad values are refused by option name before anything is read or changed."""
     validate_numbers_and_labels(params, (('node_count', 0), ('min_node_count', 0), ('max_node_count', 0),
-                                         ('docker_volume_size', 1)))
+                                         ('docker_volume_size', 1), ('timeout', 1)))
     low, high = params.get('min_node_count'), params.get('max_node_count')
     if low is not None and high is not None and low > high:
         raise CoeError('`min_node_count` (%d) must not exceed `max_node_count` (%d).' % (low, high),

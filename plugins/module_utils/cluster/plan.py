@@ -24,7 +24,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_mat
 # "Cannot convert Unset to primitive", to an upgrade request without one).
 DEFAULT_MAX_BATCH_SIZE = 1
 # The fields an in-place step changes in the cluster's record, which tell that Magnum has carried it out.
-STEP_FIELDS = ('node_count', 'cluster_template_id')
+STEP_FIELDS = ('node_count', 'cluster_template_id', 'coe_version')
 
 
 class Step:
@@ -47,11 +47,16 @@ class Step:
             return None
         if is_busy(found.get('status')):
             return found
-        expected = self.predict(before)
-        changing = [field for field in STEP_FIELDS if expected.get(field) != before.get(field)]
-        if changing and all(found.get(field) == expected[field] for field in changing):
+        if any(found.get(field) == value for field, value in self.changes(before).items()):
             return found
         return None
+
+    def changes(self, before):
+        """The fields of the cluster's record the step changes, with the values they read once it is done: what
+        tells a save of Magnum's health sync under the old status from the conductor's (see watch.Processed)."""
+        after = self.predict(before)
+        return dict((field, after[field]) for field in STEP_FIELDS
+                    if field in after and after[field] != before.get(field))
 
 
 class Recreate(Step):

@@ -17,12 +17,16 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
     is_complete,
     is_failed,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, translate
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, is_retryable, translate
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
 # Magnum answers a create before its conductor writes the row, so a new UUID may be unknown for a moment.
 NEW_CLUSTER_GRACE_SECONDS = 30.0
 NOT_FOUND = 'NOT_FOUND'
+# While Magnum cannot be reached at all (its API restarting, a load balancer failing over), a poll whose retries
+# are spent is tried again after this pause, for as long as the task's timeout allows: an outage of the API does
+# not end a wait on an operation the conductor carries on with.
+UNREACHABLE_PAUSE_SECONDS = 5.0
 HEALTHY = 'HEALTHY'
 
 
@@ -63,6 +67,18 @@ class ClusterWatch:
         except Exception as exc:
             raise translate(exc, 'read the status of cluster %s' % uuid) from exc
 
+    def _fetch_through_outage(self, uuid, deadline):
+        """fetch(), again after a pause while Magnum is unreachable or answers 5xx, until `deadline` (clock time);
+        then its error stands."""
+        while True:
+            try:
+                return self.fetch(uuid)
+            except CoeError as exc:
+                cause = exc.__cause__
+                if cause is None or not is_retryable(cause) or self.clock() + UNREACHABLE_PAUSE_SECONDS >= deadline:
+                    raise
+                self.sleep(UNREACHABLE_PAUSE_SECONDS)
+
     def until_created(self, uuid, name=None):
         """Wait for CREATE_COMPLETE; fail at once on a *_FAILED status with Magnum's reason and faults.
 
@@ -91,13 +107,14 @@ class ClusterWatch:
         except WaitTimeout:
             return None
 
-    def until_updated(self, before, action):
+    def until_updated(self, before, action, shows=None):
         """Wait for the update (resize, upgrade, node count patch) that `before` was read ahead of to end.
 
         Magnum answers before its conductor starts, so a GET right after the request may still show the old
         status; only a record the conductor has touched since (a new status or updated_at) can end the wait.
+        shows: the fields the operation changes, as they read once it is done (see Processed).
         """
-        processed = Processed(before)
+        processed = Processed(before, shows)
 
         def is_done(record):
             if record is None:
@@ -109,17 +126,21 @@ class ClusterWatch:
             return is_complete(record.get('status'))
         return self._wait(action, before['uuid'], is_done, '%s to finish the %s' % (describe(before), action))
 
-    def until_started(self, before, action):
+    def until_started(self, before, action, shows=None):
         """Wait only until Magnum's conductor has taken up an operation, so that a later task sees it under way."""
-        processed = Processed(before)
+        processed = Processed(before, shows)
 
         def is_done(record):
             return record is None or processed(record)
         return self._wait(action, before['uuid'], is_done, '%s to start the %s' % (describe(before), action))
 
     def until_deleted(self, before):
-        """Wait until Magnum no longer knows the cluster; fail at once on DELETE_FAILED with its reason."""
-        processed = Processed(before)
+        """Wait until Magnum no longer knows the cluster; fail at once on DELETE_FAILED with its reason.
+
+        A cluster that was DELETE_FAILED already fails again only with a new status_reason, or after it has been
+        DELETE_IN_PROGRESS: Magnum's health sync also saves DELETE_FAILED clusters (see Processed).
+        """
+        processed = Processed(before, changed=('status_reason',))
 
         def is_done(record):
             if record is None:
@@ -170,9 +191,11 @@ class ClusterWatch:
 
     def _wait(self, phase, uuid, is_done, what, limit=None):
         """One phase: poll the cluster until is_done(record), within what the task's budget (or `limit`) leaves."""
-        budget = None if limit is None else min(self.waiter.remaining(), limit)
+        budget = self.waiter.remaining() if limit is None else min(self.waiter.remaining(), limit)
+        deadline = self.clock() + budget
         try:
-            return self.waiter.wait(lambda: self.fetch(uuid), status_of, is_done, what, phase=phase, budget=budget)
+            return self.waiter.wait(lambda: self._fetch_through_outage(uuid, deadline), status_of, is_done, what,
+                                    phase=phase, budget=budget)
         except WaitTimeout:
             raise  # carries the history already
         except CoeError as exc:
@@ -181,17 +204,34 @@ class ClusterWatch:
 
 
 class Processed:
-    """Whether Magnum's conductor has acted since `before` was read: a busy status seen, or a changed record."""
+    """Whether Magnum's conductor has acted since `before` was read: a busy status seen, or a changed record.
 
-    def __init__(self, before):
+    A new updated_at alone does not tell: Magnum's periodic health sync saves the cluster's row (health_status,
+    every [kubernetes] health_polling_interval, whatever the status) with the old status still in it, and a resize,
+    a PATCH or a delete is queued for the conductor (an RPC cast), so such a save can come before the conductor
+    has taken the request up; the old *_COMPLETE would then pass for the outcome. Under the old status, a save
+    counts only when the record also shows what the operation does: any field of `shows` at its new value, or
+    any field of `changed` different from `before`. With neither given (an operation that changes no field the
+    record shows, all of which Magnum carries out before it answers), any save counts.
+    """
+
+    def __init__(self, before, shows=None, changed=()):
         self._before = before
+        self._shows = dict(shows or {})
+        self._changed = tuple(changed)
         self._seen_busy = False
 
     def __call__(self, record):
         if is_busy(record.get('status')):
             self._seen_busy = True
-        return (self._seen_busy or record.get('status') != self._before.get('status')
-                or record.get('updated_at') != self._before.get('updated_at'))
+        if self._seen_busy or record.get('status') != self._before.get('status'):
+            return True
+        if record.get('updated_at') == self._before.get('updated_at'):
+            return False
+        if not (self._shows or self._changed):
+            return True
+        return (any(record.get(field) == value for field, value in self._shows.items())
+                or any(record.get(field) != self._before.get(field) for field in self._changed))
 
 
 def health_reason(record):

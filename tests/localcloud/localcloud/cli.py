@@ -102,7 +102,7 @@ def up(paths: Paths) -> None:
     start_named(["epmd", "postgres"])
     _wait_all(["epmd", "postgres"], state)
     _retire_stale_proxy(paths, state)
-    start_named(["rabbitmq", "proxy"])
+    start_named(["rabbitmq", "proxy", "capi"])
     database.create_databases()
 
     def build_and_start(schema: str) -> None:
@@ -229,7 +229,9 @@ def clean(paths: Paths) -> None:
 
     down(paths)
     remove_outside_data(paths)
-    for directory in (*paths.mutable_dirs(), paths.root / "keys"):
+    from localcloud import capi
+
+    for directory in (*paths.mutable_dirs(), paths.root / "keys", capi.capi_dir(paths.root), capi.bin_dir(paths.root)):
         shutil.rmtree(directory, ignore_errors=True)
     for name in (paths.state, paths.clouds_yaml, paths.proxy_faults):
         name.unlink(missing_ok=True)

@@ -8,7 +8,9 @@ Rules file (JSON, re-read by the proxy when it changes)::
 
 Actions: ``status`` (answer ``status`` with the service's error body shape and an optional ``message``, or with
 ``body`` as given), ``reset`` (close the client connection without answering), ``latency`` (wait ``seconds``,
-then forward), ``lost_response`` (forward, let the service act, then reset the client connection) and
+then forward), ``lost_response`` (forward, let the service act, then reset the client connection),
+``replaced_response`` (forward, let the service act, then answer ``status`` instead of the service's answer, as a
+load balancer that gave up waiting does: the service's own status goes into the log as backend_status) and
 ``expire_token`` (answer 401 as an expired token gets, to this request and to every later one with the same
 X-Auth-Token, whatever its service or path, until the rules change; requests without a token pass). ``times``
 limits how often a rule applies (unlimited when absent); ``service`` and ``method`` may be ``"*"``; ``path`` is a
@@ -17,7 +19,8 @@ regular expression searched in the path with its query string; ``name`` labels t
 
 Request log: one JSON object a line with time (epoch seconds), service, method, path (with query), status (None
 when the connection was reset before an answer), duration (seconds), fault (the action applied, "old_api" for a
-refused microversion, or None) and, with a fault, rule (its name or index).
+refused microversion, or None) and, with a fault, rule (its name or index); a replaced answer adds backend_status (the
+status the service gave).
 """
 
 import contextlib
@@ -28,7 +31,7 @@ import tempfile
 
 from localcloud.config import Paths
 
-ACTIONS = ("status", "reset", "latency", "lost_response", "expire_token")
+ACTIONS = ("status", "reset", "latency", "lost_response", "replaced_response", "expire_token")
 
 
 def default_faults_path():
@@ -49,8 +52,8 @@ def validate_rules(rules):
         action = rule.get("action")
         if action not in ACTIONS:
             raise ValueError(f"fault rule {index}: action must be one of {', '.join(ACTIONS)}, not {action!r}")
-        if action == "status" and not isinstance(rule.get("status"), int):
-            raise ValueError(f"fault rule {index}: action status needs an integer 'status'")
+        if action in ("status", "replaced_response") and not isinstance(rule.get("status"), int):
+            raise ValueError(f"fault rule {index}: action {action} needs an integer 'status'")
         if action == "latency" and not isinstance(rule.get("seconds"), (int, float)):
             raise ValueError(f"fault rule {index}: action latency needs a number 'seconds'")
         if "times" in rule and rule["times"] is not None and (not isinstance(rule["times"], int) or rule["times"] < 0):

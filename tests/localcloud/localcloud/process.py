@@ -77,6 +77,16 @@ def port_open(port: int, host: str = HOST) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def port_free(port: int, host: str = HOST) -> bool:
+    """Whether a new server could bind the port (nothing holds it, listening or not)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def start(name: str, argv: list[str], log: Path, env: dict[str, str], port: int | None = None,
           user: str | None = None, cwd: Path | None = None) -> Process:
     log.parent.mkdir(parents=True, exist_ok=True)

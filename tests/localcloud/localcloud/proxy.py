@@ -3,6 +3,10 @@
     python -m localcloud.proxy --route keystone=25000:26000 --route magnum=25511:26511 \\
         --log requests.jsonl --faults faults.json
 
+In front of an HTTPS service such as a cluster's Kubernetes API, --tls-cert/--tls-key make it serve HTTPS itself
+(so it sees, logs and faults each HTTP request), and --backend-ca/--backend-cert/--backend-key make it reach the
+service over HTTPS, verified against that CA, with that client certificate.
+
 One JSON line per request goes to the log (time, service, method, path, status, duration, fault); the fault
 rules (see localcloud.faults) are re-read whenever their file changes.
 """
@@ -17,6 +21,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -144,6 +149,10 @@ def error_body(service, status, message):
                             "links": []}]}
     if service == "neutron":
         return {"NeutronError": {"type": title.replace(" ", ""), "message": message, "detail": ""}}
+    if service == "kubernetes":
+        reason = title.replace(" ", "")
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+                "reason": reason, "code": status}
     if service == "nova":
         key = "computeFault" if status >= 500 else title[0].lower() + title.title().replace(" ", "")[1:]
         return {key: {"code": status, "message": message}}
@@ -232,12 +241,21 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 response.read()
                 self._reset()
                 return
+            if action == "replaced_response":
+                response.read()
+                record["backend_status"] = response.status
+                self._send_error(record, rule["status"], rule.get("body"), rule.get("message", INJECTED))
+                return
             self._relay(response, max_version)
         finally:
             connection.close()
 
     def _backend_request(self, headers, body, chunked):
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.backend_port, timeout=600)
+        if self.server.backend_context is not None:
+            connection = http.client.HTTPSConnection("127.0.0.1", self.server.backend_port, timeout=600,
+                                                     context=self.server.backend_context)
+        else:
+            connection = http.client.HTTPConnection("127.0.0.1", self.server.backend_port, timeout=600)
         try:
             connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
             for name, value in headers:
@@ -397,13 +415,48 @@ class ProxyServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, service, listen_port, backend_port, faults, request_log, host="127.0.0.1", catalog_ports=None):
+    def __init__(self, service, listen_port, backend_port, faults, request_log, host="127.0.0.1", catalog_ports=None,
+                 tls_context=None, backend_context=None):
         self.service = service
         self.catalog_ports = catalog_ports or {}
         self.backend_port = backend_port
         self.faults = faults
         self.request_log = request_log
+        self.tls_context = tls_context
+        self.backend_context = backend_context
         super().__init__((host, listen_port), ProxyHandler)
+
+    def finish_request(self, request, client_address):
+        if self.tls_context is None:
+            super().finish_request(request, client_address)
+            return
+        # The handshake runs in the connection's own thread, so a slow client never blocks accept().
+        request.settimeout(30)
+        try:
+            connection = self.tls_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as error:
+            LOG.debug("TLS handshake with %s failed: %s", client_address, error)
+            return
+        connection.settimeout(None)
+        try:
+            self.RequestHandlerClass(connection, client_address, self)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            connection.close()
+
+
+def tls_contexts(args):
+    """(context to serve HTTPS with, context to reach the backends over HTTPS with), each None when not asked."""
+    serving = backend = None
+    if args.tls_cert:
+        serving = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        serving.load_cert_chain(args.tls_cert, args.tls_key)
+    if args.backend_ca:
+        backend = ssl.create_default_context(cafile=args.backend_ca)
+        if args.backend_cert:
+            backend.load_cert_chain(args.backend_cert, args.backend_key)
+    return serving, backend
 
 
 def parse_route(text):
@@ -449,8 +502,17 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--catalog-port", action="append", type=parse_port_pair, default=[], metavar="OLD=NEW",
                         help="in the tokens Keystone issues through this proxy, a catalog port to replace")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM) ...")
+    parser.add_argument("--tls-key", help="... and this key")
+    parser.add_argument("--backend-ca", help="reach the backends over HTTPS, verified against this CA (PEM) ...")
+    parser.add_argument("--backend-cert", help="... presenting this client certificate ...")
+    parser.add_argument("--backend-key", help="... and its key")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key) or bool(args.backend_cert) != bool(args.backend_key):
+        parser.error("a certificate needs its key: give --tls-cert with --tls-key, --backend-cert with --backend-key")
+    if args.backend_cert and not args.backend_ca:
+        parser.error("--backend-cert needs --backend-ca")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     routes = list(args.route) + _grouped_routes(args)
@@ -462,12 +524,14 @@ def main(argv=None):
         args.faults = args.faults or config.get("faults")
     if not routes:
         parser.error("no route: give --route SERVICE=LISTEN_PORT:BACKEND_PORT or --config")
+    tls_context, backend_context = tls_contexts(args)
     fault_rules = FaultRules(args.faults)
     request_log = RequestLog(args.log)
     servers = []
     for service, listen_port, backend_port in routes:
         server = ProxyServer(service, listen_port, backend_port, fault_rules, request_log, host=args.host,
-                             catalog_ports=dict(args.catalog_port) if service == "keystone" else None)
+                             catalog_ports=dict(args.catalog_port) if service == "keystone" else None,
+                             tls_context=tls_context, backend_context=backend_context)
         threading.Thread(target=server.serve_forever, name=f"proxy-{service}", daemon=True).start()
         servers.append(server)
         LOG.info("%s: %s:%d -> 127.0.0.1:%d", service, args.host, listen_port, backend_port)

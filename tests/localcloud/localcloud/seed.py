@@ -31,7 +31,14 @@ SERVICE_USERS = ("glance", "nova", "neutron", "heat", "magnum", "placement", "ci
 # (cinder.conf's default_volume_type).
 VOLUME_TYPES = [("standard", "default volume type"), ("fast", "faster volumes")]
 VOLUME_BACKEND = "fake"
-IMAGES = [("fedora-coreos-40", "fedora-coreos"), ("Fedora-Atomic-25", "fedora-atomic")]
+IMAGES = [("fedora-coreos-40", "fedora-coreos"), ("Fedora-Atomic-25", "fedora-atomic"),
+          ("ubuntu-jammy-kube-v1.30.4", "ubuntu"), ("ubuntu-jammy-kube-v1.31.1", "ubuntu")]
+# Properties beyond os_distro, as sites running magnum-capi-helm publish their kubeadm images: the Kubernetes
+# version the driver reads, and the driver Magnum (>= 2024.1) resolves a new template's `driver` from.
+IMAGE_PROPERTIES = {
+    "ubuntu-jammy-kube-v1.30.4": {"kube_version": "v1.30.4", "magnum_driver": "k8s_capi_helm_v1"},
+    "ubuntu-jammy-kube-v1.31.1": {"kube_version": "v1.31.1", "magnum_driver": "k8s_capi_helm_v1"},
+}
 # name, vCPUs, RAM MiB, disk GiB
 FLAVORS = [("m1.small", 1, 2048, 20), ("m1.medium", 2, 4096, 40), ("io.70GB", 2, 8192, 70)]
 KEYPAIR = "default"
@@ -168,9 +175,16 @@ def seed_resources(paths: Paths, report=print) -> None:
     admin = connect()
     member = connect(config.MEMBER_USER, config.MEMBER_PASSWORD, config.MEMBER_PROJECT)
     for name, distro in IMAGES:
-        if admin.image.find_image(name) is None:
+        image = admin.image.find_image(name)
+        if image is not None and IMAGE_PROPERTIES.get(name):
+            missing = {key: value for key, value in IMAGE_PROPERTIES[name].items()
+                       if (image.properties or {}).get(key) != value}
+            if missing:
+                # Every wanted property at once: openstacksdk's patch drops extra properties it is not given.
+                admin.image.update_image(image, **IMAGE_PROPERTIES[name])
+        if image is None:
             admin.image.create_image(name, disk_format="qcow2", container_format="bare", visibility="public",
-                                     os_distro=distro, allow_duplicates=True)
+                                     os_distro=distro, allow_duplicates=True, **IMAGE_PROPERTIES.get(name, {}))
     for name, vcpus, ram, disk in FLAVORS:
         if admin.compute.find_flavor(name) is None:
             admin.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)

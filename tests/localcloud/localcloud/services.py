@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from localcloud import config
+from localcloud import capi, config
 from localcloud.config import HOST, Paths
 from localcloud.process import connected_to, port_open
 
@@ -138,6 +138,19 @@ def _proxy_argv(paths: Paths) -> list[str]:
     return argv
 
 
+def _capi_argv(paths: Paths) -> list[str]:
+    return [str(paths.python), "-m", "localcloud.capi", "--root", str(paths.root), "--port", str(capi.MANAGEMENT_PORT)]
+
+
+def _conductor_env(paths: Paths) -> dict[str, str]:
+    """magnum-capi-helm runs `helm` from PATH: the stand-in's folder comes first."""
+    return {"PATH": f"{capi.bin_dir(paths.root)}:{_path(paths)}"}
+
+
+def _path(paths: Paths) -> str:
+    return f"{paths.venv / 'bin'}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
 def postgres_data_dir(paths: Paths) -> Path:
     """The PostgreSQL data folder: `data/postgres`, or the folder that link points to (see database.py)."""
     return (paths.data / "postgres").resolve()
@@ -167,11 +180,14 @@ SERVICES: list[Service] = [
     # heat-engine needs ~12 s and magnum-conductor over 25 s to stop on SIGTERM; they keep no state worth it.
     Service("heat-engine", _console("heat-engine", "heat"), grace=3, broker_client=True),
     Service("magnum-api", _gunicorn("magnum"), api="magnum", env=_config_file_env("magnum", "magnum-api")),
-    Service("magnum-conductor", _console("magnum-conductor", "magnum"), grace=3, broker_client=True),
+    Service("magnum-conductor", _console("magnum-conductor", "magnum"), env=_conductor_env, grace=3,
+            broker_client=True),
     Service("cinder-api", _gunicorn("cinder"), api="cinder", env=_config_file_env("cinder", "cinder-api")),
     Service("cinder-scheduler", _console("cinder-scheduler", "cinder"), grace=3, broker_client=True),
     # cinder-volume runs its backend in a child process; the group is stopped and measured together.
     Service("cinder-volume", _console("cinder-volume", "cinder"), grace=3, broker_client=True),
+    # The Cluster API management cluster of magnum-capi-helm, its controllers, and the workload clusters they make.
+    Service("capi", _capi_argv, ports=[capi.MANAGEMENT_PORT], grace=3),
     Service("proxy", _proxy_argv, ports=list(config.CATALOG_PORTS.values()), grace=3),
 ]
 
@@ -200,6 +216,7 @@ def render_configs(paths: Paths) -> None:
         "keystone_internal": f"{keystone_internal}/v3", "keystone_internal_root": keystone_internal,
         "heat_url": config.catalog_url("heat"), "magnum_port": listen_port("magnum"),
         "cinder_port": listen_port("cinder"),
+        "capi_kubeconfig": capi.kubeconfig_path(paths.root),
     }
     values.update({f"db_{name}": config.database_url(name) for name in config.DATABASES})
     layout = {
@@ -243,6 +260,16 @@ def render_configs(paths: Paths) -> None:
         directory.mkdir(parents=True, exist_ok=True)
     for project in ("glance", "nova", "neutron", "heat", "magnum", "cinder"):
         (paths.run / project).mkdir(parents=True, exist_ok=True)
+    _write_helm(paths)
+
+
+def _write_helm(paths: Paths) -> None:
+    """The `helm` magnum-capi-helm runs: the stand-in of localcloud.capi.helm in the services' virtualenv."""
+    helm = capi.bin_dir(paths.root) / "helm"
+    helm.parent.mkdir(parents=True, exist_ok=True)
+    _write_if_changed(helm, "#!/bin/sh\n"
+                            f"PYTHONPATH='{config.SOURCE_DIR}' exec '{paths.python}' -m localcloud.capi.helm \"$@\"\n")
+    helm.chmod(0o755)
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -252,7 +279,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def service_env(service: Service, paths: Paths) -> dict[str, str]:
     env = {
-        "PATH": f"{paths.venv / 'bin'}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "PATH": _path(paths),
         "HOME": str(paths.service_home),
         "XDG_CACHE_HOME": str(paths.root / "cache"),
         "LANG": "C.UTF-8",

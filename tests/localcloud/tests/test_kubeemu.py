@@ -366,7 +366,10 @@ def test_old_cluster_binds_in_tree_claims_through_v1beta1(old_cluster, member_cl
     claims.create(body=_claim("old-data"), namespace="default")
     bound = _wait_for(lambda: claims.get(name="old-data", namespace="default"),
                       lambda claim: claim.status.phase == "Bound")
-    assert (bound.spec.storageClassName, bound.status.phase) == ("standard", "Bound")
+    # Before 1.6 the default class is written into the beta annotation: spec.storageClassName does not exist yet.
+    assert (bound.metadata.annotations["volume.beta.kubernetes.io/storage-class"], bound.status.phase) == (
+        "standard", "Bound")
+    assert bound.spec.storageClassName is None
     volume = volumes.get(name=bound.spec.volumeName)
     cinder_volume = member_cloud.block_storage.get_volume(volume.spec.cinder.volumeID)
     assert (cinder_volume.status, cinder_volume.size, cinder_volume.availability_zone) == ("available", 1, "nova")

@@ -91,9 +91,9 @@ def backend():
     server.server_close()
 
 
-def _start_proxy(routes, log, rules, catalog_ports=None):
+def _start_proxy(routes, log, rules, catalog_ports=None, extra=()):
     """Run the proxy as the local cloud does, with routes {service: (listen_port, backend_port)}."""
-    command = [sys.executable, "-m", "localcloud.proxy", "--log", str(log), "--faults", str(rules)]
+    command = [sys.executable, "-m", "localcloud.proxy", "--log", str(log), "--faults", str(rules), *extra]
     for service, (listen_port, backend_port) in routes.items():
         command += ["--route", f"{service}={listen_port}:{backend_port}"]
     for old, new in (catalog_ports or {}).items():
@@ -227,6 +227,77 @@ def test_lost_response_lets_the_service_act(proxy, backend):
             _request(proxy, "POST", "/v1/clusters", body=b'{"name": "k8s"}')
     assert [seen["body"] for seen in backend.seen] == ['{"name": "k8s"}']
     assert [(r["status"], r["fault"]) for r in requests] == [(200, "lost_response")]
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_replaced_response_lets_the_service_act_then_answers_the_status(proxy, backend, status):
+    faults.set_faults(proxy["rules"], [{"service": "magnum", "method": "PATCH", "path": "^/v1/clusters/",
+                                        "action": "replaced_response", "status": status, "times": 1}])
+    with faults.recorded_requests(proxy["log"]) as requests:
+        answered, _, body = _request(proxy, "PATCH", "/v1/clusters/k8s", body=b'[{"op": "replace"}]',
+                                     service="magnum")
+        again = _request(proxy, "PATCH", "/v1/clusters/k8s", body=b'[{"op": "replace"}]', service="magnum")[0]
+    assert answered == status
+    assert json.loads(body)["errors"][0]["status"] == status
+    assert [seen["body"] for seen in backend.seen] == ['[{"op": "replace"}]'] * 2
+    assert again == 200
+    assert [(r["status"], r.get("backend_status"), r["fault"]) for r in requests] == [
+        (status, 200, "replaced_response"), (200, None, None)]
+
+
+def test_replaced_response_needs_a_status(proxy):
+    with pytest.raises(ValueError, match="replaced_response needs an integer 'status'"):
+        faults.set_faults(proxy["rules"], [{"action": "replaced_response"}])
+
+
+def test_https_in_front_of_an_https_service_that_wants_a_client_certificate(tmp_path):
+    """As in front of a cluster's Kubernetes API: HTTPS to the client with its own certificate, HTTPS to the
+    service with the client certificate it is given; faults and the log work on the HTTP requests inside."""
+    import ssl
+
+    from localcloud.kubeemu import certs
+    files = {}
+    ca, ca_key = certs.make_ca()
+    proxy_ca, proxy_ca_key = certs.make_ca("proxy-ca")
+    pairs = {"server": certs.make_server_certificate(ca, ca_key),
+             "client": certs.make_client_certificate(ca, ca_key, "admin"),
+             "proxy": certs.make_server_certificate(proxy_ca, proxy_ca_key)}
+    for name, content in [("ca", ca), ("proxy-ca", proxy_ca)] + [
+            (f"{name}-{part}", pem) for name, pair in pairs.items() for part, pem in zip(("cert", "key"), pair)]:
+        files[name] = tmp_path / f"{name}.pem"
+        files[name].write_bytes(content)
+    service = Backend()
+    service_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    service_context.load_cert_chain(files["server-cert"], files["server-key"])
+    service_context.verify_mode = ssl.CERT_REQUIRED
+    service_context.load_verify_locations(files["ca"])
+    service.socket = service_context.wrap_socket(service.socket, server_side=True)
+    threading.Thread(target=service.serve_forever, daemon=True).start()
+    port, log, rules = _free_port(), tmp_path / "requests.jsonl", tmp_path / "faults.json"
+    process = _start_proxy({"kubernetes": (port, service.server_address[1])}, log, rules, extra=[
+        "--tls-cert", str(files["proxy-cert"]), "--tls-key", str(files["proxy-key"]), "--backend-ca", str(files["ca"]),
+        "--backend-cert", str(files["client-cert"]), "--backend-key", str(files["client-key"])])
+    try:
+        faults.set_faults(str(rules), [{"method": "POST", "action": "status", "status": 503, "times": 1}])
+        answers = []
+        for method in ("GET", "POST"):
+            connection = http.client.HTTPSConnection(
+                "127.0.0.1", port, timeout=10, context=ssl.create_default_context(cafile=str(files["proxy-ca"])))
+            connection.request(method, "/api/v1/namespaces/a%23b", body=b"{}" if method == "POST" else None)
+            response = connection.getresponse()
+            answers.append((response.status, json.loads(response.read())))
+            connection.close()
+        assert answers[0] == (200, {"method": "GET", "path": "/api/v1/namespaces/a%23b", "body": "",
+                                    "version": None})
+        assert answers[1][0] == 503 and answers[1][1]["kind"] == "Status" and answers[1][1]["code"] == 503
+        assert [seen["method"] for seen in service.seen] == ["GET"]
+        assert [(r["service"], r["method"], r["status"]) for r in faults.read_requests(str(log))] == [
+            ("kubernetes", "GET", 200), ("kubernetes", "POST", 503)]
+    finally:
+        process.terminate()
+        process.wait(10)
+        service.shutdown()
+        service.server_close()
 
 
 def test_expired_token_is_refused_everywhere_from_then_on(proxy, backend):

@@ -1,5 +1,6 @@
 """The emulated API server, independent of HTTP: object store, REST semantics, discovery and controllers."""
 
+import base64
 import collections
 import copy
 import json
@@ -8,11 +9,14 @@ import random
 import string
 import threading
 import time
+import logging
 import uuid
 from urllib.parse import unquote
 
+from . import apply as ssa
 from . import discovery, kinds
 from .controllers import Controllers
+from .metadata import validate_object_meta
 from .objects import (
     ApiError,
     Invalid,
@@ -23,26 +27,51 @@ from .objects import (
     merge_patch,
     not_found,
     now_rfc3339,
-    required,
     selector_filter,
 )
+from .schema import DecodeError, Decoder, Schemas, parse_json, strategic_merge
 
+LOG = logging.getLogger(__name__)
 MASTERS_GROUP = "system:masters"
 SERVER_MANAGED_METADATA = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
                            "deletionGracePeriodSeconds", "generation", "managedFields", "selfLink")
 PATCH_TYPES = {
     "application/merge-patch+json": "merge",
-    "application/strategic-merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
     "application/json-patch+json": "json",
     "application/apply-patch+yaml": "apply",
 }
 
 
+# Server-side field validation (KEP 2885): beta and on by default from 1.25, with Warn the default directive;
+# before, the server decoded leniently: unknown fields dropped, the last of duplicate keys kept, nothing said.
+FIELD_VALIDATION_SINCE = discovery.FIELD_VALIDATION_SINCE
+FIELD_VALIDATION_DIRECTIVES = ("", "Ignore", "Strict", "Warn")
+OPTIONS_KINDS = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions"}
+# A list continue token stays usable while its resourceVersion is still in the history (etcd's compaction).
+CONTINUE_VERSION = "meta.k8s.io/v1"
+
+
+class _GroupKind:
+    """A kind outside the served resources, for Status messages (the options kinds of meta.k8s.io)."""
+
+    def __init__(self, group, kind):
+        self.group, self.kind = group, kind
+        self.qualified_kind = f"{kind}.{group}" if group and kind else kind
+
+
+def warning_header(text):
+    """A Warning header value as kube-apiserver writes it: code 299, agent "-", the text quoted."""
+    return "299 - " + json.dumps(text, ensure_ascii=False)
+
+
 class Response:
-    def __init__(self, status, body, content_type="application/json"):
+    def __init__(self, status, body, content_type="application/json", headers=()):
         self.status = status
         self.body = body
         self.content_type = content_type
+        # Extra (name, value) headers, such as the Warning headers of field validation.
+        self.headers = list(headers)
 
 
 class Request:
@@ -55,6 +84,9 @@ class Request:
         self.headers = headers
         self.body = body
         self.user = user
+        # Warnings for the response's Warning headers (RFC 7234 code 299), as kube-apiserver adds them.
+        self.warnings = []
+        self.field_validation = "Ignore"
 
 
 def _forbidden_path(user, verb, path):
@@ -109,6 +141,11 @@ class ApiServer(Controllers):
         self.reported = set()
         self._stopping = threading.Event()
         self._controller = None
+        # The OpenAPI definitions of this version (kubernetes-validate's schemas), read when first needed.
+        self.schemas = Schemas.for_version(self.kube_version)
+        if self.schemas is None and self.kube_version >= FIELD_VALIDATION_SINCE:
+            LOG.warning("no OpenAPI schemas of Kubernetes %s (is kubernetes-validate installed and recent enough?): "
+                        "objects are decoded without a schema, unknown fields are kept", version)
         with self.lock:
             if not self._load():
                 self._seed()
@@ -249,10 +286,12 @@ class ApiServer(Controllers):
         self.pending_since.pop(obj["metadata"].get("uid"), None)
         return obj
 
-    def _create_internal(self, resource, obj):
+    def _create_internal(self, resource, obj, managed_fields=None):
         obj = copy.deepcopy(obj)
         metadata = obj.setdefault("metadata", {})
         metadata.update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339())
+        if managed_fields:
+            metadata["managedFields"] = managed_fields
         version = resource.versions(self.kube_version)
         obj["apiVersion"] = f"{resource.group}/{version[0]}" if resource.group else "v1"
         obj["kind"] = resource.kind
@@ -268,7 +307,7 @@ class ApiServer(Controllers):
 
     def _default_class_name(self):
         defaults = [obj for (group, plural, _, _), obj in self.objects.items()
-                    if plural == "storageclasses" and kinds.is_default_class(obj)]
+                    if plural == "storageclasses" and kinds.is_default_class(obj, self.kube_version)]
         if not defaults:
             return None
         # With several default classes the newest one wins, as in Kubernetes >= 1.26.
@@ -288,9 +327,11 @@ class ApiServer(Controllers):
     # ---- HTTP-independent request handling ----------------------------------------------------------------------
     def handle(self, request):
         try:
-            return self._dispatch(request)
+            response = self._dispatch(request)
         except ApiError as error:
-            return Response(error.code, error.status())
+            response = Response(error.code, error.status())
+        response.headers.extend(("Warning", warning_header(text)) for text in getattr(request, "warnings", ()))
+        return response
 
     def _health(self, path):
         """kube-apiserver's health endpoints: `ok`, or its 500 answer naming the failed check."""
@@ -378,6 +419,8 @@ class ApiServer(Controllers):
         if not is_master:
             raise _forbidden_resource(user, verb, resource, namespace, name)
         dry_run = request.query.get("dryRun") == "All"
+        if verb in OPTIONS_KINDS:
+            request.field_validation = self._field_validation(request, verb)
         with self.lock:
             if verb == "watch":
                 return Response(200, self._watch(resource, version, namespace, request.query), "stream")
@@ -389,24 +432,68 @@ class ApiServer(Controllers):
                 if resource.namespaced and not namespace:
                     raise ApiError(405, "MethodNotAllowed",
                                    "the server does not allow this method on the requested resource", {})
-                return Response(201, self._create(resource, version, namespace, self._json_body(request),
-                                                  dry_run))
+                return Response(201, self._create(resource, version, namespace,
+                                                  self._decoded_body(resource, version, request), dry_run,
+                                                  manager=ssa.manager_of(request)))
             if resource.namespaced and namespace == "":
                 raise _page_not_found()
             key = self._key(resource, namespace, name)
             if verb == "get":
                 return Response(200, self._present(self._existing(resource, key), resource, version))
             if verb == "update":
-                return Response(200, self._update(resource, version, key, self._json_body(request), subresource,
-                                                  dry_run))
+                return Response(200, self._update(resource, version, key,
+                                                  self._decoded_body(resource, version, request), subresource,
+                                                  dry_run, manager=ssa.manager_of(request)))
             if verb == "patch":
                 return self._patch(resource, version, key, request, subresource, dry_run)
             return self._delete(resource, version, key, request, dry_run)
 
-    @staticmethod
-    def _json_body(request):
+    def _field_validation(self, request, verb):
+        """The request's fieldValidation directive, or the server's default; 422 for a value it does not know."""
+        if self.kube_version < FIELD_VALIDATION_SINCE:
+            return "Ignore"
+        directive = request.query.get("fieldValidation", "")
+        if directive not in FIELD_VALIDATION_DIRECTIVES:
+            supported = ", ".join(json.dumps(value) for value in FIELD_VALIDATION_DIRECTIVES)
+            raise Invalid(_GroupKind("meta.k8s.io", OPTIONS_KINDS[verb]), "", [(
+                "fieldValidation", f"Unsupported value: {json.dumps(directive)}: supported values: {supported}",
+                "FieldValueNotSupported")])
+        return directive or "Warn"
+
+    def _decode(self, resource, version, body, request, patched=None):
+        """The body as the server keeps it: decoded with the version's schema, strict problems handled per the
+        request's fieldValidation. patched: the JSON the patch produced (decode errors name the patch then)."""
+        decoder = Decoder(self.schemas)
+        problems = list(getattr(request, "patch_problems", ()))
         try:
-            body = json.loads(request.body or b"null")
+            kept = decoder.decode(body, resource.group, version, resource.kind)
+        except DecodeError as error:
+            if patched is not None:
+                message = f"Invalid value: {json.dumps(patched)}: {error}"
+                raise ApiError(422, "Invalid", f' "" is invalid: patch: {message}', {"causes": [
+                    {"reason": "FieldValueInvalid", "message": message, "field": "patch"}]}) from error
+            raise bad_request(f'{resource.kind} in version "{version}" cannot be handled as a {resource.kind}: '
+                              f"{error}") from error
+        problems += decoder.problems
+        if problems and request.field_validation == "Strict":
+            text = "strict decoding error: " + ", ".join(problems)
+            if patched is None:
+                text = f'{resource.kind} in version "{version}" cannot be handled as a {resource.kind}: {text}'
+            raise bad_request(text)
+        if request.field_validation == "Warn":
+            request.warnings.extend(problems)
+        return kept
+
+    def _decoded_body(self, resource, version, request):
+        body = self._json_body(request, parse_json)
+        if not isinstance(body, dict):
+            raise bad_request("the body of the request was in an unknown format")
+        return self._decode(resource, version, body, request)
+
+    @staticmethod
+    def _json_body(request, parse=json.loads):
+        try:
+            body = parse(request.body or b"null")
         except ValueError as error:
             raise bad_request(f"the body of the request was in an unknown format - accepted media types "
                               f"include: application/json, application/yaml ({error})") from error
@@ -421,19 +508,52 @@ class ApiServer(Controllers):
         return obj
 
     def _list(self, resource, version, namespace, query):
+        """A list, in pages of `limit` items when asked, each page ending with the `continue` token of the next
+        (API concepts, "Retrieving large results sets in chunks")."""
         accept = selector_filter(query.get("labelSelector"), query.get("fieldSelector"))
-        items = [
-            self._present(obj, resource, version)
-            for (group, plural, item_namespace, _), obj in sorted(self.objects.items())
+        list_version = self.resource_version
+        start = ""
+        if query.get("continue"):
+            list_version, start = self._continue_from(query["continue"])
+        try:
+            limit = int(query.get("limit") or 0)
+        except ValueError as error:
+            raise bad_request(f"limit: Invalid value: {json.dumps(query['limit'])}: must be an integer") from error
+        matching = [
+            (f"{item_namespace}/{name}" if resource.namespaced else name, obj)
+            for (group, plural, item_namespace, name), obj in sorted(self.objects.items())
             if (group, plural) == (resource.group, resource.plural)
             and (not namespace or item_namespace == namespace) and accept(obj)
         ]
+        matching = [(position, obj) for position, obj in matching if position > start]
+        metadata = {"resourceVersion": str(list_version)}
+        if limit > 0 and len(matching) > limit:
+            last = matching[limit - 1][0]
+            token = {"v": CONTINUE_VERSION, "rv": list_version, "start": last + "\u0000"}
+            metadata["continue"] = base64.urlsafe_b64encode(json.dumps(token).encode()).decode().rstrip("=")
+            if not query.get("labelSelector") and not query.get("fieldSelector"):
+                metadata["remainingItemCount"] = len(matching) - limit
+            matching = matching[:limit]
         return {
             "kind": f"{resource.kind}List",
             "apiVersion": f"{resource.group}/{version}" if resource.group else version,
-            "metadata": {"resourceVersion": str(self.resource_version)},
-            "items": items,
+            "metadata": metadata,
+            "items": [self._present(obj, resource, version) for _, obj in matching],
         }
+
+    def _continue_from(self, token):
+        """(resourceVersion, last key returned) of a continue token; 400 when it is not one, 410 when too old."""
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            if decoded.get("v") != CONTINUE_VERSION:
+                raise ValueError("incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+            list_version, start = int(decoded["rv"]), decoded["start"]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise bad_request(f"continue key is not valid: {error}") from error
+        if self.history and list_version < self.history[0][0] - 1:
+            raise ApiError(410, "Expired", "The provided continue parameter is too old to display a consistent list "
+                           "result. You can start a new list without the continue parameter.", {})
+        return list_version, start.rstrip("\u0000")
 
     def _watch(self, resource, version, namespace, query):
         accept = selector_filter(query.get("labelSelector"), query.get("fieldSelector"))
@@ -502,7 +622,18 @@ class ApiServer(Controllers):
                               f"API version ({resource.group + '/' if resource.group else ''}{version}) or kind "
                               f"({kind}) does not match {resource.kind}")
 
-    def _create(self, resource, version, namespace, body, dry_run):
+    def _tracks_fields(self):
+        return self.kube_version >= ssa.MANAGED_FIELDS_SINCE
+
+    def _fields(self, resource, version):
+        name = self.schemas.definition_name(resource.group, version, resource.kind) if self.schemas else None
+        return ssa.Fields(self.schemas, {"$ref": f"#/$defs/{name}"} if name else None, resource.status_subresource)
+
+    @staticmethod
+    def _api_version(resource, version):
+        return f"{resource.group}/{version}" if resource.group else version
+
+    def _create(self, resource, version, namespace, body, dry_run, manager=None, managed=None):
         self._check_kind(resource, version, body)
         metadata = body.setdefault("metadata", {})
         if not isinstance(metadata, dict):
@@ -510,17 +641,15 @@ class ApiServer(Controllers):
         if metadata.get("resourceVersion"):
             raise bad_request("resourceVersion should not be set on objects to be created")
         namespace = self._check_namespace(resource, namespace, metadata.get("namespace"))
-        if not metadata.get("name"):
-            if metadata.get("generateName"):
-                metadata["name"] = metadata["generateName"] + "".join(
-                    random.choices(string.ascii_lowercase + string.digits, k=5))
-            else:
-                raise Invalid(resource, "", [required("metadata.name",
-                                                      "Required value: name or generateName is required")])
+        if not metadata.get("name") and metadata.get("generateName"):
+            metadata["name"] = metadata["generateName"] + "".join(
+                random.choices(string.ascii_lowercase + string.digits, k=5))
         if resource.namespaced:
             metadata["namespace"] = namespace
         for field in SERVER_MANAGED_METADATA:
             metadata.pop(field, None)
+        # Validation (422) comes before storage, which alone knows that the name is taken (409).
+        self._validate_new(resource, body)
         key = self._key(resource, namespace, metadata["name"])
         if key in self.objects:
             raise already_exists(resource, metadata["name"])
@@ -529,13 +658,28 @@ class ApiServer(Controllers):
             obj["metadata"].update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339())
             obj = kinds.default_object(resource, obj, self.kube_version, self._default_class_name)
             return self._present(obj, resource, version)
-        obj = self._create_internal(resource, body)
+        if managed is None and manager and self._tracks_fields():
+            managed = ssa.record_update([], manager, self._api_version(resource, version),
+                                        self._fields(resource, version), None, body)
+        obj = self._create_internal(resource, body, managed)
         if resource.kind == "PersistentVolumeClaim":
             self.pending_since[obj["metadata"]["uid"]] = time.monotonic()
         self._save()
         return self._present(obj, resource, version)
 
-    def _update(self, resource, version, key, body, subresource, dry_run):
+    def _validate_new(self, resource, obj):
+        """422 with every cause the API server finds in a new object: its metadata, then the kind's own rules."""
+        metadata = obj["metadata"]
+        causes = validate_object_meta(resource.kind, metadata, resource.namespaced)
+        if metadata.get("name"):
+            try:
+                kinds.default_object(resource, copy.deepcopy(obj), self.kube_version, self._default_class_name)
+            except Invalid as error:
+                causes += error.causes
+        if causes:
+            raise Invalid(resource, metadata.get("name") or "", causes)
+
+    def _update(self, resource, version, key, body, subresource, dry_run, manager=None, managed=None):
         self._check_kind(resource, version, body)
         current = self._existing(resource, key)
         metadata = body.setdefault("metadata", {})
@@ -566,9 +710,20 @@ class ApiServer(Controllers):
             new["metadata"]["name"] = key[3]
             if resource.namespaced:
                 new["metadata"]["namespace"] = key[2]
+            causes = validate_object_meta(resource.kind, new["metadata"], resource.namespaced)
+            if causes:
+                raise Invalid(resource, key[3], causes)
             kinds.validate_update(resource, current, new, self._storage_class)
         new["apiVersion"], new["kind"] = current["apiVersion"], current["kind"]
         new["metadata"].pop("managedFields", None)
+        if managed is None and manager and not subresource and self._tracks_fields():
+            managed = ssa.record_update(current["metadata"].get("managedFields"), manager,
+                                        self._api_version(resource, version), self._fields(resource, version),
+                                        self._present(current, resource, version), body)
+        if managed is None:
+            managed = current["metadata"].get("managedFields")
+        if managed:
+            new["metadata"]["managedFields"] = managed
         new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         if new == current:
             return self._present(current, resource, version)
@@ -583,17 +738,26 @@ class ApiServer(Controllers):
     def _patch(self, resource, version, key, request, subresource, dry_run):
         content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         patch_type = PATCH_TYPES.get(content_type)
+        if patch_type == "apply" and not self._tracks_fields():
+            patch_type = None
         if patch_type is None:
+            accepted = [media for media, kind in PATCH_TYPES.items() if kind != "apply" or self._tracks_fields()]
             raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
-                           f"accepted media types include: {', '.join(PATCH_TYPES)}", {})
+                           f"accepted media types include: {', '.join(accepted)}", {})
+        if patch_type == "strategic" and self.schemas is None:
+            # Without the kind's Go type (its schema) the server cannot merge strategically, as for custom resources.
+            raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                           "accepted media types include: application/json-patch+json, "
+                           "application/merge-patch+json, application/apply-patch+yaml", {})
         if patch_type == "apply":
-            patch = self._apply_body(request.body)
-        else:
-            patch = self._json_body(request)
+            return self._apply(resource, version, key, request, subresource, dry_run)
+        patch = self._json_body(request, parse_json)
+        # Duplicate keys of the patch itself are strict-decoding problems of the request.
+        checker = Decoder(None)
+        patch = checker.decode(patch, resource.group, version, resource.kind)
+        request.patch_problems = checker.problems
         current = self.objects.get(key)
         if current is None:
-            if patch_type == "apply" and not subresource:
-                return Response(201, self._create(resource, version, key[2], patch, dry_run))
             raise not_found(resource, key[3])
         shown = self._present(current, resource, version)
         if patch_type == "json":
@@ -604,12 +768,53 @@ class ApiServer(Controllers):
         else:
             if not isinstance(patch, dict):
                 raise bad_request("a merge patch must be a JSON object")
-            patched = merge_patch(shown, patch)
+            patched = (self._merge(resource, version, shown, patch) if patch_type == "strategic"
+                       else merge_patch(shown, patch))
         if not isinstance(patched, dict):
             raise ApiError(422, "Invalid", "the patch produced no object", {})
+        patched = self._decode(resource, version, patched, request, patched=patched)
         if not (patched.get("metadata") or {}).get("resourceVersion"):
             patched.setdefault("metadata", {})["resourceVersion"] = current["metadata"]["resourceVersion"]
-        return Response(200, self._update(resource, version, key, patched, subresource, dry_run))
+        return Response(200, self._update(resource, version, key, patched, subresource, dry_run,
+                                          manager=ssa.manager_of(request)))
+
+    def _merge(self, resource, version, shown, patch):
+        """A strategic merge of patch into shown, led by the kind's schema; a JSON merge patch without one."""
+        name = self.schemas.definition_name(resource.group, version, resource.kind) if self.schemas else None
+        if name is None:
+            return merge_patch(shown, patch)
+        return strategic_merge(self.schemas, shown, patch, {"$ref": f"#/$defs/{name}"})
+
+    def _apply(self, resource, version, key, request, subresource, dry_run):
+        """Server-side apply: the applied configuration merged in, its fields owned by the request's manager."""
+        manager = request.query.get("fieldManager")
+        if not manager:
+            raise Invalid(_GroupKind("meta.k8s.io", "PatchOptions"), "", [
+                ("fieldManager", "Required value: is required for apply patch", "FieldValueRequired")])
+        force = request.query.get("force") == "true"
+        patch = self._apply_body(request.body)
+        if not isinstance(patch, dict):
+            raise bad_request("the body of the request was in an unknown format")
+        applied = self._decode(resource, version, patch, request)
+        applied.setdefault("metadata", {}).setdefault("name", key[3])
+        fields, api_version = self._fields(resource, version), self._api_version(resource, version)
+        current = self.objects.get(key)
+        if current is None:
+            if subresource:
+                raise not_found(resource, key[3])
+            _, managed = ssa.apply([], manager, api_version, fields, {}, applied, applied, force)
+            return Response(201, self._create(resource, version, key[2], copy.deepcopy(applied), dry_run,
+                                              managed=managed))
+        shown = self._present(current, resource, version)
+        merged = self._merge(resource, version, shown, applied)
+        try:
+            merged, managed = ssa.apply(current["metadata"].get("managedFields"), manager, api_version, fields,
+                                        shown, applied, merged, force)
+        except ssa.ApplyConflict as conflict:
+            text, details = ssa.conflict_status(conflict.conflicts)
+            raise ApiError(409, "Conflict", text, details) from conflict
+        merged["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        return Response(200, self._update(resource, version, key, merged, subresource, dry_run, managed=managed))
 
     @staticmethod
     def _apply_body(body):

@@ -94,7 +94,7 @@ class Controllers:
                 continue
             ready = False
             annotations = claim["metadata"].get("annotations") or {}
-            storage_class = self._storage_class(claim["spec"].get("storageClassName"))
+            storage_class = self._storage_class(kinds.class_name_of(claim))
             if storage_class and storage_class.get("volumeBindingMode") == "WaitForFirstConsumer" \
                     and SELECTED_NODE not in annotations:
                 claim = copy.deepcopy(claim)
@@ -223,7 +223,7 @@ class Controllers:
         if time.monotonic() - since < self.provision_delay:
             return False
         spec = claim["spec"]
-        class_name = spec.get("storageClassName") or ""
+        class_name = kinds.class_name_of(claim)
         request = parse_quantity(spec["resources"]["requests"]["storage"])
         volume_key = self._matching_volume(claim, class_name, request)
         if volume_key:
@@ -392,7 +392,7 @@ class Controllers:
             if claim_ref and (claim_ref.get("namespace"), claim_ref.get("name")) != (
                     claim["metadata"]["namespace"], claim["metadata"]["name"]):
                 continue
-            if (spec.get("storageClassName") or "") != class_name:
+            if kinds.class_name_of(volume) != class_name:
                 continue
             if not wanted_modes <= set(spec.get("accessModes") or []):
                 continue
@@ -420,11 +420,11 @@ class Controllers:
                 "capacity": {"storage": size},
                 "accessModes": list(claim["spec"]["accessModes"]),
                 "persistentVolumeReclaimPolicy": storage_class.get("reclaimPolicy", "Delete"),
-                "storageClassName": storage_class["metadata"]["name"],
                 "mountOptions": storage_class.get("mountOptions"),
                 **source,
             },
         }
+        kinds.set_class_name(volume, storage_class["metadata"]["name"], self.kube_version)
         if volume["spec"]["mountOptions"] is None:
             del volume["spec"]["mountOptions"]
         resource = discovery.BY_PLURAL[("", "persistentvolumes")]

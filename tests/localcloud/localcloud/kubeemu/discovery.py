@@ -148,6 +148,12 @@ def api_resource_list(group, version, kube_version):
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}
 
 
+# /openapi/v3 is served from 1.24 (feature OpenAPIV3 beta, on by default; GA in 1.27); the fieldValidation
+# parameter its operations list exists from 1.25 (ServerSideFieldValidation beta, on by default).
+OPENAPI_V3_SINCE = (1, 24)
+FIELD_VALIDATION_SINCE = (1, 25)
+
+
 def _openapi_group_versions(kube_version):
     for resource in RESOURCES:
         for version in resource.versions(kube_version):
@@ -155,8 +161,8 @@ def _openapi_group_versions(kube_version):
 
 
 def openapi_v3_index(kube_version):
-    """/openapi/v3 (served from 1.27): where each group version's document lives."""
-    if kube_version < (1, 27):
+    """/openapi/v3: where each group version's document lives."""
+    if kube_version < OPENAPI_V3_SINCE:
         return None
     paths = {}
     for group, version in sorted(set(_openapi_group_versions(kube_version))):
@@ -171,7 +177,7 @@ def openapi_v3_document(group, version, kube_version):
     kubectl looks for the fieldValidation parameter of each kind's PATCH operation to let the server validate
     what it sends; without the strategic-merge content type it computes apply patches from its built-in types.
     """
-    if kube_version < (1, 27):
+    if kube_version < OPENAPI_V3_SINCE:
         return None
     paths = {}
     for resource in RESOURCES:
@@ -183,7 +189,8 @@ def openapi_v3_document(group, version, kube_version):
         validation = {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}}
         body = {"content": {media: {"schema": {"type": "object"}} for media in (
             "application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")}}
-        operation = {"x-kubernetes-group-version-kind": kind, "parameters": [validation],
+        parameters = [validation] if kube_version >= FIELD_VALIDATION_SINCE else []
+        operation = {"x-kubernetes-group-version-kind": kind, "parameters": parameters,
                      "responses": {"200": {"description": "OK"}}}
         paths[f"{scope}/{resource.plural}/{{name}}"] = {
             "get": operation,

@@ -1,6 +1,7 @@
 """Defaulting and validation of each emulated kind, on create and on update, as the API server does them."""
 
 import copy
+import json
 
 from .objects import (
     Invalid,
@@ -20,19 +21,65 @@ PV_PROTECTION = "kubernetes.io/pv-protection"
 UNDELETABLE_NAMESPACES = ("default", "kube-system", "kube-public")
 
 
-def is_default_class(storage_class):
+# Before 1.6 claims and volumes named their class in this annotation (spec.storageClassName came with 1.6), and
+# the default class was marked by the beta annotation alone.
+BETA_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
+STORAGE_CLASS_NAME_SINCE = (1, 6)
+
+
+def is_default_class(storage_class, kube_version=STORAGE_CLASS_NAME_SINCE):
     annotations = storage_class.get("metadata", {}).get("annotations") or {}
-    return any(annotations.get(key) == "true" for key in (DEFAULT_CLASS_ANNOTATION, BETA_DEFAULT_CLASS_ANNOTATION))
+    keys = (DEFAULT_CLASS_ANNOTATION, BETA_DEFAULT_CLASS_ANNOTATION)
+    if kube_version < STORAGE_CLASS_NAME_SINCE:
+        keys = (BETA_DEFAULT_CLASS_ANNOTATION,)
+    return any(annotations.get(key) == "true" for key in keys)
+
+
+def class_name_of(obj):
+    """The class a claim or volume names: spec.storageClassName, or the beta annotation of clusters before 1.6."""
+    name = (obj.get("spec") or {}).get("storageClassName")
+    if name is None:
+        name = ((obj.get("metadata") or {}).get("annotations") or {}).get(BETA_CLASS_ANNOTATION)
+    return name or ""
+
+
+def set_class_name(obj, name, kube_version):
+    """Name the class in the form the version knows."""
+    if kube_version >= STORAGE_CLASS_NAME_SINCE:
+        obj.setdefault("spec", {})["storageClassName"] = name
+    else:
+        obj.setdefault("metadata", {}).setdefault("annotations", {})[BETA_CLASS_ANNOTATION] = name
+
+
+# ReadWriteOncePod: feature gate ReadWriteOncePod, beta and on by default from 1.27 (alpha, off, 1.22-1.26).
+READ_WRITE_ONCE_POD_SINCE = (1, 27)
 
 
 def _check_quantity(causes, field, value):
+    """ValidatePositiveQuantityValue of a required quantity (k8s.io/kubernetes pkg/apis/core/validation)."""
     if value is None:
         causes.append(required(field))
         return
     try:
-        parse_quantity(value)
+        size = parse_quantity(value)
     except ValueError as error:
         causes.append(invalid_field(field, value, str(error)))
+        return
+    if size <= 0:
+        causes.append(invalid_field(field, str(value), "must be greater than zero"))
+
+
+def _check_access_modes(causes, modes, kube_version):
+    supported = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce"]
+    if kube_version >= READ_WRITE_ONCE_POD_SINCE:
+        supported.append("ReadWriteOncePod")
+    if not modes:
+        causes.append(required("spec.accessModes", "Required value: at least 1 access mode is required"))
+        return
+    for mode in modes:
+        if mode not in supported:
+            causes.append(("spec.accessModes", f"Unsupported value: {json.dumps(mode)}: supported values: "
+                           + ", ".join(json.dumps(value) for value in supported), "FieldValueNotSupported"))
 
 
 def default_object(resource, obj, kube_version, find_default_class):
@@ -67,16 +114,19 @@ def default_object(resource, obj, kube_version, find_default_class):
             spec.setdefault("storageCapacity", False)
     elif kind == "PersistentVolumeClaim":
         spec = obj.setdefault("spec", {})
-        if not spec.get("accessModes"):
-            causes.append(required("spec.accessModes", "Required value: at least 1 access mode is required"))
+        _check_access_modes(causes, spec.get("accessModes"), kube_version)
         _check_quantity(causes, "spec.resources[storage]", ((spec.get("resources") or {}).get("requests") or {})
                         .get("storage"))
         if kube_version >= (1, 13):
             spec.setdefault("volumeMode", "Filesystem")
-        if "storageClassName" not in spec:
+        if kube_version < STORAGE_CLASS_NAME_SINCE:
+            # The field does not exist yet: the decoder drops it, as any unknown field.
+            spec.pop("storageClassName", None)
+        # The DefaultStorageClass admission plugin names the default class in a claim that names none.
+        if "storageClassName" not in spec and BETA_CLASS_ANNOTATION not in (obj["metadata"].get("annotations") or {}):
             default_class = find_default_class()
             if default_class:
-                spec["storageClassName"] = default_class
+                set_class_name(obj, default_class, kube_version)
         obj["status"] = {"phase": "Pending"}
         if kube_version >= (1, 11):
             _add_finalizer(obj, PVC_PROTECTION)
@@ -188,7 +238,7 @@ def _validate_claim_update(resource, old, new, causes, storage_class_of):
     if new_size < old_size:
         causes.append(forbidden_field("spec.resources.requests.storage", "field can not be less than previous value"))
         return
-    storage_class = storage_class_of(new_spec.get("storageClassName"))
+    storage_class = storage_class_of(class_name_of(new))
     if not storage_class or not storage_class.get("allowVolumeExpansion"):
         raise forbidden(resource, name, "only dynamically provisioned pvc can be resized and the storageclass "
                                         "that provisions the pvc must support resize")

@@ -69,6 +69,7 @@ class Invalid(ApiError):
     """422 with one cause per field, worded like the API server's field errors."""
 
     def __init__(self, resource, name, causes):
+        self.causes = list(causes)
         text = ", ".join(f"{field}: {message}" for field, message, _ in causes)
         if len(causes) > 1:
             text = "[" + text + "]"
@@ -79,6 +80,10 @@ class Invalid(ApiError):
         }
         if resource.group:
             details["group"] = resource.group
+        if not name:
+            details.pop("name")
+        if not resource.kind:
+            details.pop("kind")
         super().__init__(422, "Invalid", f'{resource.qualified_kind} "{name}" is invalid: {text}', details)
 
 

@@ -5,6 +5,7 @@ magnum-conductor's periodic status sync calls the same reconciliation, so a cond
 Both re-read the cluster row under a per-cluster lock, so whichever comes first settles the cluster once.
 """
 
+import contextlib
 import functools
 import threading
 import time
@@ -57,6 +58,29 @@ def follow(cluster_uuid, in_progress_status, saved=None, timeout_minutes=stack.D
             interval = min(interval * 1.5, FOLLOW_POLL_CEILING)
 
     threading.Thread(target=run, name="localcloud-follow-%s" % cluster_uuid, daemon=True).start()
+
+
+@contextlib.contextmanager
+def marking_busy(cluster_uuid):
+    """The driver marks a nodegroup busy (and starts its stack's change) in the with block, under the cluster's lock.
+
+    For a nodegroup delete or update magnum-conductor saves the cluster's UPDATE_IN_PROGRESS first and only then
+    calls the driver. A status sync that came in between found no busy nodegroup and settled the cluster, and one
+    that came between the nodegroup's save and its stack's change settled the nodegroup from the old stack: either
+    way nothing would ever settle the nodegroup. Under the lock no sync comes in between; at the end, the cluster's
+    UPDATE_IN_PROGRESS is put back if a sync settled it before, as Magnum's conductor saved it.
+    """
+    with paths.locked(cluster_uuid):
+        yield
+        try:
+            cluster = objects.Cluster.get_by_uuid(sessions.admin_context(), cluster_uuid)
+        except exception.ClusterNotFound:
+            return
+        if not cluster.status.endswith(IN_PROGRESS):
+            LOG.info("Cluster %s was settled before its nodegroup was marked busy; UPDATE_IN_PROGRESS again",
+                     cluster_uuid)
+            cluster.status = Status.UPDATE_IN_PROGRESS
+            cluster.save()
 
 
 def _wait_for_conductor(ctx, cluster_uuid, in_progress_status, saved):
@@ -154,6 +178,10 @@ class _Settler:
                 return False
             found = self.stack_of(nodegroup, resolve_outputs=False)
             if found is not None and found["stack_status"].endswith(IN_PROGRESS):
+                return False
+            # Heat may not have begun the delete of a nodegroup being deleted yet: its stack's old status is not it.
+            if nodegroup.status == Status.DELETE_IN_PROGRESS and found is not None \
+                    and not found["stack_status"].startswith("DELETE"):
                 return False
         return True
 

@@ -205,14 +205,16 @@ class LocalCloudDriver(driver.Driver):
 
     def update_nodegroup(self, context, cluster, nodegroup):
         # Only min/max node counts change here; the nodegroup settles from its stack's status.
-        nodegroup.save()
+        with completion.marking_busy(cluster.uuid):
+            nodegroup.save()
         completion.follow(cluster.uuid, Status.UPDATE_IN_PROGRESS)
 
     def delete_nodegroup(self, context, cluster, nodegroup):
-        nodegroup.status = Status.DELETE_IN_PROGRESS
-        nodegroup.save()
-        if nodegroup.stack_id:
-            sessions.heat_for(context, cluster.project_id).delete(nodegroup.stack_id)
+        with completion.marking_busy(cluster.uuid):
+            nodegroup.status = Status.DELETE_IN_PROGRESS
+            nodegroup.save()
+            if nodegroup.stack_id:
+                sessions.heat_for(context, cluster.project_id).delete(nodegroup.stack_id)
         completion.follow(cluster.uuid, Status.UPDATE_IN_PROGRESS)
 
     # Helpers

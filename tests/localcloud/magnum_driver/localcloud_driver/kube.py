@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import socket
 import sys
 import urllib.parse
 
@@ -17,6 +16,7 @@ if str(paths.LOCALCLOUD_SOURCE) not in sys.path:
     sys.path.append(str(paths.LOCALCLOUD_SOURCE))
 
 from localcloud import kubeemu  # noqa: E402
+from localcloud.process import port_free  # noqa: E402
 
 
 def _record_path(cluster_uuid):
@@ -30,15 +30,6 @@ def _read_record(cluster_uuid):
         return {}
 
 
-def _port_free(port):
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def _allocate_port(cluster_uuid):
     """A port of the emulator range no other cluster holds and nothing listens on."""
     taken = set()
@@ -49,7 +40,7 @@ def _allocate_port(cluster_uuid):
             except (OSError, ValueError, KeyError):
                 continue
     for port in PORTS:
-        if port not in taken and _port_free(port):
+        if port not in taken and port_free(port):
             return port
     raise RuntimeError("no free port left for a Kubernetes API emulator in %d-%d" % (PORTS[0], PORTS[-1]))
 

@@ -53,19 +53,22 @@ class FakeConnection:
         self.config = config or FakeConfig()
 
 
+USER_CACHE = os.path.join(os.path.expanduser('~'), '.cache', 'coe.magnum')
+
+
 @pytest.mark.parametrize('value, expected', [
-    ('', None), ('0', None), ('false', None), ('off', None),
-    ('1', os.path.join(os.path.expanduser('~'), '.cache', 'coe.magnum')),
+    ('', USER_CACHE), ('1', USER_CACHE), ('0', None), ('false', None), ('off', None), ('OFF', None),
     ('/var/cache/mine', '/var/cache/mine'),
 ])
-def test_the_cache_is_off_unless_asked_for(value, expected):
+def test_the_cache_is_on_in_the_users_cache_unless_turned_off(value, expected):
     assert auth_cache.cache_directory({auth_cache.CACHE_ENVIRONMENT: value}) == expected
-    assert auth_cache.cache_directory({}) is None
+    assert auth_cache.cache_directory({}) == USER_CACHE
 
 
-def test_without_the_cache_every_run_authenticates_and_nothing_is_written(tmp_path):
+@pytest.mark.parametrize('value', ['0', 'off'])
+def test_without_the_cache_every_run_authenticates_and_nothing_is_written(tmp_path, value):
     connection = FakeConnection()
-    assert auth_cache.attach(connection, environ={}) is None
+    assert auth_cache.attach(connection, environ={auth_cache.CACHE_ENVIRONMENT: value}) is None
     assert connection.session.auth.authentications == 0
     assert list(tmp_path.iterdir()) == []
 

@@ -5,11 +5,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from types import SimpleNamespace
+
 import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.heat import stack_path
 from ansible_collections.coe.magnum.plugins.module_utils.kube_client import kube_path
+from ansible_collections.coe.magnum.plugins.module_utils.kube_storage import StorageReconciler
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import path_of
 from ansible_collections.coe.magnum.plugins.module_utils.resolve import Resolver
 from ansible_collections.coe.magnum.tests.unit.fakes import FakeCloud, FakeResource
@@ -126,6 +129,26 @@ def test_kubernetes_paths_escape_names():
         '/api/v1/namespaces/a%2Fb/persistentvolumeclaims'
     assert kube_path('/apis/storage.k8s.io/v1/storageclasses', 'std#1') == \
         '/apis/storage.k8s.io/v1/storageclasses/std%231'
+
+
+@pytest.mark.parametrize('name, segment', [
+    ('web#2', 'web%232'), ('web?x', 'web%3Fx'), ('web/../web', 'web%2F..%2Fweb'), ('we%62', 'we%2562'),
+    ('web ', 'web%20'), (u'w\u00e9b', 'w%C3%A9b'),
+])
+def test_every_kubernetes_path_builder_escapes_each_name(name, segment):
+    reconciler = StorageReconciler(None, {})
+    reconciler.facts = SimpleNamespace(storage_api_version='storage.k8s.io/v1')
+    assert reconciler.class_path(name) == '/apis/storage.k8s.io/v1/storageclasses/' + segment
+    assert reconciler.claims_path(name) == '/api/v1/namespaces/%s/persistentvolumeclaims' % segment
+    assert reconciler.claim_path({'namespace': name, 'name': name}) == \
+        '/api/v1/namespaces/%s/persistentvolumeclaims/%s' % (segment, segment)
+
+
+@pytest.mark.parametrize('name', ['', '.', '..'])
+def test_names_a_url_resolves_away_are_refused(name):
+    """urllib3 removes dot segments (.../namespaces/.. would read /api/v1) and an empty name is the collection."""
+    with pytest.raises(CoeError, match='cannot be the name of a Kubernetes object'):
+        kube_path('/api/v1/namespaces', name)
 
 
 def test_the_kubernetes_client_sends_a_plain_path_unescaped():

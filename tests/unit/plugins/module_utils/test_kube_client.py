@@ -218,10 +218,11 @@ def test_a_kubeconfig_directory_is_named(tmp_path):
 
 
 def test_writes_are_not_repeated_on_errors():
-    client = client_with(StubResponse(500, status_body('etcd timeout', 500)))
+    still_there = json.dumps({'metadata': {'name': 's'}}).encode()
+    client = client_with(StubResponse(500, status_body('etcd timeout', 500)), StubResponse(200, still_there))
     with pytest.raises(KubeError, match='etcd timeout'):
         client.delete('/apis/storage.k8s.io/v1/storageclasses/s')
-    assert len(client.api_client.serialized) == 1
+    assert [sent['method'] for sent in client.api_client.serialized] == ['DELETE', 'GET']
 
 
 def test_answers_that_are_not_json_are_reported():
@@ -324,3 +325,41 @@ def test_every_request_has_a_timeout_that_api_timeout_overrides():
     KubeClient(Recording(StubResponse(200, b'{}')), 'k', sleep=lambda seconds: None).get('/version')
     KubeClient(Recording(StubResponse(200, b'{}')), 'k', sleep=lambda seconds: None, timeout=7).delete('/x')
     assert timeouts == [60, 7]
+
+
+def test_a_delete_whose_answer_was_lost_is_done_when_the_object_is_gone():
+    import urllib3
+    lost = urllib3.exceptions.ProtocolError('Connection aborted.', ConnectionResetError(104, 'reset by peer'))
+    client = client_with(lost, StubResponse(404, status_body('not found', 404)))
+    assert client.delete('/apis/storage.k8s.io/v1/storageclasses/s') == {}
+    assert [sent['method'] for sent in client.api_client.serialized] == ['DELETE', 'GET']
+
+
+def test_a_delete_answered_502_is_done_when_the_object_is_being_deleted():
+    terminating = {'metadata': {'name': 'c', 'deletionTimestamp': '2026-12-06T23:00:00Z'}}
+    client = client_with(StubResponse(502, b'bad gateway'), StubResponse(200, json.dumps(terminating).encode()))
+    assert client.delete('/api/v1/namespaces/n/persistentvolumeclaims/c') == terminating
+
+
+def test_a_patch_whose_answer_was_lost_is_done_when_the_object_holds_it():
+    patch = {'allowVolumeExpansion': True, 'metadata': {'annotations': {'a': None}}}
+    patched = {'metadata': {'name': 's', 'annotations': {}}, 'allowVolumeExpansion': True}
+    client = client_with(StubResponse(504, b'gateway timeout'), StubResponse(200, json.dumps(patched).encode()))
+    assert client.merge_patch('/apis/storage.k8s.io/v1/storageclasses/s', patch) == patched
+    assert [sent['method'] for sent in client.api_client.serialized] == ['PATCH', 'GET']
+
+
+def test_a_patch_that_did_not_happen_keeps_its_error_and_is_not_sent_again():
+    unpatched = {'metadata': {'name': 's'}, 'allowVolumeExpansion': False}
+    client = client_with(StubResponse(503, status_body('etcd busy', 503)),
+                         StubResponse(200, json.dumps(unpatched).encode()))
+    with pytest.raises(KubeError, match='etcd busy'):
+        client.merge_patch('/apis/storage.k8s.io/v1/storageclasses/s', {'allowVolumeExpansion': True})
+    assert [sent['method'] for sent in client.api_client.serialized] == ['PATCH', 'GET']
+
+
+def test_a_refused_delete_is_not_confirmed_by_a_read():
+    client = client_with(StubResponse(403, status_body('forbidden', 403)))
+    with pytest.raises(KubeError, match='forbidden'):
+        client.delete('/apis/storage.k8s.io/v1/storageclasses/s')
+    assert len(client.api_client.serialized) == 1

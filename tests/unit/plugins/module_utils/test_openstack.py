@@ -83,3 +83,37 @@ def test_every_openstack_request_has_a_timeout(params, timeout, monkeypatch, tmp
     monkeypatch.setenv('HOME', str(tmp_path))  # no clouds.yaml of the user's
     connection = openstack_utils.connect(dict(params, auth=dict(AUTH)))
     assert connection.session.timeout == timeout
+
+
+def test_a_module_that_reads_magnum_only_loads_no_sdk_proxies():
+    # A new interpreter, as each module task is: what the module's import loads is what every task pays for.
+    import os
+    import subprocess
+    import sys
+
+    code = ('import sys; import ansible_collections.coe.magnum.plugins.modules.magnum_cluster; '
+            'print(sorted(m for m in sys.modules if m.startswith("openstack.")))')
+    loaded = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))).stdout
+    assert "'openstack.config'" in loaded
+    assert "'openstack.connection'" not in loaded and "'openstack.network" not in loaded
+
+
+def test_the_whole_sdk_is_built_on_first_use_on_the_same_session(monkeypatch, tmp_path):
+    import sys
+
+    from ansible_collections.coe.magnum.plugins.module_utils import openstack as openstack_utils
+    monkeypatch.setattr(openstack_utils, 'attach_auth_cache', lambda connection: None)
+    for name in ('OS_CLOUD', 'OS_CLIENT_CONFIG_FILE'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('HOME', str(tmp_path))
+    connection = openstack_utils.connect(dict(auth=dict(AUTH), api_timeout=9))
+    session = connection.session
+
+    # Any attribute the light connection does not have comes from openstacksdk's Connection (no request here:
+    # a bound method; a service proxy would ask the endpoint for its versions).
+    assert connection.list_servers.__self__ is connection._sdk
+    assert type(connection._sdk).__module__ == 'openstack.connection'
+    assert connection._sdk.session is session and connection._sdk.config is connection.config
+    assert hasattr(sys.modules['openstack'], 'connect')  # the package as a plain import leaves it
+    assert session.timeout == 9

@@ -151,8 +151,12 @@ class Confirm:
     pytest.param(raises(CUT), HttpError(503), 1, CUT, id='cut-and-the-check-fails'),
     pytest.param(raises(REFUSED), 'not asked', 0, REFUSED, id='refused-never-checked'),
     pytest.param(raises(HttpError(409)), 'not asked', 0, HttpError, id='refused-by-the-service'),
+    pytest.param(raises(HttpError(502)), 'seen', 1, 'seen', id='502-and-carried-out'),
+    pytest.param(raises(HttpError(503)), 'seen', 1, 'seen', id='503-and-carried-out'),
+    pytest.param(raises(HttpError(504)), 'seen', 1, 'seen', id='504-and-carried-out'),
+    pytest.param(raises(HttpError(503)), None, 1, HttpError, id='503-and-not-to-be-seen'),
 ])
-def test_a_change_is_confirmed_only_after_a_cut_connection_or_a_timeout(change, answer, asked, outcome):
+def test_a_change_is_confirmed_only_when_its_outcome_is_unknown(change, answer, asked, outcome):
     confirm = Confirm(answer)
     if outcome is HttpError:
         with pytest.raises(HttpError):

@@ -486,6 +486,19 @@ def test_upgrade_and_resize_in_one_task_wait_in_between(cloud):
     assert upgrade[-1] == 'UPDATE_COMPLETE' and resize[-1] == 'UPDATE_IN_PROGRESS'
 
 
+@pytest.mark.parametrize('change,shown', [
+    (dict(node_count=2), dict(node_count=2)),
+    (dict(cluster_template='k8s-new', allow_upgrade=True), dict(coe_version='v1.30.4')),
+], ids=['resize', 'upgrade'])
+def test_a_health_sync_save_before_the_conductor_is_not_taken_for_the_outcome(cloud, change, shown):
+    created(cloud, node_count=1)
+    cloud.http.health_sync_before_conductor = True
+    result = created(cloud, **change)
+    assert [e['status'] for e in result['status_history']][-2:] == ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']
+    assert dict((field, result['cluster'][field]) for field in shown) == shown
+    assert not created(cloud, **change)['changed']
+
+
 def test_upgrade_needs_api_1_8(clock):
     cloud = old_cloud(clock, '1.7')
     created(cloud)
@@ -613,6 +626,14 @@ def test_delete_retries_sends_the_delete_again_after_delete_failed(cloud):
     assert [m for m, _u, _v in mutating_since(cloud, start)] == ['DELETE', 'DELETE']
     assert 'DELETE_FAILED' in result['warnings'][0] and 'deleting it again' in result['warnings'][0]
     assert cloud.http.clusters() == []
+
+
+def test_delete_retries_wait_past_a_health_sync_save_of_the_failed_cluster(cloud):
+    created(cloud, labels={'localcloud_fail': 'delete'})
+    cloud.http.health_sync_before_conductor = True
+    result = created(cloud, state='absent', delete_retries=1)
+    assert result['changed'] and cloud.http.clusters() == []
+    assert [e['status'] for e in result['status_history']][-2:] == ['DELETE_IN_PROGRESS', 'NOT_FOUND']
 
 
 def test_delete_retries_run_out_with_the_count_in_the_message(cloud):

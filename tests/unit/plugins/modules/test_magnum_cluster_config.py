@@ -26,6 +26,7 @@ class CertificateCloud(FakeCloud):
     def __init__(self, max_version='1.14', refuse_signing=False, cluster=None, template=None, signing_failures=0,
                  rotation_fails=False):
         super(CertificateCloud, self).__init__(max_version=max_version)
+        self.rotation_answers = []  # an HttpError to raise after a rotation, as a gateway that gave up waiting
         self.ca = CertificateAuthority(CLUSTER_NAME)
         self.rotation_fails = rotation_fails
         self.refuse_signing = refuse_signing
@@ -63,6 +64,8 @@ class CertificateCloud(FakeCloud):
             if self.http.api_version < '1.5':
                 raise HttpError(406, 'Version 1.1 is not supported for rotate_ca')
             self.rotate()
+            if self.rotation_answers:
+                raise self.rotation_answers.pop(0)
             return Response(), {'uuid': parts[1]}
         raise AssertionError(method)
 
@@ -329,6 +332,17 @@ def test_rotation_waits_for_the_cluster_and_signs_with_the_new_ca(cloud, place):
     assert access['ca_pem'].strip() == cloud.ca.pem.strip()
     again, _failed = run(cloud, place)
     assert not again['changed']
+
+
+@pytest.mark.parametrize('status', [502, 503, 504])
+def test_a_rotation_whose_answer_is_a_gateway_error_is_confirmed_not_sent_again(cloud, place, status):
+    run(cloud, place)
+    cloud.rotation_answers.append(HttpError(status, 'Gateway'))
+    result, failed = run(cloud, place, {'rotate_ca': True})
+    assert not failed, result
+    assert result['ca_rotated'] and cloud.rotations == 1
+    access = kubeconfig.access_of(kubeconfig.parse(open(result['kubeconfig']).read(), 'f', 'dest'), CLUSTER_NAME)
+    assert access['ca_pem'].strip() == cloud.ca.pem.strip()
 
 
 def test_template_facts_an_earlier_task_cached_spare_the_template_read(cloud, place, monkeypatch):

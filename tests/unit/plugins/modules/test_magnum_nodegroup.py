@@ -137,10 +137,22 @@ def test_a_failed_create_fails_with_magnums_reason(cloud):
     (dict(node_count=6, max_node_count=5), 'node_count'),
     (dict(role='master'), 'role'),
     (dict(labels={'x': {'nested': 1}}), 'labels'),
+    (dict(name='..'), 'name'),
+    (dict(name='big/workers'), 'name'),
+    (dict(timeout=0), 'timeout'),
+    (dict(cluster='k8s/default-worker'), 'cluster'),
 ])
 def test_bad_input_is_refused_by_name_before_any_request(cloud, args, parameter):
     start = len(cloud.http.requests)
     result, failed = run(cloud, **args)
+    assert failed and '`%s`' % parameter in result['msg']
+    assert cloud.http.requests[start:] == []
+
+
+@pytest.mark.parametrize('args, parameter', [(dict(name='..'), 'name'), (dict(cluster='k8s?x'), 'cluster')])
+def test_info_refuses_names_that_change_the_url(cloud, args, parameter):
+    start = len(cloud.http.requests)
+    result, failed = run_module(NodegroupInfoModule, dict(dict(cluster='k8s'), **args), cloud)
     assert failed and '`%s`' % parameter in result['msg']
     assert cloud.http.requests[start:] == []
 

@@ -14,7 +14,8 @@ from ansible_collections.coe.magnum.tests.unit.fakes import HttpError, Response
 
 
 class TimelineHttp:
-    """Magnum's GET answers from a timeline of (second, status[, updated_at]); a null status is a 404."""
+    """Magnum's GET answers from a timeline of (second, status[, updated_at[, other fields]]); a null status is a
+    404."""
 
     def __init__(self, clock, timeline, errors=None):
         self.clock = clock
@@ -32,9 +33,10 @@ class TimelineHttp:
         entry = [e for e in self.timeline if self.clock.now - self.started >= e[0]][-1]
         if entry[1] is None:
             raise HttpError(404, 'Cluster %s could not be found.' % ident)
-        return Response(), {'uuid': ident, 'name': 'c', 'status': entry[1],
-                            'updated_at': entry[2] if len(entry) > 2 else None,
-                            'status_reason': 'boom' if entry[1].endswith('FAILED') else None}
+        record = {'uuid': ident, 'name': 'c', 'status': entry[1], 'updated_at': entry[2] if len(entry) > 2 else None,
+                  'status_reason': 'boom' if entry[1].endswith('FAILED') else None}
+        record.update(entry[3] if len(entry) > 3 else {})
+        return Response(), record
 
 
 def watch_for(case, clock=None, errors=None):
@@ -48,11 +50,11 @@ def start(watch, case):
     if case['wait'] == 'created':
         return watch.until_created('U1', 'c')
     if case['wait'] == 'updated':
-        return watch.until_updated(before, 'resize')
+        return watch.until_updated(before, 'resize', case.get('shows'))
     if case['wait'] == 'deleted':
         return watch.until_deleted(before)
     if case['wait'] == 'started':
-        return watch.until_started(before, 'resize')
+        return watch.until_started(before, 'resize', case.get('shows'))
     return watch.until_settled(before)
 
 
@@ -72,6 +74,7 @@ def test_wait(case):
         return
     record = start(watch, case)
     assert (record or {}).get('status') == case['ends']
+    assert clock.now - started >= case.get('at_least_seconds', 0)
     if 'history' in case:
         assert [entry['status'] for entry in watch.history] == case['history']
 
@@ -98,6 +101,36 @@ def test_transient_errors_of_a_poll_are_retried():
     watch = watch_for(case, clock, errors=[HttpError(503, 'busy'), HttpError(502, 'gateway')])
     assert watch.until_created('U1', 'c')['status'] == 'CREATE_COMPLETE'
     assert watch._magnum.http.gets == 3
+
+
+class ConnectFailure(Exception):
+    """keystoneauth's name for a connection that could not be opened."""
+
+
+def outage(polls, timeout):
+    """A watch on a created cluster whose first `polls` reads meet a refused connection."""
+    clock = FakeTime()
+    message = 'Unable to establish connection: [Errno 111] Connection refused'
+    refused = [ConnectFailure(message) for _poll in range(polls)]
+    case = {'wait': 'created', 'timeline': [[0, 'CREATE_COMPLETE']], 'timeout': timeout}
+    return watch_for(case, clock, errors=refused), clock
+
+
+def test_the_wait_goes_on_through_an_outage_of_magnum():
+    """Magnum's API refuses connections for 20 s mid-wait: more than one poll's retries, less than the timeout."""
+    watch, clock = outage(12, timeout=300)
+    started = clock.now
+    assert watch.until_created('U1', 'c')['status'] == 'CREATE_COMPLETE'
+    assert watch._magnum.http.gets == 13 and clock.now - started >= 20
+
+
+def test_an_outage_longer_than_the_timeout_ends_the_wait_with_its_error():
+    watch, clock = outage(100, timeout=30)
+    started = clock.now
+    with pytest.raises(CoeError) as raised:
+        watch.until_created('U1', 'c')
+    assert 'read the status of cluster U1' in raised.value.msg and 'Connection refused' in raised.value.msg
+    assert clock.now - started <= 30 + 7
 
 
 def test_other_errors_of_a_poll_name_the_cluster():
