@@ -116,6 +116,7 @@ class MagnumApi:
         self._connection = connection
         self._http = http
         self._version_range = None
+        self._version_range_cached = False
         self._endpoint = None
 
     @property
@@ -132,16 +133,25 @@ class MagnumApi:
     def version_range(self):
         """(min, max) microversions of the server, read once per module run and only when a feature needs it."""
         if self._version_range is None:
-            http = self.http
+            http = self.http  # finds the endpoint, which names the cached range
             self._version_range = cached_version_range(self._connection, self._endpoint)
+            self._version_range_cached = self._version_range is not None
             if self._version_range is None:
-                response, body = http.json_request('GET', '/')
-                self._version_range = version_range_from(response.headers, body)
-                remember_version_range(self._connection, self._endpoint, self._version_range)
+                self._read_version_range(http)
         return self._version_range
 
+    def _read_version_range(self, http):
+        response, body = http.json_request('GET', '/')
+        self._version_range = version_range_from(response.headers, body)
+        self._version_range_cached = False
+        remember_version_range(self._connection, self._endpoint, self._version_range)
+
     def supports(self, feature):
-        return self.version_range()[1] >= parse_version(FEATURE_VERSIONS[feature])
+        needed = parse_version(FEATURE_VERSIONS[feature])
+        if self.version_range()[1] < needed and self._version_range_cached:
+            # A cached range (up to an hour old) is not enough to refuse: the cloud may have been upgraded since.
+            self._read_version_range(self.http)
+        return self.version_range()[1] >= needed
 
     def require(self, feature, purpose=None):
         if not self.supports(feature):
@@ -160,6 +170,17 @@ class MagnumApi:
         self.http.api_version = FEATURE_VERSIONS[feature]
         try:
             yield
+        except Exception as exc:
+            # A version range from the cache between runs (up to VERSION_RANGE_SECONDS old) that the cloud refuses
+            # (HTTP 406, "Requested microversion is unsupported") is out of date: Magnum was rolled back or is
+            # served by an older API. The range is read again and the feature refused by name if it is now beyond
+            # the cloud; a refusal the fresh range does not explain stands.
+            if http_status_of(exc) != 406 or not self._version_range_cached:
+                raise
+            self.http.api_version = previous
+            self._read_version_range(self.http)
+            self.require(feature)
+            raise
         finally:
             self.http.api_version = previous
 
