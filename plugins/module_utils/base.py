@@ -10,7 +10,7 @@ __metaclass__ = type
 import contextlib
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, translate
-from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import MagnumApi
+from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import MagnumApi, StaleVersionRange
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import connect, openstack_argument_spec
 from ansible_collections.coe.magnum.plugins.module_utils.redaction import CoeAnsibleModule
 from ansible_collections.coe.magnum.plugins.module_utils.resolve import Resolver
@@ -82,7 +82,13 @@ class MagnumModule:
     def execute(self):
         try:
             self.validate()
-            result = self.run()
+            try:
+                result = self.run()
+            except StaleVersionRange:
+                # Nothing was done by the refused request, and run() converges from what it reads: deciding
+                # again with the server's own version range is safe.
+                self._magnum = self._resolver = None
+                result = self.run()
         except CoeError as exc:
             self.fail(exc.msg, **exc.details)
         except Exception as exc:

@@ -105,6 +105,18 @@ def path_of(*segments):
 TEMPLATE_FACTS = ('coe', 'tls_disabled')
 
 
+class StaleVersionRange(CoeError):
+    """Magnum refused a microversion that the cached range of its API versions promised: the server changed
+    (rolled back, or a mixed fleet behind one endpoint) since the range was cached. The range is read again; the
+    module decides again with it (MagnumModule.execute)."""
+
+
+def _refused_microversion(exc):
+    details = getattr(exc, 'details', None)
+    status = details.get('status_code') if isinstance(details, dict) else None
+    return (status or http_status_of(exc)) == 406
+
+
 def template_facts_of(template):
     return dict((name, template.get(name)) for name in TEMPLATE_FACTS)
 
@@ -116,7 +128,7 @@ class MagnumApi:
         self._connection = connection
         self._http = http
         self._version_range = None
-        self._version_range_cached = False
+        self._range_from_cache = False
         self._endpoint = None
 
     @property
@@ -133,25 +145,21 @@ class MagnumApi:
     def version_range(self):
         """(min, max) microversions of the server, read once per module run and only when a feature needs it."""
         if self._version_range is None:
-            http = self.http  # finds the endpoint, which names the cached range
-            self._version_range = cached_version_range(self._connection, self._endpoint)
-            self._version_range_cached = self._version_range is not None
+            endpoint = self.http and self._endpoint  # the cached range is kept under the endpoint self.http finds
+            self._version_range = cached_version_range(self._connection, endpoint)
+            self._range_from_cache = self._version_range is not None
             if self._version_range is None:
-                self._read_version_range(http)
+                self._read_version_range()
         return self._version_range
 
-    def _read_version_range(self, http):
-        response, body = http.json_request('GET', '/')
+    def _read_version_range(self):
+        response, body = self.http.json_request('GET', '/')
         self._version_range = version_range_from(response.headers, body)
-        self._version_range_cached = False
+        self._range_from_cache = False
         remember_version_range(self._connection, self._endpoint, self._version_range)
 
     def supports(self, feature):
-        needed = parse_version(FEATURE_VERSIONS[feature])
-        if self.version_range()[1] < needed and self._version_range_cached:
-            # A cached range (up to an hour old) is not enough to refuse: the cloud may have been upgraded since.
-            self._read_version_range(self.http)
-        return self.version_range()[1] >= needed
+        return self.version_range()[1] >= parse_version(FEATURE_VERSIONS[feature])
 
     def require(self, feature, purpose=None):
         if not self.supports(feature):
@@ -171,16 +179,14 @@ class MagnumApi:
         try:
             yield
         except Exception as exc:
-            # A version range from the cache between runs (up to VERSION_RANGE_SECONDS old) that the cloud refuses
-            # (HTTP 406, "Requested microversion is unsupported") is out of date: Magnum was rolled back or is
-            # served by an older API. The range is read again and the feature refused by name if it is now beyond
-            # the cloud; a refusal the fresh range does not explain stands.
-            if http_status_of(exc) != 406 or not self._version_range_cached:
+            if not (self._range_from_cache and _refused_microversion(exc)):
                 raise
             self.http.api_version = previous
-            self._read_version_range(self.http)
-            self.require(feature)
-            raise
+            self._read_version_range()
+            raise StaleVersionRange(
+                'Magnum refused API %s, which its cached version range allowed; it now serves %s to %s.' % (
+                    FEATURE_VERSIONS[feature], format_version(self._version_range[0]),
+                    format_version(self._version_range[1]))) from exc
         finally:
             self.http.api_version = previous
 

@@ -734,7 +734,10 @@ def cluster_name(cloud):
     delete_cluster(cloud, name, wait=True)
 
 
-def test_keystone_unavailable_at_authentication(runner, report, cloud):
+def test_keystone_unavailable_at_authentication(report, cloud, tmp_path, environment, proxies, collections_path):
+    """The task must authenticate: its token cache starts empty, as in an AWX job's fresh container."""
+    fresh_cache = dict(environment, COE_MAGNUM_AUTH_CACHE=str(tmp_path / 'empty-token-cache'))
+    runner = support.Runner(str(tmp_path), fresh_cache, collections_path, proxies=proxies)
     name = support.unique('a1')
     rules = [rule('status', 'POST', '^/v3/auth/tokens', service='keystone', status=503, times=2)]
 

@@ -3,8 +3,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.coe.magnum.plugins.module_utils import certificates
@@ -123,6 +126,7 @@ def test_same_certificates_ignores_whitespace_and_order(ca):
     other = CertificateAuthority(name='other')
     assert certificates.same_certificates(ca.pem + other.pem, '\n' + other.pem.strip() + '\n' + ca.pem)
     assert not certificates.same_certificates(ca.pem, other.pem)
+    assert not certificates.same_certificates(ca.pem, ca.pem + other.pem)
     assert not certificates.same_certificates(None, None)
 
 
@@ -156,3 +160,94 @@ def test_signature_check_without_direct_verification(key_type, key_size):
     cert = WithoutDirectVerification(certificates.load_certificates(authority.client_credential()[0])[0])
     assert certificates.issued_by(cert, authority.cert)
     assert not certificates.issued_by(cert, rotated.cert)
+
+
+@pytest.fixture(scope='module')
+def credential(ca):
+    return ca.client_credential()
+
+
+def test_an_impossible_key_size_is_refused_with_the_sizes_that_are_possible():
+    with pytest.raises(CoeError) as error:
+        certificates.key_size_for('ec', 521)
+    assert error.value.msg == 'key_size 521 is not possible for key_type ec; choose one of 256, 384.'
+
+
+def test_a_request_without_organization_names_the_common_name_only():
+    key = certificates.generate_private_key('ec')
+    csr = x509.load_pem_x509_csr(certificates.certificate_signing_request(key, 'viewer', None).encode('ascii'))
+    assert csr.subject.rfc4514_string() == 'CN=viewer'
+
+
+def test_keys_of_other_kinds_are_not_described_and_not_kept():
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    assert certificates.describe_key(ed25519.Ed25519PrivateKey.generate()) == (None, None)
+    assert certificates.load_private_key('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n') is None
+
+
+def test_the_validity_limits_are_exact(ca, credential):
+    cert_pem, key_pem = credential
+    cert = certificates.load_certificates(cert_pem)[0]
+    start, end = certificates.not_valid_before(cert), certificates.not_valid_after(cert)
+
+    def assess(now, renew_before=30):
+        return certificates.assess_client_credential(cert_pem, key_pem, ca.pem, renew_before, now=now)
+    # Valid from its first second; expired at its last; renewed once renew_before days or fewer are left.
+    assert assess(start) is None
+    assert assess(start - datetime.timedelta(seconds=1)).startswith('the client certificate is not valid yet')
+    assert assess(end) == 'the client certificate expired on %s' % end.strftime('%Y-%m-%dT%H:%M:%SZ')
+    assert assess(end - datetime.timedelta(days=30)) == (
+        'the client certificate expires on %s, within renew_before (30 days)' % end.strftime('%Y-%m-%dT%H:%M:%SZ'))
+    assert assess(end - datetime.timedelta(days=30, seconds=1)) is None
+
+
+def test_a_key_of_another_size_is_named_in_the_reason(ca, credential):
+    cert_pem, key_pem = credential
+    assert certificates.assess_client_credential(cert_pem, key_pem, ca.pem, 30, 'rsa', 4096) == (
+        'the key is rsa 2048, not the requested rsa 4096')
+
+
+def test_the_summary_counts_whole_days_left(credential):
+    cert = certificates.load_certificates(credential[0])[0]
+    end = certificates.not_valid_after(cert)
+    assert certificates.summary(cert, now=end - datetime.timedelta(days=10))['days_left'] == 10
+    assert certificates.summary(cert, now=end - datetime.timedelta(days=11, seconds=-5))['days_left'] == 10
+    details = certificates.summary(cert, now=end - datetime.timedelta(days=10, hours=23))
+    assert details['days_left'] == 10
+    assert details['not_after'] == end.strftime('%Y-%m-%dT%H:%M:%SZ')
+    assert details['not_before'] == certificates.not_valid_before(cert).strftime('%Y-%m-%dT%H:%M:%SZ')
+    assert details['serial_number'] == format(cert.serial_number, 'x')
+    assert details['fingerprint_sha256'] == cert.fingerprint(hashes.SHA256()).hex()
+
+
+def test_bundles_are_read_the_same_without_the_newer_bundle_loader(ca, credential, monkeypatch):
+    """cryptography before 39 has no load_pem_x509_certificates: the blocks are read one by one, in order."""
+    other = CertificateAuthority(name='other')
+    bundle = ca.pem + credential[0] + '\n' + other.pem
+    expected = [cert.subject for cert in certificates.load_certificates(bundle)]
+    monkeypatch.delattr(certificates.x509, 'load_pem_x509_certificates')
+    assert [cert.subject for cert in certificates.load_certificates(bundle)] == expected
+    assert len(expected) == 3
+    assert certificates.load_certificates('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----') == []
+
+
+class WithoutUtcDates:
+    """A certificate as cryptography before 42 has it: naive UTC dates, no not_valid_*_utc."""
+
+    def __init__(self, cert):
+        self._cert = cert
+
+    def __getattr__(self, name):
+        if name.endswith('_utc'):
+            raise AttributeError(name)
+        if name in ('not_valid_before', 'not_valid_after'):
+            return getattr(self._cert, name + '_utc').replace(tzinfo=None)
+        return getattr(self._cert, name)
+
+
+def test_dates_are_read_as_utc_without_the_newer_date_fields(credential):
+    cert = certificates.load_certificates(credential[0])[0]
+    old = WithoutUtcDates(cert)
+    assert certificates.not_valid_after(old) == certificates.not_valid_after(cert)
+    assert certificates.not_valid_before(old) == certificates.not_valid_before(cert)
+    assert certificates.not_valid_after(old).tzinfo is not None

@@ -54,3 +54,36 @@ def test_no_class_leaves_the_choice_to_the_cluster():
     assert manifest == {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim',
                         'metadata': {'name': 'c', 'namespace': 'n'},
                         'spec': {'accessModes': ['ReadWriteOnce'], 'resources': {'requests': {'storage': '1Gi'}}}}
+
+
+def test_a_missing_existing_size_reads_as_zero_so_any_size_grows():
+    desired = claims.build({'name': 'c', 'namespace': 'n', 'size': '1Gi', 'access_modes': ['ReadWriteOnce']},
+                           None, ClusterFacts('v1.30.4', ['v1']))
+    assert claims.differences({'spec': {'accessModes': ['ReadWriteOnce']}}, desired) == ([], 'grow')
+    assert claims.differences({}, desired) == ([('access_modes', [], ['ReadWriteOnce'])], 'grow')
+
+
+def test_a_claim_is_shown_with_what_a_person_cares_about_and_pending_until_the_server_answers():
+    claim = {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim',
+             'metadata': {'name': 'data', 'namespace': 'apps', 'uid': 'u-1', 'labels': {'app': 'db'},
+                          'annotations': {}, 'resourceVersion': '7', 'managedFields': [{}]},
+             'spec': {'accessModes': ['ReadWriteOnce'], 'resources': {'requests': {'storage': '1Gi'}},
+                      'storageClassName': 'standard', 'volumeMode': 'Filesystem', 'selector': None}}
+    assert claims.view(claim) == {
+        'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim',
+        'metadata': {'name': 'data', 'namespace': 'apps', 'uid': 'u-1', 'labels': {'app': 'db'}},
+        'spec': {'accessModes': ['ReadWriteOnce'], 'resources': {'requests': {'storage': '1Gi'}},
+                 'storageClassName': 'standard', 'volumeMode': 'Filesystem'},
+        'status': {'phase': 'Pending'}}
+    claim['status'] = {'phase': 'Bound', 'capacity': {'storage': '1Gi'}, 'accessModes': ['ReadWriteOnce'],
+                       'conditions': []}
+    assert claims.view(claim)['status'] == {'phase': 'Bound', 'capacity': {'storage': '1Gi'},
+                                            'accessModes': ['ReadWriteOnce']}
+    assert claims.view(None) == {}
+    assert claims.resize_patch('2Gi') == {'spec': {'resources': {'requests': {'storage': '2Gi'}}}}
+
+
+def test_a_claim_without_a_size_grows_to_even_the_smallest_size():
+    desired = claims.build({'name': 'c', 'namespace': 'n', 'size': '1', 'access_modes': ['ReadWriteOnce']},
+                           None, ClusterFacts('v1.30.4', ['v1']))
+    assert claims.differences({'spec': {'accessModes': ['ReadWriteOnce']}}, desired) == ([], 'grow')

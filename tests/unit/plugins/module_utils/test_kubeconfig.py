@@ -3,6 +3,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import json
 import os
 import subprocess
@@ -142,3 +143,95 @@ def test_access_of_an_unknown_context_or_bad_data_is_empty():
     assert kubeconfig.access_of(document, 'other') == {'server': None, 'ca_pem': None, 'client_cert_pem': None,
                                                        'client_key_pem': None, 'exec': None}
     assert kubeconfig.access_of(document, 'ctx')['client_cert_pem'] is None
+
+
+@pytest.mark.parametrize('text, where', [
+    ('apiVersion: v1\nclusters:\n- name: a\n  cluster: {server: [x}\n',
+     "line 4, column 23: expected ',' or ']', but got '}'"),
+    ('apiVersion: v1\nkind: Config\n  users: x\n', 'line 3, column 8: mapping values are not allowed here'),
+    ('a: b\n\tc: d\n', 'line 2, column 1: '),
+])
+def test_a_kubeconfig_that_does_not_parse_is_located_without_quoting_it(text, where):
+    with pytest.raises(CoeError) as error:
+        kubeconfig.parse(text, 'f', 'kubeconfig')
+    assert error.value.msg.startswith('kubeconfig f is not a YAML kubeconfig: ' + where)
+    assert '[x' not in error.value.msg and 'users: x' not in error.value.msg and 'c: d' not in error.value.msg
+
+
+def test_a_yaml_error_without_a_position_gives_its_problem_or_kind():
+    class Bare(yaml.YAMLError):
+        pass
+    assert kubeconfig.yaml_error_summary(Bare()) == 'Bare'
+    located = yaml.MarkedYAMLError(context='while parsing a block', context_mark=yaml.Mark('f', 0, 1, 2, None, None))
+    assert kubeconfig.yaml_error_summary(located) == 'line 2, column 3: while parsing a block'
+
+
+@pytest.mark.parametrize('document', [
+    {'clusters': None, 'users': [], 'contexts': []},
+    {'apiVersion': 'v1'},
+])
+def test_kubeconfigs_with_empty_or_missing_sections_are_read(document):
+    assert kubeconfig.parse(yaml.safe_dump(document), 'f', 'dest') == document
+
+
+@pytest.mark.parametrize('section', ['users', 'contexts'])
+def test_every_section_must_be_a_list(section):
+    with pytest.raises(CoeError):
+        kubeconfig.parse(yaml.safe_dump({section: {'name': 'x'}}), 'f', 'dest')
+
+
+def test_merge_passes_over_entries_that_are_not_mappings_and_fills_the_header():
+    existing = {'clusters': ['garbage', {'name': 'c', 'cluster': {'server': 'old'}}], 'current-context': ''}
+    merged = kubeconfig.merge(existing, kubeconfig.render(SERVER, 'c', 'u', 'ctx'))
+    assert merged['clusters'] == ['garbage', {'name': 'c', 'cluster': {'server': SERVER}}]
+    assert (merged['apiVersion'], merged['kind'], merged['current-context'], merged['preferences']) == (
+        'v1', 'Config', 'ctx', {})
+    assert kubeconfig.context_names({'contexts': ['garbage', {'name': 'ctx'}]}) == ['ctx']
+    assert kubeconfig.context_names(None) == []
+
+
+def test_a_client_certificate_without_its_key_is_not_written():
+    user = kubeconfig.render(SERVER, 'c', 'u', 'ctx', client_cert_pem='CERT')['users'][0]['user']
+    assert user == {}
+    user = kubeconfig.render(SERVER, 'c', 'u', 'ctx', client_key_pem='KEY')['users'][0]['user']
+    assert user == {}
+
+
+def test_data_fields_that_are_not_ascii_pem_read_as_nothing():
+    document = kubeconfig.render(SERVER, 'c', 'u', 'ctx', ca_pem='CA')
+    document['clusters'][0]['cluster']['certificate-authority-data'] = base64.b64encode(b'\xff\xfe').decode()
+    assert kubeconfig.access_of(document, 'ctx')['ca_pem'] is None
+    document['clusters'][0]['cluster']['certificate-authority-data'] = 'Q0E'  # padding missing
+    assert kubeconfig.access_of(document, 'ctx')['ca_pem'] is None
+
+
+def test_long_and_single_line_values_stay_on_one_line():
+    server = 'https://' + 'a' * 200 + '.example:6443'
+    text = kubeconfig.dump(kubeconfig.render(server, 'c', 'u', 'ctx', ca_pem='x' * 3000))
+    assert '    server: %s\n' % server in text
+    assert '|' not in text and "'" not in text
+
+
+def test_data_with_characters_outside_base64_reads_as_nothing():
+    document = kubeconfig.render(SERVER, 'c', 'u', 'ctx', ca_pem='CA')
+    assert kubeconfig.access_of(document, 'ctx')['ca_pem'] == 'CA'
+    document['clusters'][0]['cluster']['certificate-authority-data'] += '*'
+    assert kubeconfig.access_of(document, 'ctx')['ca_pem'] is None
+
+
+def test_without_pyyaml_the_failure_names_the_library(monkeypatch):
+    import importlib.util
+    import sys
+    monkeypatch.setitem(sys.modules, 'yaml', None)
+    spec = importlib.util.spec_from_file_location('kubeconfig_without_yaml', kubeconfig.__file__)
+    without_yaml = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(without_yaml)
+    with pytest.raises(CoeError) as error:
+        without_yaml.parse('a: b', 'f', 'dest')
+    assert error.value.msg == 'The PyYAML Python library is required (pip install PyYAML).'
+
+
+def test_the_file_lists_its_fields_in_the_usual_kubeconfig_order():
+    text = kubeconfig.dump(kubeconfig.render(SERVER, 'c', 'u', 'ctx'))
+    assert [line.split(':')[0] for line in text.splitlines() if not line.startswith((' ', '-'))] == [
+        'apiVersion', 'kind', 'clusters', 'users', 'contexts', 'current-context', 'preferences']

@@ -8,10 +8,9 @@ import pytest
 from ansible_collections.coe.magnum.plugins.module_utils import magnum_api
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import (
-    BASE_VERSION, MagnumApi, parse_version, version_range_from,
+    BASE_VERSION, MagnumApi, StaleVersionRange, parse_version, version_range_from,
 )
 from ansible_collections.coe.magnum.tests.unit.data import cases
-from ansible_collections.coe.magnum.tests.unit.fakes import HttpError
 
 
 class FakeResponse:
@@ -79,61 +78,46 @@ def test_too_old_cloud_gets_a_message_naming_both_versions():
     assert [r for r in http.requests if r[1] != '/'] == []
 
 
-class RolledBackHttp(FakeHttp):
-    """A Magnum that now serves at most `max_version` and answers 406 to a request at a higher microversion."""
+class RefusingHttp(FakeHttp):
+    """A server that refuses (406, as Magnum does) any microversion above its maximum."""
 
     def json_request(self, method, url, **kwargs):
         if url != '/' and parse_version(self.api_version) > parse_version(self.max_version):
             self.requests.append((method, url, self.api_version))
-            raise HttpError(406, 'Version %s was requested but the requested API is unsupported' % self.api_version)
-        return super().json_request(method, url, **kwargs)
+            raise CoeError('Requested microversion is unsupported (HTTP 406)', status_code=406)
+        return super(RefusingHttp, self).json_request(method, url, **kwargs)
 
 
-def api_with_a_cached_range(monkeypatch, max_version, cached='1.14'):
-    kept = []
-    monkeypatch.setattr(magnum_api, 'cached_version_range',
-                        lambda connection, endpoint: ((1, 1), parse_version(cached)))
+def api_with_cached_range(monkeypatch, cached_max, server_max):
+    remembered = []
+    monkeypatch.setattr(magnum_api, 'cached_version_range', lambda connection, endpoint: ((1, 1), cached_max))
     monkeypatch.setattr(magnum_api, 'remember_version_range',
-                        lambda connection, endpoint, version_range: kept.append(version_range))
-    http = RolledBackHttp(max_version)
-    return MagnumApi(connection=None, http=http), http, kept
+                        lambda connection, endpoint, version_range: remembered.append(version_range))
+    http = RefusingHttp(server_max)
+    return MagnumApi(connection=None, http=http), http, remembered
 
 
-def test_a_cached_range_the_cloud_refuses_is_read_again_and_the_feature_refused_by_name(monkeypatch):
-    """The cache says 1.14; the cloud was rolled back to 1.8 within the hour: node groups are refused as too new."""
-    api, http, kept = api_with_a_cached_range(monkeypatch, '1.8')
-    with pytest.raises(CoeError) as raised:
+def test_a_microversion_refused_despite_the_cached_range_reads_the_range_again(monkeypatch):
+    api, http, remembered = api_with_cached_range(monkeypatch, (1, 14), '1.6')
+    with pytest.raises(StaleVersionRange) as raised:
         with api.at('nodegroups'):
             api.list_nodegroups('c1')
-    assert 'needs Magnum API 1.9' in raised.value.msg and '1.8' in raised.value.msg
-    assert [r for r in http.requests if r[1] == '/'] == [('GET', '/', '1.1')]
-    assert kept == [((1, 1), (1, 8))] and not api.supports('nodegroups')
+    assert '1.9' in raised.value.msg and '1.6' in raised.value.msg
+    assert remembered == [((1, 1), (1, 6))]
+    assert not api.supports('nodegroups') and api.supports('ca_rotation')
     assert http.api_version == BASE_VERSION
 
 
-def test_a_refusal_a_fresh_range_does_not_explain_stands(monkeypatch):
-    api, http, kept = api_with_a_cached_range(monkeypatch, '1.14')
-    with api.at('nodegroups'):
-        api.list_nodegroups('c1')
-    with pytest.raises(HttpError):
+def test_a_refusal_under_a_range_the_server_just_gave_is_the_servers_answer(monkeypatch):
+    monkeypatch.setattr(magnum_api, 'cached_version_range', lambda connection, endpoint: None)
+    monkeypatch.setattr(magnum_api, 'remember_version_range', lambda connection, endpoint, version_range: None)
+    http = RefusingHttp('1.14')
+    api = MagnumApi(connection=None, http=http)
+    assert api.supports('nodegroups')
+    http.max_version = '1.6'
+    with pytest.raises(CoeError) as raised:
         with api.at('nodegroups'):
-            raise HttpError(406, 'not acceptable')
+            api.list_nodegroups('c1')
+    assert not isinstance(raised.value, StaleVersionRange)
+    assert raised.value.details['status_code'] == 406
     assert [r for r in http.requests if r[1] == '/'] == [('GET', '/', '1.1')]
-    with pytest.raises(HttpError):
-        with api.at('nodegroups'):
-            raise HttpError(406, 'not acceptable')
-    assert [r for r in http.requests if r[1] == '/'] == [('GET', '/', '1.1')]
-
-
-def test_a_cached_range_too_old_for_a_feature_is_read_again_before_the_feature_is_refused(monkeypatch):
-    """The cache says 1.8; the cloud was upgraded to 1.14 within the hour: node groups are used at 1.9."""
-    api, http, kept = api_with_a_cached_range(monkeypatch, '1.14', cached='1.8')
-    with api.at('nodegroups'):
-        api.list_nodegroups('c1')
-    assert http.requests == [('GET', '/', '1.1'), ('GET', '/clusters/c1/nodegroups', '1.9')]
-    assert kept == [((1, 1), (1, 14))]
-    api, http, kept = api_with_a_cached_range(monkeypatch, '1.8', cached='1.8')
-    with pytest.raises(CoeError):
-        with api.at('nodegroups'):
-            pass
-    assert http.requests == [('GET', '/', '1.1')]

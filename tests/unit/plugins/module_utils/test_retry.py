@@ -262,3 +262,11 @@ def test_creates_stop_after_four_attempts_by_default():
     with pytest.raises(HttpError):
         create_once(create, lambda: None, settle_seconds=0, sleep=no_sleep, resend_unknown=True)
     assert len(creates) == 4
+
+
+def test_a_create_refused_at_the_door_is_sent_again_after_growing_waits():
+    clock = Clock()
+    create, creates = failing(3, REFUSED, {'uuid': 'made'})
+    record, found = create_once(create, lambda: None, delay=3.0, sleep=clock.sleep, clock=clock)
+    assert (record, found) == ({'uuid': 'made'}, False)
+    assert len(creates) == 4 and clock.slept == [3.0, 6.0, 12.0]

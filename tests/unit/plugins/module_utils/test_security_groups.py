@@ -3,6 +3,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
@@ -107,6 +109,8 @@ def test_rule_from_sdk_resource_reads_ether_type():
     ({'protocol': 'tcp'}, 'ingress IPv4 tcp all ports from 0.0.0.0/0'),
     ({'ethertype': 'IPv6', 'direction': 'egress'}, 'egress IPv6 any from ::/0'),
     ({'protocol': 'icmp', 'port_range_min': 8, 'remote_group_id': 'sg-1'}, 'ingress IPv4 icmp type 8 from group sg-1'),
+    ({'protocol': '58', 'ethertype': 'IPv6', 'port_range_min': 128, 'port_range_max': 0},
+     'ingress IPv6 icmp type 128 code 0 from ::/0'),
 ])
 def test_describe_rule(record, text):
     assert describe_rule(existing_rules([record])[0]) == text
@@ -198,8 +202,10 @@ def test_cluster_api_names_of_another_cluster_do_not_match():
         in caught.value.msg
 
 
-def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back():
+def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back(monkeypatch):
     cloud = FakeClusterCloud('heat')
+    waits = []
+    monkeypatch.setattr(time, 'sleep', waits.append)
 
     class Broken(Exception):
         status_code = 503
@@ -209,6 +215,8 @@ def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back():
         GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
     assert caught.value.msg.startswith('Failed to list the resources of Heat stack 0f0a6f5e')
     assert 'HTTP 503' in caught.value.msg
+    # The read was tried four times, with a growing wait, before the failure was given.
+    assert waits == [1.0, 2.0, 4.0]
 
 
 def test_a_stack_without_the_group_resources_falls_back_to_the_ports():
