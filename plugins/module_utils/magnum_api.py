@@ -159,7 +159,11 @@ class MagnumApi:
         remember_version_range(self._connection, self._endpoint, self._version_range)
 
     def supports(self, feature):
-        return self.version_range()[1] >= parse_version(FEATURE_VERSIONS[feature])
+        needed = parse_version(FEATURE_VERSIONS[feature])
+        if self.version_range()[1] < needed and self._range_from_cache:
+            # A cached range (up to an hour old) is not enough to refuse: the cloud may have been upgraded since.
+            self._read_version_range()
+        return self.version_range()[1] >= needed
 
     def require(self, feature, purpose=None):
         if not self.supports(feature):
