@@ -64,7 +64,7 @@ def summary_of(path):
 
 
 def graph():
-    files = sorted(p for kind in ('modules', 'module_utils') for p in (PLUGINS / kind).glob('*.py')
+    files = sorted(p for kind in ('modules', 'module_utils') for p in (PLUGINS / kind).rglob('*.py')
                    if p.name != '__init__.py')
     edges, libraries, summaries = {}, {}, {}
     for path in files:
@@ -79,7 +79,8 @@ def node_id(name):
 
 
 def label(name):
-    return name.split('/')[-1]
+    """The name inside modules/ or module_utils/: 'cluster/watch' for a file of the cluster package."""
+    return name.split('/', 1)[1]
 
 
 def render(edges, libraries, summaries):

@@ -33,8 +33,9 @@ UNITS = 'ansible_collections/coe/magnum/tests/unit/plugins/'
 # fastest first: with pytest -x, most mutants are caught by the first file and the slow ones never start.
 TARGETS = {
     'retry.py': ['module_utils/test_retry.py'],
-    'cluster.py': ['module_utils/test_cluster.py', 'modules/test_magnum_cluster.py'],
-    'cluster_actions.py': ['modules/test_magnum_cluster.py'],
+    'cluster/model.py': ['module_utils/cluster/test_cluster_plan.py', 'modules/test_magnum_cluster.py'],
+    'cluster/plan.py': ['module_utils/cluster/test_cluster_plan.py', 'modules/test_magnum_cluster.py'],
+    'cluster/actions.py': ['modules/test_magnum_cluster.py'],
     'security_groups.py': ['module_utils/test_security_groups.py', 'modules/test_magnum_cluster_ports.py'],
     # test_magnum_cluster_config.py is left out: it needs half a minute of processor time (it makes RSA keys),
     # which every surviving mutant would pay. The file's own tests have to kill its mutants.
@@ -64,7 +65,7 @@ def install():
 
 
 def tree_of(name):
-    return os.path.join(WORK, 'tree-' + name[:-len('.py')])
+    return os.path.join(WORK, 'tree-' + name[:-len('.py')].replace('/', '_'))
 
 
 def copy_collection(tree):
@@ -155,9 +156,10 @@ def run_target(name, again=False):
     tests = TARGETS[name]
     tree = tree_of(name)
     copy_collection(tree)
-    config = os.path.join(WORK, name + '.toml')
-    session = os.path.join(WORK, name + '.sqlite')
-    address = os.path.join(WORK, name + '.socket')
+    stem = os.path.join(WORK, name.replace('/', '_'))  # files of a package (cluster/plan.py) stay in WORK
+    config = stem + '.toml'
+    session = stem + '.sqlite'
+    address = stem + '.socket'
     if os.path.exists(address):
         os.unlink(address)
     tests = [UNITS + test for test in tests]
@@ -199,7 +201,7 @@ def run_target(name, again=False):
         total += 1
         if result.get('test_outcome') == 'survived':
             survivors.append(result.get('diff') or json.dumps(job['mutations']))
-    with open(os.path.join(WORK, name + '.survivors'), 'w') as handle:
+    with open(stem + '.survivors', 'w') as handle:
         handle.write('\n\n'.join(survivors))
     return total, len(survivors), seconds
 

@@ -107,11 +107,6 @@ def resize_patch(size):
     return {'spec': {'resources': {'requests': {'storage': str(size)}}}}
 
 
-def identity(claim):
-    metadata = claim.get('metadata') or {}
-    return '%s/%s' % (metadata.get('namespace'), metadata.get('name'))
-
-
 def view(obj):
     """The fields of a claim a person cares about, for results and diffs."""
     if not obj:

@@ -12,7 +12,7 @@ import shlex
 import time
 
 from ansible_collections.coe.magnum.plugins.module_utils import certificates, kubeconfig
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import is_busy
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import is_busy
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.files import PRIVATE_FILE_MODE, mode_of, read_text
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, send_confirmed

@@ -368,17 +368,14 @@ def merged_patch_holds(obj, patch):
     return merge_patched(obj, patch) == obj
 
 
-def connect(module, sleep=time.sleep):
-    """A KubeClient from the module's connection options; fails the module on a missing library or bad options."""
+def connect(params, sleep=time.sleep):
+    """A KubeClient from the module's connection options; a CoeError names a missing library or a bad option."""
     try:
         from kubernetes import client as kube_client_lib
-    except ImportError:
-        module.fail_json(msg=missing_required_lib('kubernetes'), exception=traceback.format_exc())
-    try:
-        configuration, label = build_configuration(module.params)
-    except CoeError as exc:
-        module.fail_json(msg=exc.msg)
+    except ImportError as exc:
+        raise CoeError(missing_required_lib('kubernetes'), exception=traceback.format_exc()) from exc
+    configuration, label = build_configuration(params)
     return KubeClient(kube_client_lib.ApiClient(configuration=configuration), label, sleep=sleep,
-                      timeout=module.params.get('api_timeout') or REQUEST_TIMEOUT,
-                      impersonate_user=module.params.get('impersonate_user'),
-                      impersonate_groups=module.params.get('impersonate_groups'))
+                      timeout=params.get('api_timeout') or REQUEST_TIMEOUT,
+                      impersonate_user=params.get('impersonate_user'),
+                      impersonate_groups=params.get('impersonate_groups'))

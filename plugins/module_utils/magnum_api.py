@@ -77,6 +77,15 @@ def _list_retryable(exc):
     return is_retryable(exc) or http_status_of(exc) in (400, 404)
 
 
+def _none_if_missing(read):
+    try:
+        return read()
+    except Exception as exc:
+        if http_status_of(exc) == 404:
+            return None
+        raise
+
+
 def addressable(ident):
     """Whether a name or ID can be a segment of a Magnum path. Magnum's router (pecan) decodes an escaped `/`
     before it splits the path, and `.` or `..` are not names to any HTTP stack: such a record is found by listing."""
@@ -150,7 +159,11 @@ class MagnumApi:
         remember_version_range(self._connection, self._endpoint, self._version_range)
 
     def supports(self, feature):
-        return self.version_range()[1] >= parse_version(FEATURE_VERSIONS[feature])
+        needed = parse_version(FEATURE_VERSIONS[feature])
+        if self.version_range()[1] < needed and self._range_from_cache:
+            # A cached range (up to an hour old) is not enough to refuse: the cloud may have been upgraded since.
+            self._read_version_range()
+        return self.version_range()[1] >= needed
 
     def require(self, feature, purpose=None):
         if not self.supports(feature):
@@ -190,6 +203,10 @@ class MagnumApi:
         if collection == 'clustertemplates' and isinstance(record, dict) and record.get('coe'):
             remember_fact(self._connection, 'template_facts', record.get('uuid'), template_facts_of(record))
         return record
+
+    def find(self, collection, ident, sleep=None):
+        """One record, or None when Magnum answers 404: the one place where "not found" becomes None."""
+        return _none_if_missing(lambda: self.get(collection, ident, sleep=sleep))
 
     def template_facts(self, template_uuid):
         """The coe and tls_disabled of a cluster's template: from the cache when a task has read the template
@@ -244,6 +261,10 @@ class MagnumApi:
         path = path_of('clusters', cluster_uuid, 'nodegroups', ident)
         return call_with_retries(lambda: self.http.json_request('GET', path)[1], retryable=is_transient_read,
                                  sleep=sleep)
+
+    def find_nodegroup(self, cluster_uuid, ident, sleep=None):
+        """One node group in full, or None when the cluster has no such group (404)."""
+        return _none_if_missing(lambda: self.get_nodegroup(cluster_uuid, ident, sleep=sleep))
 
     def create_nodegroup(self, cluster_uuid, fields):
         return self.http.json_request('POST', path_of('clusters', cluster_uuid, 'nodegroups'), body=fields)[1]

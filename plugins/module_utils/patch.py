@@ -71,7 +71,3 @@ def json_patch(changes, current):
 
 def _escape(key):
     return key.replace('~', '~0').replace('/', '~1')
-
-
-def changes_summary(changes):
-    return ', '.join('%s (%r -> %r)' % (c['field'], c['current'], c['wanted']) for c in changes)

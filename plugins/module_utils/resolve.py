@@ -108,12 +108,9 @@ class Resolver:
         if not addressable(name_or_id):
             return self._listed(collection, words, name_or_id, parameter)
         try:
-            return self._magnum.get(collection, name_or_id)
+            return self._magnum.find(collection, name_or_id)
         except Exception as exc:
-            status = http_status_of(exc)
-            if status == 404:
-                return None
-            if status == 409:
+            if http_status_of(exc) == 409:
                 raise CoeError('Several %ss are named %r%s; give the ID instead.' % (
                     words, name_or_id, ' (parameter `%s`)' % parameter if parameter else ''),
                     parameter=parameter) from exc

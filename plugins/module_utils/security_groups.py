@@ -104,13 +104,6 @@ def is_managed(description):
     return description == MANAGED_MARK or description.startswith(MANAGED_MARK + MANAGED_SEPARATOR)
 
 
-def user_description(description):
-    """The part of a managed description the user wrote."""
-    description = description or ''
-    prefix = MANAGED_MARK + MANAGED_SEPARATOR
-    return description[len(prefix):] if description.startswith(prefix) else ''
-
-
 def parse_rule(spec, index):
     """One wanted rule from the module's `rules[index]`; returns (rule, errors) where errors name index and field.
 

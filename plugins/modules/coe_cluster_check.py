@@ -114,6 +114,7 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_probe import FAILED, ClusterProbe, planned
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.kube_client import connect, kube_connection_argument_spec
 
 ARGUMENT_SPEC = dict(
@@ -137,7 +138,11 @@ def main():
     if module.check_mode:
         checks = planned(module.params)
     else:
-        checks = ClusterProbe(connect(module), module.params).run()
+        try:
+            client = connect(module.params)
+        except CoeError as exc:
+            module.fail_json(msg=exc.msg, **exc.details)
+        checks = ClusterProbe(client, module.params).run()
     summary = ['%s: %s' % (check['status'], check['message']) for check in checks]
     failed = [check for check in checks if check['status'] == FAILED]
     if failed:

@@ -335,8 +335,8 @@ def main():
     problems = validate(module.params)
     if problems:
         module.fail_json(msg='; '.join(problems))
-    client = connect(module)
     try:
+        client = connect(module.params)
         result = StorageReconciler(client, module.params, check_mode=module.check_mode, warn=module.warn).run()
     except CoeError as exc:
         module.fail_json(msg=exc.msg, **exc.details)

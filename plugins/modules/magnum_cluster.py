@@ -402,8 +402,8 @@ status_history:
 '''
 
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import DesiredCluster, public_record
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import ClusterActions
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import DesiredCluster, public_record
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.actions import ClusterActions
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import CreateJournal
 
 

@@ -92,7 +92,7 @@ clusters:
 '''
 
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_query import find_clusters, with_node_groups
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.query import find_clusters, with_node_groups
 
 
 class ClusterInfoModule(MagnumModule):

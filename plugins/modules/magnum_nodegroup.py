@@ -211,8 +211,8 @@ status_history:
 '''
 
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
-from ansible_collections.coe.magnum.plugins.module_utils.nodegroup import DesiredNodegroup
-from ansible_collections.coe.magnum.plugins.module_utils.nodegroup_actions import NodegroupActions
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_plan import DesiredNodegroup
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_actions import NodegroupActions
 
 
 class NodegroupModule(MagnumModule):

@@ -71,7 +71,7 @@ nodegroups:
 '''
 
 from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
-from ansible_collections.coe.magnum.plugins.module_utils.nodegroup_actions import NodegroupActions
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_actions import NodegroupActions
 
 
 class NodegroupInfoModule(MagnumModule):

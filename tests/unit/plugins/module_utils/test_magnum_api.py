@@ -121,3 +121,18 @@ def test_a_refusal_under_a_range_the_server_just_gave_is_the_servers_answer(monk
     assert not isinstance(raised.value, StaleVersionRange)
     assert raised.value.details['status_code'] == 406
     assert [r for r in http.requests if r[1] == '/'] == [('GET', '/', '1.1')]
+
+
+def test_a_cached_range_too_old_for_a_feature_is_read_again_before_the_feature_is_refused(monkeypatch):
+    """The cache says 1.8; the cloud was upgraded to 1.14 within the hour: node groups are used at 1.9."""
+    api, http, remembered = api_with_cached_range(monkeypatch, (1, 8), '1.14')
+    with api.at('nodegroups'):
+        api.list_nodegroups('c1')
+    assert http.requests == [('GET', '/', '1.1'), ('GET', '/clusters/c1/nodegroups', '1.9')]
+    assert remembered == [((1, 1), (1, 14))]
+    api, http, remembered = api_with_cached_range(monkeypatch, (1, 8), '1.8')
+    with pytest.raises(CoeError) as raised:
+        with api.at('nodegroups'):
+            pass
+    assert 'needs Magnum API 1.9' in raised.value.msg
+    assert http.requests == [('GET', '/', '1.1')]

@@ -5,7 +5,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.coe.magnum.plugins.module_utils import cluster_wait, retry
+from ansible_collections.coe.magnum.plugins.module_utils import retry
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import watch
 from ansible_collections.coe.magnum.plugins.modules.magnum_cluster import ClusterModule
 from ansible_collections.coe.magnum.tests.unit import cluster_fakes
 from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud, FakeTime
@@ -17,7 +18,7 @@ MUTATING = ('POST', 'PATCH', 'DELETE')
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeTime()
-    monkeypatch.setattr(cluster_wait, 'time', fake)
+    monkeypatch.setattr(watch, 'time', fake)
     monkeypatch.setattr(retry, 'time', fake)
     return fake
 

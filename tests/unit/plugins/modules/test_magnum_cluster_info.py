@@ -6,7 +6,8 @@ __metaclass__ = type
 import pytest
 from ansible.module_utils.common.warnings import get_warning_messages
 
-from ansible_collections.coe.magnum.plugins.module_utils import cluster_wait, retry
+from ansible_collections.coe.magnum.plugins.module_utils import retry
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import watch
 from ansible_collections.coe.magnum.plugins.modules.magnum_cluster_info import ClusterInfoModule
 from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud, FakeTime
 from ansible_collections.coe.magnum.tests.unit.fakes import run_module
@@ -15,7 +16,7 @@ from ansible_collections.coe.magnum.tests.unit.fakes import run_module
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeTime()
-    monkeypatch.setattr(cluster_wait, 'time', fake)
+    monkeypatch.setattr(watch, 'time', fake)
     monkeypatch.setattr(retry, 'time', fake)
     return fake
 

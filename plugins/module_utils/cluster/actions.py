@@ -7,42 +7,44 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
     COLLECTION,
     MAGNUM_TO_OPTION,
     RESOURCE_KIND,
-    compare,
     describe,
     diff_view,
     failed_error,
     is_busy,
     is_failed,
     looks_like_uuid,
+    public_record,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.plan import (
+    Recreate,
+    Upgrade,
+    compare,
     plan_update,
     predicted_after,
-    public_record,
-    step_changes,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.query import node_groups
 from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
     KEEP,
     autoscaling_enabled,
     drift_warning,
     node_count_decision,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_upgrade import (
-    DEFAULT_MAX_BATCH_SIZE,
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.upgrade import (
     kept_template_warning,
     nodegroup_upgrade_step,
     runs_template,
     template_version,
     upgrade_findings,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.task import ClusterTask
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import describe_entry, describe_sent
 from ansible_collections.coe.magnum.plugins.module_utils.errors import (
     CoeError, http_status_of, is_unknown_outcome, translate,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
 from ansible_collections.coe.magnum.plugins.module_utils.results import action_result
 from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once, send_confirmed, wait_for_lookup
 
@@ -57,36 +59,19 @@ MAGNUM_CREATE_TIMEOUT_MINUTES = 60
 JOURNAL_KIND = 'cluster'
 
 
-def node_groups(magnum, uuid):
-    """The node groups of a cluster (Magnum API 1.9)."""
-    with magnum.at('nodegroups'):
-        return magnum.list_nodegroups(uuid)
-
-
-class ClusterActions:
-    """One task's work on one cluster. ensure_present/ensure_absent return the module result.
-
-    cloud_call(action) is the module's context manager that turns client errors into messages naming the action.
-    """
+class ClusterActions(ClusterTask):
+    """One task's work on one cluster. ensure_present/ensure_absent return the module result."""
 
     def __init__(self, magnum, resolver, cloud_call, check_mode=False, wait=True, timeout=3600, watch=None,
                  create_settle_seconds=CREATE_SETTLE_SECONDS, journal=None, warn=None,
                  confirmation_seconds=CONFIRMATION_SECONDS, delete_retries=0):
-        self.magnum = magnum
-        self._calling = cloud_call
-        self.resolver = resolver
-        self.check_mode = check_mode
-        self.wait = wait
-        self.timeout = timeout
-        self.watch = watch or ClusterWatch(magnum, timeout)
+        super(ClusterActions, self).__init__(magnum, resolver, cloud_call, check_mode=check_mode, wait=wait,
+                                             timeout=timeout, watch=watch)
         self.create_settle_seconds = create_settle_seconds
         self.confirmation_seconds = confirmation_seconds
         self.journal = journal
-        self.warnings = []
         self._warn = warn or self.warnings.append
-        self.actions = []
         self.delete_retries = delete_retries
-        self.drift = None
 
     # Lookups
     def find(self, name_or_id, parameter='name'):
@@ -113,8 +98,7 @@ class ClusterActions:
             groups = [group for group in node_groups(self.magnum, record['uuid'])
                       if desired.nodegroup in (group.get('name'), group.get('uuid'))]
             if not groups:
-                raise CoeError('%s has no node group %r (parameter `nodegroup`).'
-                               % (describe(record).capitalize(), desired.nodegroup), parameter='nodegroup')
+                raise no_such_group(record, desired.nodegroup)
             return groups[0].get('node_count')
         if record.get('node_count') == wanted or not self.magnum.supports('nodegroups'):
             return None
@@ -179,15 +163,15 @@ class ClusterActions:
             if comparison.node_count and not desired.force_node_count:
                 self._leave_autoscaled_count(record, desired, comparison)
             steps = plan_update(record, comparison, desired, allow_upgrade, recreate, self.magnum.supports)
-            if allow_upgrade and desired.nodegroup and not (steps and steps[0]['action'] == 'recreate'):
+            if allow_upgrade and desired.nodegroup and not (steps and isinstance(steps[0], Recreate)):
                 template = template or self._template(desired)
                 steps = self._with_nodegroup_upgrade(record, steps, desired, template)
             for step in steps:
-                if step['action'] == 'upgrade' and 'version' not in step:
-                    step['version'] = template_version(template)
+                if isinstance(step, Upgrade) and step.version is None:
+                    step.version = template_version(template)
         if not steps:
             return self._result(False, record, record, record)
-        if steps[0]['action'] == 'recreate':
+        if isinstance(steps[0], Recreate):
             return self._recreate(record, desired, template or self._template(desired))
         if is_busy(record.get('status')):
             raise CoeError('%s is %s; it can change only once that ends. Run again with wait: true, or later.'
@@ -196,12 +180,7 @@ class ClusterActions:
 
     def _current_template(self, record):
         """The template the cluster's record names, or None when it is gone (then nothing tells an upgrade done)."""
-        try:
-            return self.magnum.get('clustertemplates', record['cluster_template_id'])
-        except Exception as exc:
-            if http_status_of(exc) == 404:
-                return None
-            raise
+        return self.magnum.find('clustertemplates', record['cluster_template_id'])
 
     def _leave_autoscaled_count(self, record, desired, comparison):
         """Drop a node_count change that an autoscaler's range covers, reporting the drift instead."""
@@ -229,18 +208,13 @@ class ClusterActions:
         """Add the upgrade of the named node group (API 1.9) after any cluster upgrade, when the group does not
         run the template's version; a default group that the cluster upgrade moves needs no step of its own."""
         with self.magnum.at('nodegroups'):
-            try:
-                group = self.magnum.get_nodegroup(record['uuid'], desired.nodegroup)
-            except Exception as exc:
-                if http_status_of(exc) == 404:
-                    raise CoeError('%s has no node group %r (parameter `nodegroup`).'
-                                   % (describe(record).capitalize(), desired.nodegroup),
-                                   parameter='nodegroup') from exc
-                raise
-        upgrading_cluster = any(step['action'] == 'upgrade' for step in steps)
+            group = self.magnum.find_nodegroup(record['uuid'], desired.nodegroup)
+        if group is None:
+            raise no_such_group(record, desired.nodegroup)
+        upgrading_cluster = any(isinstance(step, Upgrade) for step in steps)
         if upgrading_cluster and group.get('is_default'):
             return steps
-        step = nodegroup_upgrade_step(group, template, desired.max_batch_size or DEFAULT_MAX_BATCH_SIZE)
+        step = nodegroup_upgrade_step(group, template, desired.max_batch_size)
         if step is None:
             return steps
         position = 1 if upgrading_cluster else 0
@@ -377,72 +351,40 @@ class ClusterActions:
     def _update(self, record, steps):
         after = predicted_after(record, steps)
         if self.check_mode:
-            self.actions.extend(step['action'] for step in steps)
+            self.actions.extend(step.action for step in steps)
             return self._result(True, after, record, after)
         current = record
         for index, step in enumerate(steps):
-            self.actions.append(step['action'])
+            self.actions.append(step.action)
             self._send_update(current, step)
-            shows = step_changes(current, step)
+            shows = step.changes(current)
             if self.wait or index < len(steps) - 1:
-                current = self.watch.until_updated(current, step['action'], shows)
+                current = self.watch.until_updated(current, step.action, shows)
             else:
-                current = self.watch.until_started(current, step['action'], shows)
+                current = self.watch.until_started(current, step.action, shows)
         if self.wait:
             for step in steps:
-                if step['action'] == 'upgrade':
+                if isinstance(step, Upgrade):
                     self._check_upgrade(current, step)
         return self._result(True, current, record, current)
 
     def _check_upgrade(self, record, step):
         """Confirm from the records that the upgrade happened; warn with what was seen where it did not."""
         groups = []
-        if step.get('version') and self.magnum.supports('nodegroups'):
+        if step.version and self.magnum.supports('nodegroups'):
             with self._calling('read the node groups of %s' % describe(record)):
                 with self.magnum.at('nodegroups'):
                     groups = [self.magnum.get_nodegroup(record['uuid'], group['uuid'])
                               for group in self.magnum.list_nodegroups(record['uuid'])]
-        self.warnings.extend(upgrade_findings(record, step['cluster_template'], step.get('version'), groups,
-                                              step.get('nodegroup')))
+        self.warnings.extend(upgrade_findings(record, step.cluster_template, step.version, groups,
+                                              step.nodegroup))
 
     def _send_update(self, record, step):
-        what = '%s %s' % (step['action'], describe(record))
+        what = '%s %s' % (step.action, describe(record))
         with self._calling(what):
-            send_confirmed(lambda: self._send_step(record, step), lambda: self._taken_up(record, step),
+            send_confirmed(lambda: step.send(self.magnum, record['uuid']),
+                           lambda: step.taken_up(record, self.find(record['uuid'])),
                            settle_seconds=self.create_settle_seconds, sleep=self.watch.sleep, clock=self.watch.clock)
-
-    def _taken_up(self, record, step):
-        """The cluster's record when Magnum is carrying out the step or has done it, else None."""
-        found = self.find(record['uuid'])
-        if found is None:
-            return None
-        if is_busy(found.get('status')):
-            return found
-        if any(found.get(field) == value for field, value in step_changes(record, step).items()):
-            return found
-        return None
-
-    def _send_step(self, record, step):
-        if step['action'] == 'upgrade':
-            body = dict(cluster_template=step['cluster_template'],
-                        max_batch_size=step.get('max_batch_size') or DEFAULT_MAX_BATCH_SIZE)
-            if step.get('nodegroup'):
-                body['nodegroup'] = step['nodegroup']
-            with self.magnum.at('nodegroups' if step.get('nodegroup') else 'upgrade'):
-                self.magnum.cluster_action(record['uuid'], 'upgrade', body)
-        elif step['action'] == 'resize':
-            body = dict(node_count=step['node_count'])
-            if step.get('nodes_to_remove'):
-                body['nodes_to_remove'] = step['nodes_to_remove']
-            if step.get('nodegroup'):
-                body['nodegroup'] = step['nodegroup']
-            with self.magnum.at(_highest(step['features'])):
-                self._post_action(record, 'resize', body)
-        else:
-            self.magnum.patch(COLLECTION, record['uuid'], step['operations'])
-
-    def _post_action(self, record, action, body):
-        self.magnum.cluster_action(record['uuid'], action, body)
 
     def _delete(self, record):
         """Send the delete; False when Magnum answered 404 (gone between the lookup and the delete, as wanted)."""
@@ -488,5 +430,6 @@ class ClusterActions:
                              drift=self.drift, warnings=self.warnings)
 
 
-def _highest(features):
-    return max(features, key=lambda feature: parse_version(FEATURE_VERSIONS[feature]))
+def no_such_group(record, nodegroup):
+    return CoeError('%s has no node group %r (parameter `nodegroup`).' % (describe(record).capitalize(), nodegroup),
+                    parameter='nodegroup')

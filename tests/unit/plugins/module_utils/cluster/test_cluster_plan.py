@@ -5,9 +5,11 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
-    DesiredCluster, compare, describe, failure_reason, is_busy, is_complete, is_failed, looks_like_uuid, plan_update,
-    predicted_after,
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
+    DesiredCluster, describe, failure_reason, is_busy, is_complete, is_failed, looks_like_uuid,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.plan import (
+    Resize, Upgrade, compare, plan_update, predicted_after,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
@@ -69,7 +71,7 @@ def test_plan(case):
     assert len(steps) == len(case['steps'])
     for step, expected in zip(steps, case['steps']):
         for key, value in expected.items():
-            assert step[key] == value, (key, step)
+            assert getattr(step, key) == value, (key, vars(step))
 
 
 def test_refusal_lists_the_differences_for_machines():
@@ -107,9 +109,9 @@ def test_prediction_follows_magnum_defaults(params, labels):
 
 def test_prediction_after_steps():
     record = {'cluster_template_id': 'T1', 'node_count': 1}
-    steps = [{'action': 'upgrade', 'cluster_template': 'T2'}, {'action': 'resize', 'node_count': 4}]
+    steps = [Upgrade('T2'), Resize(4)]
     assert predicted_after(record, steps) == {'cluster_template_id': 'T2', 'node_count': 4}
-    assert predicted_after(record, [{'action': 'resize', 'node_count': 4, 'nodegroup': 'gpu'}]) == record
+    assert predicted_after(record, [Resize(4, nodegroup='gpu')]) == record
 
 
 @pytest.mark.parametrize('status, failed, complete, busy', [

@@ -7,8 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import COLLECTION, public_record
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_actions import node_groups
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import COLLECTION, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.validation import is_cluster_ident
 
@@ -24,14 +23,13 @@ def find_clusters(magnum, name=None, statuses=None, template_uuid=None):
         return []  # Magnum makes no cluster by such a name, and no path could carry it
     if name:
         try:
-            clusters = [magnum.get(COLLECTION, name)]
+            found = magnum.find(COLLECTION, name)
         except Exception as exc:
-            status = http_status_of(exc)
-            if status == 404:
-                return []
-            if status != 409:
+            if http_status_of(exc) != 409:
                 raise
             clusters = [c for c in list_clusters(magnum) if name in (c.get('name'), c.get('uuid'))]
+        else:
+            clusters = [found] if found is not None else []
     else:
         clusters = list_clusters(magnum)
     if statuses:
@@ -39,6 +37,12 @@ def find_clusters(magnum, name=None, statuses=None, template_uuid=None):
     if template_uuid:
         clusters = [c for c in clusters if c.get('cluster_template_id') == template_uuid]
     return sorted((public_record(c) for c in clusters), key=lambda c: (c.get('name') or '', c.get('uuid') or ''))
+
+
+def node_groups(magnum, uuid):
+    """The node groups of a cluster (Magnum API 1.9)."""
+    with magnum.at('nodegroups'):
+        return magnum.list_nodegroups(uuid)
 
 
 def with_node_groups(magnum, clusters):

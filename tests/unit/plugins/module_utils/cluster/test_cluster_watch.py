@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import ClusterWatch
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import MagnumApi
 from ansible_collections.coe.magnum.tests.unit.cluster_fakes import FakeTime

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_upgrade import runs_template
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.upgrade import runs_template
 
 
 def template(kube_tag):

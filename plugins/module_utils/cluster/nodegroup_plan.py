@@ -14,7 +14,10 @@ from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
     drift_warning,
     node_count_decision,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import fields_from_params, validate_numbers_and_labels
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
+    fields_from_params,
+    validate_numbers_and_labels,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match
 

@@ -7,12 +7,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import describe as describe_cluster
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import failed_error, is_busy, is_complete, is_failed
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import public_record as _public
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_wait import ClusterWatch, _Processed
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of
-from ansible_collections.coe.magnum.plugins.module_utils.nodegroup import (
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import describe as describe_cluster
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
+    failed_error, is_busy, is_complete, is_failed,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import public_record
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.task import ClusterTask
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import Processed, status_of
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_plan import (
     describe,
     diff_view,
     plan_update,
@@ -20,26 +23,14 @@ from ansible_collections.coe.magnum.plugins.module_utils.nodegroup import (
 )
 from ansible_collections.coe.magnum.plugins.module_utils.results import action_result
 from ansible_collections.coe.magnum.plugins.module_utils.retry import send_confirmed
-from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter
 
 # Magnum's conductor writes a new group's row after the API has answered.
 NEW_GROUP_GRACE_SECONDS = 30.0
 SETTLE_SECONDS = 30.0
 
 
-class NodegroupActions:
+class NodegroupActions(ClusterTask):
     """One task's work on one node group. ensure_present/ensure_absent return the module result."""
-
-    def __init__(self, magnum, resolver, cloud_call, check_mode=False, wait=True, timeout=3600, watch=None):
-        self.magnum = magnum
-        self.resolver = resolver
-        self._calling = cloud_call
-        self.check_mode = check_mode
-        self.wait = wait
-        self.watch = watch or ClusterWatch(magnum, timeout)
-        self.actions = []
-        self.warnings = []
-        self.drift = None
 
     # Lookups
     def cluster(self, name_or_id):
@@ -51,18 +42,13 @@ class NodegroupActions:
         """The group in full, or None."""
         with self._calling('look up node group %r of cluster %r' % (name_or_id, cluster.get('name'))):
             with self.magnum.at('nodegroups'):
-                try:
-                    return _public(self.magnum.get_nodegroup(cluster['uuid'], name_or_id, sleep=self.watch.sleep))
-                except Exception as exc:
-                    if http_status_of(exc) == 404:
-                        return None
-                    raise
+                return public_record(self.magnum.find_nodegroup(cluster['uuid'], name_or_id, sleep=self.watch.sleep))
 
     def all(self, cluster):
         """Every group of the cluster in full, the default ones first."""
         with self._calling('read the node groups of cluster %r' % cluster.get('name')):
             with self.magnum.at('nodegroups'):
-                groups = [_public(self.magnum.get_nodegroup(cluster['uuid'], group['uuid']))
+                groups = [public_record(self.magnum.get_nodegroup(cluster['uuid'], group['uuid']))
                           for group in self.magnum.list_nodegroups(cluster['uuid'])]
         return sorted(groups, key=lambda group: (not group.get('is_default'), group.get('name') or ''))
 
@@ -175,10 +161,10 @@ class NodegroupActions:
     def _wait_for(self, cluster, group, action, always=False, shows=None):
         """Wait for the group to settle (or to be gone after a delete), then for its cluster; fail on *_FAILED.
 
-        shows: the group's fields the change sets (see cluster_wait._Processed)."""
+        shows: the group's fields the change sets (see cluster.watch.Processed)."""
         if not (self.wait or always):
             return None
-        processed = _Processed(group, shows)
+        processed = Processed(group, shows)
         started = self.watch.clock()
         ident = group.get('uuid') or group.get('name')
 
@@ -213,25 +199,17 @@ class NodegroupActions:
 
     def _poll(self, phase, read, is_done, what):
         """One phase of polling under the task's time budget, its statuses added to the watch's history."""
-        offset = self.watch.begin()
-        waiter = Waiter(max(0.0, self.watch.timeout - offset), initial_interval=self.watch.initial_interval,
-                        max_interval=self.watch.max_interval, clock=self.watch.clock, sleep=self.watch.sleep)
-
-        def state_of(found):
-            return 'NOT_FOUND' if found is None else (found.get('status') or 'UNKNOWN')
         try:
-            return waiter.wait(read, state_of, is_done, what)
+            return self.watch.waiter.wait(read, status_of, is_done, what, phase=phase)
         except CoeError as exc:
             exc.details['status_history'] = self.watch.history
             raise
-        finally:
-            self.watch.record_phase(phase, waiter, offset)
 
     @staticmethod
     def _plan_actions(plan):
         return (['update'] if plan.patch else []) + (['resize'] if plan.node_count is not None else [])
 
     def _result(self, changed, record, before, after, ident=None):
-        return action_result(changed, self.actions, self.watch.history, 'nodegroup', _public(record),
+        return action_result(changed, self.actions, self.watch.history, 'nodegroup', public_record(record),
                              (diff_view(before), diff_view(after)), ident=ident, drift=self.drift,
                              warnings=self.warnings)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, coe.magnum contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Clusters: module options to Magnum fields, statuses, comparison, and the plan of what to do about a difference."""
+"""Clusters as the module sees them: module options to Magnum fields, statuses, messages and the wanted cluster."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match, normalise_labels
+from ansible_collections.coe.magnum.plugins.module_utils.patch import normalise_labels
 from ansible_collections.coe.magnum.plugins.module_utils.validation import check_labels, check_minimum
 
 COLLECTION = 'clusters'
@@ -37,8 +37,6 @@ RESOURCE_KIND = dict((field, kind) for field, kind in FIELDS.values() if kind)
 
 # Read by Magnum at create time only: a later difference means nothing and is not compared.
 CREATE_ONLY_FIELDS = frozenset(('create_timeout',))
-# Changed in place through the resize action (or a PATCH on APIs older than 1.7); everything else is fixed.
-RESIZABLE_FIELDS = frozenset(('node_count',))
 
 # Fields a user sees in the diff, in the order Magnum documents them.
 DIFF_FIELDS = ('name', 'cluster_template_id', 'master_count', 'node_count', 'flavor_id', 'master_flavor_id',
@@ -200,134 +198,3 @@ def validate_params(params):
     if params.get('nodes_to_remove') and params.get('node_count') is None:
         raise CoeError('`nodes_to_remove` is used when `node_count` shrinks the cluster; give `node_count` too.',
                        parameter='nodes_to_remove')
-
-
-class Comparison:
-    """How an existing cluster differs from the task: template, node count, and fields fixed at creation."""
-
-    def __init__(self, template=None, node_count=None, fixed=None):
-        self.template = template
-        self.node_count = node_count
-        self.fixed = fixed or []
-
-    def __bool__(self):
-        return bool(self.template or self.node_count or self.fixed)
-
-    def all(self):
-        found = list(self.fixed)
-        for change in (self.template, self.node_count):
-            if change:
-                found.append(change)
-        return sorted(found, key=lambda change: change['parameter'])
-
-
-def _change(field, current, wanted):
-    return dict(field=field, parameter=MAGNUM_TO_OPTION.get(field, field), current=current, wanted=wanted)
-
-
-def compare(current, desired, template_uuid, same, current_node_count=None):
-    """The Comparison of an existing cluster record with the task.
-
-    same(kind, stored, wanted, parameter) says whether a stored name-or-ID designates the wanted resource.
-    current_node_count overrides the record's node_count (the size of a named or default node group).
-    """
-    found = Comparison()
-    if template_uuid and current.get('cluster_template_id') != template_uuid:
-        found.template = _change('cluster_template_id', current.get('cluster_template_id'), template_uuid)
-    for field, wanted in sorted(desired.given().items()):
-        if field in CREATE_ONLY_FIELDS:
-            continue
-        existing = current.get(field)
-        if field == 'node_count':
-            existing = current_node_count if current_node_count is not None else existing
-            if existing != wanted:
-                found.node_count = _change(field, existing, wanted)
-            continue
-        if field == 'labels':
-            equal = labels_match(existing, wanted, desired.merge_labels)
-        elif field in RESOURCE_KIND:
-            equal = same(RESOURCE_KIND[field], existing, wanted, MAGNUM_TO_OPTION[field])
-        else:
-            equal = existing == wanted
-        if not equal:
-            found.fixed.append(_change(field, existing, wanted))
-    return found
-
-
-def summary(changes):
-    return '; '.join('%s (current %r, wanted %r)' % (c['parameter'], c['current'], c['wanted']) for c in changes)
-
-
-def plan_update(record, comparison, desired, allow_upgrade, recreate, supports):
-    """The steps that bring an existing, settled cluster to the task, or a CoeError saying why it cannot.
-
-    Steps: {'action': 'recreate'} | {'action': 'upgrade', ...} | {'action': 'resize', ...} | {'action': 'patch', ...}.
-    supports(feature) asks the server's API version, only when an in-place change needs it.
-    """
-    if not comparison:
-        return []
-    refused = list(comparison.fixed)
-    upgrade_note = ''
-    if comparison.template:
-        if not allow_upgrade:
-            refused.append(comparison.template)
-            upgrade_note = (' A different cluster_template is applied with the upgrade action when allow_upgrade '
-                            'is true.')
-        elif not supports('upgrade'):
-            refused.append(comparison.template)
-            upgrade_note = ' The upgrade action needs Magnum API 1.8, which this cloud does not serve.'
-    if refused:
-        if recreate:
-            return [dict(action='recreate', changes=comparison.all())]
-        raise CoeError(
-            '%s differs from the task in what Magnum cannot change in place: %s.%s Set recreate: true to delete '
-            'it and create it again.' % (describe(record).capitalize(), summary(refused), upgrade_note),
-            differences=refused, cluster=public_record(record))
-    steps = []
-    if comparison.template:
-        steps.append(dict(action='upgrade', cluster_template=comparison.template['wanted'],
-                          max_batch_size=desired.max_batch_size))
-    if comparison.node_count:
-        steps.append(node_count_step(comparison.node_count['wanted'], desired, supports))
-    return steps
-
-
-def node_count_step(node_count, desired, supports):
-    """The resize action where the API has it (1.7), else a PATCH of node_count; refuse what the API cannot do."""
-    if node_count == 0 and not supports('zero_node_count'):
-        raise CoeError('A node_count of 0 needs Magnum API 1.10, which this cloud does not serve.',
-                       parameter='node_count')
-    if supports('resize'):
-        features = ['resize']
-        if desired.nodegroup:
-            features.append('nodegroups')
-        if node_count == 0:
-            features.append('zero_node_count')
-        return dict(action='resize', node_count=node_count, nodes_to_remove=desired.nodes_to_remove,
-                    nodegroup=desired.nodegroup, features=features)
-    for option in ('nodegroup', 'nodes_to_remove'):
-        if getattr(desired, option):
-            raise CoeError('`%s` needs the resize action of Magnum API 1.7, which this cloud does not serve.'
-                           % option, parameter=option)
-    return dict(action='patch', node_count=node_count,
-                operations=[dict(op='replace', path='/node_count', value=node_count)])
-
-
-def predicted_after(record, steps):
-    """The record after in-place steps, as a check-mode prediction."""
-    after = dict(record)
-    for step in steps:
-        if step['action'] == 'upgrade' and not step.get('nodegroup'):
-            after['cluster_template_id'] = step['cluster_template']
-            if step.get('version'):
-                after['coe_version'] = step['version']
-        elif step['action'] in ('resize', 'patch') and not step.get('nodegroup'):
-            after['node_count'] = step['node_count']
-    return after
-
-
-def step_changes(record, step):
-    """The fields of the record an in-place step changes, with the values they read once it is done."""
-    after = predicted_after(record, [step])
-    return dict((field, after[field]) for field in ('node_count', 'cluster_template_id', 'coe_version')
-                if field in after and after[field] != record.get(field))

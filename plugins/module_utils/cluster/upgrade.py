@@ -8,9 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# What the magnum CLI and python-magnumclient send when the user gives no batch size (Magnum answers HTTP 500,
-# "Cannot convert Unset to primitive", to an upgrade request without one).
-DEFAULT_MAX_BATCH_SIZE = 1
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.plan import Upgrade
 
 
 def template_version(template):
@@ -72,5 +70,5 @@ def nodegroup_upgrade_step(group, template, max_batch_size):
     version = template_version(template)
     if not version or group_version(group) == version:
         return None
-    return dict(action='upgrade', cluster_template=template.get('uuid'), max_batch_size=max_batch_size,
-                nodegroup=group.get('name'), version=version, current_version=group_version(group))
+    return Upgrade(template.get('uuid'), max_batch_size=max_batch_size, version=version, nodegroup=group.get('name'),
+                   current_version=group_version(group))

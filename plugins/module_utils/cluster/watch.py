@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
     COLLECTION,
     describe,
     failed_error,
@@ -17,7 +17,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster import (
     is_complete,
     is_failed,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable, translate
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, is_retryable, translate
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
 # Magnum answers a create before its conductor writes the row, so a new UUID may be unknown for a moment.
@@ -34,7 +34,7 @@ class ClusterWatch:
     """Polls one cluster by UUID until an operation ends, recording every status seen with its time.
 
     The statuses of successive phases (delete then create, upgrade then resize) go into one history whose times
-    count from the first poll, and every phase draws on the same `timeout` budget.
+    count from the first poll, and every phase draws on the same `timeout` budget: the phases of one Waiter.
     """
 
     def __init__(self, magnum, timeout, clock=None, sleep=None,
@@ -46,20 +46,25 @@ class ClusterWatch:
         self.new_cluster_grace = new_cluster_grace
         self.initial_interval = initial_interval
         self.max_interval = max_interval
-        self.history = []
-        self.polls = 0
-        self._started = None
+        self.waiter = Waiter(timeout, initial_interval=initial_interval, max_interval=max_interval, clock=self.clock,
+                             sleep=self.sleep)
+
+    @property
+    def history(self):
+        return self.waiter.history
+
+    @property
+    def polls(self):
+        return self.waiter.polls
 
     def elapsed(self):
-        return 0.0 if self._started is None else self.clock() - self._started
+        return self.waiter.elapsed()
 
     def fetch(self, uuid):
         """The cluster record, or None once Magnum no longer knows the UUID; transient errors are retried."""
         try:
-            return self._magnum.get(COLLECTION, uuid, sleep=self.sleep)
+            return self._magnum.find(COLLECTION, uuid, sleep=self.sleep)
         except Exception as exc:
-            if http_status_of(exc) == 404:
-                return None
             raise translate(exc, 'read the status of cluster %s' % uuid) from exc
 
     def _fetch_through_outage(self, uuid, deadline):
@@ -81,7 +86,7 @@ class ClusterWatch:
         later: an unknown UUID is waited for as long as the task waits, and counts as vanished only once seen."""
         seen = []
 
-        def is_done(record, phase_started):
+        def is_done(record):
             if record is None:
                 if not seen:
                     return False
@@ -97,7 +102,7 @@ class ClusterWatch:
         None when it has not within `seconds` (the create is then still queued)."""
         seconds = self.new_cluster_grace if seconds is None else seconds
         try:
-            return self._wait('create', uuid, lambda record, phase_started: record is not None,
+            return self._wait('create', uuid, lambda record: record is not None,
                               'cluster %r (%s) to be stored' % (name, uuid), limit=seconds)
         except WaitTimeout:
             return None
@@ -107,11 +112,11 @@ class ClusterWatch:
 
         Magnum answers before its conductor starts, so a GET right after the request may still show the old
         status; only a record the conductor has touched since (a new status or updated_at) can end the wait.
-        shows: the fields the operation changes, as they read once it is done (see _Processed).
+        shows: the fields the operation changes, as they read once it is done (see Processed).
         """
-        processed = _Processed(before, shows)
+        processed = Processed(before, shows)
 
-        def is_done(record, phase_started):
+        def is_done(record):
             if record is None:
                 raise CoeError('%s vanished during the %s.' % (describe(before).capitalize(), action))
             if not processed(record):
@@ -123,9 +128,9 @@ class ClusterWatch:
 
     def until_started(self, before, action, shows=None):
         """Wait only until Magnum's conductor has taken up an operation, so that a later task sees it under way."""
-        processed = _Processed(before, shows)
+        processed = Processed(before, shows)
 
-        def is_done(record, phase_started):
+        def is_done(record):
             return record is None or processed(record)
         return self._wait(action, before['uuid'], is_done, '%s to start the %s' % (describe(before), action))
 
@@ -133,11 +138,11 @@ class ClusterWatch:
         """Wait until Magnum no longer knows the cluster; fail at once on DELETE_FAILED with its reason.
 
         A cluster that was DELETE_FAILED already fails again only with a new status_reason, or after it has been
-        DELETE_IN_PROGRESS: Magnum's health sync also saves DELETE_FAILED clusters (see _Processed).
+        DELETE_IN_PROGRESS: Magnum's health sync also saves DELETE_FAILED clusters (see Processed).
         """
-        processed = _Processed(before, changed=('status_reason',))
+        processed = Processed(before, changed=('status_reason',))
 
-        def is_done(record, phase_started):
+        def is_done(record):
             if record is None:
                 return True
             if record.get('status') == 'DELETE_FAILED' and processed(record):
@@ -150,7 +155,7 @@ class ClusterWatch:
 
         Returns the record (None if the cluster went away).
         """
-        def is_done(record, phase_started):
+        def is_done(record):
             return record is None or not is_busy(record.get('status'))
         return self._wait('settle', before['uuid'], is_done,
                           '%s to finish its %s' % (describe(before), before.get('status')))
@@ -161,11 +166,7 @@ class ClusterWatch:
         Magnum polls each cluster's API (/healthz) and its nodes every [kubernetes] health_polling_interval
         (60 s by default), so a new cluster reads UNKNOWN or no health at all for a while.
         """
-        if self._started is None:
-            self._started = self.clock()
-        offset = self.elapsed()
-        waiter = Waiter(max(0.0, timeout), initial_interval=self.initial_interval, max_interval=self.max_interval,
-                        clock=self.clock, sleep=self.sleep)
+        offset = self.waiter.begin()
 
         def is_done(record):
             if record is None:
@@ -178,63 +179,31 @@ class ClusterWatch:
             last[0] = self.fetch(before['uuid']) or last[0]
             return last[0]
         try:
-            record = waiter.wait(poll, _health_of, is_done, '%s to be HEALTHY' % describe(before))
+            return self.waiter.wait(poll, _health_of, is_done, '%s to be HEALTHY' % describe(before),
+                                    phase='health', budget=max(0.0, timeout))
         except WaitTimeout as timeout_error:
-            self._merge('health', waiter, offset)
             raise WaitTimeout(
                 'Timed out after %d seconds waiting for %s to be HEALTHY; Magnum reports health_status %s%s.'
-                % (round(waiter.elapsed()), describe(before), last[0].get('health_status') or 'none',
+                % (round(self.elapsed() - offset), describe(before), last[0].get('health_status') or 'none',
                    health_reason(last[0])),
                 status_history=self.history, health_status=last[0].get('health_status'),
                 health_status_reason=last[0].get('health_status_reason')) from timeout_error
-        self._merge('health', waiter, offset)
-        return record
 
     def _wait(self, phase, uuid, is_done, what, limit=None):
-        if self._started is None:
-            self._started = self.clock()
-        offset = self.elapsed()
-        phase_started = self.clock()
-        budget = max(0.0, self.timeout - offset)
-        seconds = budget if limit is None else min(budget, limit)
-        waiter = Waiter(seconds, initial_interval=self.initial_interval, max_interval=self.max_interval,
-                        clock=self.clock, sleep=self.sleep)
-        deadline = self.clock() + seconds
+        """One phase: poll the cluster until is_done(record), within what the task's budget (or `limit`) leaves."""
+        budget = self.waiter.remaining() if limit is None else min(self.waiter.remaining(), limit)
+        deadline = self.clock() + budget
         try:
-            record = waiter.wait(lambda: self._fetch_through_outage(uuid, deadline), _status_of,
-                                 lambda record: is_done(record, phase_started), what)
-        except WaitTimeout as timeout:
-            self._merge(phase, waiter, offset)
-            raise WaitTimeout(
-                'Timed out after %d seconds waiting for %s; its last status was %s.'
-                % (round(self.elapsed()), what, self.history[-1]['status'] if self.history else 'unknown'),
-                status_history=self.history, waited_seconds=round(self.elapsed(), 1)) from timeout
+            return self.waiter.wait(lambda: self._fetch_through_outage(uuid, deadline), status_of, is_done, what,
+                                    phase=phase, budget=budget)
+        except WaitTimeout:
+            raise  # carries the history already
         except CoeError as exc:
-            self._merge(phase, waiter, offset)
             exc.details.setdefault('status_history', self.history)
             raise
-        self._merge(phase, waiter, offset)
-        return record
-
-    def begin(self):
-        """Start the task's clock if no phase has; the seconds since, where a new phase's times start."""
-        if self._started is None:
-            self._started = self.clock()
-        return self.elapsed()
-
-    def record_phase(self, phase, waiter, offset):
-        """Add the statuses of a phase polled by another waiter (a node group's) to the task's history."""
-        self._merge(phase, waiter, offset)
-
-    def _merge(self, phase, waiter, offset):
-        """Add a phase's statuses to the history, with times counted from the start of the first phase."""
-        self.polls += waiter.polls
-        for entry in waiter.history:
-            self.history.append(dict(phase=phase, status=entry['status'],
-                                     after_seconds=round(offset + entry['after_seconds'], 1)))
 
 
-class _Processed:
+class Processed:
     """Whether Magnum's conductor has acted since `before` was read: a busy status seen, or a changed record.
 
     A new updated_at alone does not tell: Magnum's periodic health sync saves the cluster's row (health_status,
@@ -275,5 +244,5 @@ def _health_of(record):
     return NOT_FOUND if record is None else (record.get('health_status') or 'UNKNOWN')
 
 
-def _status_of(record):
+def status_of(record):
     return NOT_FOUND if record is None else (record.get('status') or 'UNKNOWN')
