@@ -118,6 +118,32 @@ def test_wait_false_then_rerun(runner, report, cloud, shared, cluster_name):
                first.seconds + rerun.seconds)
 
 
+@pytest.mark.skipif(not LONG, reason='a 3-minute pause: with `make faults` (RESILIENCE_LONG=1) only')
+def test_wait_false_past_the_confirmation_window(runner, report, cloud, shared, cluster_name):
+    """The conductor stays paused beyond wait: false's confirmation window (60 s): the first run fails saying the
+    create may still be queued, and a re-run started while it is still paused finds the create in the journal and
+    waits for it instead of sending another."""
+    pause_seconds = 180
+    with support.FaultWindow(runner.proxies, 'F6', [rule('lost_response', 'POST', '^/v1/clusters$')]) as window:
+        with support.PausedService('magnum-conductor', pause_seconds) as pause:
+            first = runner.run([cluster_task(cluster_name, shared.template_name, wait=False)])
+            rerun_started_paused = pause.resumed_at is None
+            rerun = runner.run([cluster_task(cluster_name, shared.template_name, timeout=pause_seconds + 300)],
+                               timeout=pause_seconds + 600)
+        requests = window.requests()
+    assert rerun_started_paused, 'the conductor resumed before the re-run started'
+    assert first.returncode != 0, 'the first run found a cluster the paused conductor cannot have written'
+    assert first.result('cluster').get('in_flight') is True, first.output[-3000:]
+    assert 'may still be queued' in first.result('cluster')['msg']
+    assert rerun.returncode == 0, rerun.output[-3000:]
+    assert rerun.result('cluster')['cluster']['status'] == 'CREATE_COMPLETE'
+    _exactly_one(cloud, cluster_name, requests)
+    report.add('F6', 'magnum_cluster', 'create (wait: false), then a re-run (wait: true) during the pause',
+               'lost response on the POST; magnum-conductor paused (SIGSTOP) for %d s' % pause_seconds,
+               'first run: %s; re-run: %s; one POST, one cluster' % (_outcome(first), _outcome(rerun)),
+               first.seconds + rerun.seconds)
+
+
 def test_rerun_while_paused(runner, report, cloud, shared, cluster_name):
     """A second run starts while the first waits and the conductor is still paused: it finds the create in the
     journal and waits for it instead of sending another."""
