@@ -215,6 +215,7 @@ def test_cluster_api_names_of_another_cluster_do_not_match():
     assert ('cluster_api: no security group named k8s-cluster-<namespace>-k8s-cluster-other-secgroup-controlplane'
             in lookup_error(cloud, ['master', 'worker']))
 
+
 def test_heat_errors_other_than_missing_stack_fail_instead_of_falling_back(monkeypatch):
     cloud = FakeClusterCloud('heat')
     waits = []
@@ -420,10 +421,12 @@ def test_ports_listing_their_groups_as_neutron_s_api_names_them():
 def test_a_group_of_the_stack_that_neutron_lacks_is_named():
     cloud = FakeClusterCloud('heat')
     del cloud.neutron.groups['sg-minion']
-    assert lookup_error(cloud, ['worker']) == ('Cannot read security group sg-minion (from Heat stack '
-                                '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): Neutron has no security group sg-minion.')
+    assert lookup_error(cloud, ['worker']) == (
+        'Cannot read security group sg-minion (from Heat stack '
+        '0f0a6f5e-4b3a-4f57-9b76-7b6a3c0f1e01): Neutron has no security group sg-minion.')
     assert lookup_error(cloud, ['master', 'worker']).startswith(
         'Cannot read security groups sg-master, sg-minion (from Heat stack ')
+
 
 def test_a_failed_group_read_names_the_groups():
     msg = message_when_neutron_refuses('heat', 'security_groups', 'get_security_groups')
