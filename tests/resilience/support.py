@@ -445,7 +445,8 @@ class Report:
                   'F cases pause the real magnum-conductor (SIGSTOP, then SIGCONT) right as the answer to the '
                   'cluster POST is lost, so the cluster\'s row appears only when it resumes; their outcome names the '
                   'first run and the re-run separately, and each ends with one create request in the log and one '
-                  'cluster. F4 (5 minutes) runs with `make faults` only. F5 kills the paused conductor and starts '
+                  'cluster. F4 (5 minutes) and F6 (wait: false through a 3-minute pause, the re-run during it) '
+                  'run with `make faults` only. F5 kills the paused conductor and starts '
                   'it again with the local cloud\'s service control while the create waits in its queue. N1 gives '
                   'every Magnum module names that a careless URL turns into an existing template\'s and '
                   'cluster\'s.', '',
