@@ -90,7 +90,7 @@ class CloudSurvey:
 
     def magnum_api(self):
         def read():
-            low, high = self.magnum.version_range()
+            low, high = self.magnum.server_version_range()
             features = dict((name, dict(available=high >= tuple(int(p) for p in needed.split('.')),
                                         needs=needed, description=FEATURE_DESCRIPTIONS[name]))
                             for name, needed in FEATURE_VERSIONS.items())

@@ -152,6 +152,12 @@ class MagnumApi:
                 self._read_version_range()
         return self._version_range
 
+    def server_version_range(self):
+        """(min, max) as the server answers now, never from the cache: for reports of what the cloud serves."""
+        if self._range_from_cache or self._version_range is None:
+            self._read_version_range()
+        return self._version_range
+
     def _read_version_range(self):
         response, body = self.http.json_request('GET', '/')
         self._version_range = version_range_from(response.headers, body)

@@ -136,3 +136,12 @@ def test_a_cached_range_too_old_for_a_feature_is_read_again_before_the_feature_i
             pass
     assert 'needs Magnum API 1.9' in raised.value.msg
     assert http.requests == [('GET', '/', '1.1')]
+
+
+def test_a_report_of_the_servers_versions_reads_them_from_the_server(monkeypatch):
+    api, http, remembered = api_with_cached_range(monkeypatch, (1, 14), '1.6')
+    assert api.version_range() == ((1, 1), (1, 14))
+    assert api.server_version_range() == ((1, 1), (1, 6))
+    assert remembered == [((1, 1), (1, 6))]
+    assert api.server_version_range() == ((1, 1), (1, 6))
+    assert [r for r in http.requests if r[1] == '/'] == [('GET', '/', '1.1')]
