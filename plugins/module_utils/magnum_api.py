@@ -142,11 +142,15 @@ class MagnumApi:
             self._http = MagnumHttp(self._connection.session, endpoint, BASE_VERSION)
         return self._http
 
+    @property
+    def endpoint(self):
+        """Magnum's URL from the catalog, which also keys the cached version range."""
+        return self.http and self._endpoint
+
     def version_range(self):
         """(min, max) microversions of the server, read once per module run and only when a feature needs it."""
         if self._version_range is None:
-            endpoint = self.http and self._endpoint  # the cached range is kept under the endpoint self.http finds
-            self._version_range = cached_version_range(self._connection, endpoint)
+            self._version_range = cached_version_range(self._connection, self.endpoint)
             self._range_from_cache = self._version_range is not None
             if self._version_range is None:
                 self._read_version_range()
@@ -162,7 +166,7 @@ class MagnumApi:
         response, body = self.http.json_request('GET', '/')
         self._version_range = version_range_from(response.headers, body)
         self._range_from_cache = False
-        remember_version_range(self._connection, self._endpoint, self._version_range)
+        remember_version_range(self._connection, self.endpoint, self._version_range)
 
     def supports(self, feature):
         needed = parse_version(FEATURE_VERSIONS[feature])
@@ -191,7 +195,7 @@ class MagnumApi:
         except Exception as exc:
             if not (self._range_from_cache and _refused_microversion(exc)):
                 raise
-            self.http.api_version = previous
+            self.http.api_version = previous  # the version document is read at the base version
             self._read_version_range()
             raise StaleVersionRange(
                 'Magnum refused API %s, which its cached version range allowed; it now serves %s to %s.' % (
