@@ -206,7 +206,7 @@ integration-targets: venv collection-tree pip-bootstrap
 	@if [ -z "$$(ls -A tests/integration/targets 2>/dev/null)" ]; then \
 		echo 'integration-targets: no tests/integration/targets yet'; exit 0; fi; \
 	$(BIN)/python hack/integration-config.py $(COLLECTION_TREE) tests/localcloud $(LOCALCLOUD)\ env; \
-	$(ANSIBLE_TEST) integration --venv --python $(TEST_PYTHON) --color no --continue-on-error
+	$(ANSIBLE_TEST) integration --venv --python $(TEST_PYTHON) --color no --continue-on-error $(TARGETS)
 
 build: venv collection-tree
 	rm -f $(BUILD)/coe-magnum-*.tar.gz
