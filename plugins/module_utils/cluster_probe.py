@@ -14,12 +14,11 @@ __metaclass__ = type
 import time
 import uuid
 
-from ansible_collections.coe.magnum.plugins.module_utils import claims as claim_manifests
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError, KubeUnreachable, kube_path
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import discover
-from ansible_collections.coe.magnum.plugins.module_utils.kube_storage import latest_event
-from ansible_collections.coe.magnum.plugins.module_utils.storage_class import is_default
+from ansible_collections.coe.magnum.plugins.module_utils.storage import claim_manifest
+from ansible_collections.coe.magnum.plugins.module_utils.storage.class_manifest import is_default
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
 PASSED, FAILED, NOT_POSSIBLE, SKIPPED, PLANNED = 'passed', 'failed', 'not possible here', 'skipped', 'would test'
@@ -142,15 +141,15 @@ class ClusterProbe:
         claim = dict(name=name, namespace=self.namespace, size=self.params['claim_size'],
                      access_modes=['ReadWriteOnce'])
         path = kube_path('/api/v1/namespaces', self.namespace) + '/persistentvolumeclaims'
-        self.client.create(path, claim_manifests.build(claim, None, self.facts))
+        self.client.create(path, claim_manifest.build(claim, None, self.facts))
         started = self.clock()
         try:
             bound = self._wait(lambda: self.client.get(kube_path(path, name)),
-                               lambda obj: claim_manifests.phase_of(obj) or 'Pending',
-                               lambda obj: claim_manifests.phase_of(obj) == 'Bound',
+                               lambda obj: claim_manifest.phase_of(obj) or 'Pending',
+                               lambda obj: claim_manifest.phase_of(obj) == 'Bound',
                                'the throw-away claim to become Bound')
         except WaitTimeout:
-            event = latest_event(self.client, self.namespace, name)
+            event = self.client.latest_event(self.namespace, name)
             return result('claim', FAILED, 'a %s claim of class %s did not bind within %d s%s' % (
                 self.params['claim_size'], default['metadata']['name'], self.params['timeout'],
                 ' (latest event: %s)' % event if event else ''))

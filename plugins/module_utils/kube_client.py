@@ -334,6 +334,21 @@ class KubeClient:
             settle_seconds=0, sleep=self.sleep, resend_unknown=True)
         return created
 
+    def latest_event(self, namespace, name):
+        """The message of an object's newest event, which says for example why a claim has not been provisioned;
+        None when there is none or the events cannot be read."""
+        try:
+            events = self.get(kube_path('/api/v1/namespaces', namespace, 'events'),
+                              query=[('fieldSelector', 'involvedObject.name=%s' % name)])
+        except KubeError:
+            return None
+        items = [item for item in events.get('items') or []
+                 if (item.get('involvedObject') or {}).get('name') == name]
+        if not items:
+            return None
+        newest = max(items, key=lambda item: item.get('lastTimestamp') or item.get('eventTime') or '')
+        return newest.get('message')
+
     def _confirmed(self, send, path, carried_out):
         """send() once; when its outcome is unknown (a 5xx, a lost answer, a timeout) the object is read, and
         carried_out(object or None) tells whether the write is done: then that is the outcome (the read object, or

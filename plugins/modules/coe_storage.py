@@ -297,12 +297,12 @@ claims:
           storage: 1Gi
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.claims import ACCESS_MODES
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, translate
 from ansible_collections.coe.magnum.plugins.module_utils.kube_client import connect, kube_connection_argument_spec
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import CINDER_CSI, CINDER_IN_TREE
-from ansible_collections.coe.magnum.plugins.module_utils.kube_storage import StorageReconciler, validate
 from ansible_collections.coe.magnum.plugins.module_utils.redaction import CoeAnsibleModule
+from ansible_collections.coe.magnum.plugins.module_utils.storage.claim_manifest import ACCESS_MODES
+from ansible_collections.coe.magnum.plugins.module_utils.storage.reconcile import StorageReconciler, validate
 
 ARGUMENT_SPEC = dict(
     state=dict(type='str', choices=['present', 'absent'], default='present'),

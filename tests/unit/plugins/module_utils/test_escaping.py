@@ -12,9 +12,9 @@ import pytest
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.heat import stack_path
 from ansible_collections.coe.magnum.plugins.module_utils.kube_client import kube_path
-from ansible_collections.coe.magnum.plugins.module_utils.kube_storage import StorageReconciler
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import path_of
 from ansible_collections.coe.magnum.plugins.module_utils.resolve import Resolver
+from ansible_collections.coe.magnum.plugins.module_utils.storage.reconcile import StorageReconciler
 from ansible_collections.coe.magnum.tests.unit.fakes import FakeCloud, FakeResource
 
 # The names Magnum accepts for templates that a careless path turns into another one (the template `web`).
