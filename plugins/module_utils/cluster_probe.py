@@ -47,6 +47,16 @@ def planned(params):
             if params['workload'] or name != 'workload']
 
 
+def outcome(checks):
+    """The module's result: one line per check; a CoeError naming the failed checks when any failed."""
+    summary = ['%s: %s' % (check['status'], check['message']) for check in checks]
+    failed = [check for check in checks if check['status'] == FAILED]
+    if failed:
+        raise CoeError('The cluster check failed: %s' % '; '.join(check['message'] for check in failed),
+                       checks=checks, summary=summary)
+    return dict(changed=False, checks=checks, summary=summary)
+
+
 class ClusterProbe:
     def __init__(self, client, params, sleep=time.sleep, clock=time.monotonic):
         self.client = client
