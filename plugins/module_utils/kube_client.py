@@ -22,7 +22,7 @@ from urllib.parse import quote
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, is_transport_error, is_unknown_outcome
-from ansible_collections.coe.magnum.plugins.module_utils.kubeconfig import yaml_error_summary
+from ansible_collections.coe.magnum.plugins.module_utils.kubeconfig import context_names, yaml_error_summary
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
 
 # Names, aliases and environment variables as kubernetes.core's k8s_auth_options, so playbooks and
@@ -130,12 +130,6 @@ def _kubeconfig_mapping(text, source):
     return content
 
 
-def _context_names(path, content):
-    if content is None:
-        content = _read_mapping(path)
-    return [item.get('name') for item in content.get('contexts') or [] if isinstance(item, dict)]
-
-
 # Options that set the kubernetes Configuration attribute of the same meaning as they are given.
 CONFIGURATION_ATTRIBUTES = (('host', 'host'), ('ca_cert', 'ssl_ca_cert'), ('client_cert', 'cert_file'),
                             ('client_key', 'key_file'), ('proxy', 'proxy'), ('no_proxy', 'no_proxy'))
@@ -176,7 +170,7 @@ def build_configuration(params):
                 kube_config.load_kube_config_from_dict(content, context=context, client_configuration=configuration,
                                                        persist_config=False)
         except ConfigException as exc:
-            names = _context_names(path, content)
+            names = context_names(content if content is not None else _read_mapping(path))
             if context and context not in names:
                 raise CoeError('context: %s is not a context of the kubeconfig (contexts: %s)'
                                % (context, ', '.join(name for name in names if name) or 'none')) from None
