@@ -15,7 +15,12 @@ import time
 import uuid
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError, KubeUnreachable, kube_path
+from ansible_collections.coe.magnum.plugins.module_utils.kube_client import (
+    KubeError,
+    KubeUnreachable,
+    api_path,
+    kube_path,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import discover
 from ansible_collections.coe.magnum.plugins.module_utils.storage import claim_manifest
 from ansible_collections.coe.magnum.plugins.module_utils.storage.class_manifest import is_default
@@ -117,7 +122,7 @@ class ClusterProbe:
         return result('nodes', PASSED, message)
 
     def _storage_classes(self):
-        return self.client.get('/apis/%s/storageclasses' % self.facts.storage_api_version).get('items') or []
+        return self.client.get(api_path(self.facts.storage_api_version, 'storageclasses')).get('items') or []
 
     def check_default_storage_class(self):
         if self.facts.storage_api_version is None:
@@ -150,7 +155,7 @@ class ClusterProbe:
         name = 'cluster-check-claim'
         claim = dict(name=name, namespace=self.namespace, size=self.params['claim_size'],
                      access_modes=['ReadWriteOnce'])
-        path = kube_path('/api/v1/namespaces', self.namespace) + '/persistentvolumeclaims'
+        path = kube_path('/api/v1/namespaces', self.namespace, 'persistentvolumeclaims')
         self.client.create(path, claim_manifest.build(claim, None, self.facts))
         started = self.clock()
         try:
@@ -189,13 +194,13 @@ class ClusterProbe:
         self._ensure_namespace()
         name = 'cluster-check'
         labels = {'app.kubernetes.io/name': name}
-        self.client.create(kube_path('/apis/apps/v1/namespaces', self.namespace) + '/deployments', {
+        self.client.create(kube_path('/apis/apps/v1/namespaces', self.namespace, 'deployments'), {
             'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': name, 'labels': labels},
             'spec': {'replicas': 1, 'selector': {'matchLabels': labels}, 'template': {
                 'metadata': {'labels': labels},
                 'spec': {'containers': [{'name': name, 'image': self.params['image'], 'args': self.params['args'],
                                          'ports': [{'containerPort': self.params['container_port']}]}]}}}})
-        service = self.client.create(kube_path('/api/v1/namespaces', self.namespace) + '/services', {
+        service = self.client.create(kube_path('/api/v1/namespaces', self.namespace, 'services'), {
             'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': name},
             'spec': {'type': 'NodePort', 'selector': labels,
                      'ports': [{'port': self.params['container_port'],

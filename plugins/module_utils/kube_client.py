@@ -214,6 +214,15 @@ def kube_path(base, *names):
     return '/'.join([base.rstrip('/')] + [quote(str(name), safe='') for name in names])
 
 
+def api_path(api_version, *names):
+    """The path of a resource of an API version as a manifest names it (v1, storage.k8s.io/v1): /api/<version>/...
+    for the core group, /apis/<group>/<version>/... for the others, then each name escaped as in kube_path."""
+    if '/' in api_version:
+        group, version = api_version.split('/', 1)
+        return kube_path('/apis', group, version, *names)
+    return kube_path('/api', api_version, *names)
+
+
 def merge_patched(obj, patch):
     """What a JSON merge patch (RFC 7386) does to obj."""
     result = dict(obj)

@@ -14,7 +14,7 @@ import re
 import time
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError, kube_path
+from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError, api_path, kube_path
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import (
     CINDER_CSI,
     CINDER_IN_TREE,
@@ -101,14 +101,14 @@ class StorageReconciler:
     # -- paths -------------------------------------------------------------------------------------------------
     @property
     def classes_path(self):
-        return '/apis/%s/storageclasses' % self.facts.storage_api_version
+        return api_path(self.facts.storage_api_version, 'storageclasses')
 
     def class_path(self, name):
-        return kube_path(self.classes_path, name)
+        return api_path(self.facts.storage_api_version, 'storageclasses', name)
 
     @staticmethod
     def claims_path(namespace):
-        return kube_path('/api/v1/namespaces', namespace) + '/persistentvolumeclaims'
+        return kube_path('/api/v1/namespaces', namespace, 'persistentvolumeclaims')
 
     def claim_path(self, claim):
         return kube_path(self.claims_path(claim['namespace']), claim['name'])
