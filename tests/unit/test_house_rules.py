@@ -121,8 +121,8 @@ def alias_violations(folder):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 for alias in node.names:
                     if alias.asname and alias.asname.endswith('_manifests'):
-                        found.append('%s:%d: %s imported as %s' % (os.path.relpath(path, folder), node.lineno,
-                                                                    alias.name, alias.asname))
+                        found.append('%s:%d: %s imported as %s' % (
+                            os.path.relpath(path, folder), node.lineno, alias.name, alias.asname))
     return found
 
 

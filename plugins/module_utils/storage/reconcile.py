@@ -213,7 +213,7 @@ class StorageReconciler:
             plan['desired'] = class_manifest.build(spec, self.provisioner, self.facts)
         else:
             plan['desired'] = class_manifest.build(spec, self.provisioner, self.facts,
-                                                    keep_metadata=existing.get('metadata'))
+                                                   keep_metadata=existing.get('metadata'))
             fixed = class_manifest.immutable_differences(existing, plan['desired'])
             if fixed and not spec['replace']:
                 raise CoeError(
@@ -419,4 +419,3 @@ class StorageReconciler:
                 return
             self._record('StorageClass/%s' % self.spec['name'], class_manifest.view(class_existing), {},
                          'deleted StorageClass %s' % self.spec['name'])
-

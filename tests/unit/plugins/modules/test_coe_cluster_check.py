@@ -40,8 +40,8 @@ def run_module(params, check_mode=False):
 def test_check_mode_lists_what_would_be_tested_without_a_request():
     failed, result = run_module({'expected_nodes': 3, 'workload': False}, check_mode=True)
     assert not failed and result['changed'] is False
-    assert [check['name'] for check in result['checks']] == ['api', 'nodes', 'default_storage_class', 'claim',
-                                                              'cleanup']
+    assert [check['name'] for check in result['checks']] == [
+        'api', 'nodes', 'default_storage_class', 'claim', 'cleanup']
     assert 'would test: 3 node(s) Ready' in result['summary']
 
 

@@ -38,7 +38,7 @@ def test_differences(case):
 @pytest.mark.parametrize('git_version, where', [('v1.5.3', 'annotation'), ('v1.6.0', 'spec')])
 def test_the_class_is_named_in_the_form_the_cluster_reads(git_version, where):
     manifest = claim_manifest.build({'name': 'myvolume', 'namespace': 'default', 'size': '1Gi',
-                             'access_modes': ['ReadWriteOnce']}, 'standard', ClusterFacts(git_version, ['v1']))
+                                     'access_modes': ['ReadWriteOnce']}, 'standard', ClusterFacts(git_version, ['v1']))
     if where == 'annotation':
         assert manifest['metadata']['annotations'] == {claim_manifest.CLASS_ANNOTATION: 'standard'}
         assert 'storageClassName' not in manifest['spec']
@@ -50,7 +50,7 @@ def test_the_class_is_named_in_the_form_the_cluster_reads(git_version, where):
 
 def test_no_class_leaves_the_choice_to_the_cluster():
     manifest = claim_manifest.build({'name': 'c', 'namespace': 'n', 'size': '1Gi', 'access_modes': ['ReadWriteOnce']},
-                            None, ClusterFacts('v1.30.4', ['v1']))
+                                    None, ClusterFacts('v1.30.4', ['v1']))
     assert manifest == {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim',
                         'metadata': {'name': 'c', 'namespace': 'n'},
                         'spec': {'accessModes': ['ReadWriteOnce'], 'resources': {'requests': {'storage': '1Gi'}}}}
@@ -58,7 +58,7 @@ def test_no_class_leaves_the_choice_to_the_cluster():
 
 def test_a_missing_existing_size_reads_as_zero_so_any_size_grows():
     desired = claim_manifest.build({'name': 'c', 'namespace': 'n', 'size': '1Gi', 'access_modes': ['ReadWriteOnce']},
-                           None, ClusterFacts('v1.30.4', ['v1']))
+                                   None, ClusterFacts('v1.30.4', ['v1']))
     assert claim_manifest.differences({'spec': {'accessModes': ['ReadWriteOnce']}}, desired) == ([], 'grow')
     assert claim_manifest.differences({}, desired) == ([('access_modes', [], ['ReadWriteOnce'])], 'grow')
 
@@ -78,12 +78,12 @@ def test_a_claim_is_shown_with_what_a_person_cares_about_and_pending_until_the_s
     claim['status'] = {'phase': 'Bound', 'capacity': {'storage': '1Gi'}, 'accessModes': ['ReadWriteOnce'],
                        'conditions': []}
     assert claim_manifest.view(claim)['status'] == {'phase': 'Bound', 'capacity': {'storage': '1Gi'},
-                                            'accessModes': ['ReadWriteOnce']}
+                                                    'accessModes': ['ReadWriteOnce']}
     assert claim_manifest.view(None) == {}
     assert claim_manifest.resize_patch('2Gi') == {'spec': {'resources': {'requests': {'storage': '2Gi'}}}}
 
 
 def test_a_claim_without_a_size_grows_to_even_the_smallest_size():
     desired = claim_manifest.build({'name': 'c', 'namespace': 'n', 'size': '1', 'access_modes': ['ReadWriteOnce']},
-                           None, ClusterFacts('v1.30.4', ['v1']))
+                                   None, ClusterFacts('v1.30.4', ['v1']))
     assert claim_manifest.differences({'spec': {'accessModes': ['ReadWriteOnce']}}, desired) == ([], 'grow')

@@ -88,7 +88,7 @@ def test_a_class_is_shown_with_what_a_person_cares_about():
 def test_a_merge_patch_adds_what_the_object_lacks_and_replaces_what_is_not_a_mapping():
     obj = {'metadata': {'name': 'a'}, 'parameters': 'odd'}
     assert class_manifest.apply_patch(obj, {'metadata': {'annotations': {'x': 'true'}}, 'parameters': {'t': '1'},
-                                           'missing': None}) == {
+                                            'missing': None}) == {
         'metadata': {'name': 'a', 'annotations': {'x': 'true'}}, 'parameters': {'t': '1'}}
 
 
