@@ -111,7 +111,7 @@ summary:
   elements: str
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import KubernetesModule
+from ansible_collections.coe.magnum.plugins.module_utils.kube_base import KubernetesModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_probe import ClusterProbe, outcome, planned
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 

@@ -297,7 +297,7 @@ claims:
           storage: 1Gi
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import KubernetesModule
+from ansible_collections.coe.magnum.plugins.module_utils.kube_base import KubernetesModule
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import CINDER_CSI, CINDER_IN_TREE
 from ansible_collections.coe.magnum.plugins.module_utils.storage.claim_manifest import ACCESS_MODES

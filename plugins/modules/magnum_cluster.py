@@ -410,7 +410,7 @@ status_history:
     - {phase: create, status: CREATE_COMPLETE, after_seconds: 14.8}
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import DesiredCluster, progress_of, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.actions import ClusterActions
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import CreateJournal

@@ -94,7 +94,7 @@ clusters:
         - {name: default-worker, role: worker, node_count: 1, is_default: true}
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import progress_of
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.query import find_clusters, with_node_groups
 
