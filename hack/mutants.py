@@ -42,9 +42,9 @@ TARGETS = {
     'files.py': ['module_utils/test_files.py'],
     'kubeconfig.py': ['module_utils/test_kubeconfig.py'],
     'certificates.py': ['module_utils/test_certificates.py'],
-    'claims.py': ['module_utils/test_kube_claims.py', 'modules/test_coe_storage.py'],
-    'storage_class.py': ['module_utils/test_kube_storage_class.py', 'modules/test_coe_storage.py'],
-    'kube_storage.py': ['module_utils/test_kube_storage.py', 'modules/test_coe_storage.py'],
+    'storage/claim_manifest.py': ['module_utils/storage/test_claim_manifest.py', 'modules/test_coe_storage.py'],
+    'storage/class_manifest.py': ['module_utils/storage/test_class_manifest.py', 'modules/test_coe_storage.py'],
+    'storage/reconcile.py': ['module_utils/storage/test_reconcile.py', 'modules/test_coe_storage.py'],
 }
 # A mutant can loop for ever: its tests are stopped (a kill) once they have used three times the processor time
 # of the unmutated run (at least MIN_CPU_SECONDS); processor time, not wall-clock time, because the machine may be

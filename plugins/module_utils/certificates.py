@@ -115,12 +115,6 @@ def load_certificates(pem):
         return []
 
 
-def same_certificates(first_pem, second_pem):
-    """Whether two PEM texts hold the same certificates (whitespace and order of blocks aside)."""
-    first = set(_der(cert) for cert in load_certificates(first_pem))
-    return bool(first) and first == set(_der(cert) for cert in load_certificates(second_pem))
-
-
 def issued_by(cert, ca_cert):
     """Whether ca_cert's key signed cert and cert names ca_cert as its issuer."""
     if cert.issuer != ca_cert.subject:
@@ -210,10 +204,6 @@ def assess_client_credential(cert_pem, key_pem, ca_pem, renew_before_days, key_t
 
 def _public_bytes(public_key):
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def _der(cert):
-    return cert.public_bytes(serialization.Encoding.DER)
 
 
 def _iso(moment):

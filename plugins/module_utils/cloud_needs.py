@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.coe.magnum.plugins.module_utils.claims import parse_quantity
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_drivers import CLUSTER_API, HEAT
+from ansible_collections.coe.magnum.plugins.module_utils.storage.claim_manifest import parse_quantity
 
 # Rules of the two groups of Magnum's Heat Kubernetes drivers (kubecluster.yaml): 14 in the master group, 5 in the
 # minion group, 4 group-to-group rules, and the 2 egress rules Neutron adds to every new group.

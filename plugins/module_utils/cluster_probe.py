@@ -14,12 +14,16 @@ __metaclass__ = type
 import time
 import uuid
 
-from ansible_collections.coe.magnum.plugins.module_utils import claims as claim_manifests
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError, KubeUnreachable, kube_path
+from ansible_collections.coe.magnum.plugins.module_utils.kube_client import (
+    KubeError,
+    KubeUnreachable,
+    api_path,
+    kube_path,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import discover
-from ansible_collections.coe.magnum.plugins.module_utils.kube_storage import latest_event
-from ansible_collections.coe.magnum.plugins.module_utils.storage_class import is_default
+from ansible_collections.coe.magnum.plugins.module_utils.storage import claim_manifest
+from ansible_collections.coe.magnum.plugins.module_utils.storage.class_manifest import is_default
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
 PASSED, FAILED, NOT_POSSIBLE, SKIPPED, PLANNED = 'passed', 'failed', 'not possible here', 'skipped', 'would test'
@@ -46,6 +50,16 @@ def planned(params):
             if params['storage'] or name not in ('default_storage_class', 'claim')
             if params['claim'] or name != 'claim'
             if params['workload'] or name != 'workload']
+
+
+def outcome(checks):
+    """The module's result: one line per check; a CoeError naming the failed checks when any failed."""
+    summary = ['%s: %s' % (check['status'], check['message']) for check in checks]
+    failed = [check for check in checks if check['status'] == FAILED]
+    if failed:
+        raise CoeError('The cluster check failed: %s' % '; '.join(check['message'] for check in failed),
+                       checks=checks, summary=summary)
+    return dict(changed=False, checks=checks, summary=summary)
 
 
 class ClusterProbe:
@@ -108,7 +122,7 @@ class ClusterProbe:
         return result('nodes', PASSED, message)
 
     def _storage_classes(self):
-        return self.client.get('/apis/%s/storageclasses' % self.facts.storage_api_version).get('items') or []
+        return self.client.get(api_path(self.facts.storage_api_version, 'storageclasses')).get('items') or []
 
     def check_default_storage_class(self):
         if self.facts.storage_api_version is None:
@@ -141,16 +155,16 @@ class ClusterProbe:
         name = 'cluster-check-claim'
         claim = dict(name=name, namespace=self.namespace, size=self.params['claim_size'],
                      access_modes=['ReadWriteOnce'])
-        path = kube_path('/api/v1/namespaces', self.namespace) + '/persistentvolumeclaims'
-        self.client.create(path, claim_manifests.build(claim, None, self.facts))
+        path = kube_path('/api/v1/namespaces', self.namespace, 'persistentvolumeclaims')
+        self.client.create(path, claim_manifest.build(claim, None, self.facts))
         started = self.clock()
         try:
             bound = self._wait(lambda: self.client.get(kube_path(path, name)),
-                               lambda obj: claim_manifests.phase_of(obj) or 'Pending',
-                               lambda obj: claim_manifests.phase_of(obj) == 'Bound',
+                               lambda obj: claim_manifest.phase_of(obj) or 'Pending',
+                               lambda obj: claim_manifest.phase_of(obj) == 'Bound',
                                'the throw-away claim to become Bound')
         except WaitTimeout:
-            event = latest_event(self.client, self.namespace, name)
+            event = self.client.latest_event(self.namespace, name)
             return result('claim', FAILED, 'a %s claim of class %s did not bind within %d s%s' % (
                 self.params['claim_size'], default['metadata']['name'], self.params['timeout'],
                 ' (latest event: %s)' % event if event else ''))
@@ -180,13 +194,13 @@ class ClusterProbe:
         self._ensure_namespace()
         name = 'cluster-check'
         labels = {'app.kubernetes.io/name': name}
-        self.client.create(kube_path('/apis/apps/v1/namespaces', self.namespace) + '/deployments', {
+        self.client.create(kube_path('/apis/apps/v1/namespaces', self.namespace, 'deployments'), {
             'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': name, 'labels': labels},
             'spec': {'replicas': 1, 'selector': {'matchLabels': labels}, 'template': {
                 'metadata': {'labels': labels},
                 'spec': {'containers': [{'name': name, 'image': self.params['image'], 'args': self.params['args'],
                                          'ports': [{'containerPort': self.params['container_port']}]}]}}}})
-        service = self.client.create(kube_path('/api/v1/namespaces', self.namespace) + '/services', {
+        service = self.client.create(kube_path('/api/v1/namespaces', self.namespace, 'services'), {
             'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': name},
             'spec': {'type': 'NodePort', 'selector': labels,
                      'ports': [{'port': self.params['container_port'],

@@ -130,12 +130,6 @@ def is_cut_connection(exc):
                                              'without response', 'IncompleteRead'))
 
 
-def is_timed_out(exc):
-    """No answer within the request timeout: keystoneauth words a read timeout 'Request to ... timed out'."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {'ConnectTimeout', 'ReadTimeout', 'Timeout', 'TimeoutError'}) or 'timed out' in str(exc)
-
-
 def is_not_sent(exc):
     """A connection that never opened (refused, no such host): the service cannot have seen the request."""
     text = str(exc)

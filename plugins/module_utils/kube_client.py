@@ -22,7 +22,7 @@ from urllib.parse import quote
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, is_transport_error, is_unknown_outcome
-from ansible_collections.coe.magnum.plugins.module_utils.kubeconfig import yaml_error_summary
+from ansible_collections.coe.magnum.plugins.module_utils.kubeconfig import context_names, yaml_error_summary
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
 
 # Names, aliases and environment variables as kubernetes.core's k8s_auth_options, so playbooks and
@@ -130,12 +130,6 @@ def _kubeconfig_mapping(text, source):
     return content
 
 
-def _context_names(path, content):
-    if content is None:
-        content = _read_mapping(path)
-    return [item.get('name') for item in content.get('contexts') or [] if isinstance(item, dict)]
-
-
 # Options that set the kubernetes Configuration attribute of the same meaning as they are given.
 CONFIGURATION_ATTRIBUTES = (('host', 'host'), ('ca_cert', 'ssl_ca_cert'), ('client_cert', 'cert_file'),
                             ('client_key', 'key_file'), ('proxy', 'proxy'), ('no_proxy', 'no_proxy'))
@@ -176,7 +170,7 @@ def build_configuration(params):
                 kube_config.load_kube_config_from_dict(content, context=context, client_configuration=configuration,
                                                        persist_config=False)
         except ConfigException as exc:
-            names = _context_names(path, content)
+            names = context_names(content if content is not None else _read_mapping(path))
             if context and context not in names:
                 raise CoeError('context: %s is not a context of the kubeconfig (contexts: %s)'
                                % (context, ', '.join(name for name in names if name) or 'none')) from None
@@ -218,6 +212,15 @@ def kube_path(base, *names):
         if str(name) in UNNAMEABLE:
             raise CoeError('%r cannot be the name of a Kubernetes object (%s)' % (str(name), base.rstrip('/')))
     return '/'.join([base.rstrip('/')] + [quote(str(name), safe='') for name in names])
+
+
+def api_path(api_version, *names):
+    """The path of a resource of an API version as a manifest names it (v1, storage.k8s.io/v1): /api/<version>/...
+    for the core group, /apis/<group>/<version>/... for the others, then each name escaped as in kube_path."""
+    if '/' in api_version:
+        group, version = api_version.split('/', 1)
+        return kube_path('/apis', group, version, *names)
+    return kube_path('/api', api_version, *names)
 
 
 def merge_patched(obj, patch):
@@ -333,6 +336,21 @@ class KubeClient:
             # An object name is unique in its collection: a second POST can be refused, never make a duplicate.
             settle_seconds=0, sleep=self.sleep, resend_unknown=True)
         return created
+
+    def latest_event(self, namespace, name):
+        """The message of an object's newest event, which says for example why a claim has not been provisioned;
+        None when there is none or the events cannot be read."""
+        try:
+            events = self.get(kube_path('/api/v1/namespaces', namespace, 'events'),
+                              query=[('fieldSelector', 'involvedObject.name=%s' % name)])
+        except KubeError:
+            return None
+        items = [item for item in events.get('items') or []
+                 if (item.get('involvedObject') or {}).get('name') == name]
+        if not items:
+            return None
+        newest = max(items, key=lambda item: item.get('lastTimestamp') or item.get('eventTime') or '')
+        return newest.get('message')
 
     def _confirmed(self, send, path, carried_out):
         """send() once; when its outcome is unknown (a 5xx, a lost answer, a timeout) the object is read, and

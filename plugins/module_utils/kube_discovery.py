@@ -78,19 +78,19 @@ def served_versions(group_document):
 def discover(client):
     """Read /version, the storage.k8s.io group, and whether the Cinder CSI driver is registered."""
     git_version = client.get('/version').get('gitVersion')
-    group = client.find('/apis/%s' % STORAGE_GROUP)
+    group = client.find(kube_path('/apis', STORAGE_GROUP))
     storage_versions = served_versions(group)
     csidriver_version = None
     for version in STORAGE_CLASS_VERSIONS:
         if version not in storage_versions:
             continue
-        resources = client.get('/apis/%s/%s' % (STORAGE_GROUP, version)).get('resources') or []
+        resources = client.get(kube_path('/apis', STORAGE_GROUP, version)).get('resources') or []
         if any(resource.get('name') == 'csidrivers' for resource in resources):
             csidriver_version = version
             break
     cinder_csi_driver = False
     if csidriver_version:
-        cinder_csi_driver = client.find(kube_path('/apis/%s/%s/csidrivers' % (STORAGE_GROUP, csidriver_version),
+        cinder_csi_driver = client.find(kube_path('/apis', STORAGE_GROUP, csidriver_version, 'csidrivers',
                                                   CINDER_CSI)) is not None
     return ClusterFacts(git_version, storage_versions, csidriver_version, cinder_csi_driver)
 

@@ -180,4 +180,5 @@ def merge(existing, addition):
 
 
 def context_names(document):
+    """The names of a kubeconfig's contexts, passing over entries that are not mappings."""
     return [item.get('name') for item in (document or {}).get('contexts') or [] if isinstance(item, dict)]

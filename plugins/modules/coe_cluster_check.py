@@ -111,11 +111,9 @@ summary:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_probe import FAILED, ClusterProbe, planned
+from ansible_collections.coe.magnum.plugins.module_utils.kube_base import KubernetesModule
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_probe import ClusterProbe, outcome, planned
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.kube_client import connect, kube_connection_argument_spec
 
 ARGUMENT_SPEC = dict(
     expected_nodes=dict(type='int', required=True),
@@ -131,24 +129,19 @@ ARGUMENT_SPEC = dict(
 )
 
 
+class ClusterCheckModule(KubernetesModule):
+    argument_spec = ARGUMENT_SPEC
+
+    def validate(self):
+        if self.params['expected_nodes'] < 1:
+            raise CoeError('expected_nodes must be 1 or more, not %s' % self.params['expected_nodes'])
+
+    def run(self):
+        return outcome(planned(self.params) if self.check_mode else ClusterProbe(self.client, self.params).run())
+
+
 def main():
-    module = AnsibleModule(argument_spec=kube_connection_argument_spec(**ARGUMENT_SPEC), supports_check_mode=True)
-    if module.params['expected_nodes'] < 1:
-        module.fail_json(msg='expected_nodes must be 1 or more, not %s' % module.params['expected_nodes'])
-    if module.check_mode:
-        checks = planned(module.params)
-    else:
-        try:
-            client = connect(module.params)
-        except CoeError as exc:
-            module.fail_json(msg=exc.msg, **exc.details)
-        checks = ClusterProbe(client, module.params).run()
-    summary = ['%s: %s' % (check['status'], check['message']) for check in checks]
-    failed = [check for check in checks if check['status'] == FAILED]
-    if failed:
-        module.fail_json(msg='The cluster check failed: %s' % '; '.join(check['message'] for check in failed),
-                         checks=checks, summary=summary)
-    module.exit_json(changed=False, checks=checks, summary=summary)
+    ClusterCheckModule().execute()
 
 
 if __name__ == '__main__':

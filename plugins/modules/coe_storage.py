@@ -297,12 +297,11 @@ claims:
           storage: 1Gi
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.claims import ACCESS_MODES
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, translate
-from ansible_collections.coe.magnum.plugins.module_utils.kube_client import connect, kube_connection_argument_spec
+from ansible_collections.coe.magnum.plugins.module_utils.kube_base import KubernetesModule
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import CINDER_CSI, CINDER_IN_TREE
-from ansible_collections.coe.magnum.plugins.module_utils.kube_storage import StorageReconciler, validate
-from ansible_collections.coe.magnum.plugins.module_utils.redaction import CoeAnsibleModule
+from ansible_collections.coe.magnum.plugins.module_utils.storage.claim_manifest import ACCESS_MODES
+from ansible_collections.coe.magnum.plugins.module_utils.storage.reconcile import StorageReconciler, validate
 
 ARGUMENT_SPEC = dict(
     state=dict(type='str', choices=['present', 'absent'], default='present'),
@@ -330,23 +329,21 @@ ARGUMENT_SPEC = dict(
 )
 
 
+class StorageModule(KubernetesModule):
+    argument_spec = ARGUMENT_SPEC
+    action = 'manage the storage'
+
+    def validate(self):
+        problems = validate(self.params)
+        if problems:
+            raise CoeError('; '.join(problems))
+
+    def run(self):
+        return StorageReconciler(self.client, self.params, check_mode=self.check_mode, warn=self.warn).run()
+
+
 def main():
-    module = CoeAnsibleModule(argument_spec=kube_connection_argument_spec(**ARGUMENT_SPEC), supports_check_mode=True)
-    problems = validate(module.params)
-    if problems:
-        module.fail_json(msg='; '.join(problems))
-    try:
-        client = connect(module.params)
-        result = StorageReconciler(client, module.params, check_mode=module.check_mode, warn=module.warn).run()
-    except CoeError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    except Exception as exc:
-        error = translate(exc, 'manage the storage')
-        module.fail_json(msg=error.msg, **error.details)
-    diff = result.pop('diff')
-    if module._diff:
-        result['diff'] = diff
-    module.exit_json(**result)
+    StorageModule().execute()
 
 
 if __name__ == '__main__':

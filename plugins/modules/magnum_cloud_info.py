@@ -86,7 +86,7 @@ report:
   elements: str
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cloud_report import report_lines
 from ansible_collections.coe.magnum.plugins.module_utils.cloud_survey import CloudSurvey
 from ansible_collections.coe.magnum.plugins.module_utils.cloud_verdict import FAIL, Verdict

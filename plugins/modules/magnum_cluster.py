@@ -391,6 +391,15 @@ drift:
   returned: when autoscaling keeps a count other than I(node_count)
   type: dict
   sample: {node_count: {current: 4, wanted: 2, min_node_count: 1, max_node_count: 5, nodegroup: default-worker}}
+progress:
+  description:
+    - Where Magnum is with the cluster after the task, read from C(cluster.status) (the prediction in check
+      mode) - C(in_progress) (C(*_IN_PROGRESS), Magnum is at work; with O(wait=false), poll with
+      M(coe.magnum.magnum_cluster_info), whose records carry the same field), C(complete) (C(*_COMPLETE)) or
+      C(failed) (C(*_FAILED)).
+  returned: when O(state=present)
+  type: str
+  sample: complete
 status_history:
   description: Every status seen while waiting, with the phase and the seconds since the first poll.
   returned: always
@@ -401,8 +410,8 @@ status_history:
     - {phase: create, status: CREATE_COMPLETE, after_seconds: 14.8}
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
-from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import DesiredCluster, public_record
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import DesiredCluster, progress_of, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.actions import ClusterActions
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import CreateJournal
 
@@ -460,6 +469,7 @@ class ClusterModule(MagnumModule):
             result['cluster'] = public_record(actions.watch.until_healthy(result['cluster'],
                                                                           self.params['healthy_timeout']))
             result['status_history'] = actions.watch.history
+        result['progress'] = progress_of((result.get('cluster') or {}).get('status'))
         return result
 
 

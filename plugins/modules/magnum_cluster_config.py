@@ -281,7 +281,7 @@ content:
   type: str
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_config import ClusterConfig
 
 

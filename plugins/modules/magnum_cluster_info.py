@@ -74,6 +74,8 @@ clusters:
     - C(health_status) (C(HEALTHY), C(UNHEALTHY), C(UNKNOWN), or none until Magnum's first health poll) and
       C(health_status_reason) (for example C(api=ok) and each node's C(Ready)) are Magnum's periodic health
       checks of the cluster's Kubernetes API.
+    - Besides Magnum's fields, C(progress) says where Magnum is with the cluster, read from its C(status) -
+      C(in_progress) (C(*_IN_PROGRESS), Magnum is at work), C(complete) (C(*_COMPLETE)) or C(failed) (C(*_FAILED)).
   returned: always
   type: list
   elements: dict
@@ -81,6 +83,7 @@ clusters:
     - uuid: 3a4f28a6-9c1e-4d0e-a1a4-6a5e0b9f1c2d
       name: k8s-cluster
       status: CREATE_COMPLETE
+      progress: complete
       health_status: HEALTHY
       health_status_reason: {api: ok, k8s-cluster-abc123-node-0.Ready: 'True'}
       cluster_template_id: 0f3c7c54-5bd4-4fb4-b6b8-d0d4e4a4e3a4
@@ -91,7 +94,8 @@ clusters:
         - {name: default-worker, role: worker, node_count: 1, is_default: true}
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import progress_of
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.query import find_clusters, with_node_groups
 
 
@@ -120,7 +124,8 @@ class ClusterInfoModule(MagnumModule):
                 else:
                     self.warn('This cloud serves Magnum API versions without node groups (1.9); '
                               'the clusters are returned without them.')
-        return dict(changed=False, clusters=clusters)
+        return dict(changed=False, clusters=[dict(cluster, progress=progress_of(cluster.get('status')))
+                                             for cluster in clusters])
 
 
 def main():

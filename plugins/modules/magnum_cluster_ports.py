@@ -216,7 +216,7 @@ groups:
       elements: dict
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_ports import ClusterPorts
 
 

@@ -227,7 +227,7 @@ changes:
   elements: dict
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_template_actions import ClusterTemplateActions
 from ansible_collections.coe.magnum.plugins.module_utils.validation import (
     APISERVER_PORT,

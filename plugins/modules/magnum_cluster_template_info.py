@@ -62,7 +62,7 @@ cluster_templates:
   elements: dict
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_template import COLLECTION, public_record
 
 FILTERS = ('coe', 'public', 'hidden')

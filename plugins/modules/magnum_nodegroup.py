@@ -210,7 +210,7 @@ status_history:
   elements: dict
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_plan import DesiredNodegroup
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_actions import NodegroupActions
 

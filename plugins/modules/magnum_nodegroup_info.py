@@ -70,7 +70,7 @@ nodegroups:
        status: CREATE_COMPLETE, version: v1.30.4}
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_actions import NodegroupActions
 
 

@@ -13,7 +13,7 @@ import copy
 import json
 
 from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeClient, KubeUnreachable
-from ansible_collections.coe.magnum.plugins.module_utils.storage_class import apply_patch
+from ansible_collections.coe.magnum.plugins.module_utils.storage.class_manifest import apply_patch
 from ansible_collections.coe.magnum.tests.unit.data import load
 
 IMMUTABLE_CLASS_FIELDS = ('provisioner', 'parameters', 'reclaimPolicy', 'volumeBindingMode')

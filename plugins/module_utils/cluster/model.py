@@ -71,6 +71,15 @@ def is_busy(status):
     return bool(status) and status.endswith('_IN_PROGRESS')
 
 
+def progress_of(status):
+    """Where Magnum is with a cluster, in the words the modules return: in_progress, complete or failed; None for
+    no status."""
+    for test, word in ((is_busy, 'in_progress'), (is_complete, 'complete'), (is_failed, 'failed')):
+        if test(status):
+            return word
+    return None
+
+
 def looks_like_uuid(value):
     return bool(value) and bool(UUID_PATTERN.match(value))
 

@@ -413,8 +413,9 @@ def collection(tmp_path_factory):
     link.parent.mkdir(parents=True)
     link.symlink_to(REPO)
     sys.path.insert(0, str(root))
-    from ansible_collections.coe.magnum.plugins.module_utils import cluster_probe, kube_client, kube_storage
-    return kube_client, kube_storage, cluster_probe
+    from ansible_collections.coe.magnum.plugins.module_utils import cluster_probe, kube_client
+    from ansible_collections.coe.magnum.plugins.module_utils.storage import reconcile
+    return kube_client, reconcile, cluster_probe
 
 
 def _strict_client(api, kube_client):
@@ -447,39 +448,39 @@ def _storage_params(**changes):
     return params
 
 
-def _run(kube_storage, client, params):
+def _run(reconcile, client, params):
     warnings = []
-    result = kube_storage.StorageReconciler(client, params, warn=warnings.append).run()
+    result = reconcile.StorageReconciler(client, params, warn=warnings.append).run()
     return result, warnings
 
 
 def test_coe_storage_sequences(api, collection):
-    kube_client, kube_storage, _probe = collection
+    kube_client, reconcile, _probe = collection
     client = _strict_client(api, kube_client)
     new = api.minor >= 8
-    first, _ = _run(kube_storage, client, _storage_params(**({"allow_volume_expansion": False} if new else {})))
+    first, _ = _run(reconcile, client, _storage_params(**({"allow_volume_expansion": False} if new else {})))
     assert first["changed"] and len(first["actions"]) == 3, first["actions"]
-    again, _ = _run(kube_storage, client, _storage_params(**({"allow_volume_expansion": False} if new else {})))
+    again, _ = _run(reconcile, client, _storage_params(**({"allow_volume_expansion": False} if new else {})))
     assert not again["changed"], again["actions"]
     if new:
-        grown, _ = _run(kube_storage, client, _storage_params(allow_volume_expansion=True,
+        grown, _ = _run(reconcile, client, _storage_params(allow_volume_expansion=True,
                                                                volume_binding_mode="WaitForFirstConsumer",
                                                                replace=True))
         assert grown["actions"] == ["replaced StorageClass standard (deleted and created again)"]
-        patched, _ = _run(kube_storage, client, _storage_params(allow_volume_expansion=False,
+        patched, _ = _run(reconcile, client, _storage_params(allow_volume_expansion=False,
                                                                 volume_binding_mode="WaitForFirstConsumer"))
         assert patched["actions"] == ["updated StorageClass standard (allowVolumeExpansion)"]
     other = _storage_params(name="fast", claims=[])
-    taken, _ = _run(kube_storage, client, other)
+    taken, _ = _run(reconcile, client, other)
     assert "StorageClass standard is no longer the default class" in taken["actions"]
     classes = api.call("GET", api.storage_path + "/storageclasses").json()["items"]
     claims = api.call("GET", "/api/v1/namespaces/conformance/persistentvolumeclaims").json()["items"]
     if api.minor >= 25:
         for obj in classes + claims:
             assert_known_to_version(api, obj)
-    gone, _ = _run(kube_storage, client, _storage_params(state="absent"))
+    gone, _ = _run(reconcile, client, _storage_params(state="absent"))
     assert gone["actions"] == ["deleted PersistentVolumeClaim conformance/myvolume", "deleted StorageClass standard"]
-    _run(kube_storage, client, _storage_params(name="fast", state="absent", claims=[]))
+    _run(reconcile, client, _storage_params(name="fast", state="absent", claims=[]))
 
 
 def test_cluster_check_sequence(api, collection):
@@ -509,18 +510,18 @@ def test_cluster_check_sequence(api, collection):
 
 def test_coe_storage_read_write_once_pod(schema_api, collection):
     """The API server refuses ReadWriteOncePod before 1.27; the collection says so before it changes anything."""
-    kube_client, kube_storage, _probe = collection
+    kube_client, reconcile, _probe = collection
     from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
     client = _strict_client(schema_api, kube_client)
     params = _storage_params(name="once", default=False)
     params["claims"][0].update(name="once", access_modes=["ReadWriteOncePod"])
     if schema_api.minor >= 27:
-        result, _ = _run(kube_storage, client, params)
+        result, _ = _run(reconcile, client, params)
         assert result["claims"][0]["spec"]["accessModes"] == ["ReadWriteOncePod"]
-        _run(kube_storage, client, dict(params, state="absent"))
+        _run(reconcile, client, dict(params, state="absent"))
         return
     with pytest.raises(CoeError, match="access mode ReadWriteOncePod needs Kubernetes 1.27 or later"):
-        _run(kube_storage, client, params)
+        _run(reconcile, client, params)
     assert schema_api.call("GET", "/apis/storage.k8s.io/v1/storageclasses/once").status_code == 404
 
 

@@ -127,15 +127,6 @@ def test_a_key_of_another_type_or_size_is_replaced(ca, existing, wanted, kept):
         assert 'not the requested' in reason
 
 
-def test_same_certificates_ignores_whitespace_and_order(ca):
-    other = CertificateAuthority(name='other')
-    assert certificates.same_certificates(ca.pem + other.pem, '\n' + other.pem.strip() + '\n' + ca.pem)
-    assert not certificates.same_certificates(ca.pem, other.pem)
-    assert not certificates.same_certificates(ca.pem, ca.pem + other.pem)
-    assert not certificates.same_certificates(ca.pem + other.pem, ca.pem)
-    assert not certificates.same_certificates(None, None)
-
-
 def test_summary_names_the_certificate_without_key_material(ca):
     cert, key = ca.client_credential(days_left=100)
     details = certificates.summary(certificates.load_certificates(cert)[0])

@@ -11,10 +11,10 @@ import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.heat import stack_path
-from ansible_collections.coe.magnum.plugins.module_utils.kube_client import kube_path
-from ansible_collections.coe.magnum.plugins.module_utils.kube_storage import StorageReconciler
+from ansible_collections.coe.magnum.plugins.module_utils.kube_client import api_path, kube_path
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import path_of
 from ansible_collections.coe.magnum.plugins.module_utils.resolve import Resolver
+from ansible_collections.coe.magnum.plugins.module_utils.storage.reconcile import StorageReconciler
 from ansible_collections.coe.magnum.tests.unit.fakes import FakeCloud, FakeResource
 
 # The names Magnum accepts for templates that a careless path turns into another one (the template `web`).
@@ -129,6 +129,13 @@ def test_kubernetes_paths_escape_names():
         '/api/v1/namespaces/a%2Fb/persistentvolumeclaims'
     assert kube_path('/apis/storage.k8s.io/v1/storageclasses', 'std#1') == \
         '/apis/storage.k8s.io/v1/storageclasses/std%231'
+
+
+def test_api_paths_put_the_core_group_under_api_and_the_others_under_apis():
+    assert api_path('v1', 'namespaces', 'a/b', 'events') == '/api/v1/namespaces/a%2Fb/events'
+    assert api_path('storage.k8s.io/v1beta1', 'storageclasses', 'std#1') == \
+        '/apis/storage.k8s.io/v1beta1/storageclasses/std%231'
+    assert api_path('storage.k8s.io/v1', 'storageclasses') == '/apis/storage.k8s.io/v1/storageclasses'
 
 
 @pytest.mark.parametrize('name, segment', [

@@ -11,7 +11,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import (
     discover,
     parse_version,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.storage_class import default_annotation
+from ansible_collections.coe.magnum.plugins.module_utils.storage.class_manifest import default_annotation
 from ansible_collections.coe.magnum.tests.unit.data import cases
 from ansible_collections.coe.magnum.tests.unit.kube_fake import FakeCluster, FakeKubeClient
 

@@ -10,7 +10,8 @@ from unittest import mock
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.coe.magnum.plugins.module_utils import kube_storage
+from ansible_collections.coe.magnum.plugins.module_utils import kube_client
+from ansible_collections.coe.magnum.plugins.module_utils.storage import reconcile
 from ansible_collections.coe.magnum.plugins.modules import coe_storage
 from ansible_collections.coe.magnum.tests.unit.data import cases
 from ansible_collections.coe.magnum.tests.unit.fakes import patch_module_args
@@ -52,8 +53,8 @@ def run_module(cluster, params, check_mode=False, diff=False):
             mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
             mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json), \
             mock.patch.object(basic.AnsibleModule, 'warn', lambda module, text: warnings.append(text)), \
-            mock.patch.object(coe_storage, 'connect', lambda module: FakeKubeClient(cluster)), \
-            mock.patch.object(kube_storage, 'time', FakeTime()):
+            mock.patch.object(kube_client, 'connect', lambda module: FakeKubeClient(cluster)), \
+            mock.patch.object(reconcile, 'time', FakeTime()):
         with pytest.raises(ModuleExit) as caught:
             coe_storage.main()
     result = caught.value.result

@@ -200,6 +200,11 @@ def test_wait_false_returns_at_once_and_a_later_run_waits(cloud, clock):
     assert [e['phase'] for e in result['status_history']] == ['settle', 'settle']
 
 
+def test_progress_says_whether_magnum_is_still_at_work(cloud):
+    assert created(cloud, wait=False)['progress'] == 'in_progress'
+    assert created(cloud)['progress'] == 'complete'
+
+
 def test_a_later_run_without_wait_reports_the_create_under_way(cloud):
     created(cloud, wait=False)
     result = created(cloud, wait=False)

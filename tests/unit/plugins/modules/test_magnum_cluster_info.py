@@ -56,6 +56,15 @@ def test_one_cluster_by_name_or_id_with_its_faults(clock):
     assert cloud.http.count('GET', '/clusters/detail') == 0
 
 
+def test_each_record_says_where_magnum_is_with_the_cluster(clock):
+    cloud = cloud_with_clusters(clock)
+    cloud.http.add_cluster('delta', cloud.template, status='UPDATE_IN_PROGRESS')
+    result = run(cloud)
+    assert [(c['name'], c['status'], c['progress']) for c in result['clusters']] == [
+        ('alpha', 'CREATE_COMPLETE', 'complete'), ('beta', 'CREATE_FAILED', 'failed'),
+        ('delta', 'UPDATE_IN_PROGRESS', 'in_progress'), ('gamma', 'UPDATE_COMPLETE', 'complete')]
+
+
 def test_unknown_name_is_an_empty_list(clock):
     assert run(cloud_with_clusters(clock), name='nope')['clusters'] == []
 

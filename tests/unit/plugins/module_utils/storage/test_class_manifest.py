@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.coe.magnum.plugins.module_utils import storage_class
+from ansible_collections.coe.magnum.plugins.module_utils.storage import class_manifest
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import ClusterFacts
 from ansible_collections.coe.magnum.tests.unit.data import cases
 
@@ -17,7 +17,7 @@ def facts_for(git_version, storage_versions=('v1',)):
 @pytest.mark.parametrize('case', cases('kube/storage_class_manifests.yml'))
 def test_manifest(case):
     facts = facts_for(case['git_version'], case['storage_versions'])
-    manifest = storage_class.build(case['spec'], case['provisioner'], facts, keep_metadata=case.get('keep_metadata'))
+    manifest = class_manifest.build(case['spec'], case['provisioner'], facts, keep_metadata=case.get('keep_metadata'))
     assert manifest == case['manifest']
 
 
@@ -25,18 +25,18 @@ def test_manifest(case):
 def test_default_annotation_handling(case):
     facts = facts_for(case['git_version'])
     obj = {'metadata': {'name': 'x', 'annotations': case['annotations']}}
-    assert storage_class.is_default(obj, facts) == case['is_default']
+    assert class_manifest.is_default(obj, facts) == case['is_default']
     if 'make_default' in case:
-        assert storage_class.default_changes(obj, True, facts) == case['make_default']
+        assert class_manifest.default_changes(obj, True, facts) == case['make_default']
     if 'clear_default' in case:
-        assert storage_class.default_changes(obj, False, facts) == case['clear_default']
+        assert class_manifest.default_changes(obj, False, facts) == case['clear_default']
 
 
 @pytest.mark.parametrize('case', cases('kube/immutable_fields.yml'))
 def test_immutable_fields_and_patch(case):
-    fixed = storage_class.immutable_differences(case['existing'], case['desired'])
+    fixed = class_manifest.immutable_differences(case['existing'], case['desired'])
     assert [list(item) for item in fixed] == case['fixed']
-    assert storage_class.mutable_patch(case['existing'], case['desired'], case.get('annotations')) == case['patch']
+    assert class_manifest.mutable_patch(case['existing'], case['desired'], case.get('annotations')) == case['patch']
 
 
 @pytest.mark.parametrize('git_version, spec, problems', [
@@ -47,60 +47,60 @@ def test_immutable_fields_and_patch(case):
     ('v1.9.0', {'volume_binding_mode': 'WaitForFirstConsumer'}, 0),
 ])
 def test_options_the_cluster_cannot_store(git_version, spec, problems):
-    assert len(storage_class.unsupported_options(spec, facts_for(git_version))) == problems
+    assert len(class_manifest.unsupported_options(spec, facts_for(git_version))) == problems
 
 
 def test_merge_patch_prediction():
     obj = {'metadata': {'name': 'a', 'annotations': {'x': '1', 'y': '2'}}, 'mountOptions': ['a']}
-    patched = storage_class.apply_patch(obj, {'metadata': {'annotations': {'x': None, 'z': '3'}}, 'mountOptions': []})
+    patched = class_manifest.apply_patch(obj, {'metadata': {'annotations': {'x': None, 'z': '3'}}, 'mountOptions': []})
     assert patched == {'metadata': {'name': 'a', 'annotations': {'y': '2', 'z': '3'}}, 'mountOptions': []}
     assert obj['metadata']['annotations'] == {'x': '1', 'y': '2'}
 
 
 def test_an_option_the_cluster_cannot_store_is_named_with_the_version_it_needs():
     spec = {'volume_binding_mode': 'WaitForFirstConsumer', 'reclaim_policy': 'Retain'}
-    assert storage_class.unsupported_options(spec, facts_for('v1.8.0')) == [
+    assert class_manifest.unsupported_options(spec, facts_for('v1.8.0')) == [
         'storage_class.volume_binding_mode=WaitForFirstConsumer needs Kubernetes 1.9 or later; the cluster runs v1.8.0']
 
 
 def test_parameters_are_sent_as_the_strings_kubernetes_stores():
-    assert storage_class.stringify({'fsType': 'ext4', 'iops': 100, 'encrypted': True, 'replicated': False,
+    assert class_manifest.stringify({'fsType': 'ext4', 'iops': 100, 'encrypted': True, 'replicated': False,
                                     1: 2.5}) == {
         'fsType': 'ext4', 'iops': '100', 'encrypted': 'true', 'replicated': 'false', '1': '2.5'}
-    assert storage_class.stringify(None) == {}
+    assert class_manifest.stringify(None) == {}
 
 
 def test_a_class_is_shown_with_what_a_person_cares_about():
     obj = {'apiVersion': 'storage.k8s.io/v1', 'kind': 'StorageClass',
            'metadata': {'name': 'standard', 'uid': 'u-1', 'labels': {}, 'resourceVersion': '9',
-                        'annotations': {storage_class.DEFAULT_CLASS_ANNOTATION: 'true'}},
+                        'annotations': {class_manifest.DEFAULT_CLASS_ANNOTATION: 'true'}},
            'provisioner': 'cinder.csi.openstack.org', 'parameters': {'type': 'ssd'}, 'reclaimPolicy': 'Retain',
            'allowVolumeExpansion': True, 'mountOptions': [], 'volumeBindingMode': 'Immediate'}
-    assert storage_class.view(obj) == {
+    assert class_manifest.view(obj) == {
         'apiVersion': 'storage.k8s.io/v1', 'kind': 'StorageClass',
         'metadata': {'name': 'standard', 'uid': 'u-1',
-                     'annotations': {storage_class.DEFAULT_CLASS_ANNOTATION: 'true'}},
+                     'annotations': {class_manifest.DEFAULT_CLASS_ANNOTATION: 'true'}},
         'provisioner': 'cinder.csi.openstack.org', 'parameters': {'type': 'ssd'}, 'reclaimPolicy': 'Retain',
         'volumeBindingMode': 'Immediate', 'allowVolumeExpansion': True, 'mountOptions': []}
-    assert storage_class.view(None) == {}
+    assert class_manifest.view(None) == {}
 
 
 def test_a_merge_patch_adds_what_the_object_lacks_and_replaces_what_is_not_a_mapping():
     obj = {'metadata': {'name': 'a'}, 'parameters': 'odd'}
-    assert storage_class.apply_patch(obj, {'metadata': {'annotations': {'x': 'true'}}, 'parameters': {'t': '1'},
-                                           'missing': None}) == {
+    assert class_manifest.apply_patch(obj, {'metadata': {'annotations': {'x': 'true'}}, 'parameters': {'t': '1'},
+                                            'missing': None}) == {
         'metadata': {'name': 'a', 'annotations': {'x': 'true'}}, 'parameters': {'t': '1'}}
 
 
 @pytest.mark.parametrize('git_version, annotation', [
-    ('v1.5.3', storage_class.DEFAULT_CLASS_BETA_ANNOTATION),
-    ('v1.6.0', storage_class.DEFAULT_CLASS_ANNOTATION),
+    ('v1.5.3', class_manifest.DEFAULT_CLASS_BETA_ANNOTATION),
+    ('v1.6.0', class_manifest.DEFAULT_CLASS_ANNOTATION),
 ])
 def test_the_default_class_is_marked_with_the_annotation_its_version_introduced(git_version, annotation):
-    assert storage_class.default_annotation(facts_for(git_version)) == annotation
+    assert class_manifest.default_annotation(facts_for(git_version)) == annotation
 
 
 @pytest.mark.parametrize('git_version, problems', [('v1.7.9', 2), ('v1.8.0', 0)])
 def test_volume_expansion_and_mount_options_need_kubernetes_1_8(git_version, problems):
     spec = {'allow_volume_expansion': True, 'mount_options': ['noatime']}
-    assert len(storage_class.unsupported_options(spec, facts_for(git_version))) == problems
+    assert len(class_manifest.unsupported_options(spec, facts_for(git_version))) == problems

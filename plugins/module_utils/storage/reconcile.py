@@ -13,10 +13,8 @@ __metaclass__ = type
 import re
 import time
 
-from ansible_collections.coe.magnum.plugins.module_utils import claims as claim_manifests
-from ansible_collections.coe.magnum.plugins.module_utils import storage_class as class_manifests
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
-from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError, kube_path
+from ansible_collections.coe.magnum.plugins.module_utils.kube_client import KubeError, api_path, kube_path
 from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import (
     CINDER_CSI,
     CINDER_IN_TREE,
@@ -24,6 +22,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.kube_discovery import (
     choose_provisioner,
     discover,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.storage import claim_manifest, class_manifest
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
 _DNS_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z')
@@ -66,7 +65,7 @@ def validate(params):
                 problems.append('%s.size is required with state=present' % where)
             else:
                 try:
-                    if claim_manifests.parse_quantity(claim['size']) <= 0:
+                    if claim_manifest.parse_quantity(claim['size']) <= 0:
                         problems.append('%s.size must be larger than zero' % where)
                 except ValueError as exc:
                     problems.append('%s.size: %s' % (where, exc))
@@ -102,14 +101,14 @@ class StorageReconciler:
     # -- paths -------------------------------------------------------------------------------------------------
     @property
     def classes_path(self):
-        return '/apis/%s/storageclasses' % self.facts.storage_api_version
+        return api_path(self.facts.storage_api_version, 'storageclasses')
 
     def class_path(self, name):
-        return kube_path(self.classes_path, name)
+        return api_path(self.facts.storage_api_version, 'storageclasses', name)
 
     @staticmethod
     def claims_path(namespace):
-        return kube_path('/api/v1/namespaces', namespace) + '/persistentvolumeclaims'
+        return kube_path('/api/v1/namespaces', namespace, 'persistentvolumeclaims')
 
     def claim_path(self, claim):
         return kube_path(self.claims_path(claim['namespace']), claim['name'])
@@ -161,8 +160,8 @@ class StorageReconciler:
             notes=self.notes,
             cluster=self.facts.as_dict(),
             provisioner=self.provisioner,
-            storage_class=class_manifests.view(self._managed_class),
-            claims=[claim_manifests.view(obj) for obj in self._claim_results],
+            storage_class=class_manifest.view(self._managed_class),
+            claims=[claim_manifest.view(obj) for obj in self._claim_results],
             diff=dict(before=self.before, after=self.after),
         )
         if self.already_deleted:
@@ -198,7 +197,7 @@ class StorageReconciler:
             self.facts.require_storage_api()
         except CoeError as exc:
             raise CoeError('Cluster %s: %s' % (self.client.label, exc.msg)) from None
-        problems = class_manifests.unsupported_options(spec, self.facts)
+        problems = class_manifest.unsupported_options(spec, self.facts)
         if problems:
             raise CoeError('Cluster %s: %s' % (self.client.label, '; '.join(problems)))
         existing = self.client.find(self.class_path(spec['name']))
@@ -211,11 +210,11 @@ class StorageReconciler:
         plan = {'existing': existing, 'others': []}
         if existing is None:
             plan['action'] = 'create'
-            plan['desired'] = class_manifests.build(spec, self.provisioner, self.facts)
+            plan['desired'] = class_manifest.build(spec, self.provisioner, self.facts)
         else:
-            plan['desired'] = class_manifests.build(spec, self.provisioner, self.facts,
-                                                    keep_metadata=existing.get('metadata'))
-            fixed = class_manifests.immutable_differences(existing, plan['desired'])
+            plan['desired'] = class_manifest.build(spec, self.provisioner, self.facts,
+                                                   keep_metadata=existing.get('metadata'))
+            fixed = class_manifest.immutable_differences(existing, plan['desired'])
             if fixed and not spec['replace']:
                 raise CoeError(
                     'StorageClass %s on %s: %s cannot change on an existing StorageClass (%s). Set '
@@ -225,20 +224,20 @@ class StorageReconciler:
             if fixed:
                 plan['action'] = 'replace'
             else:
-                plan['patch'] = class_manifests.mutable_patch(
-                    existing, plan['desired'], class_manifests.default_changes(existing, spec['default'], self.facts))
+                plan['patch'] = class_manifest.mutable_patch(
+                    existing, plan['desired'], class_manifest.default_changes(existing, spec['default'], self.facts))
                 plan['action'] = 'patch' if plan['patch'] else None
         # Claims are planned against the class as this task leaves it (a class made expandable here lets them grow).
         if plan['action'] in ('create', 'replace'):
             self._managed_class = plan['desired']
         elif plan['action'] == 'patch':
-            self._managed_class = class_manifests.apply_patch(existing, plan['patch'])
+            self._managed_class = class_manifest.apply_patch(existing, plan['patch'])
         else:
             self._managed_class = existing
         if spec['default']:
             for other in self.client.get(self.classes_path).get('items') or []:
-                if other['metadata']['name'] != spec['name'] and class_manifests.is_default(other, self.facts):
-                    changes = class_manifests.default_changes(other, False, self.facts)
+                if other['metadata']['name'] != spec['name'] and class_manifest.is_default(other, self.facts):
+                    changes = class_manifest.default_changes(other, False, self.facts)
                     plan['others'].append((other, {'metadata': {'annotations': changes}}))
         return plan
 
@@ -256,18 +255,18 @@ class StorageReconciler:
                 result = self.client.create(self.classes_path, plan['desired'])
             message = 'replaced StorageClass %s (deleted and created again)' % name
         elif action == 'patch':
-            result = (class_manifests.apply_patch(existing, plan['patch']) if self.check_mode
+            result = (class_manifest.apply_patch(existing, plan['patch']) if self.check_mode
                       else self.client.merge_patch(self.class_path(name), plan['patch']))
             message = 'updated StorageClass %s (%s)' % (name, ', '.join(sorted(plan['patch'])))
         else:
             result, message = existing, None
         self._managed_class = result
-        self._record('StorageClass/%s' % name, class_manifests.view(existing), class_manifests.view(result), message)
+        self._record('StorageClass/%s' % name, class_manifest.view(existing), class_manifest.view(result), message)
         for other, patch in plan['others']:
             other_name = other['metadata']['name']
-            updated = (class_manifests.apply_patch(other, patch) if self.check_mode
+            updated = (class_manifest.apply_patch(other, patch) if self.check_mode
                        else self.client.merge_patch(self.class_path(other_name), patch))
-            self._record('StorageClass/%s' % other_name, class_manifests.view(other), class_manifests.view(updated),
+            self._record('StorageClass/%s' % other_name, class_manifest.view(other), class_manifest.view(updated),
                          'StorageClass %s is no longer the default class' % other_name)
 
     def _plan_claims(self):
@@ -277,11 +276,11 @@ class StorageReconciler:
             namespace = claim['namespace']
             if namespace not in namespaces:
                 namespaces[namespace] = self.client.find(kube_path('/api/v1/namespaces', namespace)) is not None
-            for mode in claim_manifests.unsupported_access_modes(claim, self.facts):
+            for mode in claim_manifest.unsupported_access_modes(claim, self.facts):
                 problems.append('%s: access mode %s needs Kubernetes %d.%d or later; the cluster runs %s'
-                                % ((where, mode) + claim_manifests.READ_WRITE_ONCE_POD_SINCE
+                                % ((where, mode) + claim_manifest.READ_WRITE_ONCE_POD_SINCE
                                    + (self.facts.git_version,)))
-            desired = claim_manifests.build(claim, self._claim_class_name(claim), self.facts)
+            desired = claim_manifest.build(claim, self._claim_class_name(claim), self.facts)
             existing = self.client.find(self.claim_path(claim)) if namespaces[namespace] else None
             plan = {'claim': claim, 'desired': desired, 'existing': existing, 'action': None,
                     'create_namespace': not namespaces[namespace]}
@@ -289,21 +288,21 @@ class StorageReconciler:
             if existing is None:
                 plan['action'] = 'create'
             else:
-                fixed, size_change = claim_manifests.differences(existing, desired)
+                fixed, size_change = claim_manifest.differences(existing, desired)
                 if fixed:
                     problems.append('%s: %s cannot change on an existing claim (%s); delete the claim (state=absent) '
                                     'and create it again' % (where, ', '.join(option for option, _c, _w in fixed),
                                                              '; '.join('%s: %s -> %s' % item for item in fixed)))
                 if size_change == 'shrink':
                     problems.append('%s: size %s is smaller than the claim\'s %s; Kubernetes cannot shrink a claim'
-                                    % (where, claim['size'], claim_manifests.requested_size(existing)))
+                                    % (where, claim['size'], claim_manifest.requested_size(existing)))
                 elif size_change == 'grow':
-                    class_name = claim_manifests.class_of(existing)
+                    class_name = claim_manifest.class_of(existing)
                     storage_class = self.class_object(class_name) if class_name else None
                     if not (storage_class or {}).get('allowVolumeExpansion'):
                         problems.append('%s: growing the claim from %s to %s needs allowVolumeExpansion: true on '
                                         'StorageClass %s (storage_class.allow_volume_expansion)'
-                                        % (where, claim_manifests.requested_size(existing), claim['size'],
+                                        % (where, claim_manifest.requested_size(existing), claim['size'],
                                            class_name or '(none)'))
                     plan['action'] = 'resize'
             plans.append(plan)
@@ -329,15 +328,15 @@ class StorageReconciler:
                     result = self.client.create(self.claims_path(claim['namespace']), plan['desired'])
                 message = 'created PersistentVolumeClaim %s (%s)' % (identity, claim['size'])
             elif plan['action'] == 'resize':
-                patch = claim_manifests.resize_patch(claim['size'])
-                result = (class_manifests.apply_patch(existing, patch) if self.check_mode
+                patch = claim_manifest.resize_patch(claim['size'])
+                result = (class_manifest.apply_patch(existing, patch) if self.check_mode
                           else self.client.merge_patch(self.claim_path(claim), patch))
                 message = 'resized PersistentVolumeClaim %s from %s to %s' % (
-                    identity, claim_manifests.requested_size(existing), claim['size'])
+                    identity, claim_manifest.requested_size(existing), claim['size'])
             else:
                 result, message = existing, None
-            self._record('PersistentVolumeClaim/%s' % identity, claim_manifests.view(existing),
-                         claim_manifests.view(result), message)
+            self._record('PersistentVolumeClaim/%s' % identity, claim_manifest.view(existing),
+                         claim_manifest.view(result), message)
             results.append(result)
         return results
 
@@ -347,10 +346,10 @@ class StorageReconciler:
         for plan, result in zip(plans, results):
             claim = plan['claim']
             identity = '%s/%s' % (claim['namespace'], claim['name'])
-            if claim_manifests.phase_of(result) == 'Bound':
+            if claim_manifest.phase_of(result) == 'Bound':
                 waited.append(result)
                 continue
-            class_name = claim_manifests.class_of(result)
+            class_name = claim_manifest.class_of(result)
             storage_class = self.class_object(class_name) if class_name else None
             if (storage_class or {}).get('volumeBindingMode') == 'WaitForFirstConsumer':
                 self.notes.append('claim %s: StorageClass %s binds a volume only when a pod uses the claim '
@@ -363,23 +362,20 @@ class StorageReconciler:
 
     def _wait_bound(self, claim, identity, timeout):
         def is_done(obj):
-            if claim_manifests.phase_of(obj) == 'Lost':
+            if claim_manifest.phase_of(obj) == 'Lost':
                 raise CoeError('PersistentVolumeClaim %s on %s is Lost: its PersistentVolume %s no longer exists'
                                % (identity, self.client.label, (obj.get('spec') or {}).get('volumeName')))
-            return claim_manifests.phase_of(obj) == 'Bound'
+            return claim_manifest.phase_of(obj) == 'Bound'
 
         waiter = Waiter(timeout, initial_interval=1.0, max_interval=5.0, clock=self.clock, sleep=self.sleep)
         try:
             return waiter.wait(lambda: self.client.get(self.claim_path(claim)),
-                               lambda obj: claim_manifests.phase_of(obj) or 'Pending', is_done,
+                               lambda obj: claim_manifest.phase_of(obj) or 'Pending', is_done,
                                describe='PersistentVolumeClaim %s to become Bound' % identity)
         except WaitTimeout as exc:
-            reason = self._latest_event(claim)
+            reason = self.client.latest_event(claim['namespace'], claim['name'])
             raise CoeError('%s%s (option timeout=%s)' % (exc.msg, ' Latest event: %s.' % reason if reason else '',
                                                          self.params['timeout']), **exc.details) from None
-
-    def _latest_event(self, claim):
-        return latest_event(self.client, claim['namespace'], claim['name'])
 
     # -- state=absent --------------------------------------------------------------------------------------------
     def _absent(self):
@@ -390,7 +386,7 @@ class StorageReconciler:
             if existing is None:
                 continue
             consequence = None
-            if claim_manifests.phase_of(existing) == 'Bound':
+            if claim_manifest.phase_of(existing) == 'Bound':
                 volume = (existing.get('spec') or {}).get('volumeName')
                 volume_object = self.client.find(kube_path('/api/v1/persistentvolumes', volume)) if volume else None
                 policy = ((volume_object or {}).get('spec') or {}).get('persistentVolumeReclaimPolicy') or 'Delete'
@@ -415,25 +411,11 @@ class StorageReconciler:
                 continue
             if consequence:
                 self.warn('PersistentVolumeClaim %s: %s' % (identity, consequence))
-            self._record('PersistentVolumeClaim/%s' % identity, claim_manifests.view(existing), {},
+            self._record('PersistentVolumeClaim/%s' % identity, claim_manifest.view(existing), {},
                          'deleted PersistentVolumeClaim %s' % identity)
         if class_existing is not None:
             if not self.check_mode and not self._delete(self.class_path(self.spec['name'])):
                 self.already_deleted.append('StorageClass/%s' % self.spec['name'])
                 return
-            self._record('StorageClass/%s' % self.spec['name'], class_manifests.view(class_existing), {},
+            self._record('StorageClass/%s' % self.spec['name'], class_manifest.view(class_existing), {},
                          'deleted StorageClass %s' % self.spec['name'])
-
-
-def latest_event(client, namespace, name):
-    """The message of an object's newest event, which says for example why a claim has not been provisioned."""
-    try:
-        events = client.get(kube_path('/api/v1/namespaces', namespace) + '/events',
-                            query=[('fieldSelector', 'involvedObject.name=%s' % name)])
-    except KubeError:
-        return None
-    items = [item for item in events.get('items') or [] if (item.get('involvedObject') or {}).get('name') == name]
-    if not items:
-        return None
-    newest = max(items, key=lambda item: item.get('lastTimestamp') or item.get('eventTime') or '')
-    return newest.get('message')

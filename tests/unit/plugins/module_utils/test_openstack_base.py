@@ -3,7 +3,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.coe.magnum.plugins.module_utils.base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import StaleVersionRange
 from ansible_collections.coe.magnum.tests.unit.fakes import FakeCloud, run_module
 

@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.coe.magnum.plugins.module_utils.kube_storage import validate
+from ansible_collections.coe.magnum.plugins.module_utils.storage.reconcile import validate
 
 GOOD_CLAIM = {'name': 'data', 'namespace': 'default', 'size': '1Gi', 'access_modes': ['ReadWriteOnce']}
 
