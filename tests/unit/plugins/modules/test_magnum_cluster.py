@@ -365,6 +365,36 @@ def test_shrink_removes_the_nodes_given(cloud):
     assert bodies == [{'node_count': 2, 'nodes_to_remove': ['node-2']}]
 
 
+def test_a_lost_answer_to_a_resize_is_confirmed_from_the_cluster_and_not_sent_again(cloud):
+    record = created(cloud, node_count=1)
+    cloud.http.fault('POST', '/clusters/%s/actions/resize' % record['id'], after_acting=True)
+    result = created(cloud, node_count=3)
+    assert result['changed'] and result['actions'] == ['resize'] and result['cluster']['node_count'] == 3
+    assert cloud.http.count('POST', '/clusters/%s/actions/resize' % record['id']) == 1
+
+
+@pytest.mark.parametrize('before, wanted', [(1, 3), (3, 1)], ids=['grow', 'shrink'])
+def test_a_resize_magnum_never_carried_out_fails_with_the_lost_answer_once_the_settle_time_is_over(
+        cloud, clock, before, wanted):
+    record = created(cloud, node_count=before)
+    cloud.http.fault('POST', '/clusters/%s/actions/resize' % record['id'], status=503)
+    started = clock.now
+    result, failed = run(cloud, node_count=wanted)
+    # The cluster read again shows neither the new size nor an operation under way: the error stands.
+    assert failed and 'Injected fault' in result['msg'] and 'Timed out' not in result['msg'], result['msg']
+    assert 30 <= clock.now - started < 60
+    assert cloud.http.clusters()[0]['node_count'] == before
+
+
+def test_an_upgrade_answer_lost_after_magnum_finished_it_is_confirmed_by_the_template(clock):
+    cloud = ClusterCloud(clock, work_seconds=1)
+    record = created(cloud)
+    cloud.http.fault('POST', '/clusters/%s/actions/upgrade' % record['id'], after_acting=True)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['changed'] and result['cluster']['cluster_template_id'] == cloud.new_template['uuid']
+    assert cloud.http.count('POST', '/clusters/%s/actions/upgrade' % record['id']) == 1
+
+
 def test_old_api_scales_with_a_node_count_patch(clock):
     cloud = old_cloud(clock, '1.4')
     created(cloud, node_count=1)
