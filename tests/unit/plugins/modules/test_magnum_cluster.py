@@ -143,7 +143,8 @@ def test_autoscaled_cluster_keeps_its_count_inside_the_range_and_reports_the_dri
     assert not result['changed'] and mutating_since(cloud, start) == []
     assert result['drift']['node_count'] == dict(current=4, wanted=2, min_node_count=1, max_node_count=5,
                                                  nodegroup='default-worker')
-    assert 'has 4 nodes where the task asks for 2' in result['warnings'][0]
+    assert result['warnings'][0].startswith("Node group 'default-worker' of cluster 'k8s-cluster' (%s) has 4 nodes "
+                                            "where the task asks for 2" % result['id'])
     forced = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True,
                      force_node_count=True)
     assert forced['changed'] and forced['actions'] == ['resize'] and forced['cluster']['node_count'] == 2
@@ -702,3 +703,127 @@ def test_a_cluster_gone_before_its_delete_is_what_the_task_wanted(cloud):
     result = created(cloud, state='absent')
     assert result['changed'] and cloud.http.clusters() == []
     assert result['already_deleted'] is True
+
+
+# What a failure names, and what a lost answer to a delete leaves
+@pytest.mark.parametrize('state, path, words', [
+    ('present', '/clusters/k8s-cluster', "Failed to look up cluster 'k8s-cluster': "),
+    ('absent', '/clusters/k8s-cluster', "Failed to look up cluster 'k8s-cluster': "),
+    ('present', '/clustertemplates/k8s', "Failed to look up cluster template 'k8s': "),
+    ('present', '/clusters', "Failed to create cluster 'k8s-cluster': "),
+])
+def test_a_refused_request_names_what_the_task_was_doing(cloud, state, path, words):
+    if path == '/clusters':
+        cloud.http.fault('POST', path, status=403)
+    else:
+        cloud.http.fault('GET', path, status=403)
+    result, failed = run(cloud, state=state)
+    assert failed and result['msg'].startswith(words), result['msg']
+
+
+def test_a_lost_answer_to_a_delete_is_confirmed_from_the_cluster_and_not_sent_again(cloud):
+    record = created(cloud)
+    cloud.http.fault('DELETE', '/clusters/%s' % record['id'], after_acting=True)
+    result = created(cloud, state='absent')
+    assert result['changed'] and cloud.http.clusters() == [] and 'already_deleted' not in result
+    assert cloud.http.count('DELETE') == 1
+
+
+@pytest.mark.parametrize('node_count', [1, 2], ids=['created', 'resized'])
+def test_a_delete_magnum_never_carried_out_fails_with_the_lost_answer_once_the_settle_time_is_over(
+        cloud, clock, node_count):
+    created(cloud, node_count=1)
+    created(cloud, node_count=node_count)
+    status = cloud.http.clusters()[0]['status']
+    cloud.http.fault('DELETE', '/clusters/', status=503)
+    started = clock.now
+    result, failed = run(cloud, state='absent')
+    assert failed and 'Injected fault' in result['msg'] and 'Timed out' not in result['msg'], result['msg']
+    assert 30 <= clock.now - started < 35
+    assert [r['status'] for r in cloud.http.clusters()] == [status]
+
+
+def test_a_cluster_updated_before_is_deleted_and_a_check_mode_delete_has_no_already_deleted(cloud):
+    created(cloud, node_count=1)
+    created(cloud, node_count=2)
+    assert cloud.http.clusters()[0]['status'] == 'UPDATE_COMPLETE'
+    checked = created(cloud, state='absent', check_mode=True)
+    assert checked['changed'] and 'already_deleted' not in checked
+    result = created(cloud, state='absent', wait=False)
+    assert result['changed'] and 'already_deleted' not in result
+    assert [e['status'] for e in result['status_history']][-1] == 'DELETE_IN_PROGRESS'
+
+
+def test_a_change_waits_for_an_update_under_way(cloud):
+    created(cloud, node_count=1)
+    created(cloud, node_count=2, wait=False)
+    result = created(cloud, node_count=2)
+    assert not result['changed'] and result['cluster']['status'] == 'UPDATE_COMPLETE'
+    assert [e['phase'] for e in result['status_history']][0] == 'settle'
+
+
+def test_the_default_group_decides_the_size_when_other_groups_add_to_the_count(cloud):
+    record = created(cloud, node_count=1)
+    stored = cloud.http.collections['clusters'][record['id']]
+    # Magnum's cluster node_count sums every worker group: 1 default worker and a group of 2.
+    stored['node_count'] = 3
+    stored['_group_fields'] = {'default-worker': dict(node_count=1)}
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=1)
+    assert not result['changed'] and mutating_since(cloud, start) == []
+    resized = created(cloud, node_count=2)
+    assert resized['changed'] and resized['actions'] == ['resize']
+
+
+@pytest.mark.parametrize('create_timeout, seconds', [(None, 3600), (90, 5400)])
+def test_the_journal_keeps_a_create_in_flight_for_the_creates_own_timeout(clock, journal, create_timeout, seconds):
+    cloud = ClusterCloud(clock, visible_after=900)
+    result = created(cloud, wait=False, create_timeout=create_timeout)
+    assert result['in_flight'] and 'within 60 seconds' in ' '.join(result['warnings'])
+    entry = journal.pending('cluster', 'k8s-cluster')
+    assert entry['expires'] - entry['sent'] == seconds
+
+
+def test_a_create_in_the_journal_without_an_id_that_never_appears_is_reported_not_sent(cloud, journal):
+    journal.record('cluster', 'k8s-cluster', 3600.0)
+    result, failed = run(cloud, timeout=60)
+    assert failed and result['in_flight'] and result['msg'].startswith("Cluster 'k8s-cluster' has not appeared")
+    assert cloud.http.count('POST', '/clusters') == 0
+
+
+def test_without_node_groups_the_autoscaled_drift_names_the_cluster(clock):
+    cloud = old_cloud(clock, '1.8')
+    record = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    cloud.http.collections['clusters'][record['id']]['node_count'] = 4
+    result = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    assert not result['changed'] and result['drift']['node_count']['nodegroup'] is None
+    assert result['warnings'][0].startswith("Cluster 'k8s-cluster' (%s) has 4 nodes where the task asks for 2"
+                                            % record['id'])
+
+
+def with_gpu_group(cloud, record, version='v1.29.0'):
+    cloud.http.collections['clusters'][record['id']]['_groups'] = [
+        dict(uuid='ng-1', name='gpu', role='worker', is_default=False, node_count=1, version=version,
+             labels={'kube_tag': version}, status='CREATE_COMPLETE')]
+
+
+def upgrade_bodies(cloud, start):
+    return [body.get('nodegroup') for method, url, body in cloud.http.bodies[start:]
+            if url.endswith('/actions/upgrade')]
+
+
+@pytest.mark.parametrize('cluster_template, actions, upgrades', [
+    ('k8s-new', ['upgrade', 'upgrade', 'resize'], [None, 'gpu']),
+    (None, ['upgrade', 'resize'], ['gpu']),
+], ids=['with-the-cluster', 'group-alone'])
+def test_a_group_is_upgraded_after_its_cluster_and_before_it_is_resized(cloud, cluster_template, actions, upgrades):
+    record = created(cloud)
+    with_gpu_group(cloud, record)
+    if cluster_template is None:
+        created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    start = len(cloud.http.bodies)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True, nodegroup='gpu', node_count=3)
+    assert result['actions'] == actions
+    assert upgrade_bodies(cloud, start) == upgrades
+    kinds = [url.rsplit('/', 1)[-1] for method, url, body in cloud.http.bodies[start:]]
+    assert kinds == actions
