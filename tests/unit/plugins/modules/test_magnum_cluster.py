@@ -220,8 +220,10 @@ def test_a_5xx_on_create_is_never_sent_again_in_the_run(cloud, clock):
     cloud.http.fault('POST', '/clusters', status=503)
     result, failed = run(cloud, timeout=120)
     assert failed and result['in_flight'] and 'may still be queued' in result['msg']
+    assert result['msg'].startswith("Failed to create cluster 'k8s-cluster': ")
+    assert "the cluster did not appear within the task's timeout" in result['msg']
     assert cloud.http.count('POST', '/clusters') == 1 and cloud.http.clusters() == []
-    assert clock.now - 1000.0 >= 120  # looked for by name for the whole wait
+    assert 120 <= clock.now - 1000.0 <= 125, clock.now  # looked for by name for the whole wait, not longer
 
 
 def test_a_refused_connection_on_create_is_sent_again(cloud):
@@ -253,6 +255,7 @@ def test_lost_create_answer_with_a_slow_conductor_makes_one_cluster(clock, journ
         assert not failed and result['changed'] and result['cluster']['status'] == 'CREATE_COMPLETE'
     else:
         assert failed and result['in_flight'] and 'may still be queued' in result['msg'], result
+        assert 'the cluster did not appear within 60 seconds (wait: false)' in result['msg']
         assert journal.path('cluster', 'k8s-cluster') in result['msg']
         # The re-run finds the create in the journal: it waits for it by name instead of sending another.
         result = created(cloud, wait=True)
@@ -927,3 +930,38 @@ def test_a_delete_that_times_out_is_not_sent_again_by_delete_retries(clock):
     result, failed = run(cloud, state='absent', delete_retries=1, timeout=30)
     assert failed and 'Timed out after 30 seconds' in result['msg'] and '(after' not in result['msg']
     assert cloud.http.count('DELETE') == 1
+
+
+def test_upgrade_at_1_8_reads_no_node_groups(clock):
+    cloud = old_cloud(clock, '1.8')
+    created(cloud)
+    start = len(cloud.http.requests)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['changed'] and result['cluster']['coe_version'] == 'v1.30.4'
+    assert not [url for method, url, version in requests_since(cloud, start) if 'nodegroups' in url]
+
+
+def test_without_wait_every_step_but_the_last_is_waited_for(cloud):
+    record = created(cloud)
+    with_gpu_group(cloud, record)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True, nodegroup='gpu', node_count=3,
+                     wait=False)
+    assert result['actions'] == ['upgrade', 'upgrade', 'resize']
+    last = {}
+    for entry in result['status_history']:
+        last[entry['phase']] = entry['status']
+    assert last == {'upgrade': 'UPDATE_COMPLETE', 'resize': 'UPDATE_IN_PROGRESS'}
+
+
+def test_check_mode_predicts_a_recreate_without_requests_that_change(cloud):
+    created(cloud, master_count=1)
+    start = len(cloud.http.requests)
+    result = created(cloud, master_count=3, recreate=True, check_mode=True)
+    assert result['changed'] and result['actions'] == ['delete', 'create'] and mutating_since(cloud, start) == []
+    assert result['diff']['before']['master_count'] == 1 and result['diff']['after']['master_count'] == 3
+
+
+@pytest.mark.parametrize('option, value', [('flavor', 'm1.huge'), ('keypair', 'nope'), ('fixed_network', 'nope')])
+def test_a_new_cluster_naming_what_does_not_exist_is_refused_before_the_create(cloud, option, value):
+    result, failed = run(cloud, **{option: value})
+    assert failed and '`%s`' % option in result['msg'] and mutating_since(cloud, 0) == []
