@@ -257,6 +257,8 @@ def test_lost_create_answer_with_a_slow_conductor_makes_one_cluster(clock, journ
         assert failed and result['in_flight'] and 'may still be queued' in result['msg'], result
         assert 'the cluster did not appear within 60 seconds (wait: false)' in result['msg']
         assert journal.path('cluster', 'k8s-cluster') in result['msg']
+        entry = journal.pending('cluster', 'k8s-cluster')
+        assert entry['id'] is None and entry['expires'] - entry['sent'] == 3600  # Magnum's create timeout
         # The re-run finds the create in the journal: it waits for it by name instead of sending another.
         result = created(cloud, wait=True)
         assert result['cluster']['status'] == 'CREATE_COMPLETE'
@@ -660,7 +662,9 @@ def test_delete_retries_sends_the_delete_again_after_delete_failed(cloud):
     # The first delete is the state change; each delete sent again is an action of its own.
     assert result['changed'] and result['actions'] == ['delete']
     assert [m for m, _u, _v in mutating_since(cloud, start)] == ['DELETE', 'DELETE']
-    assert 'DELETE_FAILED' in result['warnings'][0] and 'deleting it again' in result['warnings'][0]
+    assert result['warnings'] == ["Cluster 'k8s-cluster' (%s) is DELETE_FAILED after the delete: localcloud_fail=delete; "
+                                  "faults: default-worker: node failed to delete; deleting it again (delete_retries)."
+                                  % result['id']]
     assert cloud.http.clusters() == []
 
 
@@ -919,9 +923,9 @@ def test_delete_retries_that_all_fail_say_how_many_deletes_were_sent(clock):
     cloud = ClusterCloud(clock, work_seconds=120)  # long enough for the wait to see each delete under way
     created(cloud, labels={'localcloud_fail': 'delete'})
     stubborn_deletes(cloud)
-    result, failed = run(cloud, state='absent', delete_retries=1)
-    assert failed and result['msg'].endswith('(after 2 deletes)'), result['msg']
-    assert cloud.http.count('DELETE') == 2 and len(cloud.http.clusters()) == 1
+    result, failed = run(cloud, state='absent', delete_retries=2)
+    assert failed and result['msg'].endswith('(after 3 deletes)'), result['msg']
+    assert cloud.http.count('DELETE') == 3 and len(cloud.http.clusters()) == 1
 
 
 def test_a_delete_that_times_out_is_not_sent_again_by_delete_retries(clock):
@@ -965,3 +969,46 @@ def test_check_mode_predicts_a_recreate_without_requests_that_change(cloud):
 def test_a_new_cluster_naming_what_does_not_exist_is_refused_before_the_create(cloud, option, value):
     result, failed = run(cloud, **{option: value})
     assert failed and '`%s`' % option in result['msg'] and mutating_since(cloud, 0) == []
+
+
+def test_a_lost_answer_to_a_delete_is_confirmed_by_the_delete_under_way(clock):
+    cloud = ClusterCloud(clock, work_seconds=120)  # still deleting once the 30 seconds of settling are over
+    record = created(cloud, timeout=600)
+    cloud.http.fault('DELETE', '/clusters/%s' % record['id'], after_acting=True)
+    started = clock.now
+    result = created(cloud, state='absent')
+    assert result['changed'] and cloud.http.clusters() == [] and cloud.http.count('DELETE') == 1
+    assert clock.now - started < 130
+
+
+def test_a_failure_reading_the_node_groups_after_an_upgrade_names_it(cloud):
+    record = created(cloud)
+    cloud.http.fault('GET', '/clusters/%s/nodegroups' % record['id'], status=403)
+    result, failed = run(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert failed and result['msg'].startswith(
+        "Failed to read the node groups of cluster 'k8s-cluster' (%s): " % record['id']), result['msg']
+
+
+def test_a_lost_create_after_a_delete_is_looked_for_only_for_the_rest_of_the_timeout(cloud, clock):
+    created(cloud, master_count=1)
+    cloud.http.fault('POST', '/clusters', status=503)
+    started = clock.now
+    result, failed = run(cloud, master_count=3, recreate=True, timeout=120)
+    assert failed and result['in_flight']
+    assert 120 <= clock.now - started <= 125, clock.now - started
+
+
+def test_a_delete_under_way_without_wait_returns_at_once(cloud):
+    created(cloud)
+    run(cloud, state='absent', wait=False)
+    result = created(cloud, state='absent', wait=False)
+    assert not result['changed'] and result['status_history'] == []
+
+
+def test_a_rerun_on_a_cluster_of_300_nodes_reads_no_node_groups(cloud):
+    created(cloud, node_count=300)
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=300)
+    assert not result['changed']
+    assert requests_since(cloud, start) == [('GET', '/clusters/k8s-cluster', '1.1'),
+                                            ('GET', '/clustertemplates/k8s', '1.1')]
