@@ -662,9 +662,9 @@ def test_delete_retries_sends_the_delete_again_after_delete_failed(cloud):
     # The first delete is the state change; each delete sent again is an action of its own.
     assert result['changed'] and result['actions'] == ['delete']
     assert [m for m, _u, _v in mutating_since(cloud, start)] == ['DELETE', 'DELETE']
-    assert result['warnings'] == ["Cluster 'k8s-cluster' (%s) is DELETE_FAILED after the delete: localcloud_fail=delete; "
-                                  "faults: default-worker: node failed to delete; deleting it again (delete_retries)."
-                                  % result['id']]
+    assert result['warnings'] == [
+        "Cluster 'k8s-cluster' (%s) is DELETE_FAILED after the delete: localcloud_fail=delete; faults: default-worker: "
+        "node failed to delete; deleting it again (delete_retries)." % result['id']]
     assert cloud.http.clusters() == []
 
 
