@@ -68,7 +68,8 @@ class FakeCluster:
         result = self._route(method, path.strip('/').split('/'), copy.deepcopy(body), dict(query or []))
         if fault:
             raise KubeUnreachable('Cannot reach the Kubernetes API at fake: answer lost')
-        return copy.deepcopy(result)
+        # kube-apiserver answers JSON: what the client reads is new objects (strings included), never the fake's own.
+        return json.loads(json.dumps(result))
 
     def _uid(self):
         self._serial += 1
