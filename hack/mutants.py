@@ -7,7 +7,7 @@ ansible_collections/coe/magnum, as the unit tests import it), and only the unit 
 each mutant, the fastest first, stopping at the first failure. Prints the figures per file and writes the
 surviving mutants' diffs to .build/mutants/<file>.survivors. cosmic-ray mutates in place: each file gets a copy
 of its own, which keeps the checkout untouched and lets MUTANTS_JOBS files run side by side. Usage:
-    hack/mutants.py [file ...]      (default: every target below; e.g. hack/mutants.py retry.py files.py)
+    hack/mutants.py [file ...]      (default: every target below; e.g. hack/mutants.py retry.py cluster/plan.py)
 MUTANTS_JOBS=2 runs two files at a time; MUTANTS_AGAIN=survivors tries only the last run's survivors again.
 """
 
