@@ -320,7 +320,7 @@ demo-teardown: venv collection-tree
 		-e @playbooks/vars/localcloud.yml -e storage_class_delete_bound_claims=true
 
 # Mutation testing of the decision code (hack/mutants.py, cosmic-ray); long, so not part of `make test`.
-# MUTANTS="retry.py files.py" limits it to some files.
+# MUTANTS="retry.py cluster/plan.py" limits it to some files (those of the cluster package by their path).
 mutants: venv
 	$(BIN)/python hack/mutants.py $(MUTANTS)
 

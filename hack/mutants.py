@@ -7,7 +7,7 @@ ansible_collections/coe/magnum, as the unit tests import it), and only the unit 
 each mutant, the fastest first, stopping at the first failure. Prints the figures per file and writes the
 surviving mutants' diffs to .build/mutants/<file>.survivors. cosmic-ray mutates in place: each file gets a copy
 of its own, which keeps the checkout untouched and lets MUTANTS_JOBS files run side by side. Usage:
-    hack/mutants.py [file ...]      (default: every target below; e.g. hack/mutants.py retry.py files.py)
+    hack/mutants.py [file ...]      (default: every target below; e.g. hack/mutants.py retry.py cluster/plan.py)
 MUTANTS_JOBS=2 runs two files at a time; MUTANTS_AGAIN=survivors tries only the last run's survivors again.
 """
 
@@ -33,9 +33,11 @@ UNITS = 'ansible_collections/coe/magnum/tests/unit/plugins/'
 # fastest first: with pytest -x, most mutants are caught by the first file and the slow ones never start.
 TARGETS = {
     'retry.py': ['module_utils/test_retry.py'],
-    'cluster/model.py': ['module_utils/cluster/test_cluster_plan.py', 'modules/test_magnum_cluster.py'],
+    'cluster/model.py': ['module_utils/cluster/test_cluster_plan.py', 'module_utils/cluster/test_nodegroup_plan.py',
+                         'modules/test_magnum_cluster.py'],
     'cluster/plan.py': ['module_utils/cluster/test_cluster_plan.py', 'modules/test_magnum_cluster.py'],
     'cluster/actions.py': ['modules/test_magnum_cluster.py'],
+    'cluster/nodegroup_plan.py': ['module_utils/cluster/test_nodegroup_plan.py', 'modules/test_magnum_nodegroup.py'],
     'security_groups.py': ['module_utils/test_security_groups.py', 'modules/test_magnum_cluster_ports.py'],
     # test_magnum_cluster_config.py is left out: it needs half a minute of processor time (it makes RSA keys),
     # which every surviving mutant would pay. The file's own tests have to kill its mutants.

@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import uuid
 
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import parse_version
@@ -95,10 +96,11 @@ class ClusterMagnumHttp(FakeMagnumHttp):
         if fault and not fault['after_acting']:
             self.requests.append((method, url, self.api_version))
             raise _error(fault)
-        response = self._answer(method, url, body)
+        response, answer = self._answer(method, url, body)
         if fault:
             raise _error(fault)
-        return response
+        # Magnum answers JSON: what the client reads is new objects (strings included), never the fake's own.
+        return response, json.loads(json.dumps(answer))
 
     def _answer(self, method, url, body):
         self._advance()

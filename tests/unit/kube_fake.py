@@ -68,7 +68,8 @@ class FakeCluster:
         result = self._route(method, path.strip('/').split('/'), copy.deepcopy(body), dict(query or []))
         if fault:
             raise KubeUnreachable('Cannot reach the Kubernetes API at fake: answer lost')
-        return copy.deepcopy(result)
+        # kube-apiserver answers JSON: what the client reads is new objects (strings included), never the fake's own.
+        return json.loads(json.dumps(result))
 
     def _uid(self):
         self._serial += 1
@@ -158,9 +159,11 @@ class FakeCluster:
                 raise FakeResponseError(404, 'namespaces "%s" not found' % namespace)
             return {'kind': 'Namespace', 'metadata': {'name': namespace}, 'status': {'phase': 'Active'}}
         if parts[2] == 'events':
-            return {'kind': 'EventList', 'items': [event for event in self.events
-                                                   if query.get('fieldSelector', '').endswith(
-                                                       event['involvedObject']['name'])]}
+            # The field selector as kube-apiserver reads it: involvedObject.name=<name> matches that name exactly.
+            selector = query.get('fieldSelector')
+            return {'kind': 'EventList', 'items': [
+                event for event in self.events
+                if not selector or selector == 'involvedObject.name=%s' % event['involvedObject']['name']]}
         if len(parts) == 3:
             if namespace not in self.namespaces:
                 raise FakeResponseError(404, 'namespaces "%s" not found' % namespace)

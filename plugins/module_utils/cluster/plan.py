@@ -64,9 +64,6 @@ class Recreate(Step):
 
     action = 'recreate'
 
-    def __init__(self, changes):
-        self.changes = changes
-
 
 class Upgrade(Step):
     """The upgrade action (API 1.8) of the cluster, or of one node group (API 1.9), to a template."""
@@ -155,13 +152,6 @@ class Comparison:
     def __bool__(self):
         return bool(self.template or self.node_count or self.fixed)
 
-    def all(self):
-        found = list(self.fixed)
-        for change in (self.template, self.node_count):
-            if change:
-                found.append(change)
-        return sorted(found, key=lambda change: change['parameter'])
-
 
 def _change(field, current, wanted):
     return dict(field=field, parameter=MAGNUM_TO_OPTION.get(field, field), current=current, wanted=wanted)
@@ -220,7 +210,7 @@ def plan_update(record, comparison, desired, allow_upgrade, recreate, supports):
             upgrade_note = ' The upgrade action needs Magnum API 1.8, which this cloud does not serve.'
     if refused:
         if recreate:
-            return [Recreate(comparison.all())]
+            return [Recreate()]
         raise CoeError(
             '%s differs from the task in what Magnum cannot change in place: %s.%s Set recreate: true to delete '
             'it and create it again.' % (describe(record).capitalize(), summary(refused), upgrade_note),

@@ -145,7 +145,9 @@ class ClusterWatch:
         def is_done(record):
             if record is None:
                 return True
-            if record.get('status') == 'DELETE_FAILED' and processed(record):
+            # Every read goes through processed(), so that it sees the DELETE_IN_PROGRESS in between.
+            taken_up = processed(record)
+            if record.get('status') == 'DELETE_FAILED' and taken_up:
                 raise failed_error(record, 'the delete')
             return False
         self._wait('delete', before['uuid'], is_done, '%s to be deleted' % describe(before))

@@ -143,7 +143,8 @@ def test_autoscaled_cluster_keeps_its_count_inside_the_range_and_reports_the_dri
     assert not result['changed'] and mutating_since(cloud, start) == []
     assert result['drift']['node_count'] == dict(current=4, wanted=2, min_node_count=1, max_node_count=5,
                                                  nodegroup='default-worker')
-    assert 'has 4 nodes where the task asks for 2' in result['warnings'][0]
+    assert result['warnings'][0].startswith("Node group 'default-worker' of cluster 'k8s-cluster' (%s) has 4 nodes "
+                                            "where the task asks for 2" % result['id'])
     forced = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True,
                      force_node_count=True)
     assert forced['changed'] and forced['actions'] == ['resize'] and forced['cluster']['node_count'] == 2
@@ -224,8 +225,10 @@ def test_a_5xx_on_create_is_never_sent_again_in_the_run(cloud, clock):
     cloud.http.fault('POST', '/clusters', status=503)
     result, failed = run(cloud, timeout=120)
     assert failed and result['in_flight'] and 'may still be queued' in result['msg']
+    assert result['msg'].startswith("Failed to create cluster 'k8s-cluster': ")
+    assert "the cluster did not appear within the task's timeout" in result['msg']
     assert cloud.http.count('POST', '/clusters') == 1 and cloud.http.clusters() == []
-    assert clock.now - 1000.0 >= 120  # looked for by name for the whole wait
+    assert 120 <= clock.now - 1000.0 <= 125, clock.now  # looked for by name for the whole wait, not longer
 
 
 def test_a_refused_connection_on_create_is_sent_again(cloud):
@@ -257,7 +260,10 @@ def test_lost_create_answer_with_a_slow_conductor_makes_one_cluster(clock, journ
         assert not failed and result['changed'] and result['cluster']['status'] == 'CREATE_COMPLETE'
     else:
         assert failed and result['in_flight'] and 'may still be queued' in result['msg'], result
+        assert 'the cluster did not appear within 60 seconds (wait: false)' in result['msg']
         assert journal.path('cluster', 'k8s-cluster') in result['msg']
+        entry = journal.pending('cluster', 'k8s-cluster')
+        assert entry['id'] is None and entry['expires'] - entry['sent'] == 3600  # Magnum's create timeout
         # The re-run finds the create in the journal: it waits for it by name instead of sending another.
         result = created(cloud, wait=True)
         assert result['cluster']['status'] == 'CREATE_COMPLETE'
@@ -368,6 +374,36 @@ def test_shrink_removes_the_nodes_given(cloud):
     cloud.http.json_request = spy
     created(cloud, node_count=2, nodes_to_remove=['node-2'])
     assert bodies == [{'node_count': 2, 'nodes_to_remove': ['node-2']}]
+
+
+def test_a_lost_answer_to_a_resize_is_confirmed_from_the_cluster_and_not_sent_again(cloud):
+    record = created(cloud, node_count=1)
+    cloud.http.fault('POST', '/clusters/%s/actions/resize' % record['id'], after_acting=True)
+    result = created(cloud, node_count=3)
+    assert result['changed'] and result['actions'] == ['resize'] and result['cluster']['node_count'] == 3
+    assert cloud.http.count('POST', '/clusters/%s/actions/resize' % record['id']) == 1
+
+
+@pytest.mark.parametrize('before, wanted', [(1, 3), (3, 1)], ids=['grow', 'shrink'])
+def test_a_resize_magnum_never_carried_out_fails_with_the_lost_answer_once_the_settle_time_is_over(
+        cloud, clock, before, wanted):
+    record = created(cloud, node_count=before)
+    cloud.http.fault('POST', '/clusters/%s/actions/resize' % record['id'], status=503)
+    started = clock.now
+    result, failed = run(cloud, node_count=wanted)
+    # The cluster read again shows neither the new size nor an operation under way: the error stands.
+    assert failed and 'Injected fault' in result['msg'] and 'Timed out' not in result['msg'], result['msg']
+    assert clock.now - started == 30  # Magnum's conductor is given 30 seconds to show a change
+    assert cloud.http.clusters()[0]['node_count'] == before
+
+
+def test_an_upgrade_answer_lost_after_magnum_finished_it_is_confirmed_by_the_template(clock):
+    cloud = ClusterCloud(clock, work_seconds=1)
+    record = created(cloud)
+    cloud.http.fault('POST', '/clusters/%s/actions/upgrade' % record['id'], after_acting=True)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['changed'] and result['cluster']['cluster_template_id'] == cloud.new_template['uuid']
+    assert cloud.http.count('POST', '/clusters/%s/actions/upgrade' % record['id']) == 1
 
 
 def test_old_api_scales_with_a_node_count_patch(clock):
@@ -587,7 +623,9 @@ def test_duplicate_names_are_reported_not_guessed(cloud):
 
 def test_an_unknown_id_is_not_a_name_to_create(cloud):
     result, failed = run(cloud, name='3a4f28a6-9c1e-4d0e-a1a4-6a5e0b9f1c2d')
-    assert failed and 'No cluster has the ID' in result['msg'] and mutating_since(cloud, 0) == []
+    assert failed and mutating_since(cloud, 0) == []
+    assert result['msg'] == ('No cluster has the ID 3a4f28a6-9c1e-4d0e-a1a4-6a5e0b9f1c2d; give a name (`name`) to '
+                             'create a cluster.')
 
 
 def test_an_unknown_template_is_named(cloud):
@@ -629,7 +667,9 @@ def test_delete_retries_sends_the_delete_again_after_delete_failed(cloud):
     # The first delete is the state change; each delete sent again is an action of its own.
     assert result['changed'] and result['actions'] == ['delete']
     assert [m for m, _u, _v in mutating_since(cloud, start)] == ['DELETE', 'DELETE']
-    assert 'DELETE_FAILED' in result['warnings'][0] and 'deleting it again' in result['warnings'][0]
+    assert result['warnings'] == [
+        "Cluster 'k8s-cluster' (%s) is DELETE_FAILED after the delete: localcloud_fail=delete; faults: default-worker: "
+        "node failed to delete; deleting it again (delete_retries)." % result['id']]
     assert cloud.http.clusters() == []
 
 
@@ -677,3 +717,303 @@ def test_a_cluster_gone_before_its_delete_is_what_the_task_wanted(cloud):
     result = created(cloud, state='absent')
     assert result['changed'] and cloud.http.clusters() == []
     assert result['already_deleted'] is True
+
+
+# What a failure names, and what a lost answer to a delete leaves
+@pytest.mark.parametrize('state, path, words', [
+    ('present', '/clusters/k8s-cluster', "Failed to look up cluster 'k8s-cluster': "),
+    ('absent', '/clusters/k8s-cluster', "Failed to look up cluster 'k8s-cluster': "),
+    ('present', '/clustertemplates/k8s', "Failed to look up cluster template 'k8s': "),
+    ('present', '/clusters', "Failed to create cluster 'k8s-cluster': "),
+])
+def test_a_refused_request_names_what_the_task_was_doing(cloud, state, path, words):
+    if path == '/clusters':
+        cloud.http.fault('POST', path, status=403)
+    else:
+        cloud.http.fault('GET', path, status=403)
+    result, failed = run(cloud, state=state)
+    assert failed and result['msg'].startswith(words), result['msg']
+
+
+def test_a_lost_answer_to_a_delete_is_confirmed_from_the_cluster_and_not_sent_again(cloud):
+    record = created(cloud)
+    cloud.http.fault('DELETE', '/clusters/%s' % record['id'], after_acting=True)
+    result = created(cloud, state='absent')
+    assert result['changed'] and cloud.http.clusters() == [] and 'already_deleted' not in result
+    assert cloud.http.count('DELETE') == 1
+
+
+@pytest.mark.parametrize('node_count', [1, 2], ids=['created', 'resized'])
+def test_a_delete_magnum_never_carried_out_fails_with_the_lost_answer_once_the_settle_time_is_over(
+        cloud, clock, node_count):
+    created(cloud, node_count=1)
+    created(cloud, node_count=node_count)
+    status = cloud.http.clusters()[0]['status']
+    cloud.http.fault('DELETE', '/clusters/', status=503)
+    started = clock.now
+    result, failed = run(cloud, state='absent')
+    assert failed and 'Injected fault' in result['msg'] and 'Timed out' not in result['msg'], result['msg']
+    assert clock.now - started == 30  # Magnum's conductor is given 30 seconds to show a change
+    assert [r['status'] for r in cloud.http.clusters()] == [status]
+
+
+def test_a_cluster_updated_before_is_deleted_and_a_check_mode_delete_has_no_already_deleted(cloud):
+    created(cloud, node_count=1)
+    created(cloud, node_count=2)
+    assert cloud.http.clusters()[0]['status'] == 'UPDATE_COMPLETE'
+    checked = created(cloud, state='absent', check_mode=True)
+    assert checked['changed'] and 'already_deleted' not in checked
+    result = created(cloud, state='absent', wait=False)
+    assert result['changed'] and 'already_deleted' not in result
+    assert [e['status'] for e in result['status_history']][-1] == 'DELETE_IN_PROGRESS'
+
+
+def test_a_change_waits_for_an_update_under_way(cloud):
+    created(cloud, node_count=1)
+    created(cloud, node_count=2, wait=False)
+    result = created(cloud, node_count=2)
+    assert not result['changed'] and result['cluster']['status'] == 'UPDATE_COMPLETE'
+    assert [e['phase'] for e in result['status_history']][0] == 'settle'
+
+
+def test_the_default_group_decides_the_size_when_other_groups_add_to_the_count(cloud):
+    record = created(cloud, node_count=1)
+    stored = cloud.http.collections['clusters'][record['id']]
+    # Magnum's cluster node_count sums every worker group: 1 default worker and a group of 2.
+    stored['node_count'] = 3
+    stored['_group_fields'] = {'default-worker': dict(node_count=1)}
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=1)
+    assert not result['changed'] and mutating_since(cloud, start) == []
+    resized = created(cloud, node_count=2)
+    assert resized['changed'] and resized['actions'] == ['resize']
+
+
+@pytest.mark.parametrize('create_timeout, seconds', [(None, 3600), (90, 5400)])
+def test_the_journal_keeps_a_create_in_flight_for_the_creates_own_timeout(clock, journal, create_timeout, seconds):
+    cloud = ClusterCloud(clock, visible_after=900)
+    result = created(cloud, wait=False, create_timeout=create_timeout)
+    assert result['in_flight'] and 'within 60 seconds' in ' '.join(result['warnings'])
+    entry = journal.pending('cluster', 'k8s-cluster')
+    assert entry['expires'] - entry['sent'] == seconds
+
+
+def test_a_create_in_the_journal_without_an_id_that_never_appears_is_reported_not_sent(cloud, journal):
+    journal.record('cluster', 'k8s-cluster', 3600.0)
+    result, failed = run(cloud, timeout=60)
+    assert failed and result['in_flight'] and result['msg'].startswith("Cluster 'k8s-cluster' has not appeared")
+    assert cloud.http.count('POST', '/clusters') == 0
+
+
+def test_without_node_groups_the_autoscaled_drift_names_the_cluster(clock):
+    cloud = old_cloud(clock, '1.8')
+    record = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    cloud.http.collections['clusters'][record['id']]['node_count'] = 4
+    result = created(cloud, node_count=2, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    assert not result['changed'] and result['drift']['node_count']['nodegroup'] is None
+    assert result['warnings'][0].startswith("Cluster 'k8s-cluster' (%s) has 4 nodes where the task asks for 2"
+                                            % record['id'])
+
+
+def with_gpu_group(cloud, record, version='v1.29.0'):
+    cloud.http.collections['clusters'][record['id']]['_groups'] = [
+        dict(uuid='ng-1', name='gpu', role='worker', is_default=False, node_count=1, version=version,
+             labels={'kube_tag': version}, status='CREATE_COMPLETE')]
+
+
+def upgrade_bodies(cloud, start):
+    return [body.get('nodegroup') for method, url, body in cloud.http.bodies[start:]
+            if url.endswith('/actions/upgrade')]
+
+
+@pytest.mark.parametrize('cluster_template, actions, upgrades', [
+    ('k8s-new', ['upgrade', 'upgrade', 'resize'], [None, 'gpu']),
+    (None, ['upgrade', 'resize'], ['gpu']),
+], ids=['with-the-cluster', 'group-alone'])
+def test_a_group_is_upgraded_after_its_cluster_and_before_it_is_resized(cloud, cluster_template, actions, upgrades):
+    record = created(cloud)
+    with_gpu_group(cloud, record)
+    if cluster_template is None:
+        created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    start = len(cloud.http.bodies)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True, nodegroup='gpu', node_count=3)
+    assert result['actions'] == actions
+    assert upgrade_bodies(cloud, start) == upgrades
+    kinds = [url.rsplit('/', 1)[-1] for method, url, body in cloud.http.bodies[start:]]
+    assert kinds == actions
+
+
+@pytest.mark.parametrize('status', [403, 409])
+def test_a_delete_refused_otherwise_than_404_fails_and_leaves_the_cluster(cloud, status):
+    record = created(cloud)
+    cloud.http.fault('DELETE', '/clusters/', status=status)
+    result, failed = run(cloud, state='absent')
+    assert failed and result['msg'].startswith("Failed to delete cluster 'k8s-cluster' (%s): " % record['id'])
+    assert '(HTTP %d' % status in result['msg'] and len(cloud.http.clusters()) == 1
+
+
+def test_a_failure_while_comparing_names_the_comparison(cloud):
+    record = created(cloud)
+    cloud.http.fault('GET', '/clusters/%s/nodegroups' % record['id'], status=403)
+    result, failed = run(cloud, nodegroup='gpu', node_count=2)
+    assert failed and result['msg'].startswith(
+        "Failed to compare cluster 'k8s-cluster' (%s) with the task: " % record['id']), result['msg']
+
+
+def test_recreate_with_the_template_given_by_its_id(cloud):
+    first = created(cloud, cluster_template=cloud.template['uuid'], master_count=1)
+    result = created(cloud, cluster_template=cloud.template['uuid'], master_count=3, recreate=True)
+    assert result['actions'] == ['delete', 'create'] and result['id'] != first['id']
+    assert cloud.http.clusters()[0]['master_count'] == 3
+
+
+def test_recreate_with_a_node_group_named_for_upgrades_only_recreates(cloud):
+    record = created(cloud, master_count=1)
+    with_gpu_group(cloud, record, version='v1.28.0')
+    result = created(cloud, master_count=3, recreate=True, allow_upgrade=True, nodegroup='gpu')
+    assert result['actions'] == ['delete', 'create'] and cloud.http.clusters()[0]['master_count'] == 3
+
+
+def test_a_group_behind_the_template_given_by_its_id_is_upgraded_to_it(cloud):
+    record = created(cloud)
+    with_gpu_group(cloud, record, version='v1.28.0')
+    start = len(cloud.http.bodies)
+    result = created(cloud, cluster_template=cloud.template['uuid'], allow_upgrade=True, nodegroup='gpu')
+    assert result['actions'] == ['upgrade'] and upgrade_bodies(cloud, start) == ['gpu']
+
+
+def test_a_default_group_behind_its_upgraded_cluster_is_upgraded_on_its_own(cloud):
+    record = created(cloud)
+    created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    cloud.http.collections['clusters'][record['id']]['_group_fields'] = {'default-worker': dict(version='v1.29.0')}
+    start = len(cloud.http.bodies)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True, nodegroup='default-worker')
+    assert result['actions'] == ['upgrade'] and upgrade_bodies(cloud, start) == ['default-worker']
+
+
+def test_a_cluster_being_deleted_is_waited_for_before_the_create_and_only_predicted_in_check_mode(cloud, clock):
+    created(cloud)
+    run(cloud, state='absent', wait=False)
+    started = clock.now
+    checked = created(cloud, check_mode=True)
+    assert checked['changed'] and checked['actions'] == ['create'] and clock.now == started
+    result = created(cloud)
+    phases = [(e['phase'], e['status']) for e in result['status_history']]
+    assert phases[:2] == [('delete', 'DELETE_IN_PROGRESS'), ('delete', 'NOT_FOUND')], phases
+
+
+def test_a_default_group_below_its_range_is_resized_when_the_clusters_total_is_inside_it(cloud):
+    record = created(cloud, node_count=1, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    stored = cloud.http.collections['clusters'][record['id']]
+    stored['node_count'] = 3  # with another group of 2
+    stored['_group_fields'] = {'default-worker': dict(node_count=1, min_node_count=2, max_node_count=5)}
+    result = created(cloud, node_count=4, labels={'auto_scaling_enabled': 'true'}, merge_labels=True)
+    assert result['changed'] and result['actions'] == ['resize'] and 'drift' not in result
+
+
+def stubborn_deletes(cloud):
+    """Every delete of the cluster fails (the fake, as the local cloud, lets a second delete succeed)."""
+    schedule = cloud.http._schedule
+
+    def failing(record, operation):
+        # The fake decides from the status at the time of the request whether the delete fails again.
+        status = record['status']
+        record['status'] = 'DELETE_IN_PROGRESS'
+        schedule(record, operation)
+        record['status'] = status
+    cloud.http._schedule = failing
+
+
+def test_delete_retries_that_all_fail_say_how_many_deletes_were_sent(clock):
+    cloud = ClusterCloud(clock, work_seconds=120)  # long enough for the wait to see each delete under way
+    created(cloud, labels={'localcloud_fail': 'delete'})
+    stubborn_deletes(cloud)
+    result, failed = run(cloud, state='absent', delete_retries=2)
+    assert failed and result['msg'].endswith('(after 3 deletes)'), result['msg']
+    assert cloud.http.count('DELETE') == 3 and len(cloud.http.clusters()) == 1
+
+
+def test_a_delete_that_times_out_is_not_sent_again_by_delete_retries(clock):
+    cloud = ClusterCloud(clock, work_seconds=600)
+    created(cloud, timeout=1200)
+    result, failed = run(cloud, state='absent', delete_retries=1, timeout=30)
+    assert failed and 'Timed out after 30 seconds' in result['msg'] and '(after' not in result['msg']
+    assert cloud.http.count('DELETE') == 1
+
+
+def test_upgrade_at_1_8_reads_no_node_groups(clock):
+    cloud = old_cloud(clock, '1.8')
+    created(cloud)
+    start = len(cloud.http.requests)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert result['changed'] and result['cluster']['coe_version'] == 'v1.30.4'
+    assert not [url for method, url, version in requests_since(cloud, start) if 'nodegroups' in url]
+
+
+def test_without_wait_every_step_but_the_last_is_waited_for(cloud):
+    record = created(cloud)
+    with_gpu_group(cloud, record)
+    result = created(cloud, cluster_template='k8s-new', allow_upgrade=True, nodegroup='gpu', node_count=3,
+                     wait=False)
+    assert result['actions'] == ['upgrade', 'upgrade', 'resize']
+    last = {}
+    for entry in result['status_history']:
+        last[entry['phase']] = entry['status']
+    assert last == {'upgrade': 'UPDATE_COMPLETE', 'resize': 'UPDATE_IN_PROGRESS'}
+
+
+def test_check_mode_predicts_a_recreate_without_requests_that_change(cloud):
+    created(cloud, master_count=1)
+    start = len(cloud.http.requests)
+    result = created(cloud, master_count=3, recreate=True, check_mode=True)
+    assert result['changed'] and result['actions'] == ['delete', 'create'] and mutating_since(cloud, start) == []
+    assert result['diff']['before']['master_count'] == 1 and result['diff']['after']['master_count'] == 3
+
+
+@pytest.mark.parametrize('option, value', [('flavor', 'm1.huge'), ('keypair', 'nope'), ('fixed_network', 'nope')])
+def test_a_new_cluster_naming_what_does_not_exist_is_refused_before_the_create(cloud, option, value):
+    result, failed = run(cloud, **{option: value})
+    assert failed and '`%s`' % option in result['msg'] and mutating_since(cloud, 0) == []
+
+
+def test_a_lost_answer_to_a_delete_is_confirmed_by_the_delete_under_way(clock):
+    cloud = ClusterCloud(clock, work_seconds=120)  # still deleting once the 30 seconds of settling are over
+    record = created(cloud, timeout=600)
+    cloud.http.fault('DELETE', '/clusters/%s' % record['id'], after_acting=True)
+    started = clock.now
+    result = created(cloud, state='absent')
+    assert result['changed'] and cloud.http.clusters() == [] and cloud.http.count('DELETE') == 1
+    assert clock.now - started < 130
+
+
+def test_a_failure_reading_the_node_groups_after_an_upgrade_names_it(cloud):
+    record = created(cloud)
+    cloud.http.fault('GET', '/clusters/%s/nodegroups' % record['id'], status=403)
+    result, failed = run(cloud, cluster_template='k8s-new', allow_upgrade=True)
+    assert failed and result['msg'].startswith(
+        "Failed to read the node groups of cluster 'k8s-cluster' (%s): " % record['id']), result['msg']
+
+
+def test_a_lost_create_after_a_delete_is_looked_for_only_for_the_rest_of_the_timeout(cloud, clock):
+    created(cloud, master_count=1)
+    cloud.http.fault('POST', '/clusters', status=503)
+    started = clock.now
+    result, failed = run(cloud, master_count=3, recreate=True, timeout=120)
+    assert failed and result['in_flight']
+    assert 120 <= clock.now - started <= 125, clock.now - started
+
+
+def test_a_delete_under_way_without_wait_returns_at_once(cloud):
+    created(cloud)
+    run(cloud, state='absent', wait=False)
+    result = created(cloud, state='absent', wait=False)
+    assert not result['changed'] and result['status_history'] == []
+
+
+def test_a_rerun_on_a_cluster_of_300_nodes_reads_no_node_groups(cloud):
+    created(cloud, node_count=300)
+    start = len(cloud.http.requests)
+    result = created(cloud, node_count=300)
+    assert not result['changed']
+    assert requests_since(cloud, start) == [('GET', '/clusters/k8s-cluster', '1.1'),
+                                            ('GET', '/clustertemplates/k8s', '1.1')]

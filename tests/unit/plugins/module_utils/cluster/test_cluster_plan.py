@@ -3,10 +3,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
-    DesiredCluster, describe, failure_reason, is_busy, is_complete, is_failed, looks_like_uuid,
+    DesiredCluster, describe, failed_error, failure_reason, is_busy, is_complete, is_failed, looks_like_uuid,
+    public_record,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.plan import (
     Resize, Upgrade, compare, plan_update, predicted_after,
@@ -138,3 +141,73 @@ def test_names_in_messages():
                                          ('3a4f28a69c1e4d0ea1a46a5e0b9f1c2d', True), ('k8s-cluster', False)])
 def test_uuid_names(value, uuid):
     assert looks_like_uuid(value) == uuid
+
+
+# Each option's lowest accepted value (Magnum's own lower bounds; 0 minutes of create_timeout is "no timeout").
+LOWEST = {'master_count': 1, 'node_count': 0, 'docker_volume_size': 1, 'create_timeout': 0, 'healthy_timeout': 0,
+          'max_batch_size': 1, 'delete_retries': 0, 'timeout': 1}
+
+
+@pytest.mark.parametrize('option', sorted(LOWEST))
+def test_each_number_is_accepted_at_its_lowest_value_and_refused_below_it_by_name(option):
+    assert desired(**{option: LOWEST[option]}).name == 'k8s-cluster'
+    with pytest.raises(CoeError) as raised:
+        desired(**{option: LOWEST[option] - 1})
+    assert raised.value.details['parameter'] == option
+    assert '`%s` must be at least %d, not %d' % (option, LOWEST[option], LOWEST[option] - 1) in raised.value.msg
+
+
+def test_a_record_as_magnum_answers_it_comes_out_without_its_api_links():
+    # Read from JSON, as every record is: its keys are new string objects, not the program's constants.
+    record = json.loads('{"uuid": "C1", "name": "c", "links": [{"href": "http://magnum/v1/clusters/C1", '
+                        '"rel": "self"}]}')
+    assert public_record(record) == {'uuid': 'C1', 'name': 'c'}
+    assert public_record(None) is None
+
+
+def test_a_failed_cluster_is_named_with_its_status_what_failed_and_why():
+    record = {'name': 'c', 'uuid': 'c1', 'status': 'UPDATE_FAILED', 'status_reason': 'Stack failed',
+              'faults': {'default-worker': 'No valid host'}}
+    error = failed_error(record, 'the upgrade')
+    assert error.msg == ("Cluster 'c' (c1) is UPDATE_FAILED after the upgrade: Stack failed; faults: default-worker: "
+                         "No valid host")
+    assert failed_error(dict(record, status='CREATE_FAILED', faults={})).msg == (
+        "Cluster 'c' (c1) is CREATE_FAILED: Stack failed")
+
+
+def test_create_timeout_is_skipped_but_the_fields_after_it_are_still_compared():
+    current = {'cluster_template_id': 'T1', 'create_timeout': 60, 'discovery_url': None, 'master_count': 1}
+    found = compare(current, desired(create_timeout=120, discovery_url='https://d/x', master_count=3), 'T1',
+                    same_as(None))
+    assert [change['parameter'] for change in found.fixed] == ['discovery_url', 'master_count']
+
+
+def test_equal_values_read_from_magnums_json_are_the_same():
+    # Strings read from JSON are other objects than the task's: only their value may count.
+    # So are numbers above 256 (CPython keeps one object only for small ones): a cluster of 300 nodes.
+    current = json.loads('{"cluster_template_id": "T1", "discovery_url": "https://discovery.etcd.io/abc", '
+                         '"master_count": 3, "node_count": 300, "docker_volume_size": 1000}')
+    assert not compare(current, desired(discovery_url='https://discovery.etcd.io/abc', master_count=3,
+                                        node_count=300, docker_volume_size=1000), 'T1', same_as(None))
+
+
+def test_an_upgrade_is_taken_up_when_the_cluster_reads_the_new_template_even_once_settled():
+    before = json.loads('{"uuid": "C1", "status": "CREATE_COMPLETE", "cluster_template_id": "T1", '
+                        '"coe_version": "v1.29.0"}')
+    step = Upgrade('T2', version='v1.30.4')
+    assert step.taken_up(before, dict(before)) is None
+    done = json.loads('{"uuid": "C1", "status": "UPDATE_COMPLETE", "cluster_template_id": "T2", '
+                      '"coe_version": "v1.30.4"}')
+    assert step.taken_up(before, done) is done
+    busy = dict(before, status='UPDATE_IN_PROGRESS')
+    assert step.taken_up(before, busy) is busy
+    assert step.taken_up(before, None) is None
+
+
+def test_an_upgrade_to_a_template_of_the_same_version_is_shown_by_the_template_alone():
+    # A version the cluster already runs tells nothing about the upgrade having happened.
+    before = json.loads('{"uuid": "C1", "status": "CREATE_COMPLETE", "cluster_template_id": "T1", '
+                        '"coe_version": "v1.29.0"}')
+    step = Upgrade('T2', version='v1.29.0')
+    assert step.changes(before) == {'cluster_template_id': 'T2'}
+    assert step.taken_up(before, dict(before)) is None

@@ -3,6 +3,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.storage.reconcile import validate
@@ -59,3 +61,10 @@ def claim(**fields):
 ])
 def test_bad_options_are_found_before_any_request_each_naming_its_option(params, problems):
     assert validate(params) == problems
+
+
+def test_options_read_from_json_as_ansible_passes_them_are_checked_alike():
+    # Ansible hands a module its options as JSON: their strings are not the program's constants.
+    params = json.loads('{"state": "present", "claims": [{"name": "data", "namespace": "default", "size": null, '
+                        '"access_modes": ["ReadWriteOnce"]}]}')
+    assert validate(params) == ['claims[0].size is required with state=present']
