@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
+    capitalised,
     COLLECTION,
     MAGNUM_TO_OPTION,
     RESOURCE_KIND,
@@ -175,7 +176,7 @@ class ClusterActions(ClusterTask):
             return self._recreate(record, desired, template or self._template(desired))
         if is_busy(record.get('status')):
             raise CoeError('%s is %s; it can change only once that ends. Run again with wait: true, or later.'
-                           % (describe(record).capitalize(), record.get('status')), status=record.get('status'))
+                           % (capitalised(describe(record)), record.get('status')), status=record.get('status'))
         return self._update(record, steps)
 
     def _current_template(self, record):
@@ -198,7 +199,7 @@ class ClusterActions(ClusterTask):
         if node_count_decision(change['current'], change['wanted'], low, high, autoscaling_enabled(labels)) != KEEP:
             return
         what = ('Node group %r of %s' % (group.get('name'), describe(record))) if group else describe(record)
-        self.warnings.append(drift_warning(what[0].upper() + what[1:], change['current'], change['wanted'], low,
+        self.warnings.append(drift_warning(capitalised(what), change['current'], change['wanted'], low,
                                            high))
         self.drift = dict(node_count=dict(current=change['current'], wanted=change['wanted'], min_node_count=low,
                                           max_node_count=high, nodegroup=group.get('name')))
@@ -431,5 +432,5 @@ class ClusterActions(ClusterTask):
 
 
 def no_such_group(record, nodegroup):
-    return CoeError('%s has no node group %r (parameter `nodegroup`).' % (describe(record).capitalize(), nodegroup),
+    return CoeError('%s has no node group %r (parameter `nodegroup`).' % (capitalised(describe(record)), nodegroup),
                     parameter='nodegroup')

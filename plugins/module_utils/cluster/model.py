@@ -93,6 +93,11 @@ def describe(record):
     return 'cluster %r' % (name or uuid)
 
 
+def capitalised(text):
+    """`text` with its first letter upper-cased and the rest as it is (str.capitalize lowercases a name's capitals)."""
+    return text[:1].upper() + text[1:]
+
+
 def failure_reason(record):
     """Magnum's status_reason and the node group faults of a failed cluster, in one sentence."""
     reason = record.get('status_reason') or 'Magnum gave no reason'
@@ -104,7 +109,7 @@ def failure_reason(record):
 
 def failed_error(record, doing=None):
     """The CoeError for a cluster in a *_FAILED status."""
-    msg = '%s is %s%s: %s' % (describe(record).capitalize(), record.get('status'),
+    msg = '%s is %s%s: %s' % (capitalised(describe(record)), record.get('status'),
                               ' after %s' % doing if doing else '', failure_reason(record))
     return CoeError(msg, status=record.get('status'), status_reason=record.get('status_reason'),
                     faults=record.get('faults') or {}, cluster=public_record(record))

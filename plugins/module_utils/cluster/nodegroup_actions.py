@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import describe as describe_cluster
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
+    capitalised,
     failed_error, is_busy, is_complete, is_failed,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import public_record
@@ -95,7 +96,7 @@ class NodegroupActions(ClusterTask):
         if group.get('is_default'):
             raise CoeError('%s is one of the default node groups, which Magnum deletes only with the cluster; '
                            'delete the cluster instead (magnum_cluster with state: absent).'
-                           % describe(group, cluster).capitalize(), parameter='name')
+                           % capitalised(describe(group, cluster)), parameter='name')
         changed = group.get('status') != 'DELETE_IN_PROGRESS'
         if changed:
             self.actions.append('delete')
@@ -136,7 +137,7 @@ class NodegroupActions(ClusterTask):
         """Magnum refuses node group changes while the cluster or group is busy; say so before sending any."""
         checks = [('Cluster %r' % cluster.get('name'), cluster)]
         if group is not None:
-            checks.append((describe(group, cluster).capitalize(), group))
+            checks.append((capitalised(describe(group, cluster)), group))
         for what, record in checks:
             if is_busy(record.get('status')):
                 raise CoeError('%s is %s; the node group can change only once that ends. Run again later.'
@@ -174,12 +175,12 @@ class NodegroupActions(ClusterTask):
                     return True
                 if action == 'create' and self.watch.clock() - started < NEW_GROUP_GRACE_SECONDS:
                     return False
-                raise CoeError('%s vanished during the %s.' % (describe(group, cluster).capitalize(), action))
+                raise CoeError('%s vanished during the %s.' % (capitalised(describe(group, cluster)), action))
             if action != 'create' and not processed(found):
                 return False
             if is_failed(found.get('status')):
                 raise CoeError('%s is %s after the %s: %s' % (
-                    describe(found, cluster).capitalize(), found.get('status'), action,
+                    capitalised(describe(found, cluster)), found.get('status'), action,
                     found.get('status_reason') or 'Magnum gave no reason'),
                     status=found.get('status'), status_reason=found.get('status_reason'), nodegroup=found)
             return action != 'delete' and is_complete(found.get('status'))
@@ -194,7 +195,7 @@ class NodegroupActions(ClusterTask):
     def _cluster_status(self, cluster):
         record = self.watch.fetch(cluster['uuid'])
         if record is None:
-            raise CoeError('%s vanished.' % describe_cluster(cluster).capitalize())
+            raise CoeError('%s vanished.' % capitalised(describe_cluster(cluster)))
         return record.get('status')
 
     def _poll(self, phase, read, is_done, what):

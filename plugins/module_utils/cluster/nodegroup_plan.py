@@ -15,6 +15,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
     node_count_decision,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
+    capitalised,
     fields_from_params,
     validate_numbers_and_labels,
 )
@@ -144,7 +145,7 @@ def plan_update(group, cluster, desired, same):
     if fixed:
         raise CoeError('%s differs from the task in what Magnum cannot change on a node group: %s. Delete the group '
                        'and create it again to change them.'
-                       % (describe(group, cluster).capitalize(),
+                       % (capitalised(describe(group, cluster)),
                           '; '.join('%s (current %r, wanted %r)' % (c['parameter'], c['current'], c['wanted'])
                                     for c in fixed)),
                        differences=fixed)
@@ -166,7 +167,7 @@ def plan_update(group, cluster, desired, same):
     elif decision == KEEP:
         plan.drift = dict(node_count=dict(current=group.get('node_count'), wanted=wanted,
                                           min_node_count=low, max_node_count=high))
-        plan.warnings.append(drift_warning(describe(group, cluster).capitalize(), group.get('node_count'), wanted,
+        plan.warnings.append(drift_warning(capitalised(describe(group, cluster)), group.get('node_count'), wanted,
                                            low, high))
     return plan
 

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
+    capitalised,
     COLLECTION,
     CREATE_ONLY_FIELDS,
     MAGNUM_TO_OPTION,
@@ -213,7 +214,7 @@ def plan_update(record, comparison, desired, allow_upgrade, recreate, supports):
             return [Recreate()]
         raise CoeError(
             '%s differs from the task in what Magnum cannot change in place: %s.%s Set recreate: true to delete '
-            'it and create it again.' % (describe(record).capitalize(), summary(refused), upgrade_note),
+            'it and create it again.' % (capitalised(describe(record)), summary(refused), upgrade_note),
             differences=refused, cluster=public_record(record))
     steps = []
     if comparison.template:

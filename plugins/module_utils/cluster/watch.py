@@ -10,6 +10,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
+    capitalised,
     COLLECTION,
     describe,
     failed_error,
@@ -118,7 +119,7 @@ class ClusterWatch:
 
         def is_done(record):
             if record is None:
-                raise CoeError('%s vanished during the %s.' % (describe(before).capitalize(), action))
+                raise CoeError('%s vanished during the %s.' % (capitalised(describe(before)), action))
             if not processed(record):
                 return False
             if is_failed(record.get('status')):
@@ -172,7 +173,7 @@ class ClusterWatch:
 
         def is_done(record):
             if record is None:
-                raise CoeError('%s vanished while waiting for it to be HEALTHY.' % describe(before).capitalize())
+                raise CoeError('%s vanished while waiting for it to be HEALTHY.' % capitalised(describe(before)))
             return record.get('health_status') == HEALTHY
 
         last = [before]

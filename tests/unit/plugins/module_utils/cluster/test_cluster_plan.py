@@ -8,9 +8,10 @@ import json
 import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
-    DesiredCluster, describe, failed_error, failure_reason, is_busy, is_complete, is_failed, looks_like_uuid,
-    public_record,
+    DesiredCluster, capitalised, describe, failed_error, failure_reason, is_busy, is_complete, is_failed,
+    looks_like_uuid, public_record,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.cluster import nodegroup_plan
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.plan import (
     Resize, Upgrade, compare, plan_update, predicted_after,
 )
@@ -173,6 +174,13 @@ def test_a_failed_cluster_is_named_with_its_status_what_failed_and_why():
                          "No valid host")
     assert failed_error(dict(record, status='CREATE_FAILED', faults={})).msg == (
         "Cluster 'c' (c1) is CREATE_FAILED: Stack failed")
+
+
+def test_messages_keep_the_capitals_of_names_and_ids():
+    record = {'name': 'prod-K8s', 'uuid': 'C1-AB', 'status': 'CREATE_FAILED', 'status_reason': 'Stack failed'}
+    assert failed_error(record).msg == "Cluster 'prod-K8s' (C1-AB) is CREATE_FAILED: Stack failed"
+    group = {'name': 'GPU-Workers', 'node_count': 2}
+    assert capitalised(nodegroup_plan.describe(group, record)) == "Node group 'GPU-Workers' of cluster 'prod-K8s'"
 
 
 def test_create_timeout_is_skipped_but_the_fields_after_it_are_still_compared():
