@@ -209,8 +209,11 @@ class StorageReconciler:
             raise CoeError('Cluster %s: %s' % (self.client.label, '; '.join(problems)))
         existing = self.client.find(self.class_path(spec['name']))
         other_defaults = self._other_defaults(spec) if spec['default'] else []
-        if other_defaults and spec.get('existing_default') == 'adopt':
-            return self._adopt(other_defaults)
+        if spec['default'] and spec.get('existing_default') == 'adopt':
+            # A default class of this name made by the cluster's own chart is adopted as it is, not rewritten.
+            named = [existing] if existing is not None and class_manifests.is_default(existing, self.facts) else []
+            if named + other_defaults:
+                return self._adopt(named + other_defaults)
         if other_defaults and spec.get('existing_default') == 'keep':
             spec = self.spec = dict(spec, default=False)
             self.notes.append('StorageClass %s stays the default class (storage_class.existing_default=keep); '

@@ -52,7 +52,8 @@ options:
         description:
           - Whether this is the cluster's default StorageClass, used by claims that name no class.
           - When V(true) and another class is already the default (clusters of the Cluster API drivers come with
-            the chart's C(csi-cinder) default class), O(storage_class.existing_default) decides; without it the
+            a default class from their chart, named after the default Cinder volume type by
+            magnum-capi-helm), O(storage_class.existing_default) decides; without it the
             task fails naming that option, so a cluster never ends up with two default classes.
           - When V(false), a default-class mark on this class is cleared.
         type: bool
@@ -64,7 +65,9 @@ options:
           - V(keep) leaves the other class the default and makes this class a non-default one.
           - V(replace) makes this class the only default; every other class stops being the default.
           - V(adopt) makes no class of its own; the cluster's default class serves the claims that name no class,
-            and is returned as RV(storage_class). Fails when several classes are marked as default.
+            and is returned as RV(storage_class). A default class named O(storage_class.name) is adopted as it is
+            (the Cluster API drivers' chart names its classes after the Cinder volume types, so C(standard) may be
+            the chart's). Fails when several classes are marked as default.
         type: str
         choices: [keep, replace, adopt]
       provisioner:
@@ -185,11 +188,11 @@ EXAMPLES = r'''
       - name: myvolume
         size: 1Gi
 
-- name: On a Cluster API cluster whose chart made csi-cinder the default, make ours the only default class
+- name: On a Cluster API cluster whose chart made its own class the default, make ours the only default class
   coe.magnum.coe_storage:
     kubeconfig: "{{ cluster_dir }}/config"
     storage_class:
-      name: standard
+      name: block
       default: true
       existing_default: replace
       parameters:
