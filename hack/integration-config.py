@@ -23,12 +23,15 @@ import sys
 
 
 # The local cloud's seeded images: os_distro fedora-coreos selects its Heat driver, ubuntu the real
-# magnum-capi-helm driver, which refuses flavors under 2 vCPUs and 2 GiB and runs Calico or Cilium.
+# magnum-capi-helm driver, which refuses flavors under 2 vCPUs and 2 GiB and runs Calico or Cilium. The Heat driver
+# runs the version of the label kube_tag, magnum-capi-helm the image's kube_version: an upgrade needs a newer image.
 TEMPLATES = {
     'heat': {'image': 'fedora-coreos-40', 'flavor': 'm1.small', 'master_flavor': 'm1.small',
-             'network_driver': 'flannel', 'kube_version': 'v1.30.4', 'newer_image': 'fedora-coreos-40'},
+             'network_driver': 'flannel', 'kube_version': 'v1.30.4', 'newer_image': 'fedora-coreos-40',
+             'newer_kube_version': 'v1.31.0'},
     'capi-helm': {'image': 'ubuntu-jammy-kube-v1.30.4', 'flavor': 'm1.medium', 'master_flavor': 'm1.medium',
-                  'network_driver': 'calico', 'kube_version': 'v1.30.4', 'newer_image': 'ubuntu-jammy-kube-v1.31.1'},
+                  'network_driver': 'calico', 'kube_version': 'v1.30.4', 'newer_image': 'ubuntu-jammy-kube-v1.31.1',
+                  'newer_kube_version': 'v1.31.1'},
 }
 
 
