@@ -218,8 +218,10 @@ integration-targets: venv collection-tree pip-bootstrap
 INTEGRATION_WHEELS := $(BUILD)/integration-wheels
 integration-wheels: venv
 	@requirements=$$($(BIN)/python -c 'import ansible_test, os; print(os.path.join(os.path.dirname(ansible_test.__file__), "_data", "requirements"))'); \
+	bootstrap=$$($(BIN)/python -c 'import sys, types; from ansible_test._internal.python_requirements import get_venv_packages; \
+		print(" ".join("%s==%s" % item for item in get_venv_packages(types.SimpleNamespace(version="%d.%d" % sys.version_info[:2])).items()))'); \
 	$(BIN)/python -m pip download --quiet --dest $(INTEGRATION_WHEELS) -r $$requirements/ansible.txt \
-		-c $$requirements/constraints.txt -r tests/integration/requirements.txt
+		-c $$requirements/constraints.txt -r tests/integration/requirements.txt $$bootstrap
 
 # site.yml converge, re-run, AWX-style jobs and teardown alone (no molecule).
 playbook-tier: venv collection-tree localcloud-up

@@ -47,6 +47,8 @@ def main():
     before = environment_after('true')
     after = environment_after(command)
     added = {key: value for key, value in sorted(after.items()) if before.get(key) != value and key != '_'}
+    # Inside hack/cloud-lane's namespace (or netcloud's) these are set before the command runs, to the same values.
+    added.update((key, after[key]) for key in ('LOCALCLOUD_HOME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLOUD') if key in after)
     if 'OS_CLIENT_CONFIG_FILE' not in added:
         sys.exit('%s printed no OS_CLIENT_CONFIG_FILE; is the local cloud up?' % command)
     added.setdefault('LOCALCLOUD_SOURCE', os.path.abspath(localcloud_source))
