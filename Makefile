@@ -41,13 +41,13 @@ TREE_TESTS := unit integration sanity config.yml
 # Steps of `make test`, in order; each one runs even when an earlier one failed. The cloud's steps run
 # in two lanes at once, the second against a cloud of its own (hack/cloud-lane), as both mostly wait for Magnum.
 TEST_STEPS := lint sanity units build docs-lint galaxy-import ee older-cores-checks
-TEST_CLOUD_STEPS := integration
-TEST_SECOND_LANE_STEPS := resilience older-cores-playbooks capi-helm
+TEST_CLOUD_STEPS := integration capi-helm-targets
+TEST_SECOND_LANE_STEPS := resilience older-cores-playbooks capi-helm-playbooks
 
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores older-cores-checks older-cores-playbooks matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests kube-conformance playbook-tests playbook-tier capi-helm integration-all integration-wheels molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench bench-imports mutants test \
+	localcloud-tests kube-conformance playbook-tests playbook-tier capi-helm integration-all capi-helm-targets capi-helm-playbooks molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench bench-imports mutants test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -210,32 +210,22 @@ integration-targets: venv collection-tree pip-bootstrap
 	@if [ -z "$$(ls -A tests/integration/targets 2>/dev/null)" ]; then \
 		echo 'integration-targets: no tests/integration/targets yet'; exit 0; fi; \
 	$(BIN)/python hack/integration-config.py $(COLLECTION_TREE) tests/localcloud $(LOCALCLOUD)\ env; \
-	if [ -d $(INTEGRATION_WHEELS) ]; then export PIP_NO_INDEX=1 PIP_FIND_LINKS=$(INTEGRATION_WHEELS); fi; \
 	$(ANSIBLE_TEST) integration --venv --python $(TEST_PYTHON) --color no --continue-on-error $(INTEGRATION_TARGETS)
-
-# The packages of ansible-test's virtualenv as wheels, so that a lane whose network namespace has no route to an
-# index (hack/cloud-lane) can still build it.
-INTEGRATION_WHEELS := $(BUILD)/integration-wheels
-integration-wheels: venv
-	@requirements=$$($(BIN)/python -c 'import ansible_test, os; print(os.path.join(os.path.dirname(ansible_test.__file__), "_data", "requirements"))'); \
-	bootstrap=$$($(BIN)/python -c 'import sys, types; from ansible_test._internal.python_requirements import get_venv_packages; \
-		print(" ".join("%s==%s" % item for item in get_venv_packages(types.SimpleNamespace(version="%d.%d" % sys.version_info[:2])).items()))'); \
-	$(BIN)/python -m pip download --quiet --dest $(INTEGRATION_WHEELS) -r $$requirements/ansible.txt \
-		-c $$requirements/constraints.txt -r tests/integration/requirements.txt $$bootstrap
 
 # site.yml converge, re-run, AWX-style jobs and teardown alone (no molecule).
 playbook-tier: venv collection-tree localcloud-up
 	@mkdir -p $(BUILD); eval "$$($(LOCALCLOUD) env)"; export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH); \
 	$(BIN)/python -m pytest tests/playbooks --basetemp=$(BUILD)/playbook-tier-$${COE_MAGNUM_TEST_DRIVER:-heat}
 
-# On the real magnum-capi-helm driver (os_distro ubuntu images): the ports, storage and config targets, then the
-# playbook tier. Part of `make test` (second lane).
+# On the real magnum-capi-helm driver (os_distro ubuntu images): the ports, storage and config targets (first lane
+# of `make test`: ansible-test installs its virtualenv from the package index, which the second lane's namespace
+# cannot reach), and the playbook tier (second lane).
 CAPI_HELM_TARGETS := magnum_cluster_ports coe_storage magnum_cluster_config
-capi-helm: venv collection-tree pip-bootstrap localcloud-up
-	@status=0; export COE_MAGNUM_TEST_DRIVER=capi-helm; \
-	$(MAKE) --no-print-directory integration-targets INTEGRATION_TARGETS="$(CAPI_HELM_TARGETS)" || status=1; \
-	$(MAKE) --no-print-directory playbook-tier || status=1; \
-	exit $$status
+capi-helm: capi-helm-targets capi-helm-playbooks
+capi-helm-targets: venv collection-tree pip-bootstrap localcloud-up
+	@COE_MAGNUM_TEST_DRIVER=capi-helm $(MAKE) --no-print-directory integration-targets INTEGRATION_TARGETS="$(CAPI_HELM_TARGETS)"
+capi-helm-playbooks: venv collection-tree localcloud-up
+	@COE_MAGNUM_TEST_DRIVER=capi-helm $(MAKE) --no-print-directory playbook-tier
 
 # Every integration target and the playbook tier on both drivers: the local Heat driver, then magnum-capi-helm.
 integration-all: venv collection-tree pip-bootstrap localcloud-up
@@ -382,7 +372,7 @@ test: venv
 		echo "make $$step: $$result in $$(( $$(date +%s) - start )) s" | tee -a $$summary; \
 	done; }; \
 	run_steps $(TEST_STEPS); \
-	$(MAKE) --no-print-directory localcloud-up core-venv integration-wheels CORE=$(OLDEST_CORE) > /dev/null; \
+	$(MAKE) --no-print-directory localcloud-up core-venv CORE=$(OLDEST_CORE) > /dev/null; \
 	echo "== $(TEST_SECOND_LANE_STEPS): beside the next steps, against a second cloud (output: $(BUILD)/second-lane.log)"; \
 	hack/cloud-lane $$summary $(TEST_SECOND_LANE_STEPS) > $(BUILD)/second-lane.log 2>&1 & lane=$$!; \
 	run_steps $(TEST_CLOUD_STEPS); \
