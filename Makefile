@@ -41,13 +41,13 @@ TREE_TESTS := unit integration sanity config.yml
 # Steps of `make test`, in order; each one runs even when an earlier one failed. The cloud's steps run
 # in two lanes at once, the second against a cloud of its own (hack/cloud-lane), as both mostly wait for Magnum.
 TEST_STEPS := lint sanity units build docs-lint galaxy-import ee older-cores-checks
-TEST_CLOUD_STEPS := integration
-TEST_SECOND_LANE_STEPS := resilience older-cores-playbooks
+TEST_CLOUD_STEPS := integration capi-helm-targets
+TEST_SECOND_LANE_STEPS := resilience older-cores-playbooks capi-helm-playbooks
 
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv extra-venv docs-lint galaxy-import core-venv core-sanity core-units core-playbooks older-cores older-cores-checks older-cores-playbooks matrix collection-tree pip-bootstrap lint sanity units integration integration-targets \
-	localcloud-tests kube-conformance playbook-tests molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench bench-imports mutants test \
+	localcloud-tests kube-conformance playbook-tests playbook-tier capi-helm integration-all capi-helm-targets capi-helm-playbooks molecule build docs-check module-docs architecture-doc faults ee demo demo-teardown bench bench-imports mutants test \
 	localcloud-up localcloud-down localcloud-status localcloud-env localcloud-restart localcloud-clean
 
 help:
@@ -56,6 +56,8 @@ help:
 	@echo 'make test         everything CI runs: $(TEST_STEPS), then $(TEST_CLOUD_STEPS) beside $(TEST_SECOND_LANE_STEPS)'
 	@echo 'make lint | sanity | units | integration | build | docs-lint | galaxy-import | ee | bench'
 	@echo 'make kube-conformance  the Kubernetes emulator against kube-apiserver per version (no cloud)'
+	@echo 'make capi-helm    ports, storage and config targets and the playbook tier on the real magnum-capi-helm driver'
+	@echo 'make integration-all  every integration target and the playbook tier on both drivers (Heat, capi-helm)'
 	@echo 'make matrix       sanity and units on every declared ansible-core ($(CORES)), playbook tier on the oldest and newest'
 	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
 	@echo 'make localcloud-restart SERVICE=magnum-conductor'
@@ -202,11 +204,40 @@ molecule: venv collection-tree localcloud-up
 
 # --venv: modules run with only tests/integration/requirements.txt installed, as on a user's host.
 # Targets read the cloud from integration_config.yml (ansible-test passes no OS_* variables).
+# COE_MAGNUM_TEST_DRIVER=capi-helm runs them on the real magnum-capi-helm driver (heat, the local Heat driver, by
+# default); INTEGRATION_TARGETS limits them to some targets.
 integration-targets: venv collection-tree pip-bootstrap
 	@if [ -z "$$(ls -A tests/integration/targets 2>/dev/null)" ]; then \
 		echo 'integration-targets: no tests/integration/targets yet'; exit 0; fi; \
 	$(BIN)/python hack/integration-config.py $(COLLECTION_TREE) tests/localcloud $(LOCALCLOUD)\ env; \
-	$(ANSIBLE_TEST) integration --venv --python $(TEST_PYTHON) --color no --continue-on-error $(TARGETS)
+	$(ANSIBLE_TEST) integration --venv --python $(TEST_PYTHON) --color no --continue-on-error $(INTEGRATION_TARGETS)
+
+# site.yml converge, re-run, AWX-style jobs and teardown alone (no molecule).
+playbook-tier: venv collection-tree localcloud-up
+	@mkdir -p $(BUILD); eval "$$($(LOCALCLOUD) env)"; export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH); \
+	$(BIN)/python -m pytest tests/playbooks --basetemp=$(BUILD)/playbook-tier-$${COE_MAGNUM_TEST_DRIVER:-heat}
+
+# On the real magnum-capi-helm driver (os_distro ubuntu images): the ports, storage and config targets (first lane
+# of `make test`: ansible-test installs its virtualenv from the package index, which the second lane's namespace
+# cannot reach), and the playbook tier (second lane).
+CAPI_HELM_TARGETS := magnum_cluster_ports coe_storage magnum_cluster_config
+capi-helm: capi-helm-targets capi-helm-playbooks
+capi-helm-targets: venv collection-tree pip-bootstrap localcloud-up
+	@COE_MAGNUM_TEST_DRIVER=capi-helm $(MAKE) --no-print-directory integration-targets INTEGRATION_TARGETS="$(CAPI_HELM_TARGETS)"
+capi-helm-playbooks: venv collection-tree localcloud-up
+	@COE_MAGNUM_TEST_DRIVER=capi-helm $(MAKE) --no-print-directory playbook-tier
+
+# Every integration target and the playbook tier on both drivers: the local Heat driver, then magnum-capi-helm.
+integration-all: venv collection-tree pip-bootstrap localcloud-up
+	@status=0; \
+	for driver in heat capi-helm; do \
+		for step in integration-targets playbook-tier; do \
+			start=$$(date +%s); \
+			COE_MAGNUM_TEST_DRIVER=$$driver $(MAKE) --no-print-directory $$step || { status=1; echo "make $$step ($$driver): FAILED"; }; \
+			echo "make $$step ($$driver): $$(( $$(date +%s) - start )) s"; \
+		done; \
+	done; \
+	exit $$status
 
 build: venv collection-tree
 	rm -f $(BUILD)/coe-magnum-*.tar.gz

@@ -9,6 +9,10 @@ ansible-test does pass integration_config.yml to every target as extra variables
 and may read each variable lowercased (os_cloud, os_client_config_file, ...). LOCALCLOUD_SOURCE
 names the local cloud's source folder in the checkout, for targets that import its helpers.
 
+COE_MAGNUM_TEST_DRIVER (heat, the default, or capi-helm) picks the Magnum driver the targets' clusters run on:
+targets build their templates from `integration_template` (the image selects the driver; the flavors and network
+driver are those the driver accepts) and read `integration_driver` where the drivers differ in what they build.
+
 Usage: integration-config.py COLLECTION_ROOT LOCALCLOUD_SOURCE ENV_COMMAND
 """
 
@@ -16,6 +20,19 @@ import json
 import os
 import subprocess
 import sys
+
+
+# The local cloud's seeded images: os_distro fedora-coreos selects its Heat driver, ubuntu the real
+# magnum-capi-helm driver, which refuses flavors under 2 vCPUs and 2 GiB and runs Calico or Cilium. The Heat driver
+# runs the version of the label kube_tag, magnum-capi-helm the image's kube_version: an upgrade needs a newer image.
+TEMPLATES = {
+    'heat': {'image': 'fedora-coreos-40', 'flavor': 'm1.small', 'master_flavor': 'm1.small',
+             'network_driver': 'flannel', 'kube_version': 'v1.30.4', 'newer_image': 'fedora-coreos-40',
+             'newer_kube_version': 'v1.31.0'},
+    'capi-helm': {'image': 'ubuntu-jammy-kube-v1.30.4', 'flavor': 'm1.medium', 'master_flavor': 'm1.medium',
+                  'network_driver': 'calico', 'kube_version': 'v1.30.4', 'newer_image': 'ubuntu-jammy-kube-v1.31.1',
+                  'newer_kube_version': 'v1.31.1'},
+}
 
 
 def environment_after(command):
@@ -30,11 +47,16 @@ def main():
     before = environment_after('true')
     after = environment_after(command)
     added = {key: value for key, value in sorted(after.items()) if before.get(key) != value and key != '_'}
+    # Inside hack/cloud-lane's namespace (or netcloud's) these are set before the command runs, to the same values.
+    added.update((key, after[key]) for key in ('LOCALCLOUD_HOME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLOUD') if key in after)
     if 'OS_CLIENT_CONFIG_FILE' not in added:
         sys.exit('%s printed no OS_CLIENT_CONFIG_FILE; is the local cloud up?' % command)
     added.setdefault('LOCALCLOUD_SOURCE', os.path.abspath(localcloud_source))
 
-    variables = {'integration_env': added}
+    driver = os.environ.get('COE_MAGNUM_TEST_DRIVER') or 'heat'
+    if driver not in TEMPLATES:
+        sys.exit('COE_MAGNUM_TEST_DRIVER=%s: not one of %s' % (driver, ', '.join(TEMPLATES)))
+    variables = {'integration_env': added, 'integration_driver': driver, 'integration_template': TEMPLATES[driver]}
     variables.update({key.lower(): value for key, value in added.items()})
     path = os.path.join(collection_root, 'tests', 'integration', 'integration_config.yml')
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -42,7 +64,7 @@ def main():
         config.write('---\n# Written by `make integration` from the local cloud environment.\n')
         json.dump(variables, config, indent=2)
         config.write('\n')
-    sys.stdout.write('integration_config.yml: %s\n' % ', '.join(added))
+    sys.stdout.write('integration_config.yml (driver %s): %s\n' % (driver, ', '.join(added)))
 
 
 if __name__ == '__main__':

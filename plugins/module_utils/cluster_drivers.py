@@ -43,3 +43,14 @@ def families_for(os_distro, coe=None, server_type='vm'):
 
 def known_distros(coe=None):
     return sorted(set(driver['os'] for driver in KNOWN_DRIVERS if coe is None or driver['coe'] == coe))
+
+
+# Drivers whose cluster upgrade moves every node group at once and leaves Magnum's node group `version` records as
+# they were: magnum-capi-helm's upgrade_cluster points the cluster at the new template and renders one Helm release
+# for all the groups, whatever node group the request names.
+UPGRADES_EVERY_GROUP = ('k8s_capi_helm_v1',)
+
+
+def upgrades_every_group(template):
+    """Whether the template's driver (the `driver` field Magnum fills in) upgrades every node group with the cluster."""
+    return (template or {}).get('driver') in UPGRADES_EVERY_GROUP

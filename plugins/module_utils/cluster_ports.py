@@ -90,6 +90,7 @@ class ClusterPorts:
             'cluster': {'name': cluster.get('name'), 'uuid': cluster.get('uuid')},
             'lookup': lookup.way,
             'lookup_tried': lookup.tried,
+            'lookup_evidence': lookup.evidence,
             'groups': results,
         }
         if self.diff:

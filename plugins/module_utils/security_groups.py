@@ -39,9 +39,23 @@ HEAT_GROUP_RESOURCES = {
     'master': ('secgroup_kube_master', 'secgroup_swarm_manager'),
     'worker': ('secgroup_kube_minion', 'secgroup_swarm_node'),
 }
-# Cluster API Provider OpenStack names its managed groups k8s-cluster-<namespace>-<cluster>-secgroup-<suffix>;
-# Magnum's Cluster API drivers name the Cluster API cluster after the Magnum cluster's stack_id.
+# Cluster API Provider OpenStack (pkg/cloud/services/networking) names its managed groups
+# k8s-cluster-<namespace>-<cluster>-secgroup-<suffix>, describes them "Cluster API managed group", and puts the
+# machines' ports on its network k8s-clusterapi-cluster-<namespace>-<cluster>; Magnum's Cluster API drivers name
+# the Cluster API cluster after the Magnum cluster's stack_id.
+CAPI_GROUP_PREFIX = 'k8s-cluster-'
 CAPI_GROUP_SUFFIXES = {'master': 'controlplane', 'worker': 'worker'}
+CAPI_GROUP_SUFFIX_PATTERN = '-secgroup-(?P<suffix>controlplane|worker)'
+CAPI_GROUP_DESCRIPTION = 'Cluster API managed group'
+CAPI_SHARED_NAMESPACE = 'magnum-system'
+
+
+def capi_group_name(namespace, cluster_name, suffix):
+    return '%s%s-%s-secgroup-%s' % (CAPI_GROUP_PREFIX, namespace, cluster_name, suffix)
+
+
+def capi_network_name(namespace, cluster_name):
+    return 'k8s-clusterapi-cluster-%s-%s' % (namespace, cluster_name)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -344,11 +358,13 @@ def _is_missing_service(exc):
 class GroupLookup:
     """The outcome of a lookup: the way that worked, the groups per role, and what was tried on the way."""
 
-    def __init__(self, way, groups, tried, notes=None):
+    def __init__(self, way, groups, tried, notes=None, evidence=None):
         self.way = way
         self.groups = groups
         self.tried = tried
         self.notes = notes or []
+        # {role: the records that tie the role's group to the cluster}
+        self.evidence = evidence or {}
 
 
 class GroupFinder:
@@ -369,8 +385,8 @@ class GroupFinder:
                             ('ports', self._from_ports)):
             outcome = method(cluster, roles, tried)
             if outcome is not None:
-                groups, notes = outcome
-                return GroupLookup(way, groups, tried, notes)
+                groups, notes, evidence = outcome
+                return GroupLookup(way, groups, tried, notes, evidence)
         raise CoeError('No security groups found for cluster %r (%s); tried: %s.'
                        % (cluster.get('name'), ', '.join(roles), '; '.join(tried)), lookup_tried=tried)
 
@@ -392,10 +408,12 @@ class GroupFinder:
                 return None
             raise translate(exc, 'list the resources of Heat stack %s' % stack_id) from exc
         by_name = dict((item.get('name') or item.get('resource_name'), item) for item in resources)
-        ids, missing = {}, []
+        ids, missing, evidence = {}, [], {}
         for role in roles:
             found = [by_name[name] for name in HEAT_GROUP_RESOURCES[role] if name in by_name]
             ids[role] = [item.get('physical_resource_id') for item in found if item.get('physical_resource_id')]
+            evidence[role] = 'resource %s of Heat stack %s' % (
+                ', '.join(item.get('name') or item.get('resource_name') for item in found), stack_id)
             if not ids[role]:
                 missing.append('/'.join(HEAT_GROUP_RESOURCES[role]))
         if missing:
@@ -403,16 +421,28 @@ class GroupFinder:
             return None
         # Every role's groups in one Neutron request.
         by_id = self._groups([group_id for role in roles for group_id in ids[role]], 'Heat stack %s' % stack_id)
-        return dict((role, [by_id[group_id] for group_id in ids[role]]) for role in roles), []
+        return dict((role, [by_id[group_id] for group_id in ids[role]]) for role in roles), [], evidence
 
     # -- Cluster API ----------------------------------------------------------------------------------------
     def _from_cluster_api(self, cluster, roles, tried):
+        """The groups CAPO made for this cluster, proven by the cluster's own records.
+
+        The name alone proves nothing (anyone can name a group so): a group counts only when its name holds the
+        cluster's stack_id (the Cluster API cluster's name) in a namespace of the cluster's project, and a port
+        of the cluster's machines on CAPO's network for the cluster carries it, or, when no machine of the role
+        has a port yet, it bears the description CAPO gives the groups it manages.
+        """
         name = cluster.get('stack_id')
         if not name:
             tried.append('cluster_api: the cluster has no stack_id (the Cluster API cluster name)')
             return None
-        pattern = re.compile(r'^k8s-cluster-(?P<namespace>.+)-%s-secgroup-(?P<suffix>controlplane|worker)$'
-                             % re.escape(name))
+        project = re.sub('[^a-z0-9]', '', (cluster.get('project_id') or '').lower())
+        # magnum-capi-helm puts a cluster in the namespace <namespace_prefix>-<project id, alphanumerics only>,
+        # magnum-cluster-api puts every cluster in one namespace.
+        namespace = (r'(?P<namespace>%s|[a-z0-9-]+-%s)' % (CAPI_SHARED_NAMESPACE, project) if project
+                     else r'(?P<namespace>.+)')
+        pattern = re.compile(r'^%s%s-%s%s$' % (re.escape(CAPI_GROUP_PREFIX), namespace, re.escape(name),
+                                               CAPI_GROUP_SUFFIX_PATTERN))
         try:
             candidates = call_with_retries(lambda: [
                 _record(group) for group in self._connection.network.security_groups(**_owned_by(cluster))])
@@ -423,24 +453,72 @@ class GroupFinder:
             match = pattern.match(group.get('name') or '')
             if match:
                 matched.setdefault(match.group('suffix'), []).append((match.group('namespace'), group))
-        groups, missing = {}, []
+        groups, namespaces, missing = {}, set(), []
         for role in roles:
             found = matched.get(CAPI_GROUP_SUFFIXES[role], [])
             if not found:
-                missing.append('k8s-cluster-<namespace>-%s-secgroup-%s' % (name, CAPI_GROUP_SUFFIXES[role]))
+                missing.append(capi_group_name('<prefix>-%s' % project if project else '<namespace>', name,
+                                               CAPI_GROUP_SUFFIXES[role]))
                 continue
             if len(found) > 1:
                 raise CoeError('Several Cluster API security groups match cluster %r: %s; the cluster cannot be '
                                'told apart from another with the same Cluster API name.'
                                % (cluster.get('name'), ', '.join(sorted(g['name'] for _n, g in found))))
+            namespaces.add(found[0][0])
             groups[role] = [found[0][1]]
         if missing:
             tried.append('cluster_api: no security group named %s' % ' or '.join(missing))
             return None
+        evidence, unproven = self._capi_evidence(cluster, name, namespaces, groups)
+        if unproven:
+            tried.append('cluster_api: %s' % '; '.join(unproven))
+            return None
         notes = ['The groups are managed by Cluster API Provider OpenStack, which reconciles their rules to its '
                  'own list and may remove rules added here; prefer the driver\'s own way to add rules where it '
                  'has one.']
-        return groups, notes
+        return groups, notes, evidence
+
+    def _capi_evidence(self, cluster, name, namespaces, groups):
+        """({role: how the cluster's records tie the group to it}, [groups nothing ties to it])."""
+        network = None
+        for namespace in sorted(namespaces):
+            network = self._network(capi_network_name(namespace, name))
+            if network is not None:
+                break
+        if network is None and cluster.get('fixed_network'):
+            network = self._network(cluster['fixed_network'])
+        carried = {}
+        if network is not None:
+            try:
+                ports = call_with_retries(lambda: [_record(port) for port in self._connection.network.ports(
+                    network_id=network['id'], **_owned_by(cluster))])
+            except Exception as exc:
+                raise translate(exc, 'list the ports of network %s' % network['id']) from exc
+            for port in ports:
+                for group_id in port.get('security_group_ids') or port.get('security_groups') or []:
+                    carried.setdefault(group_id, []).append(port.get('name') or port['id'])
+        evidence, unproven = {}, []
+        for role, found in groups.items():
+            group = found[0]
+            if carried.get(group['id']):
+                evidence[role] = ('%s: named after stack_id %s; carried by port %s on network %s'
+                                  % (group['name'], name, ', '.join(sorted(carried[group['id']])), network['name']))
+            elif group.get('description') == CAPI_GROUP_DESCRIPTION:
+                evidence[role] = ('%s: named after stack_id %s; described %r as Cluster API Provider OpenStack '
+                                  'describes its groups (no port of the cluster carries it yet)'
+                                  % (group['name'], name, CAPI_GROUP_DESCRIPTION))
+            else:
+                unproven.append('%s is named like the cluster\'s %s group, but no port of the cluster\'s network '
+                                'carries it and it lacks the description %r: not taken for the cluster\'s'
+                                % (group['name'], role, CAPI_GROUP_DESCRIPTION))
+        return evidence, unproven
+
+    def _network(self, name_or_id):
+        try:
+            found = self._connection.network.find_network(name_or_id, ignore_missing=True)
+        except Exception:
+            return None
+        return _record(found) if found is not None else None
 
     # -- Neutron ports --------------------------------------------------------------------------------------
     def _from_ports(self, cluster, roles, tried):
@@ -451,7 +529,7 @@ class GroupFinder:
         held = self._ports_holding(cluster, [a for role in ROLES for a in addresses[role]])
         ports = dict((role, [held[address] for address in addresses[role] if address in held]) for role in ROLES)
         sets = dict((role, self._common_groups(ports[role])) for role in ROLES)
-        groups, missing = {}, []
+        groups, missing, evidence = {}, [], {}
         for role in roles:
             other = [r for r in ROLES if r != role][0]
             if not ports[role]:
@@ -473,10 +551,11 @@ class GroupFinder:
                 missing.append('the %s ports carry only the project\'s default security group' % role)
                 continue
             groups[role] = found
+            evidence[role] = 'carried by every port holding the %s addresses %s' % (role, ', '.join(addresses[role]))
         if missing:
             tried.append('ports: %s' % '; '.join(missing))
             return None
-        return groups, []
+        return groups, [], evidence
 
     def _fixed_network_id(self, cluster):
         network = cluster.get('fixed_network')

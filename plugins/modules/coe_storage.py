@@ -51,10 +51,25 @@ options:
       default:
         description:
           - Whether this is the cluster's default StorageClass, used by claims that name no class.
-          - When V(true), every other class marked as default stops being the default, as a cluster has one.
+          - When V(true) and another class is already the default (clusters of the Cluster API drivers come with
+            a default class from their chart, named after the default Cinder volume type by
+            magnum-capi-helm), O(storage_class.existing_default) decides; without it the
+            task fails naming that option, so a cluster never ends up with two default classes.
           - When V(false), a default-class mark on this class is cleared.
         type: bool
         default: false
+      existing_default:
+        description:
+          - What to do with another default class of the cluster when O(storage_class.default=true). Needed only
+            when such a class exists; ignored when none does.
+          - V(keep) leaves the other class the default and makes this class a non-default one.
+          - V(replace) makes this class the only default; every other class stops being the default.
+          - V(adopt) makes no class of its own; the cluster's default class serves the claims that name no class,
+            and is returned as RV(storage_class). A default class named O(storage_class.name) is adopted as it is
+            (the Cluster API drivers' chart names its classes after the Cinder volume types, so C(standard) may be
+            the chart's). Fails when several classes are marked as default.
+        type: str
+        choices: [keep, replace, adopt]
       provisioner:
         description:
           - V(auto) picks the Cinder CSI driver when the cluster has it (CSIDriver C(cinder.csi.openstack.org)),
@@ -173,6 +188,16 @@ EXAMPLES = r'''
       - name: myvolume
         size: 1Gi
 
+- name: On a Cluster API cluster whose chart made its own class the default, make ours the only default class
+  coe.magnum.coe_storage:
+    kubeconfig: "{{ cluster_dir }}/config"
+    storage_class:
+      name: block
+      default: true
+      existing_default: replace
+      parameters:
+        type: standard
+
 - name: A second class for volumes that must outlive their claims, with growing claims
   coe.magnum.coe_storage:
     kubeconfig: "{{ cluster_dir }}/config"
@@ -257,7 +282,7 @@ provisioner:
   sample: cinder.csi.openstack.org
 storage_class:
   description: The StorageClass after the task (predicted in check mode); empty when none is managed or it was
-    deleted.
+    deleted. With O(storage_class.existing_default=adopt), the cluster's default class that was adopted.
   returned: always
   type: dict
   sample:
@@ -315,6 +340,7 @@ ARGUMENT_SPEC = dict(
         allow_volume_expansion=dict(type='bool'),
         mount_options=dict(type='list', elements='str'),
         replace=dict(type='bool', default=False),
+        existing_default=dict(type='str', choices=['keep', 'replace', 'adopt']),
     )),
     claims=dict(type='list', elements='dict', default=[], options=dict(
         name=dict(type='str', required=True),

@@ -19,7 +19,10 @@ description:
     Heat stack of the cluster (resources C(secgroup_kube_master) and C(secgroup_kube_minion) of Magnum's Heat
     drivers, C(secgroup_swarm_manager) and C(secgroup_swarm_node) for Swarm); then the Cluster API group
     names C(k8s-cluster-<namespace>-<stack_id>-secgroup-controlplane) and
-    C(k8s-cluster-<namespace>-<stack_id>-secgroup-worker) of the Cluster API drivers; else the Neutron ports
+    C(k8s-cluster-<namespace>-<stack_id>-secgroup-worker) of the Cluster API drivers, in a namespace of the
+    cluster's project and only when a port on the cluster's Cluster API network carries them (or they bear
+    Cluster API Provider OpenStack's description before the role has a machine), as RV(lookup_evidence)
+    reports; else the Neutron ports
     that hold the cluster's master and node addresses (fixed or floating IPs), without the project's
     C(default) group.
   - Every rule this module creates carries C(coe.magnum) at the start of its description. Only such rules are
@@ -176,6 +179,18 @@ lookup_tried:
   type: list
   elements: str
   sample: ["heat: no stack 2c5f8a8e-0d7e-4c39-a1b3-6f1f3d6a9b11"]
+lookup_evidence:
+  description:
+    - Per role (C(master), C(worker)), the cluster's own records that tie the group to the cluster. Cluster API
+      groups are never taken by their name alone; the name must hold the cluster's stack_id in a namespace of the
+      cluster's project, and a port on the cluster's Cluster API network must carry the group (or, before a
+      machine of the role has a port, the group must bear Cluster API Provider OpenStack's description
+      C(Cluster API managed group)).
+  returned: success
+  type: dict
+  sample:
+    master: "k8s-cluster-magnum-0d4c4a1f-k8s-x7kq2m-secgroup-controlplane: named after stack_id k8s-x7kq2m;
+      carried by port k8s-x7kq2m-control-plane-7fz2k-0 on network k8s-clusterapi-cluster-magnum-0d4c4a1f-k8s-x7kq2m"
 groups:
   description: Each security group changed or examined, with its rules after the change (predicted in check mode).
   returned: success

@@ -33,6 +33,11 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LOCALCLOUD = REPO / "tests" / "localcloud" / "bin" / "localcloud"
 LOCALCLOUD_VARS = REPO / "playbooks" / "vars" / "localcloud.yml"
+# COE_MAGNUM_TEST_DRIVER=capi-helm runs the tier on the real magnum-capi-helm driver (its variables on top).
+DRIVER = os.environ.get("COE_MAGNUM_TEST_DRIVER") or "heat"
+DRIVER_VARS = {"heat": [], "capi-helm": [REPO / "playbooks" / "vars" / "localcloud-capi-helm.yml"]}[DRIVER]
+# cinder-csi-plugin's --cluster value, in the metadata of every volume it makes.
+CSI_CLUSTER_METADATA = "cinder.csi.openstack.org/cluster"
 PLAYBOOK_TIMEOUT = 900
 RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
                    r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)"
@@ -116,8 +121,9 @@ def run_playbook(cloud, workdir, names):
     def run(playbook, *arguments, label=None, env=None):
         label = label or Path(playbook).stem
         log_path = workdir / f"{label}.log"
-        command = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / playbook),
-                   "-e", f"@{LOCALCLOUD_VARS}", "-e", f"@{names_file}", *arguments]
+        command = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / playbook), "-e", f"@{LOCALCLOUD_VARS}",
+                   *[argument for path in DRIVER_VARS for argument in ("-e", f"@{path}")],
+                   "-e", f"@{names_file}", *arguments]
         completed = subprocess.run(command, cwd=workdir, env=env or cloud["env"], capture_output=True, text=True,
                                    timeout=PLAYBOOK_TIMEOUT)
         output = completed.stdout + completed.stderr
@@ -163,9 +169,47 @@ def stack_resources(sdk, stack_id):
     return found
 
 
-def security_group_of(sdk, stack_id, resource_name):
-    resource = next(resource for resource in sdk.orchestration.resources(stack_id) if resource.name == resource_name)
+def capo_resources(sdk, cluster):
+    """What Cluster API Provider OpenStack made for a magnum-capi-helm cluster, in stack_resources' shape: its network
+    k8s-clusterapi-cluster-<namespace>-<stack_id> with the machines' ports, and its two security groups."""
+    # A listed cluster carries no project_id; the cluster's own record does.
+    project_id = sdk.container_infrastructure_management.get_cluster(cluster.id).project_id
+    name = f"magnum-{re.sub('[^a-z0-9]', '', project_id.lower())}-{cluster.stack_id}"
+    networks = sdk.network.networks(name=f"k8s-clusterapi-cluster-{name}")
+    found = {"OS::Neutron::Net": [network.id for network in networks],
+             "OS::Neutron::SecurityGroup": [group.id for role in ("controlplane", "worker")
+                                            for group in sdk.network.security_groups(
+                                                name=f"k8s-cluster-{name}-secgroup-{role}")]}
+    found["OS::Neutron::Port"] = sorted(port.id for network_id in found["OS::Neutron::Net"]
+                                        for port in sdk.network.ports(network_id=network_id))
+    return found
+
+
+def cluster_resources(sdk, cluster):
+    return capo_resources(sdk, cluster) if DRIVER == "capi-helm" else stack_resources(sdk, cluster.stack_id)
+
+
+def worker_group(sdk, cluster):
+    if DRIVER == "capi-helm":
+        return sdk.network.get_security_group(capo_resources(sdk, cluster)["OS::Neutron::SecurityGroup"][1])
+    resource = next(resource for resource in sdk.orchestration.resources(cluster.stack_id)
+                    if resource.name == "secgroup_kube_minion")
     return sdk.network.get_security_group(resource.physical_resource_id)
+
+
+def csi_volumes(sdk, cluster):
+    """The IDs of the Cinder volumes the cluster's CSI driver made (any project, as an admin sees them)."""
+    owners = {cluster.stack_id, cluster.id, cluster.name}
+    return sorted(volume.id for volume in sdk.block_storage.volumes(details=True, all_projects=True)
+                  if (volume.metadata or {}).get(CSI_CLUSTER_METADATA) in owners)
+
+
+def site_variables():
+    """localcloud.yml with the driver's variables on top, as the playbooks get them."""
+    variables = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    for path in DRIVER_VARS:
+        variables.update(yaml.safe_load(path.read_text()))
+    return variables
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +225,8 @@ def converged(cloud, names, run_playbook):
         cluster = cluster_named(sdk, names["cluster_name"])
         if cluster is not None and cluster.stack_id:
             state["cluster"] = cluster
-            state["resources"] = stack_resources(sdk, cluster.stack_id)
+            state["resources"] = cluster_resources(sdk, cluster)
+            state["volumes"] = csi_volumes(sdk, cluster)
             groups = state["resources"].get("OS::Neutron::SecurityGroup", [])
             state["extra_rules"] = [rule.id for group in groups
                                     for rule in sdk.network.security_group_rules(security_group_id=group)
@@ -287,12 +332,16 @@ def test_site_ends_with_the_cluster_check_it_is_asked_for(converged):
     through its kubeconfig and prints one line per check, none of them failed."""
     run = converged["run"]
     assert run.returncode == 0, run.explain()
-    variables = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    variables = site_variables()
     assert variables["cluster_check_enabled"] is True
     nodes = variables["cluster_master_count"] + variables["cluster_node_count"]
     assert "TASK [coe.magnum.cluster_check : One line per check]" in run.output, run.explain()
+    # magnum-capi-helm's chart leaves its WaitForFirstConsumer class the default (storage_class_existing_default
+    # keep): a test claim of it cannot bind without a pod, which the check says instead of making one.
+    claim_lines = {"heat": ("claim of class", "then deleted with its volume"),
+                   "capi-helm": ("binds claims only for their first consumer",)}[DRIVER]
     for line in ("passed: %d of %d node(s) Ready" % (nodes, nodes), "passed: the default StorageClass is",
-                 "claim of class", "then deleted with its volume"):
+                 *claim_lines):
         assert line in run.output, run.explain()
     assert '"failed: ' not in run.output, run.explain()
 
@@ -304,7 +353,7 @@ def test_kubeconfig_lists_the_nodes_and_the_bound_claim(converged, names):
 
     view = cluster_view(str(kubeconfig))
 
-    variables = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    variables = site_variables()
     assert len(view["nodes"]) == variables["cluster_master_count"] + variables["cluster_node_count"], view
     wanted = {(claim.get("namespace", "default"), claim["name"]) for claim in variables["storage_class_claims"]}
     bound = {(claim["namespace"], claim["name"]) for claim in view["claims"] if claim["status"] == "Bound"}
@@ -313,11 +362,11 @@ def test_kubeconfig_lists_the_nodes_and_the_bound_claim(converged, names):
 
 def test_extra_ports_are_open_on_the_worker_group(converged, cloud):
     assert "cluster" in converged, converged["run"].explain()
-    group = security_group_of(cloud["sdk"], converged["cluster"].stack_id, "secgroup_kube_minion")
+    group = worker_group(cloud["sdk"], converged["cluster"])
     opened = {(rule["protocol"], rule["port_range_min"], rule["remote_ip_prefix"])
               for rule in group.security_group_rules if rule["direction"] == "ingress"}
 
-    for rule in yaml.safe_load(LOCALCLOUD_VARS.read_text())["cluster_ports_rules"]:
+    for rule in site_variables()["cluster_ports_rules"]:
         assert (rule["protocol"], rule["port"], rule["remote_ip_prefix"]) in opened, group.security_group_rules
 
 
@@ -373,7 +422,7 @@ def awx_job(converged, cloud, names, workdir, collections_path):
         "ANSIBLE_NOCOLOR": "1",
     }))
 
-    job_template_vars = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    job_template_vars = site_variables()
     # docs/awx.md's survey, answered as AWX passes answers: strings. What the survey does not ask comes from the
     # job template's extra variables (the variables file), as the page says.
     survey_answers = {
@@ -418,7 +467,7 @@ def test_awx_job_in_a_fresh_execution_environment_only_writes_the_kubeconfig(awx
     assert run.status == "successful" and run.returncode == 0, run.explain()
     assert run.host["failed"] == 0, run.explain()
     assert [name.split(" : ")[0] for name in changed_tasks(run)] == ["coe.magnum.cluster_config"], run.explain()
-    variables = yaml.safe_load(LOCALCLOUD_VARS.read_text())
+    variables = site_variables()
     nodes = cluster_view(str(kubeconfig_dir / "config"))["nodes"]
     assert len(nodes) == variables["cluster_master_count"] + variables["cluster_node_count"]
 
@@ -455,6 +504,9 @@ def test_teardown_leaves_nothing(converged, cloud, names, run_playbook):
     assert template_named(sdk, names["cluster_template_name"]) is None
     stack_id = converged["cluster"].stack_id
     assert stack_id not in {stack.id for stack in sdk.orchestration.stacks()}
+    assert converged["volumes"], "the converged cluster's claims had no Cinder volume to look for"
+    for volume_id in converged["volumes"]:
+        assert sdk.block_storage.find_volume(volume_id, ignore_missing=True) is None, f"volume {volume_id} is left"
     resources = converged["resources"]
     assert resources.get("OS::Neutron::Port"), "the converged cluster had no Neutron port to look for"
     for port_id in resources["OS::Neutron::Port"]:

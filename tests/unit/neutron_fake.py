@@ -48,7 +48,11 @@ def _rule(record, group_id):
 
 class FakeNeutron:
     def __init__(self, cloud):
-        self.groups = dict((g['id'], {'id': g['id'], 'name': g['name'], 'project_id': g.get('project_id', 'project-1'),
+        # Records without a project_id belong to the cluster's project.
+        self.project_id = (cloud.get('cluster') or {}).get('project_id') or 'project-1'
+        self.groups = dict((g['id'], {'id': g['id'], 'name': g['name'],
+                                      'project_id': g.get('project_id', self.project_id),
+                                      'description': g.get('description', ''),
                                       'security_group_rules': [_rule(r, g['id']) for r in g.get('rules', [])]})
                            for g in cloud.get('security_groups', []))
         self.port_records = cloud.get('ports', [])
@@ -103,20 +107,20 @@ class FakeNeutron:
     def rules_of(self, group_id):
         return self.groups[group_id]['security_group_rules']
 
-    @staticmethod
-    def _owned(record, project_id):
-        return project_id is None or record.get('project_id', 'project-1') == project_id
+    def _owned(self, record, project_id):
+        return project_id is None or record.get('project_id', self.project_id) == project_id
 
     def ips(self, floating_ip_address=None, project_id=None):
         self.calls.append(('ips', floating_ip_address))
         return [FakeResource(ip) for ip in self.floating_ip_records
                 if ip['floating_ip_address'] == floating_ip_address and self._owned(ip, project_id)]
 
-    def ports(self, fixed_ips=None, project_id=None):
-        self.calls.append(('ports', fixed_ips))
-        address = fixed_ips.split('=', 1)[1]
+    def ports(self, fixed_ips=None, project_id=None, network_id=None):
+        self.calls.append(('ports', fixed_ips or 'network_id=%s' % network_id))
+        address = fixed_ips.split('=', 1)[1] if fixed_ips else None
         return [FakeResource(port) for port in self.port_records
-                if any(ip['ip_address'] == address for ip in port['fixed_ips']) and self._owned(port, project_id)]
+                if (address is None or any(ip['ip_address'] == address for ip in port['fixed_ips']))
+                and (network_id is None or port.get('network_id') == network_id) and self._owned(port, project_id)]
 
     def get_port(self, port_id):
         self.calls.append(('get_port', port_id))

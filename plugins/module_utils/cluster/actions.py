@@ -42,6 +42,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster.upgrade import 
     upgrade_findings,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.task import ClusterTask
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_drivers import upgrades_every_group
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import describe_entry, describe_sent
 from ansible_collections.coe.magnum.plugins.module_utils.errors import (
     CoeError, http_status_of, is_unknown_outcome, translate,
@@ -170,6 +171,8 @@ class ClusterActions(ClusterTask):
             for step in steps:
                 if isinstance(step, Upgrade) and step.version is None:
                     step.version = template_version(template)
+                if isinstance(step, Upgrade):
+                    step.every_group = upgrades_every_group(template)
         if not steps:
             return self._result(False, record, record, record)
         if isinstance(steps[0], Recreate):
@@ -215,7 +218,7 @@ class ClusterActions(ClusterTask):
         upgrading_cluster = any(isinstance(step, Upgrade) for step in steps)
         if upgrading_cluster and group.get('is_default'):
             return steps
-        step = nodegroup_upgrade_step(group, template, desired.max_batch_size)
+        step = nodegroup_upgrade_step(group, template, desired.max_batch_size, record)
         if step is None:
             return steps
         position = 1 if upgrading_cluster else 0
@@ -378,7 +381,7 @@ class ClusterActions(ClusterTask):
                     groups = [self.magnum.get_nodegroup(record['uuid'], group['uuid'])
                               for group in self.magnum.list_nodegroups(record['uuid'])]
         self.warnings.extend(upgrade_findings(record, step.cluster_template, step.version, groups,
-                                              step.nodegroup))
+                                              step.nodegroup, step.every_group))
 
     def _send_update(self, record, step):
         what = '%s %s' % (step.action, describe(record))

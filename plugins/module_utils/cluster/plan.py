@@ -71,12 +71,15 @@ class Upgrade(Step):
 
     action = 'upgrade'
 
-    def __init__(self, cluster_template, max_batch_size=None, version=None, nodegroup=None, current_version=None):
+    def __init__(self, cluster_template, max_batch_size=None, version=None, nodegroup=None, current_version=None,
+                 every_group=False):
         self.cluster_template = cluster_template
         self.max_batch_size = max_batch_size
         self.version = version
         self.nodegroup = nodegroup
         self.current_version = current_version
+        # The template's driver upgrades every node group with the cluster (see cluster_drivers).
+        self.every_group = every_group
 
     def send(self, magnum, uuid):
         body = dict(cluster_template=self.cluster_template,

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.plan import Upgrade
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_drivers import upgrades_every_group
 
 
 def template_version(template):
@@ -40,11 +41,13 @@ def kept_template_warning(record, template):
             % (record.get('name'), record.get('coe_version'), template.get('name'), record.get('cluster_template_id')))
 
 
-def upgrade_findings(record, template_uuid, version, groups, nodegroup=None):
+def upgrade_findings(record, template_uuid, version, groups, nodegroup=None, every_group=False):
     """Warnings about a finished upgrade whose outcome the records do not show.
 
     groups are full node group records; with `nodegroup` only that group is checked, and not the cluster's
-    template reference (a node group upgrade keeps the cluster's template).
+    template reference (a node group upgrade keeps the cluster's template). every_group: the driver upgrades every
+    group with the cluster and never updates their version records, so those records tell nothing once the
+    cluster runs the version.
     """
     found = []
     if nodegroup is None and record.get('cluster_template_id') != template_uuid:
@@ -54,7 +57,7 @@ def upgrade_findings(record, template_uuid, version, groups, nodegroup=None):
     if version and nodegroup is None and record.get('coe_version') != version:
         found.append('Magnum reports the upgrade of cluster %r finished, but its coe_version is %s, not %s.'
                      % (record.get('name'), record.get('coe_version'), version))
-    if version:
+    if version and not (every_group and record.get('coe_version') == version):
         behind = ['%s (%s)' % (group.get('name'), group_version(group)) for group in groups
                   if (nodegroup is None or nodegroup in (group.get('name'), group.get('uuid')))
                   and group_version(group) != version]
@@ -65,10 +68,16 @@ def upgrade_findings(record, template_uuid, version, groups, nodegroup=None):
     return found
 
 
-def nodegroup_upgrade_step(group, template, max_batch_size):
-    """The upgrade action of one node group to the cluster's template, or None when it runs that version."""
+def nodegroup_upgrade_step(group, template, max_batch_size, record=None):
+    """The upgrade action of one node group to the cluster's template, or None when it runs that version.
+
+    With a driver that upgrades every group with the cluster, a cluster (`record`) running the version is the answer:
+    the group's own version record never moves there, and an upgrade sent for it would be sent on every run.
+    """
     version = template_version(template)
     if not version or group_version(group) == version:
+        return None
+    if upgrades_every_group(template) and (record or {}).get('coe_version') == version:
         return None
     return Upgrade(template.get('uuid'), max_batch_size=max_batch_size, version=version, nodegroup=group.get('name'),
                    current_version=group_version(group))

@@ -45,6 +45,10 @@ def validate(params):
                 problems.append('storage_class.parameters.%s must be a string, number or boolean, not %s (a '
                                 'StorageClass parameter is a string)' % (key, 'null' if value is None
                                                                          else type(value).__name__))
+        if spec.get('existing_default') and not spec.get('default'):
+            problems.append('storage_class.existing_default=%s tells what to do with another default class when '
+                            'this class is to be the default; it needs storage_class.default=true'
+                            % spec['existing_default'])
     seen = set()
     for index, claim in enumerate(params.get('claims') or []):
         where = 'claims[%d]' % index
@@ -144,6 +148,8 @@ class StorageReconciler:
     def _claim_class_name(self, claim):
         if claim.get('storage_class'):
             return claim['storage_class']
+        if self._managed_class is not None:
+            return self._managed_class['metadata']['name']
         return self.spec['name'] if self.spec else None
 
     # -- entry point ---------------------------------------------------------------------------------------------
@@ -201,6 +207,17 @@ class StorageReconciler:
         if problems:
             raise CoeError('Cluster %s: %s' % (self.client.label, '; '.join(problems)))
         existing = self.client.find(self.class_path(spec['name']))
+        other_defaults = self._other_defaults(spec) if spec['default'] else []
+        if spec['default'] and spec.get('existing_default') == 'adopt':
+            # A default class of this name made by the cluster's own chart is adopted as it is, not rewritten.
+            named = [existing] if existing is not None and class_manifest.is_default(existing, self.facts) else []
+            if named + other_defaults:
+                return self._adopt(named + other_defaults)
+        if other_defaults and spec.get('existing_default') == 'keep':
+            spec = self.spec = dict(spec, default=False)
+            self.notes.append('StorageClass %s stays the default class (storage_class.existing_default=keep); '
+                              'StorageClass %s is not made the default'
+                              % (', '.join(other['metadata']['name'] for other in other_defaults), spec['name']))
         try:
             self.provisioner, warnings = self._choose_provisioner(existing)
         except CoeError as exc:
@@ -234,12 +251,44 @@ class StorageReconciler:
             self._managed_class = class_manifest.apply_patch(existing, plan['patch'])
         else:
             self._managed_class = existing
-        if spec['default']:
-            for other in self.client.get(self.classes_path).get('items') or []:
-                if other['metadata']['name'] != spec['name'] and class_manifest.is_default(other, self.facts):
-                    changes = class_manifest.default_changes(other, False, self.facts)
-                    plan['others'].append((other, {'metadata': {'annotations': changes}}))
+        for other in other_defaults if spec['default'] else []:
+            changes = class_manifest.default_changes(other, False, self.facts)
+            plan['others'].append((other, {'metadata': {'annotations': changes}}))
         return plan
+
+    def _other_defaults(self, spec):
+        """The classes other than ours marked as default; a conflict with no existing_default fails here.
+
+        Clusters of the Cluster API drivers come with a default class of their own (the chart's csi-cinder one):
+        a second default would make the class of a claim naming none depend on the API server's choice.
+        """
+        others = [other for other in self.client.get(self.classes_path).get('items') or []
+                  if other['metadata']['name'] != spec['name'] and class_manifest.is_default(other, self.facts)]
+        if others and not spec.get('existing_default'):
+            names = [other['metadata']['name'] for other in others]
+            raise CoeError(
+                'Cluster %s: %s, and storage_class.default=true asks for %s to be it. Set '
+                'storage_class.existing_default to keep (%s stays the default, %s is made non-default), replace (%s '
+                'becomes the only default) or adopt (claims use %s, no class %s is made).'
+                % (self.client.label, 'StorageClass %s is already the default class' % names[0] if len(names) == 1
+                   else 'StorageClasses %s are already marked as default' % ', '.join(names), spec['name'],
+                   others[0]['metadata']['name'], spec['name'], spec['name'], others[0]['metadata']['name'],
+                   spec['name']))
+        return others
+
+    def _adopt(self, other_defaults):
+        """No class of ours: the cluster's own default class serves the claims (existing_default=adopt)."""
+        if len(other_defaults) > 1:
+            raise CoeError('Cluster %s: storage_class.existing_default=adopt needs one default class, and %s are '
+                           'all marked as default.' % (self.client.label, ', '.join(
+                               other['metadata']['name'] for other in other_defaults)))
+        adopted = other_defaults[0]
+        self._managed_class = adopted
+        self.provisioner = adopted.get('provisioner')
+        self.notes.append('StorageClass %s, the cluster\'s default class, is adopted (storage_class.existing_default'
+                          '=adopt): claims that name no class use it, and no StorageClass %s is made'
+                          % (adopted['metadata']['name'], self.spec['name']))
+        return {'existing': adopted, 'desired': adopted, 'action': None, 'others': [], 'adopted': True}
 
     def _apply_class(self, plan):
         name = self.spec['name']
@@ -261,6 +310,8 @@ class StorageReconciler:
         else:
             result, message = existing, None
         self._managed_class = result
+        if plan.get('adopted'):
+            name = existing['metadata']['name']
         self._record('StorageClass/%s' % name, class_manifest.view(existing), class_manifest.view(result), message)
         for other, patch in plan['others']:
             other_name = other['metadata']['name']

@@ -212,7 +212,8 @@ def test_cluster_api_names_of_another_cluster_do_not_match():
     cloud = FakeClusterCloud('cluster_api')
     cloud.cluster['stack_id'] = 'k8s-cluster-other'
     cloud.cluster['master_addresses'] = cloud.cluster['node_addresses'] = []
-    assert ('cluster_api: no security group named k8s-cluster-<namespace>-k8s-cluster-other-secgroup-controlplane'
+    assert ('cluster_api: no security group named '
+            'k8s-cluster-<prefix>-0d4c4a1f8e2b4b55-k8s-cluster-other-secgroup-controlplane'
             in lookup_error(cloud, ['master', 'worker']))
 
 
@@ -344,16 +345,63 @@ def test_every_exposing_rule_warns_whatever_comes_before_it():
         'cluster (etcd, the kubelet and insecure API ports). Restrict remote_ip_prefix unless this is intended.']
 
 
-def test_cluster_api_groups_of_two_namespaces_with_the_same_cluster_name_are_refused():
+def test_cluster_api_groups_of_two_namespaces_of_the_project_with_the_same_cluster_name_are_refused():
     cloud = FakeClusterCloud('cluster_api')
     twin = dict(cloud.neutron.groups['sg-minion'], id='sg-twin',
-                name='k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker')
+                name='k8s-cluster-other-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b-secgroup-worker')
     cloud.neutron.groups['sg-twin'] = twin
     assert lookup_error(cloud, ['worker']) == (
         "Several Cluster API security groups match cluster 'k8s-cluster': "
         "k8s-cluster-magnum-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b-secgroup-worker, "
-        "k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker; the cluster cannot be told apart from "
-        "another with the same Cluster API name.")
+        "k8s-cluster-other-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b-secgroup-worker; the cluster cannot be told "
+        "apart from another with the same Cluster API name.")
+
+
+def test_cluster_api_groups_in_a_namespace_of_another_project_are_not_the_cluster_s():
+    cloud = FakeClusterCloud('cluster_api')
+    cloud.neutron.groups['sg-twin'] = dict(cloud.neutron.groups['sg-minion'], id='sg-twin',
+                                           name='k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker')
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert [g['id'] for g in lookup.groups['worker']] == ['sg-minion']
+
+
+def test_cluster_api_groups_are_proven_by_the_ports_of_the_cluster_s_machines():
+    cloud = FakeClusterCloud('cluster_api')
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['master', 'worker'])
+    assert lookup.evidence == {
+        'master': 'k8s-cluster-magnum-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b-secgroup-controlplane: named after '
+                  'stack_id k8s-cluster-x7kq2m9d3a1b; carried by port k8s-cluster-x7kq2m9d3a1b-control-plane-7fz2k-0 '
+                  'on network k8s-clusterapi-cluster-magnum-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b',
+        'worker': 'k8s-cluster-magnum-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b-secgroup-worker: named after '
+                  'stack_id k8s-cluster-x7kq2m9d3a1b; carried by port k8s-cluster-x7kq2m9d3a1b-default-worker-5c9d8-0 '
+                  'on network k8s-clusterapi-cluster-magnum-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b'}
+
+
+def test_a_cluster_api_group_no_machine_port_carries_yet_is_proven_by_capo_s_description():
+    cloud = FakeClusterCloud('cluster_api')
+    cloud.neutron.port_records = [port for port in cloud.neutron.port_records if port['id'] != 'port-minion-0']
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert lookup.evidence['worker'].endswith(
+        "described 'Cluster API managed group' as Cluster API Provider OpenStack describes its groups (no port of "
+        "the cluster carries it yet)")
+
+
+def test_a_group_only_named_like_the_cluster_s_is_never_used():
+    cloud = FakeClusterCloud('cluster_api')
+    cloud.neutron.port_records = []
+    cloud.neutron.groups['sg-minion']['description'] = 'made by hand'
+    assert ("cluster_api: k8s-cluster-magnum-0d4c4a1f8e2b4b55-k8s-cluster-x7kq2m9d3a1b-secgroup-worker is named like "
+            "the cluster's worker group, but no port of the cluster's network carries it and it lacks the "
+            "description 'Cluster API managed group': not taken for the cluster's") in lookup_error(cloud, ['worker'])
+
+
+def test_heat_and_port_lookups_say_which_records_tie_the_groups_to_the_cluster():
+    cloud = FakeClusterCloud('heat')
+    heat = GroupFinder(cloud.connection).find(cloud.cluster, ['master'])
+    assert heat.evidence['master'].startswith('resource secgroup_kube_master of Heat stack ')
+    cloud = FakeClusterCloud('stack_gone')
+    ports = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert ports.evidence['worker'].startswith('carried by every port holding the worker addresses ')
 
 
 def test_cluster_api_groups_of_another_project_are_not_the_cluster_s():
@@ -362,7 +410,7 @@ def test_cluster_api_groups_of_another_project_are_not_the_cluster_s():
                                            name='k8s-cluster-magnum-other-k8s-cluster-x7kq2m9d3a1b-secgroup-worker')
     lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
     assert (lookup.way, [g['id'] for g in lookup.groups['worker']]) == ('cluster_api', ['sg-minion'])
-    assert ('security_groups', 'project-1', None) in cloud.neutron.calls
+    assert ('security_groups', cloud.cluster['project_id'], None) in cloud.neutron.calls
 
 
 def test_cluster_api_listing_failure_names_the_action():
@@ -506,3 +554,12 @@ def test_a_port_group_named_before_default_in_the_alphabet_is_used():
     cloud.neutron.groups['sg-minion']['name'] = 'access'
     lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
     assert (lookup.way, [g['name'] for g in lookup.groups['worker']]) == ('ports', ['access'])
+
+
+def test_cluster_api_groups_in_the_shared_namespace_of_magnum_cluster_api_are_found():
+    cloud = FakeClusterCloud('cluster_api')
+    group = cloud.neutron.groups['sg-minion']
+    group['name'] = 'k8s-cluster-magnum-system-k8s-cluster-x7kq2m9d3a1b-secgroup-worker'
+    cloud.neutron.network_records[0]['name'] = 'k8s-clusterapi-cluster-magnum-system-k8s-cluster-x7kq2m9d3a1b'
+    lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
+    assert 'carried by port k8s-cluster-x7kq2m9d3a1b-default-worker-5c9d8-0' in lookup.evidence['worker']

@@ -96,6 +96,8 @@ def check(failed, result, cluster, expect):
             assert_contains(result.get(key), expect[key], key)
     for key in expect.get('storage_class_without', []):
         assert key not in result['storage_class']
+    for key in expect.get('storage_class_annotations_without', []):
+        assert key not in (result['storage_class']['metadata'].get('annotations') or {})
 
 
 def state_of(cluster):

@@ -3,12 +3,16 @@
 The target builds its cluster with it, and reads what Heat and Neutron hold with it, so its assertions check the
 cloud rather than what the module under test reports. Usage (OS_CLOUD/OS_CLIENT_CONFIG_FILE select the cloud):
 
-    cloud.py create CLUSTER TEMPLATE     create the template and the cluster, wait for CREATE_COMPLETE
-    cloud.py groups CLUSTER              the master and worker groups of the cluster's stack, with their rules
+    cloud.py create CLUSTER TEMPLATE SPEC  create the template (SPEC: integration_template as JSON) and the cluster,
+                                           wait for CREATE_COMPLETE
+    cloud.py groups CLUSTER DRIVER       the master and worker groups of the cluster, with their rules: the
+                                         resources of its Heat stack (Heat driver), or the groups Cluster API
+                                         Provider OpenStack made under the names magnum-capi-helm gives it
     cloud.py delete CLUSTER TEMPLATE     delete the cluster (waiting until it is gone) and the template
 """
 
 import json
+import re
 import sys
 import time
 
@@ -31,13 +35,14 @@ def wait_for(check, what):
     sys.exit('timed out waiting for %s' % what)
 
 
-def create(conn, name, template_name):
+def create(conn, name, template_name, spec):
+    spec = json.loads(spec)
     template = magnum(conn).find_cluster_template(template_name)
     if template is None:
         template = magnum(conn).create_cluster_template(
-            name=template_name, coe='kubernetes', image_id='fedora-coreos-40', external_network_id='public',
-            flavor_id='m1.small', master_flavor_id='m1.small', keypair_id='default', network_driver='flannel',
-            labels={'kube_tag': 'v1.30.4'})
+            name=template_name, coe='kubernetes', image_id=spec['image'], external_network_id='public',
+            flavor_id=spec['flavor'], master_flavor_id=spec['master_flavor'], keypair_id='default',
+            network_driver=spec['network_driver'], labels={'kube_tag': spec['kube_version']})
     cluster = magnum(conn).find_cluster(name)
     if cluster is None:
         cluster = magnum(conn).create_cluster(name=name, cluster_template_id=template.id, master_count=1,
@@ -63,13 +68,37 @@ def rule(record):
         'remote_group_id', 'description'))
 
 
-def groups(conn, name):
-    cluster = magnum(conn).find_cluster(name, ignore_missing=False)
+def stack_groups(conn, cluster):
+    """{role: group ID} from the cluster's Heat stack (the Heat driver)."""
+    roles = {'secgroup_kube_master': 'master', 'secgroup_kube_minion': 'worker'}
+    return dict((roles[resource.name], resource.physical_resource_id)
+                for resource in conn.orchestration.resources(cluster.stack_id) if resource.name in roles)
+
+
+def cluster_api_groups(conn, cluster):
+    """{role: group ID} under the exact names CAPO gives them for magnum-capi-helm's cluster.
+
+    magnum-capi-helm names the Cluster API cluster after stack_id in the namespace magnum-<project id, alphanumerics
+    only>; CAPO names the groups k8s-cluster-<namespace>-<cluster>-secgroup-controlplane|worker.
+    """
+    namespace = 'magnum-%s' % re.sub('[^a-z0-9]', '', cluster.project_id.lower())
     found = {}
-    for resource in conn.orchestration.resources(cluster.stack_id):
-        role = {'secgroup_kube_master': 'master', 'secgroup_kube_minion': 'worker'}.get(resource.name)
+    for role, suffix in (('master', 'controlplane'), ('worker', 'worker')):
+        name = 'k8s-cluster-%s-%s-secgroup-%s' % (namespace, cluster.stack_id, suffix)
+        matches = list(conn.network.security_groups(name=name))
+        if len(matches) != 1:
+            sys.exit('%d security groups named %s' % (len(matches), name))
+        found[role] = matches[0].id
+    return found
+
+
+def groups(conn, name, driver):
+    cluster = magnum(conn).find_cluster(name, ignore_missing=False)
+    by_role = cluster_api_groups(conn, cluster) if driver == 'capi-helm' else stack_groups(conn, cluster)
+    found = {}
+    for role, group_id in by_role.items():
         if role:
-            group = conn.network.get_security_group(resource.physical_resource_id)
+            group = conn.network.get_security_group(group_id)
             rules = [rule(r) for r in group.security_group_rules]
             marked = [r for r in rules if (r['description'] or '').startswith('coe.magnum')]
             found[role] = {
