@@ -69,7 +69,8 @@ def import_profile(python, statement, env):
             'modules_loaded': len(names),
             'kubernetes': 'kubernetes' in tops, 'openstack': 'openstack' in tops,
             'openstack_proxies': 'openstack.connection' in names,
-            'kubernetes_models': 'kubernetes.client.models' in names,
+            # Model classes, not the package: kubernetes 37's kubernetes.client.models imports its classes on use.
+            'kubernetes_models': any(name.startswith('kubernetes.client.models.') for name in names),
             'magnumclient': 'magnumclient' in tops, 'cryptography': 'cryptography' in tops}
 
 
