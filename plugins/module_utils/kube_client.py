@@ -13,8 +13,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import importlib
 import json
 import os
+import sys
 import time
 import traceback
 from urllib.parse import quote
@@ -23,6 +25,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, is_transport_error, is_unknown_outcome
 from ansible_collections.coe.magnum.plugins.module_utils.kubeconfig import context_names, yaml_error_summary
+from ansible_collections.coe.magnum.plugins.module_utils.light_import import submodules
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, create_once
 
 # Names, aliases and environment variables as kubernetes.core's k8s_auth_options, so playbooks and
@@ -146,10 +149,27 @@ def _read_mapping(path):
         return _kubeconfig_mapping(handle.read(), 'file %s' % path)
 
 
+def client_library():
+    """kubernetes.client and kubernetes.config with what requests by path use: Configuration, ApiClient, the
+    exceptions and the kubeconfig loader. The __init__ files of `kubernetes` and `kubernetes.client` import every
+    typed API and model class of the client (and its watch, stream and dynamic packages); when the client is not
+    loaded yet they are skipped (light_import), and the model classes, which ApiClient imports for typed responses,
+    load on their first use, which requests by path never make. Raises ImportError without the client."""
+    submodules('kubernetes')
+    configuration, api_client, _exceptions = submodules('kubernetes.client', 'configuration', 'api_client',
+                                                        'exceptions')
+    client = sys.modules['kubernetes.client']
+    # What kubernetes.config imports from the package, as the skipped __init__ would have given it.
+    for name, value in (('Configuration', configuration.Configuration), ('ApiClient', api_client.ApiClient)):
+        if not hasattr(client, name):
+            setattr(client, name, value)
+    sys.modules['kubernetes'].client = client
+    return client, importlib.import_module('kubernetes.config')
+
+
 def build_configuration(params):
     """A kubernetes Configuration from the connection options, and a label naming the cluster for messages."""
-    from kubernetes import client as kube_client_lib
-    from kubernetes import config as kube_config
+    kube_client_lib, kube_config = client_library()
     from kubernetes.config.config_exception import ConfigException
 
     configuration = kube_client_lib.Configuration()
@@ -389,7 +409,7 @@ def merged_patch_holds(obj, patch):
 def connect(params, sleep=time.sleep):
     """A KubeClient from the module's connection options; a CoeError names a missing library or a bad option."""
     try:
-        from kubernetes import client as kube_client_lib
+        kube_client_lib = client_library()[0]
     except ImportError as exc:
         raise CoeError(missing_required_lib('kubernetes'), exception=traceback.format_exc()) from exc
     configuration, label = build_configuration(params)

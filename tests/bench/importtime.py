@@ -31,12 +31,14 @@ OURS = 'ansible_collections.coe.magnum.plugins.'
 # The whole of openstacksdk, as a module that uses a service proxy (connection.network, .image, ...) loads it.
 WHOLE_SDK = ('from %smodule_utils.light_import import whole_package; '
              'whole_package("openstack").connection' % OURS)
+KUBE_CLIENT = 'from %smodule_utils.kube_client import client_library; client_library()' % OURS
 # What each module's run imports beyond its own imports, on the paths a converged run takes (openstack.cloud imports
 # the SDK in its base class's constructor; coe_storage the kubernetes client when it connects). Ours that read
 # Neutron, Glance or Nova through the SDK's proxies load the whole SDK; magnum_cluster_template and
 # magnum_nodegroup only when they look an image, flavor or network up by name (a create or a changed reference).
 RUNTIME_IMPORTS = {
-    'coe_storage': 'from kubernetes import client, config',  # as module_utils.kube_client imports them
+    # What module_utils.kube_client imports when it connects: the client without its typed APIs and models.
+    'coe_storage': KUBE_CLIENT, 'coe_cluster_check': KUBE_CLIENT,
     'magnum_cluster_ports': WHOLE_SDK, 'magnum_cloud_info': WHOLE_SDK,
     'coe_cluster': 'import openstack', 'coe_cluster_template': 'import openstack',
     'security_group_rule': 'import openstack',
@@ -67,7 +69,8 @@ def import_profile(python, statement, env):
             'modules_loaded': len(names),
             'kubernetes': 'kubernetes' in tops, 'openstack': 'openstack' in tops,
             'openstack_proxies': 'openstack.connection' in names,
-            'kubernetes_models': 'kubernetes.client.models' in names,
+            # Model classes, not the package: kubernetes 37's kubernetes.client.models imports its classes on use.
+            'kubernetes_models': any(name.startswith('kubernetes.client.models.') for name in names),
             'magnumclient': 'magnumclient' in tops, 'cryptography': 'cryptography' in tops}
 
 

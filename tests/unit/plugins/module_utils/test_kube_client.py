@@ -109,6 +109,25 @@ def test_the_default_kubeconfig_is_used_when_nothing_is_given(kubeconfig_path, m
     assert configuration.host == 'https://127.0.0.1:27001'
 
 
+def test_a_connection_loads_the_client_without_its_watch_stream_and_dynamic_packages(kubeconfig_path):
+    # A new interpreter, as each module task is: kubernetes/__init__ would import watch, stream (websocket),
+    # dynamic and the informers (jsonschema, attrs), which requests by path never use.
+    import os
+    import subprocess
+    import sys
+
+    code = ('import sys; from ansible_collections.coe.magnum.plugins.module_utils.kube_client import connect, '
+            'KUBE_CONNECTION_ARGSPEC; '
+            'params = dict((name, None) for name in KUBE_CONNECTION_ARGSPEC); params["kubeconfig"] = sys.argv[1]; '
+            'client = connect(params); '
+            'print(client.api_client.configuration.host); '
+            'print(sorted(m for m in sys.modules if m.split(".")[:2] in (["kubernetes", "watch"], '
+            '["kubernetes", "stream"], ["kubernetes", "dynamic"]) or m == "websocket"))')
+    loaded = subprocess.run([sys.executable, '-c', code, kubeconfig_path], capture_output=True, text=True, check=True,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))).stdout.splitlines()
+    assert loaded == ['https://127.0.0.1:27001', '[]']
+
+
 class StubResponse:
     def __init__(self, status, data, reason='OK'):
         self.status = status
