@@ -57,7 +57,7 @@ help:
 	@echo 'make lint | sanity | units | integration | build | docs-lint | galaxy-import | ee | bench'
 	@echo 'make kube-conformance  the Kubernetes emulator against kube-apiserver per version (no cloud)'
 	@echo 'make capi-helm    ports, storage and config targets and the playbook tier on the real magnum-capi-helm driver'
-	@echo 'make integration-all  every integration target and the playbook tier on both drivers (Heat, capi-helm)'
+	@echo 'make integration-all  every integration target, the playbook tier and molecule on both drivers (Heat, capi-helm)'
 	@echo 'make matrix       sanity and units on every declared ansible-core ($(CORES)), playbook tier on the oldest and newest'
 	@echo 'make localcloud-up | localcloud-status | localcloud-env | localcloud-down | localcloud-clean'
 	@echo 'make localcloud-restart SERVICE=magnum-conductor'
@@ -190,12 +190,12 @@ kube-conformance: venv
 MOLECULE := NO_COLOR=1 $(BIN)/molecule test --all
 playbook-tests: venv collection-tree localcloud-up
 	@mkdir -p $(BUILD); eval "$$($(LOCALCLOUD) env)"; export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH); \
-	start=$$(date +%s); \
-	$(MOLECULE) > $(BUILD)/molecule.log 2>&1 & molecule=$$!; \
-	status=0; $(BIN)/python -m pytest tests/playbooks --basetemp=$(BUILD)/playbook-tests || status=1; \
+	driver=$${COE_MAGNUM_TEST_DRIVER:-heat}; log=$(BUILD)/molecule-$$driver.log; start=$$(date +%s); \
+	$(MOLECULE) > $$log 2>&1 & molecule=$$!; \
+	status=0; $(BIN)/python -m pytest tests/playbooks --basetemp=$(BUILD)/playbook-tests-$$driver || status=1; \
 	wait $$molecule && result=passed || { result=FAILED; status=1; }; \
-	sed -n '/SCENARIO RECAP/,$$p' $(BUILD)/molecule.log | sed 's/\x1b\[[0-9;]*m//g'; \
-	echo "molecule: $$result in $$(( $$(date +%s) - start )) s (output: $(BUILD)/molecule.log)"; \
+	sed -n '/SCENARIO RECAP/,$$p' $$log | sed 's/\x1b\[[0-9;]*m//g'; \
+	echo "molecule ($$driver): $$result in $$(( $$(date +%s) - start )) s (output: $$log)"; \
 	exit $$status
 
 # The roles' scenarios (extensions/molecule): converge, idempotence, verify, destroy against the local cloud.
@@ -225,13 +225,13 @@ capi-helm: capi-helm-targets capi-helm-playbooks
 capi-helm-targets: venv collection-tree pip-bootstrap localcloud-up
 	@COE_MAGNUM_TEST_DRIVER=capi-helm $(MAKE) --no-print-directory integration-targets INTEGRATION_TARGETS="$(CAPI_HELM_TARGETS)"
 capi-helm-playbooks: venv collection-tree localcloud-up
-	@COE_MAGNUM_TEST_DRIVER=capi-helm $(MAKE) --no-print-directory playbook-tier
+	@COE_MAGNUM_TEST_DRIVER=capi-helm $(MAKE) --no-print-directory playbook-tests
 
-# Every integration target and the playbook tier on both drivers: the local Heat driver, then magnum-capi-helm.
+# Every integration target, the playbook tier and molecule on both drivers: the local Heat driver, then magnum-capi-helm.
 integration-all: venv collection-tree pip-bootstrap localcloud-up
 	@status=0; \
 	for driver in heat capi-helm; do \
-		for step in integration-targets playbook-tier; do \
+		for step in integration-targets playbook-tests; do \
 			start=$$(date +%s); \
 			COE_MAGNUM_TEST_DRIVER=$$driver $(MAKE) --no-print-directory $$step || { status=1; echo "make $$step ($$driver): FAILED"; }; \
 			echo "make $$step ($$driver): $$(( $$(date +%s) - start )) s"; \
