@@ -437,7 +437,8 @@ def _storage_params(**changes):
     params = {"state": "present", "wait": False, "timeout": 5, "delete_bound_claims": False,
               "storage_class": {"name": "standard", "provisioner": "auto", "default": True, "replace": False,
                                 "parameters": {"type": "standard"}, "reclaim_policy": None, "mount_options": None,
-                                "allow_volume_expansion": None, "volume_binding_mode": None},
+                                "allow_volume_expansion": None, "volume_binding_mode": None,
+                                "existing_default": None},
               "claims": [{"name": "myvolume", "namespace": "conformance", "size": "1Gi",
                           "access_modes": ["ReadWriteOnce"], "storage_class": None}]}
     for key, value in changes.items():
@@ -470,7 +471,7 @@ def test_coe_storage_sequences(api, collection):
         patched, _ = _run(reconcile, client, _storage_params(allow_volume_expansion=False,
                                                                 volume_binding_mode="WaitForFirstConsumer"))
         assert patched["actions"] == ["updated StorageClass standard (allowVolumeExpansion)"]
-    other = _storage_params(name="fast", claims=[])
+    other = _storage_params(name="fast", claims=[], existing_default="replace")
     taken, _ = _run(reconcile, client, other)
     assert "StorageClass standard is no longer the default class" in taken["actions"]
     classes = api.call("GET", api.storage_path + "/storageclasses").json()["items"]
