@@ -38,7 +38,7 @@ TARGETS = {
     'cluster/plan.py': ['module_utils/cluster/test_cluster_plan.py', 'modules/test_magnum_cluster.py'],
     'cluster/actions.py': ['modules/test_magnum_cluster.py'],
     'cluster/nodegroup_plan.py': ['module_utils/cluster/test_nodegroup_plan.py', 'modules/test_magnum_nodegroup.py'],
-    'security_groups.py': ['module_utils/test_security_groups.py', 'modules/test_magnum_cluster_ports.py'],
+    'security_group_rules.py': ['module_utils/test_security_group_rules.py', 'modules/test_magnum_cluster_ports.py'],
     # test_magnum_cluster_config.py is left out: it needs half a minute of processor time (it makes RSA keys),
     # which every surviving mutant would pay. The file's own tests have to kill its mutants.
     'files.py': ['module_utils/test_files.py'],

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
+    # Its argument spec is WAIT_ARGSPEC in plugins/module_utils/openstack_base.py.
 
     DOCUMENTATION = r'''
 options:

@@ -7,18 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.coe.magnum.plugins.module_utils.retry import send_confirmed
-from ansible_collections.coe.magnum.plugins.module_utils.security_groups import (
-    ROLES,
-    GroupFinder,
+from ansible_collections.coe.magnum.plugins.module_utils.security_group_rules import (
     describe_rule,
     exposure_warnings,
-    neutron_create_body,
     parse_rules,
     plan_group,
-    rule_from_neutron,
-    rule_key,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.security_groups import ROLES, GroupFinder, GroupRules
 
 RULE_FIELDS = ('id', 'direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix',
                'remote_group_id', 'description', 'managed')
@@ -39,6 +34,7 @@ class ClusterPorts:
         self.params = params
         self.check_mode = check_mode
         self.diff = diff
+        self.rules = GroupRules(connection, cloud_call)
 
     def run(self):
         # Every rule is checked before the first request, so a typo never leaves a half-applied change.
@@ -64,7 +60,7 @@ class ClusterPorts:
         groups = self._groups_by_id(lookup.groups)
         results, before, after, changed = [], {}, {}, False
         for group, role in groups:
-            existing = self._rules_of(group)
+            existing = self.rules.of(group)
             plan = plan_group(rules, existing, state, exclusive)
             for wanted, found in plan['unmanaged']:
                 self._warn('rules[%d] (%s) exists on security group %s but was not added by coe.magnum: left in '
@@ -109,37 +105,14 @@ class ClusterPorts:
         return [(group, roles_of[group['id']][0] if len(roles_of[group['id']]) == 1 else 'all')
                 for group in ordered]
 
-    def _rules_of(self, group):
-        records = group.get('security_group_rules')
-        if records is None:
-            with self.cloud_call('list the rules of security group %s' % group['id']):
-                records = list(self.connection.network.security_group_rules(security_group_id=group['id']))
-        return [rule_from_neutron(record) for record in records]
-
-    def _stored(self, group_id, rule):
-        """The group's rule that is `rule` (a create whose answer was lost), else None."""
-        for record in self.connection.network.security_group_rules(security_group_id=group_id):
-            if rule_key(rule_from_neutron(record)) == rule_key(rule):
-                return record
-        return None
-
     def _apply(self, group, plan):
         """Add then remove (a replaced rule is never missing in between); in check mode, only predict."""
         added, removed = [], []
         for rule in plan['add']:
-            body = neutron_create_body(rule, group['id'])
-            if self.check_mode:
-                predicted = dict(body, id=None, ethertype=body['ether_type'])
-                added.append(rule_from_neutron(predicted))
-                continue
-            with self.cloud_call('add rule %s to security group %s' % (describe_rule(rule), group['id'])):
-                created = send_confirmed(lambda body=body: self.connection.network.create_security_group_rule(**body),
-                                         lambda rule=rule: self._stored(group['id'], rule))
-            added.append(rule_from_neutron(created))
+            added.append(self.rules.predicted(group, rule) if self.check_mode else self.rules.add(group, rule))
         for rule in plan['remove']:
             if not self.check_mode:
-                with self.cloud_call('remove rule %s from security group %s' % (rule['id'], group['id'])):
-                    self.connection.network.delete_security_group_rule(rule['id'], ignore_missing=True)
+                self.rules.remove(group, rule)
             removed.append(rule)
         return added, removed
 

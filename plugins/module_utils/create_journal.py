@@ -25,9 +25,8 @@ import json
 import os
 import time
 
-from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import (
-    CACHE_ENVIRONMENT, AuthCache, cache_directory, remove_private_file, write_private_file,
-)
+from ansible_collections.coe.magnum.plugins.module_utils.private_files import remove_private_file, write_private_file
+from ansible_collections.coe.magnum.plugins.module_utils.run_cache import CACHE_ENVIRONMENT, RunCache, cache_directory
 
 JOURNAL_ENVIRONMENT = 'COE_MAGNUM_CREATE_JOURNAL'
 OFF = ('0', 'false', 'no', 'off')
@@ -78,7 +77,7 @@ class CreateJournal:
         path = self.path(kind, name)
         if not os.path.lexists(path):
             return None
-        entry = AuthCache(path).load()
+        entry = RunCache(path).load()
         if not entry or not isinstance(entry.get('expires'), (int, float)):
             self._warn('The create journal file %s is not readable as this user\'s own journal (another owner, '
                        'readable by others, or not valid JSON); it is ignored.' % path)

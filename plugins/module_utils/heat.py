@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 from urllib.parse import quote
 
-from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import cached_fact, remember_fact
+from ansible_collections.coe.magnum.plugins.module_utils.run_cache import cached_fact, remember_fact
 from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 

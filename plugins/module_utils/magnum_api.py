@@ -11,7 +11,7 @@ import contextlib
 from urllib.parse import quote, urlencode
 
 
-from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import (
+from ansible_collections.coe.magnum.plugins.module_utils.run_cache import (
     cached_fact, cached_version_range, remember_fact, remember_version_range,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable

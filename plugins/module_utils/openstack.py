@@ -11,7 +11,7 @@ import traceback
 
 from urllib.parse import urlparse
 
-from ansible_collections.coe.magnum.plugins.module_utils.auth_cache import attach as attach_auth_cache
+from ansible_collections.coe.magnum.plugins.module_utils.run_cache import attach as attach_auth_cache
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
 from ansible_collections.coe.magnum.plugins.module_utils.light_import import submodules, whole_package
 

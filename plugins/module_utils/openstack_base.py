@@ -17,6 +17,13 @@ from ansible_collections.coe.magnum.plugins.module_utils.openstack import connec
 from ansible_collections.coe.magnum.plugins.module_utils.resolve import Resolver
 from ansible_collections.coe.magnum.plugins.module_utils.validation import check_cluster_name, check_resource_name
 
+# The options of the doc fragment coe.magnum.wait (plugins/doc_fragments/wait.py), for the modules that wait on
+# Magnum: spread into their argument_spec with the fragment in their documentation.
+WAIT_ARGSPEC = dict(
+    wait=dict(type='bool', default=True),
+    timeout=dict(type='int', default=3600),
+)
+
 
 class MagnumModule(CoeModule):
     """The OpenStack flavour: the openstack.cloud-compatible options, the connection, Magnum's gateway.

@@ -410,7 +410,7 @@ status_history:
     - {phase: create, status: CREATE_COMPLETE, after_seconds: 14.8}
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import WAIT_ARGSPEC, MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import DesiredCluster, progress_of, public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.actions import ClusterActions
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import CreateJournal
@@ -442,11 +442,10 @@ class ClusterModule(MagnumModule):
         max_batch_size=dict(type='int', default=1),
         recreate=dict(type='bool', default=False),
         recreate_failed=dict(type='bool', default=False),
-        wait=dict(type='bool', default=True),
-        timeout=dict(type='int', default=3600),
         delete_retries=dict(type='int', default=0),
         wait_healthy=dict(type='bool', default=False),
         healthy_timeout=dict(type='int', default=600),
+        **WAIT_ARGSPEC
     )
     module_kwargs = dict(required_if=[('state', 'present', ['cluster_template'])])
     cluster_name_options = ('name',)

@@ -282,7 +282,7 @@ content:
 '''
 
 from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_config import ClusterConfig
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_config.task import ClusterConfig
 
 
 class ClusterConfigModule(MagnumModule):

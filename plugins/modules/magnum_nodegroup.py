@@ -210,7 +210,7 @@ status_history:
   elements: dict
 '''
 
-from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import MagnumModule
+from ansible_collections.coe.magnum.plugins.module_utils.openstack_base import WAIT_ARGSPEC, MagnumModule
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_plan import DesiredNodegroup
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_actions import NodegroupActions
 
@@ -230,8 +230,7 @@ class NodegroupModule(MagnumModule):
         labels=dict(type='dict'),
         merge_labels=dict(type='bool', default=False),
         docker_volume_size=dict(type='int'),
-        wait=dict(type='bool', default=True),
-        timeout=dict(type='int', default=3600),
+        **WAIT_ARGSPEC
     )
     cluster_name_options = ('cluster',)
     resource_name_options = ('name',)

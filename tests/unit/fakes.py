@@ -5,9 +5,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import copy
 import json
 import uuid
+from unittest import mock
 from urllib.parse import unquote
 
 from ansible.module_utils import basic
@@ -15,8 +17,6 @@ from ansible.module_utils import basic
 try:
     from ansible.module_utils.testing import patch_module_args
 except ImportError:  # ansible-core before 2.19 reads the module's arguments from basic._ANSIBLE_ARGS
-    import contextlib
-
     @contextlib.contextmanager
     def patch_module_args(args):
         original = basic._ANSIBLE_ARGS
@@ -209,29 +209,30 @@ class ModuleExit(Exception):
         self.failed = failed
 
 
-def run_module(module_class, args, cloud, check_mode=False, diff=False):
-    """Run a MagnumModule subclass against a FakeCloud; returns (result, failed)."""
-    args = dict(args)
-    args['_ansible_check_mode'] = check_mode
-    args['_ansible_diff'] = diff
-
-    def exit_json(self, **result):
+@contextlib.contextmanager
+def module_exits(args):
+    """The module's arguments set, and exit_json and fail_json raising ModuleExit with the result instead of
+    ending the process."""
+    def exit_json(module, **result):
         raise ModuleExit(result, False)
 
-    def fail_json(self, **result):
+    def fail_json(module, **result):
         raise ModuleExit(result, True)
 
-    original_exit, original_fail = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json
-    basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = exit_json, fail_json
-    try:
-        with patch_module_args(args):
-            instance = module_class()
-            instance._connection = cloud.connection
-            instance._magnum = cloud.magnum
-            try:
-                instance.execute()
-            except ModuleExit as done:
-                return done.result, done.failed
-    finally:
-        basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = original_exit, original_fail
+    with patch_module_args(args), \
+            mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
+        yield
+
+
+def run_module(module_class, args, cloud, check_mode=False, diff=False):
+    """Run a MagnumModule subclass against a FakeCloud; returns (result, failed)."""
+    with module_exits(dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)):
+        instance = module_class()
+        instance._connection = cloud.connection
+        instance._magnum = cloud.magnum
+        try:
+            instance.execute()
+        except ModuleExit as done:
+            return done.result, done.failed
     raise AssertionError('the module neither exited nor failed')

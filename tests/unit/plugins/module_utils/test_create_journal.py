@@ -11,19 +11,6 @@ import pytest
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import CreateJournal, journal_directory
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def warnings():
     return []

@@ -8,19 +8,10 @@ __metaclass__ = type
 from unittest import mock
 
 import pytest
-from ansible.module_utils import basic
 
 from ansible_collections.coe.magnum.plugins.module_utils import cluster_probe, kube_client
 from ansible_collections.coe.magnum.plugins.modules import coe_cluster_check
-from ansible_collections.coe.magnum.tests.unit.fakes import ModuleExit, patch_module_args
-
-
-def exit_json(module, **result):
-    raise ModuleExit(result, False)
-
-
-def fail_json(module, **result):
-    raise ModuleExit(result, True)
+from ansible_collections.coe.magnum.tests.unit.fakes import ModuleExit, module_exits
 
 
 def no_connection(params):
@@ -28,9 +19,7 @@ def no_connection(params):
 
 
 def run_module(params, check_mode=False):
-    with patch_module_args(dict(params, _ansible_check_mode=check_mode)), \
-            mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
-            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json), \
+    with module_exits(dict(params, _ansible_check_mode=check_mode)), \
             mock.patch.object(kube_client, 'connect', no_connection):
         with pytest.raises(ModuleExit) as caught:
             coe_cluster_check.main()
@@ -56,8 +45,7 @@ def test_a_failed_check_fails_the_task_with_every_check_in_the_result():
     with mock.patch.object(coe_cluster_check, 'ClusterProbe') as probe, \
             mock.patch.object(kube_client, 'connect', lambda params: object()):
         probe.return_value.run.return_value = checks
-        with patch_module_args({'expected_nodes': 3}), \
-                mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
+        with module_exits({'expected_nodes': 3}):
             with pytest.raises(ModuleExit) as caught:
                 coe_cluster_check.main()
     assert caught.value.failed

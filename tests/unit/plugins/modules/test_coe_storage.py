@@ -13,45 +13,15 @@ from ansible.module_utils import basic
 from ansible_collections.coe.magnum.plugins.module_utils import kube_client
 from ansible_collections.coe.magnum.plugins.module_utils.storage import reconcile
 from ansible_collections.coe.magnum.plugins.modules import coe_storage
+from ansible_collections.coe.magnum.tests.unit.cluster_fakes import FakeTime
 from ansible_collections.coe.magnum.tests.unit.data import cases
-from ansible_collections.coe.magnum.tests.unit.fakes import patch_module_args
+from ansible_collections.coe.magnum.tests.unit.fakes import ModuleExit, module_exits
 from ansible_collections.coe.magnum.tests.unit.kube_fake import FakeKubeClient, fake_cluster
 
 
-class ModuleExit(Exception):
-    def __init__(self, result, failed):
-        super(ModuleExit, self).__init__(result.get('msg'))
-        self.result = result
-        self.failed = failed
-
-
-class FakeTime:
-    """A clock that moves only when the code sleeps, so waits and timeouts take no time."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-def exit_json(module, **result):
-    raise ModuleExit(result, failed=False)
-
-
-def fail_json(module, **result):
-    raise ModuleExit(result, failed=True)
-
-
 def run_module(cluster, params, check_mode=False, diff=False):
-    args = dict(params, _ansible_check_mode=check_mode, _ansible_diff=diff)
     warnings = []
-    with patch_module_args(args), \
-            mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
-            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json), \
+    with module_exits(dict(params, _ansible_check_mode=check_mode, _ansible_diff=diff)), \
             mock.patch.object(basic.AnsibleModule, 'warn', lambda module, text: warnings.append(text)), \
             mock.patch.object(kube_client, 'connect', lambda module: FakeKubeClient(cluster)), \
             mock.patch.object(reconcile, 'time', FakeTime()):
@@ -124,8 +94,7 @@ def test_coe_storage(case):
 
 def test_missing_kubernetes_library_gives_the_standard_message():
     with mock.patch.dict('sys.modules', {'kubernetes': None}), \
-            patch_module_args({'storage_class': {'name': 'standard'}}), \
-            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
+            module_exits({'storage_class': {'name': 'standard'}}):
         with pytest.raises(ModuleExit) as caught:
             coe_storage.main()
     assert caught.value.failed

@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.coe.magnum.plugins.module_utils.security_groups import describe_rule, rule_from_neutron
+from ansible_collections.coe.magnum.plugins.module_utils.security_group_rules import describe_rule, rule_from_neutron
 from ansible_collections.coe.magnum.plugins.modules.magnum_cluster_ports import ClusterPortsModule
 from ansible_collections.coe.magnum.tests.unit.data import cases
 from ansible_collections.coe.magnum.tests.unit.fakes import run_module

@@ -10,7 +10,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.coe.magnum.plugins.module_utils import certificates, kubeconfig
-from ansible_collections.coe.magnum.plugins.module_utils.cluster_access import (
+from ansible_collections.coe.magnum.plugins.module_utils.cluster_config.access import (
     KUBERNETES,
     SWARM,
     AccessFiles,

@@ -12,24 +12,22 @@ directory. The file name is a hash that includes keystoneauth's cache id of the 
 of them, secrets included), so another user, cloud, project or password never finds it. An expired or
 revoked token costs one new authentication: keystoneauth re-authenticates before expiry and on a 401.
 
-The private-file helpers below (ensure_private_directory, read_private_file, write_private_file,
-remove_private_file) are shared with the other state the collection keeps between runs: they refuse a directory
-or file that is a symlink, not the user's own or open to others, and write through a new temporary file
-(O_CREAT|O_EXCL|O_NOFOLLOW) renamed into place, so a planted link or file is never followed or overwritten.
+Its file is written and read through private_files.py.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import binascii
-import errno
 import hashlib
 import json
 import os
-import stat
 import time
 import weakref
+
+from ansible_collections.coe.magnum.plugins.module_utils.private_files import (
+    check_private, read_private_file, write_private_file,
+)
 
 CACHE_ENVIRONMENT = 'COE_MAGNUM_AUTH_CACHE'
 # Long enough to span a playbook, short enough that a Magnum upgrade is seen soon.
@@ -46,90 +44,7 @@ def cache_directory(environ=None):
     return os.path.expanduser(value)
 
 
-# O_NOFOLLOW is POSIX; where it is missing, the lstat checks still refuse links.
-NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
-PRIVATE_MODE_BITS = stat.S_IRWXG | stat.S_IRWXO
-
-
-class UnsafePathError(OSError):
-    """A directory or file of the collection's state that another user could have planted or can read."""
-
-    def __init__(self, path, why):
-        super(UnsafePathError, self).__init__(errno.EPERM, '%s %s' % (path, why), path)
-        self.why = why
-
-
-def _check_private(info, path, kind):
-    if stat.S_ISLNK(info.st_mode):
-        raise UnsafePathError(path, 'is a symbolic link, not a %s' % kind)
-    expected = stat.S_ISDIR if kind == 'directory' else stat.S_ISREG
-    if not expected(info.st_mode):
-        raise UnsafePathError(path, 'is not a %s' % kind)
-    if info.st_uid != os.getuid():
-        raise UnsafePathError(path, 'belongs to user %d, not to %d' % (info.st_uid, os.getuid()))
-    if info.st_mode & PRIVATE_MODE_BITS:
-        raise UnsafePathError(path, 'has mode %04o: other users can reach it' % stat.S_IMODE(info.st_mode))
-
-
-def ensure_private_directory(path):
-    """Create path (and its parents) with mode 0700 when missing; raise UnsafePathError when it exists but is a
-    link, not a directory, someone else's or open to others (a cache or journal must not be readable by others)."""
-    try:
-        os.makedirs(path, mode=0o700)
-    except FileExistsError:
-        pass
-    _check_private(os.lstat(path), path, 'directory')
-    return path
-
-
-def read_private_file(path):
-    """The bytes of a private regular file, or None when it does not exist; UnsafePathError when it is a link
-    (O_NOFOLLOW refuses it), someone else's or open to others."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | NOFOLLOW)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnsafePathError(path, 'is a symbolic link, not a file') from None
-        raise
-    with os.fdopen(descriptor, 'rb') as handle:
-        _check_private(os.fstat(handle.fileno()), path, 'file')
-        return handle.read()
-
-
-def write_private_file(path, data):
-    """Replace path with data, atomically and mode 0600, in a private directory (created when missing).
-
-    The temporary file is new (O_EXCL: an existing file or link of that name fails the write instead of being
-    followed) and renamed over path, which replaces a link there rather than writing through it.
-    """
-    ensure_private_directory(os.path.dirname(path))
-    temporary = '%s.%d.%s.tmp' % (path, os.getpid(), binascii.hexlify(os.urandom(4)).decode('ascii'))
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(descriptor, 'wb') as handle:
-            handle.write(data if isinstance(data, bytes) else data.encode('utf-8'))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-
-
-def remove_private_file(path):
-    """Remove path when it exists; a link there is removed itself, never what it points to."""
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-class AuthCache:
+class RunCache:
     """The cache file of one connection's user, cloud and credentials."""
 
     def __init__(self, path):
@@ -149,7 +64,7 @@ class AuthCache:
     def load(self):
         """The cached record, or {} when there is none, it is corrupt, or it is not safely ours."""
         try:
-            _check_private(os.lstat(os.path.dirname(self.path)), os.path.dirname(self.path), 'directory')
+            check_private(os.lstat(os.path.dirname(self.path)), os.path.dirname(self.path), 'directory')
             data = read_private_file(self.path)
             record = json.loads(data.decode('utf-8')) if data else {}
         except (OSError, ValueError):
@@ -172,7 +87,7 @@ class AuthCache:
 
 def attach(connection, environ=None):
     """Install the cached token in the connection's auth plugin (when the cache is on); called once by connect()."""
-    cache = AuthCache.for_connection(connection, environ)
+    cache = RunCache.for_connection(connection, environ)
     if cache is None:
         return None
     _caches[connection] = cache
