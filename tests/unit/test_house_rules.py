@@ -7,6 +7,8 @@
 - Errors become fail_json in the module base class only: no other file calls fail_json or exit_json.
 - A module is imported under its own name: no import alias ending in _manifests (the storage/ files are named
   class_manifest and claim_manifest).
+- A module file is an argument spec, documentation and a call into module_utils: one class on the base class with
+  at most `validate` and `run` (each short), and `main`; no other function or class, so no orchestration there.
 
 Each rule is also run on a planted violation, so that a rule that can no longer fail is noticed.
 """
@@ -34,6 +36,9 @@ MODULE_EXIT_OWNERS = ('module_utils/base.py', 'module_utils/redaction.py')
 URL_HELPERS = ('quote', 'quote_plus', 'urlencode', 'urljoin')
 HTTP_LIBRARIES = ('requests', 'urllib.request', 'http.client', 'httplib', 'urllib3',
                   'ansible.module_utils.urls')
+MODULE_METHODS = ('validate', 'run')
+# The longest run() today reads the options into a call and shapes its result (19 lines); orchestration is longer.
+MODULE_METHOD_LINES = 25
 
 
 def _starts_a_path(node):
@@ -111,7 +116,33 @@ def plugin_violations(plugins):
                 found.append('%s:%d: json_request called outside MagnumApi' % (where, line))
             if where not in MODULE_EXIT_OWNERS and _called_name(node) in ('fail_json', 'exit_json'):
                 found.append('%s:%d: %s called outside the module base class' % (where, line, _called_name(node)))
-    return found + alias_violations(plugins)
+    return found + alias_violations(plugins) + module_shape_violations(plugins)
+
+
+def module_shape_violations(plugins):
+    found = []
+    modules = os.path.join(plugins, 'modules')
+    for path in _python_files(modules) if os.path.isdir(modules) else []:
+        where = os.path.relpath(path, plugins).replace(os.sep, '/')
+        classes = 0
+        for node in _parse(path).body:
+            if isinstance(node, ast.ClassDef):
+                classes += 1
+                if classes > 1:
+                    found.append('%s:%d: a second class in a module file' % (where, node.lineno))
+                for member in node.body:
+                    if not isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        continue
+                    if member.name not in MODULE_METHODS:
+                        found.append('%s:%d: method %s in a module file (only %s)' % (
+                            where, member.lineno, member.name, ', '.join(MODULE_METHODS)))
+                    elif member.end_lineno - member.lineno + 1 > MODULE_METHOD_LINES:
+                        found.append('%s:%d: %s() of %d lines in a module file (at most %d)' % (
+                            where, member.lineno, member.name, member.end_lineno - member.lineno + 1,
+                            MODULE_METHOD_LINES))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name != 'main':
+                found.append('%s:%d: function %s in a module file (only main)' % (where, node.lineno, node.name))
+    return found
 
 
 def alias_violations(folder):
@@ -171,6 +202,8 @@ PLANTED = [
     ('module_utils/storage/reconcile.py',
      'from ansible_collections.coe.magnum.plugins.module_utils.storage import claim_manifest as claim_manifests\n',
      'imported as claim_manifests'),
+    ('modules/magnum_cluster.py', 'def plan_steps(record, desired):\n    return []\n',
+     'function plan_steps in a module file (only main)'),
 ]
 
 
@@ -202,3 +235,18 @@ def test_what_the_rules_allow_is_not_reported(tmp_path, where, code):
     allowed.parent.mkdir(parents=True, exist_ok=True)
     allowed.write_text(code)
     assert plugin_violations(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize('code, violation', [
+    ('class ClusterPortsModule(MagnumModule):\n    pass\n\n\nclass Rules(object):\n    pass\n',
+     '5: a second class in a module file'),
+    ('class ClusterPortsModule(MagnumModule):\n    def _plan(self):\n        return []\n',
+     '2: method _plan in a module file (only validate, run)'),
+    ('class ClusterPortsModule(MagnumModule):\n    def run(self):\n' + '        step()\n' * 25,
+     '2: run() of 26 lines in a module file (at most 25)'),
+])
+def test_orchestration_in_a_module_file_is_found(tmp_path, code, violation):
+    planted = tmp_path / 'modules' / 'magnum_cluster_ports.py'
+    planted.parent.mkdir()
+    planted.write_text(code)
+    assert plugin_violations(str(tmp_path)) == ['modules/magnum_cluster_ports.py:' + violation]
