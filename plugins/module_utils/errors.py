@@ -17,6 +17,12 @@ CLIENT_PACKAGES = ('openstack', 'keystoneauth1', 'requests', 'urllib3', 'http', 
                    'json', 'dogpile', 'os_service_types')
 
 
+def capitalised(text):
+    """`text` with its first letter upper-cased and the rest as it is (str.capitalize lowercases a name's capitals,
+    and an acronym's: "Ca certificate rotation")."""
+    return text[:1].upper() + text[1:]
+
+
 class CoeError(Exception):
     """A failure to report through fail_json: `msg` for people, `details` for machines."""
 

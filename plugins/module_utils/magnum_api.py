@@ -14,7 +14,9 @@ from urllib.parse import quote, urlencode
 from ansible_collections.coe.magnum.plugins.module_utils.run_cache import (
     cached_fact, cached_version_range, remember_fact, remember_version_range,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, is_retryable
+from ansible_collections.coe.magnum.plugins.module_utils.errors import (
+    CoeError, capitalised, http_status_of, is_retryable,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_http import MagnumHttp
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
@@ -180,7 +182,7 @@ class MagnumApi:
             needed = FEATURE_VERSIONS[feature]
             raise CoeError(
                 '%s needs Magnum API %s (%s); this cloud serves at most %s.' % (
-                    purpose or FEATURE_DESCRIPTIONS[feature].capitalize(), needed,
+                    purpose or capitalised(FEATURE_DESCRIPTIONS[feature]), needed,
                     FEATURE_DESCRIPTIONS[feature], format_version(self.version_range()[1])),
                 needed_api_version=needed, server_api_version=format_version(self.version_range()[1]))
 

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
-    capitalised,
     COLLECTION,
     MAGNUM_TO_OPTION,
     RESOURCE_KIND,
@@ -45,7 +44,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster.task import Clu
 from ansible_collections.coe.magnum.plugins.module_utils.cluster_drivers import upgrades_every_group
 from ansible_collections.coe.magnum.plugins.module_utils.create_journal import describe_entry, describe_sent
 from ansible_collections.coe.magnum.plugins.module_utils.errors import (
-    CoeError, http_status_of, is_unknown_outcome, translate,
+    CoeError, capitalised, http_status_of, is_unknown_outcome, translate,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.results import action_result
 from ansible_collections.coe.magnum.plugins.module_utils.retry import create_once, send_confirmed, wait_for_lookup

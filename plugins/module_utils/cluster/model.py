@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, capitalised
 from ansible_collections.coe.magnum.plugins.module_utils.patch import normalise_labels
 from ansible_collections.coe.magnum.plugins.module_utils.validation import check_labels, check_minimum
 
@@ -91,11 +91,6 @@ def describe(record):
     if name and uuid:
         return 'cluster %r (%s)' % (name, uuid)
     return 'cluster %r' % (name or uuid)
-
-
-def capitalised(text):
-    """`text` with its first letter upper-cased and the rest as it is (str.capitalize lowercases a name's capitals)."""
-    return text[:1].upper() + text[1:]
 
 
 def failure_reason(record):

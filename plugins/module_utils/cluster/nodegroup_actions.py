@@ -9,13 +9,12 @@ __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import describe as describe_cluster
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
-    capitalised,
     failed_error, is_busy, is_complete, is_failed,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import public_record
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.task import ClusterTask
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.watch import Processed, status_of
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, capitalised
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.nodegroup_plan import (
     describe,
     diff_view,

@@ -15,11 +15,10 @@ from ansible_collections.coe.magnum.plugins.module_utils.autoscaling import (
     node_count_decision,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
-    capitalised,
     fields_from_params,
     validate_numbers_and_labels,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, capitalised
 from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match
 
 # module option -> (Magnum field, kind of OpenStack resource it names or None)

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
-    capitalised,
     COLLECTION,
     CREATE_ONLY_FIELDS,
     MAGNUM_TO_OPTION,
@@ -17,7 +16,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
     is_busy,
     public_record,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, capitalised
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
 from ansible_collections.coe.magnum.plugins.module_utils.patch import labels_match
 

@@ -10,7 +10,6 @@ __metaclass__ = type
 import time
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
-    capitalised,
     COLLECTION,
     describe,
     failed_error,
@@ -18,7 +17,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
     is_complete,
     is_failed,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, is_retryable, translate
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, capitalised, is_retryable, translate
 from ansible_collections.coe.magnum.plugins.module_utils.waiter import Waiter, WaitTimeout
 
 # Magnum answers a create before its conductor writes the row, so a new UUID may be unknown for a moment.

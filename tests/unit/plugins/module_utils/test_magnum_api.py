@@ -145,3 +145,11 @@ def test_a_report_of_the_servers_versions_reads_them_from_the_server(monkeypatch
     assert remembered == [((1, 1), (1, 6))]
     assert api.server_version_range() == ((1, 1), (1, 6))
     assert [r for r in http.requests if r[1] == '/'] == [('GET', '/', '1.1')]
+
+
+def test_a_feature_the_cloud_lacks_is_named_with_its_acronym_intact(monkeypatch):
+    api, _http, _remembered = api_with_cached_range(monkeypatch, (1, 4), '1.4')
+    with pytest.raises(CoeError) as raised:
+        api.require('ca_rotation')
+    assert raised.value.msg == ('CA certificate rotation needs Magnum API 1.5 (CA certificate rotation); this cloud '
+                                'serves at most 1.4.')

@@ -8,14 +8,14 @@ import json
 import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.model import (
-    DesiredCluster, capitalised, describe, failed_error, failure_reason, is_busy, is_complete, is_failed,
+    DesiredCluster, describe, failed_error, failure_reason, is_busy, is_complete, is_failed,
     looks_like_uuid, public_record,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import nodegroup_plan
 from ansible_collections.coe.magnum.plugins.module_utils.cluster.plan import (
     Resize, Upgrade, compare, plan_update, predicted_after,
 )
-from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError
+from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, capitalised
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import FEATURE_VERSIONS, parse_version
 from ansible_collections.coe.magnum.tests.unit.data import cases
 
