@@ -218,6 +218,7 @@ class StorageReconciler:
             self.notes.append('StorageClass %s stays the default class (storage_class.existing_default=keep); '
                               'StorageClass %s is not made the default'
                               % (', '.join(other['metadata']['name'] for other in other_defaults), spec['name']))
+            other_defaults = []
         try:
             self.provisioner, warnings = self._choose_provisioner(existing)
         except CoeError as exc:
@@ -251,7 +252,7 @@ class StorageReconciler:
             self._managed_class = class_manifest.apply_patch(existing, plan['patch'])
         else:
             self._managed_class = existing
-        for other in other_defaults if spec['default'] else []:
+        for other in other_defaults:
             changes = class_manifest.default_changes(other, False, self.facts)
             plan['others'].append((other, {'metadata': {'annotations': changes}}))
         return plan
