@@ -365,7 +365,7 @@ mutants: venv
 bench: venv collection-tree
 	@if [ ! -f tests/bench/run.py ]; then echo 'bench: no tests/bench/run.py yet'; exit 0; fi; \
 	$(MAKE) --no-print-directory localcloud-up; \
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python tests/bench/run.py $(BENCH_ARGS)
+	eval "$$($(LOCALCLOUD) env)"; ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_PATH) $(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 # Import time of every module (median of 3, python -X importtime), without the cloud: a few seconds.
 bench-imports: venv collection-tree
