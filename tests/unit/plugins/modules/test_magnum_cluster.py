@@ -9,18 +9,18 @@ from ansible_collections.coe.magnum.plugins.module_utils import retry
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import watch
 from ansible_collections.coe.magnum.plugins.modules.magnum_cluster import ClusterModule
 from ansible_collections.coe.magnum.tests.unit import cluster_fakes
-from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud, FakeTime
+from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud
 from ansible_collections.coe.magnum.tests.unit.fakes import run_module
 
 MUTATING = ('POST', 'PATCH', 'DELETE')
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    fake = FakeTime()
-    monkeypatch.setattr(watch, 'time', fake)
-    monkeypatch.setattr(retry, 'time', fake)
-    return fake
+def clock(clock, monkeypatch):
+    """The shared fake clock, put in place of the time the code under test reads."""
+    monkeypatch.setattr(watch, 'time', clock)
+    monkeypatch.setattr(retry, 'time', clock)
+    return clock
 
 
 @pytest.fixture

@@ -9,16 +9,16 @@ from ansible.module_utils.common.warnings import get_warning_messages
 from ansible_collections.coe.magnum.plugins.module_utils import retry
 from ansible_collections.coe.magnum.plugins.module_utils.cluster import watch
 from ansible_collections.coe.magnum.plugins.modules.magnum_cluster_info import ClusterInfoModule
-from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud, FakeTime
+from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud
 from ansible_collections.coe.magnum.tests.unit.fakes import run_module
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    fake = FakeTime()
-    monkeypatch.setattr(watch, 'time', fake)
-    monkeypatch.setattr(retry, 'time', fake)
-    return fake
+def clock(clock, monkeypatch):
+    """The shared fake clock, put in place of the time the code under test reads."""
+    monkeypatch.setattr(watch, 'time', clock)
+    monkeypatch.setattr(retry, 'time', clock)
+    return clock
 
 
 def cloud_with_clusters(clock, max_version='1.14'):

@@ -7,18 +7,18 @@ import pytest
 
 from ansible_collections.coe.magnum.plugins.modules.magnum_nodegroup import NodegroupModule
 from ansible_collections.coe.magnum.plugins.modules.magnum_nodegroup_info import NodegroupInfoModule
-from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud, FakeTime
+from ansible_collections.coe.magnum.tests.unit.cluster_fakes import ClusterCloud
 from ansible_collections.coe.magnum.tests.unit.fakes import run_module
 
 MUTATING = ('POST', 'PATCH', 'DELETE')
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    fake = FakeTime()
-    monkeypatch.setattr('time.monotonic', fake.monotonic)
-    monkeypatch.setattr('time.sleep', fake.sleep)
-    return fake
+def clock(clock, monkeypatch):
+    """The shared fake clock, put in place of the time the code under test reads."""
+    monkeypatch.setattr('time.monotonic', clock.monotonic)
+    monkeypatch.setattr('time.sleep', clock.sleep)
+    return clock
 
 
 @pytest.fixture
