@@ -228,11 +228,9 @@ capi-helm-playbooks: venv collection-tree localcloud-up
 	@COE_MAGNUM_TEST_DRIVER=capi-helm $(MAKE) --no-print-directory playbook-tests
 
 # The integration targets, the playbook tier and molecule on both drivers: the local Heat driver, then
-# magnum-capi-helm. On magnum-capi-helm every target but three: magnum_cluster and magnum_cluster_info build their
-# cases with the Heat driver's failure labels and read its node addresses, and magnum_cluster_template's no-write
-# checks also see the Neutron writes CAPO makes for other clusters meanwhile (docs/localcloud.md).
-CAPI_HELM_ALL_TARGETS := cluster_day2 coe_cluster_check coe_storage magnum_cloud_info magnum_cluster_config \
-	magnum_cluster_ports magnum_nodegroup
+# magnum-capi-helm, every target on each (docs/localcloud.md says what each checks on which driver).
+CAPI_HELM_ALL_TARGETS := cluster_day2 coe_cluster_check coe_storage magnum_cloud_info magnum_cluster \
+	magnum_cluster_config magnum_cluster_info magnum_cluster_ports magnum_cluster_template magnum_nodegroup
 integration-all: venv collection-tree pip-bootstrap localcloud-up
 	@status=0; \
 	for driver in heat capi-helm; do \

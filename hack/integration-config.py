@@ -11,7 +11,8 @@ names the local cloud's source folder in the checkout, for targets that import i
 
 COE_MAGNUM_TEST_DRIVER (heat, the default, or capi-helm) picks the Magnum driver the targets' clusters run on:
 targets build their templates from `integration_template` (the image selects the driver; the flavors and network
-driver are those the driver accepts) and read `integration_driver` where the drivers differ in what they build.
+driver are those the driver accepts), read `integration_driver` where the drivers differ in what they build, and
+`integration_failing_create` for a create that fails on that driver.
 
 Usage: integration-config.py COLLECTION_ROOT LOCALCLOUD_SOURCE ENV_COMMAND
 """
@@ -32,6 +33,15 @@ TEMPLATES = {
     'capi-helm': {'image': 'ubuntu-jammy-kube-v1.30.4', 'flavor': 'm1.medium', 'master_flavor': 'm1.medium',
                   'network_driver': 'calico', 'kube_version': 'v1.30.4', 'newer_image': 'ubuntu-jammy-kube-v1.31.1',
                   'newer_kube_version': 'v1.31.1'},
+}
+
+# A cluster create that fails on each driver, and what Magnum then reports: the local Heat driver fails a Heat resource
+# on its label localcloud_fail (the failed node group becomes a fault); the real magnum-capi-helm driver refuses, in
+# its own create, a node flavor under its minimum of 2 vCPUs (the reason only: no node group failed, so no fault).
+FAILING_CREATES = {
+    'heat': {'labels': {'localcloud_fail': 'create'}, 'reason': 'Test Resource failed operation', 'faults': True},
+    'capi-helm': {'flavor': 'm1.small', 'labels': {},
+                  'reason': 'Flavor m1.small does not have enough CPU to run Kubernetes', 'faults': False},
 }
 
 
@@ -56,7 +66,8 @@ def main():
     driver = os.environ.get('COE_MAGNUM_TEST_DRIVER') or 'heat'
     if driver not in TEMPLATES:
         sys.exit('COE_MAGNUM_TEST_DRIVER=%s: not one of %s' % (driver, ', '.join(TEMPLATES)))
-    variables = {'integration_env': added, 'integration_driver': driver, 'integration_template': TEMPLATES[driver]}
+    variables = {'integration_env': added, 'integration_driver': driver, 'integration_template': TEMPLATES[driver],
+                 'integration_failing_create': FAILING_CREATES[driver]}
     variables.update({key.lower(): value for key, value in added.items()})
     path = os.path.join(collection_root, 'tests', 'integration', 'integration_config.yml')
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -19,8 +19,8 @@ regular expression searched in the path with its query string; ``name`` labels t
 
 Request log: one JSON object a line with time (epoch seconds), service, method, path (with query), status (None
 when the connection was reset before an answer), duration (seconds), fault (the action applied, "old_api" for a
-refused microversion, or None) and, with a fault, rule (its name or index); a replaced answer adds backend_status (the
-status the service gave).
+refused microversion, or None), agent (the client's User-Agent, or None) and, with a fault, rule (its name or index); a
+replaced answer adds backend_status (the status the service gave).
 """
 
 import contextlib

@@ -7,7 +7,7 @@ In front of an HTTPS service such as a cluster's Kubernetes API, --tls-cert/--tl
 (so it sees, logs and faults each HTTP request), and --backend-ca/--backend-cert/--backend-key make it reach the
 service over HTTPS, verified against that CA, with that client certificate.
 
-One JSON line per request goes to the log (time, service, method, path, status, duration, fault); the fault
+One JSON line per request goes to the log (time, service, method, path, status, duration, fault, agent); the fault
 rules (see localcloud.faults) are re-read whenever their file changes.
 """
 
@@ -188,8 +188,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     # ---- the request ---------------------------------------------------------------------------------------------
     def _forward(self):
+        # The client's User-Agent tells a test's own requests from those the services and controllers send meanwhile.
         self._record = {"time": time.time(), "service": self.server.service, "method": self.command,
-                        "path": self.path, "status": None, "duration": None, "fault": None}
+                        "path": self.path, "status": None, "duration": None, "fault": None,
+                        "agent": self.headers.get("User-Agent")}
         try:
             self._handle(self._record)
         finally:

@@ -147,7 +147,8 @@ def _request(proxy, method, path, body=None, headers=None, service="web"):
 def test_forwards_request_and_logs_it(proxy, backend):
     start = time.time()
     status, headers, body = _request(proxy, "PATCH", "/v1/things/1?x=y", body=b'[{"op": "remove"}]',
-                                     headers={"Content-Type": "application/json-patch+json", "X-Auth-Token": "t"})
+                                     headers={"Content-Type": "application/json-patch+json", "X-Auth-Token": "t",
+                                              "User-Agent": "coe.magnum openstacksdk/4.0.0"})
     assert status == 200
     assert headers["X-Backend"] == "yes"
     assert json.loads(body) == {"method": "PATCH", "path": "/v1/things/1?x=y", "body": '[{"op": "remove"}]',
@@ -156,8 +157,9 @@ def test_forwards_request_and_logs_it(proxy, backend):
     assert seen["headers"]["X-Auth-Token"] == "t"
     assert seen["headers"]["Host"] == f"127.0.0.1:{proxy['ports']['web']}"
     [record] = faults.read_requests(proxy["log"], since=start)
-    assert {key: record[key] for key in ("service", "method", "path", "status", "fault")} == {
-        "service": "web", "method": "PATCH", "path": "/v1/things/1?x=y", "status": 200, "fault": None}
+    assert {key: record[key] for key in ("service", "method", "path", "status", "fault", "agent")} == {
+        "service": "web", "method": "PATCH", "path": "/v1/things/1?x=y", "status": 200, "fault": None,
+        "agent": "coe.magnum openstacksdk/4.0.0"}
     assert record["time"] >= start and record["duration"] >= 0
 
 
