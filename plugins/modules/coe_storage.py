@@ -201,7 +201,7 @@ EXAMPLES = r'''
 - name: A second class for volumes that must outlive their claims, with growing claims
   coe.magnum.coe_storage:
     kubeconfig: "{{ cluster_dir }}/config"
-    context: default
+    context: k8s-cluster  # magnum_cluster_config names the context after the cluster
     storage_class:
       name: retained
       provisioner: cinder.csi.openstack.org

@@ -1,6 +1,7 @@
 """The Cinder volumes behind a cluster's claims, read with openstacksdk (OS_CLOUD selects the cloud).
 
-    volumes.py show VOLUME_ID     the volume as Cinder holds it ({} when there is none)
+    volumes.py show VOLUME_ID             the volume as Cinder holds it ({} when there is none)
+    volumes.py list VOLUME_ID [...]       the same for each volume, as a list in the order given
 
 The target compares them with what coe_storage reports, so that "Bound" means a real Cinder volume.
 """
@@ -20,9 +21,13 @@ def show(conn, volume_id):
             'metadata': volume.metadata or {}}
 
 
+def show_each(conn, *volume_ids):
+    return [show(conn, volume_id) for volume_id in volume_ids]
+
+
 def main():
     command, arguments = sys.argv[1], sys.argv[2:]
-    handler = {'show': show}[command]
+    handler = {'show': show, 'list': show_each}[command]
     json.dump(handler(openstack.connect(), *arguments), sys.stdout)
 
 
