@@ -12,6 +12,7 @@ import re
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
 from ansible_collections.coe.magnum.plugins.module_utils.heat import HeatStacks
+from ansible_collections.coe.magnum.plugins.module_utils.neutron import NeutronApi
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, send_confirmed
 from ansible_collections.coe.magnum.plugins.module_utils.security_group_rules import (
     describe_rule, neutron_create_body, rule_from_neutron, rule_key,
@@ -87,7 +88,7 @@ class GroupFinder:
     """
 
     def __init__(self, connection, heat=None):
-        self._connection = connection
+        self._neutron = NeutronApi(connection)
         self._heat = heat if heat is not None else HeatStacks(connection)
 
     def find(self, cluster, roles):
@@ -156,7 +157,7 @@ class GroupFinder:
                                                CAPI_GROUP_SUFFIX_PATTERN))
         try:
             candidates = call_with_retries(lambda: [
-                _record(group) for group in self._connection.network.security_groups(**_owned_by(cluster))])
+                _record(group) for group in self._neutron.security_groups(**_owned_by(cluster))])
         except Exception as exc:
             raise translate(exc, 'list security groups') from exc
         matched = {}
@@ -201,7 +202,7 @@ class GroupFinder:
         carried = {}
         if network is not None:
             try:
-                ports = call_with_retries(lambda: [_record(port) for port in self._connection.network.ports(
+                ports = call_with_retries(lambda: [_record(port) for port in self._neutron.ports(
                     network_id=network['id'], **_owned_by(cluster))])
             except Exception as exc:
                 raise translate(exc, 'list the ports of network %s' % network['id']) from exc
@@ -226,7 +227,7 @@ class GroupFinder:
 
     def _network(self, name_or_id):
         try:
-            found = self._connection.network.find_network(name_or_id, ignore_missing=True)
+            found = self._neutron.find_network(name_or_id, ignore_missing=True)
         except Exception:
             return None
         return _record(found) if found is not None else None
@@ -273,10 +274,10 @@ class GroupFinder:
         if not network:
             return None
         try:
-            found = self._connection.network.find_network(network, ignore_missing=True)
+            found = self._neutron.find_network(network, ignore_missing=True)
         except Exception:
             return None
-        return found.id if found is not None else None
+        return found['id'] if found is not None else None
 
     def _ports_holding(self, cluster, addresses):
         """{address: port} for the cluster's addresses that a port holds.
@@ -285,7 +286,7 @@ class GroupFinder:
         10.0.0.0/24): the cluster's fixed network decides, else the one network holding all of the cluster's
         fixed addresses, else the ports named after the cluster (Heat and Magnum name them after the stack).
         """
-        network = self._connection.network
+        network = self._neutron
         held, fixed = {}, {}
         for address in addresses:
             try:
@@ -330,7 +331,7 @@ class GroupFinder:
                                          ', '.join(wanted), source)
         try:
             found = call_with_retries(
-                lambda: [_record(group) for group in self._connection.network.security_groups(id=wanted)])
+                lambda: [_record(group) for group in self._neutron.security_groups(id=wanted)])
         except Exception as exc:
             raise translate(exc, 'read %s' % described) from exc
         by_id = dict((group['id'], group) for group in found if group.get('id') in wanted)
@@ -348,14 +349,14 @@ class GroupRules:
     """
 
     def __init__(self, connection, cloud_call):
-        self.connection = connection
+        self.neutron = NeutronApi(connection)
         self.cloud_call = cloud_call
 
     def of(self, group):
         records = group.get('security_group_rules')
         if records is None:
             with self.cloud_call('list the rules of security group %s' % group['id']):
-                records = list(self.connection.network.security_group_rules(security_group_id=group['id']))
+                records = list(self.neutron.security_group_rules(security_group_id=group['id']))
         return [rule_from_neutron(record) for record in records]
 
     @staticmethod
@@ -367,17 +368,17 @@ class GroupRules:
     def add(self, group, rule):
         body = neutron_create_body(rule, group['id'])
         with self.cloud_call('add rule %s to security group %s' % (describe_rule(rule), group['id'])):
-            created = send_confirmed(lambda: self.connection.network.create_security_group_rule(**body),
+            created = send_confirmed(lambda: self.neutron.create_security_group_rule(**body),
                                      lambda: self._stored(group['id'], rule))
         return rule_from_neutron(created)
 
     def remove(self, group, rule):
         with self.cloud_call('remove rule %s from security group %s' % (rule['id'], group['id'])):
-            self.connection.network.delete_security_group_rule(rule['id'], ignore_missing=True)
+            self.neutron.delete_security_group_rule(rule['id'], ignore_missing=True)
 
     def _stored(self, group_id, rule):
         """The group's rule that is `rule` (a create whose answer was lost), else None."""
-        for record in self.connection.network.security_group_rules(security_group_id=group_id):
+        for record in self.neutron.security_group_rules(security_group_id=group_id):
             if rule_key(rule_from_neutron(record)) == rule_key(rule):
                 return record
         return None

@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
-"""In-memory Neutron and Heat proxies, seeded from a cloud fixture under tests/unit/fixtures/cluster_ports/clouds/.
+"""In-memory Neutron and Heat behind a session, seeded from a cloud fixture under
+tests/unit/fixtures/cluster_ports/clouds/.
 
-They answer the openstacksdk calls (and Heat's HTTP request) the security group code makes the way the services
-do (404 for a missing stack or group, 409 for a duplicate rule, no Heat at all on Cluster API clouds) and record
-every call.
+They answer the HTTP requests the security group code makes the way the services do (Neutron's JSON names,
+`{"NeutronError": {...}}` bodies, 404 for a missing stack, port or network, 409 for a duplicate rule, no Heat at
+all on Cluster API clouds) and record every call by the name of the operation.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,7 +13,10 @@ __metaclass__ = type
 
 import copy
 import itertools
+import json
+from urllib.parse import parse_qs, urlparse
 
+from ansible_collections.coe.magnum.plugins.module_utils.errors import http_status_of
 from ansible_collections.coe.magnum.tests.unit.data import load
 from ansible_collections.coe.magnum.tests.unit.fakes import FakeCloud, FakeResource
 
@@ -21,8 +25,6 @@ RULE_FIELDS = ('direction', 'ethertype', 'protocol', 'port_range_min', 'port_ran
 
 
 class NotFoundException(Exception):
-    """Shaped like openstacksdk's NotFoundException."""
-
     status_code = 404
 
 
@@ -46,7 +48,19 @@ def _rule(record, group_id):
     return rule
 
 
+def _as_neutron_json(record):
+    """A fixture record with Neutron's own field names (the fixtures use openstacksdk's for ports and rules)."""
+    record = dict(record)
+    if 'security_group_ids' in record:
+        record['security_groups'] = record.pop('security_group_ids')
+    if 'ether_type' in record:
+        record['ethertype'] = record.pop('ether_type')
+    return record
+
+
 class FakeNeutron:
+    ENDPOINT = 'https://neutron.example.org:9696'
+
     def __init__(self, cloud):
         # Records without a project_id belong to the cluster's project.
         self.project_id = (cloud.get('cluster') or {}).get('project_id') or 'project-1'
@@ -62,6 +76,41 @@ class FakeNeutron:
         # Creates whose answer is lost: Neutron makes the rule, the client's connection is reset.
         self.lost_answers = 0
         self._ids = ('rule-%d' % n for n in itertools.count(1))
+
+    def request(self, url, method, headers=None, raise_exc=True, data=None):
+        """One HTTP request at <endpoint>/v2.0/..., answered as Neutron answers it."""
+        parsed = urlparse(url)
+        assert url.startswith(self.ENDPOINT + '/v2.0/'), url
+        parts = parsed.path[len('/v2.0/'):].split('/')
+        filters = dict((key, values if key == 'id' else values[0])
+                       for key, values in parse_qs(parsed.query, keep_blank_values=True).items())
+        try:
+            status, body = self._route(method, parts, filters, json.loads(data) if data else None)
+        except ConnectFailure:
+            raise
+        except Exception as exc:
+            status = http_status_of(exc) or 500
+            body = {'NeutronError': {'type': type(exc).__name__, 'message': str(exc), 'detail': ''}}
+        return FakeHttpResponse(status, body, url)
+
+    def _route(self, method, parts, filters, body):
+        collection, ident = parts[0], (parts[1] if len(parts) > 1 else None)
+        listed = {'security-groups': self.security_groups, 'security-group-rules': self.security_group_rules,
+                  'floatingips': self.ips, 'ports': self.ports, 'networks': self.networks}
+        if method == 'GET' and ident is None:
+            records = [_as_neutron_json(record) for record in listed[collection](**filters)]
+            return 200, {collection.replace('-', '_'): records}
+        if method == 'GET' and collection in ('ports', 'networks'):
+            record = (self.get_port if collection == 'ports' else self.get_network)(ident)
+            return 200, {collection[:-1]: _as_neutron_json(record)}
+        if method == 'POST' and collection == 'security-group-rules':
+            fields = _as_neutron_json(body['security_group_rule'])
+            fields['ether_type'] = fields.pop('ethertype')
+            return 201, {'security_group_rule': _as_neutron_json(self.create_security_group_rule(**fields))}
+        if method == 'DELETE' and collection == 'security-group-rules':
+            self.delete_security_group_rule(ident)
+            return 204, None
+        raise AssertionError('%s /%s is not a request the security group code makes' % (method, '/'.join(parts)))
 
     def mutating_calls(self):
         return [call for call in self.calls if call[0] in ('create_security_group_rule', 'delete_security_group_rule')]
@@ -124,18 +173,35 @@ class FakeNeutron:
 
     def get_port(self, port_id):
         self.calls.append(('get_port', port_id))
-        return FakeResource([port for port in self.port_records if port['id'] == port_id][0])
+        found = [port for port in self.port_records if port['id'] == port_id]
+        if not found:
+            raise NotFoundException('Port %s could not be found.' % port_id)
+        return FakeResource(found[0])
 
-    def find_network(self, name_or_id, ignore_missing=True):
-        self.calls.append(('find_network', name_or_id))
-        matches = [n for n in self.network_records if name_or_id in (n['id'], n['name'])]
-        return _Network(matches[0]) if matches else None
+    def get_network(self, network_id):
+        self.calls.append(('get_network', network_id))
+        found = [network for network in self.network_records if network['id'] == network_id]
+        if not found:
+            raise NotFoundException('Network %s could not be found.' % network_id)
+        return FakeResource(found[0])
+
+    def networks(self, name=None):
+        self.calls.append(('networks', name))
+        return [FakeResource(network) for network in self.network_records if name in (None, network['name'])]
 
 
-class _Network(FakeResource):
-    @property
-    def id(self):
-        return self['id']
+class FakeHttpResponse:
+    """What keystoneauth's session returns with raise_exc=False."""
+
+    def __init__(self, status, body, url):
+        self.status_code = status
+        self.url = url
+        self.headers = {'x-openstack-request-id': 'req-fake'}
+        self.text = json.dumps(body) if body is not None else ''
+        self.content = self.text.encode()
+
+    def json(self):
+        return json.loads(self.text)
 
 
 class HttpNotFound(Exception):
@@ -185,6 +251,26 @@ class FakeHeat:
                             url='%s/stacks/%s/%s/resources' % (self.ENDPOINT, self.stack_name(stack), stack))
 
 
+class FakeSession:
+    """keystoneauth's session as the security group code uses it: Heat's resources by `get`, Neutron by
+    `request`, each service's endpoint from the catalog."""
+
+    def __init__(self, heat, neutron):
+        self.heat = heat
+        self.neutron = neutron
+
+    def get_endpoint(self, service_type=None, interface=None, region_name=None):
+        if service_type == 'network':
+            return self.neutron.ENDPOINT
+        return self.heat.get_endpoint(service_type=service_type, interface=interface, region_name=region_name)
+
+    def get(self, url, headers=None):
+        return self.heat.get(url, headers=headers)
+
+    def request(self, url, method, **kwargs):
+        return self.neutron.request(url, method, **kwargs)
+
+
 class FakeConfig:
     """The parts of openstacksdk's CloudRegion the endpoint lookup reads: no overrides."""
 
@@ -210,6 +296,10 @@ class FakeClusterCloud(FakeCloud):
         data = cloud_fixture(name)
         self.cluster = dict(data['cluster'])
         self.http.add('clusters', **copy.deepcopy(self.cluster))
-        self.neutron = self.connection.network = FakeNeutron(data)
-        self.heat = self.connection.session = FakeHeat(data)
+        self.neutron = FakeNeutron(data)
+        # The resolver finds a rule's remote group through openstacksdk's network proxy, the group code through
+        # the session: both reach the same Neutron.
+        self.connection.network = self.neutron
+        self.heat = FakeHeat(data)
+        self.connection.session = FakeSession(self.heat, self.neutron)
         self.connection.config = FakeConfig()
