@@ -34,12 +34,13 @@ WHOLE_SDK = ('from %smodule_utils.light_import import whole_package; '
 KUBE_CLIENT = 'from %smodule_utils.kube_client import client_library; client_library()' % OURS
 # What each module's run imports beyond its own imports, on the paths a converged run takes (openstack.cloud imports
 # the SDK in its base class's constructor; coe_storage the kubernetes client when it connects). Ours that read
-# Neutron, Glance or Nova through the SDK's proxies load the whole SDK; magnum_cluster_template and
-# magnum_nodegroup only when they look an image, flavor or network up by name (a create or a changed reference).
+# Glance or Nova through the SDK's proxies load the whole SDK; magnum_cluster_template and magnum_nodegroup only
+# when they look an image, flavor or network up by name (a create or a changed reference), magnum_cluster_ports
+# only when a rule names its remote group (Neutron is otherwise read through module_utils.neutron).
 RUNTIME_IMPORTS = {
     # What module_utils.kube_client imports when it connects: the client without its typed APIs and models.
     'coe_storage': KUBE_CLIENT, 'coe_cluster_check': KUBE_CLIENT,
-    'magnum_cluster_ports': WHOLE_SDK, 'magnum_cloud_info': WHOLE_SDK,
+    'magnum_cloud_info': WHOLE_SDK,
     'coe_cluster': 'import openstack', 'coe_cluster_template': 'import openstack',
     'security_group_rule': 'import openstack',
 }

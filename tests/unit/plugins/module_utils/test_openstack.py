@@ -85,14 +85,15 @@ def test_every_openstack_request_has_a_timeout(params, timeout, monkeypatch, tmp
     assert connection.session.timeout == timeout
 
 
-def test_a_module_that_reads_magnum_only_loads_no_sdk_proxies():
+@pytest.mark.parametrize('module', ['magnum_cluster', 'magnum_cluster_ports'])
+def test_a_module_that_reads_magnum_heat_and_neutron_loads_no_sdk_proxies(module):
     # A new interpreter, as each module task is: what the module's import loads is what every task pays for.
     import os
     import subprocess
     import sys
 
-    code = ('import sys; import ansible_collections.coe.magnum.plugins.modules.magnum_cluster; '
-            'print(sorted(m for m in sys.modules if m.startswith("openstack.")))')
+    code = ('import sys; import ansible_collections.coe.magnum.plugins.modules.%s; '
+            'print(sorted(m for m in sys.modules if m.startswith("openstack.")))' % module)
     loaded = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True,
                             env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))).stdout
     assert "'openstack.config'" in loaded
