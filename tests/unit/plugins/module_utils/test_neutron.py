@@ -77,8 +77,9 @@ def test_lists_follow_the_next_links_of_a_paging_server():
 
 
 def test_ids_in_paths_are_escaped_and_filters_in_the_query():
+    by_address = BASE + '/ports?fixed_ips=ip_address%3D10.0.0.5&project_id=p'
     neutron, session = api({('GET', BASE + '/ports/a%2F..%2Fb%3Fx'): [(200, {'port': {'id': 'odd'}})],
-                            ('GET', BASE + '/ports?fixed_ips=ip_address%3D10.0.0.5&project_id=p'): [(200, {'ports': []})]})
+                            ('GET', by_address): [(200, {'ports': []})]})
     assert neutron.get_port('a/../b?x') == {'id': 'odd'}
     assert neutron.ports(fixed_ips='ip_address=10.0.0.5', project_id='p') == []
 
