@@ -19,6 +19,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.errors import (
 )
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_http import MagnumHttp
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
+from ansible_collections.coe.magnum.plugins.module_utils.prefetch import read_ahead
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries
 
 # Every call is made at the lowest microversion that has what it needs, so the oldest clouds keep working.
@@ -215,6 +216,15 @@ class MagnumApi:
         if collection == 'clustertemplates' and isinstance(record, dict) and record.get('coe'):
             remember_fact(self._connection, 'template_facts', record.get('uuid'), template_facts_of(record))
         return record
+
+    def read_ahead(self, collection, ident):
+        """A GET of one record sent in a thread of its own (module_utils.prefetch), or None when it cannot go
+        ahead: its answer is a guess the caller checks, never retried, never reported."""
+        if not addressable(str(ident)):
+            return None
+        http = self.http  # set up in this thread, not in two
+        path = path_of(collection, ident)
+        return read_ahead(self._connection, lambda: http.json_request('GET', path)[1])
 
     def find(self, collection, ident, sleep=None):
         """One record, or None when Magnum answers 404: the one place where "not found" becomes None."""

@@ -120,8 +120,14 @@ def sign_new_credential(magnum, cluster_uuid, key_type, key_size, sleep=time.sle
     return {'cert_pem': cert_pem, 'key_pem': certificates.private_key_pem(key), 'source': 'new'}
 
 
-def fetch_ca(magnum, cluster_uuid, sleep=time.sleep):
-    ca_pem = _pem_text((magnum.get('certificates', cluster_uuid, sleep=sleep) or {}).get('pem'))
+def fetch_ca(magnum, cluster_uuid, sleep=time.sleep, read_ahead=None):
+    """The cluster's CA; `read_ahead` is an answer of GET /certificates/<cluster name or ID> sent before the
+    cluster was found, taken only when it is this cluster's."""
+    ca_pem = None
+    if isinstance(read_ahead, dict) and read_ahead.get('cluster_uuid') == cluster_uuid:
+        ca_pem = _pem_text(read_ahead.get('pem'))
+    if not ca_pem or not certificates.load_certificates(ca_pem):
+        ca_pem = _pem_text((magnum.get('certificates', cluster_uuid, sleep=sleep) or {}).get('pem'))
     if not certificates.load_certificates(ca_pem):
         raise CoeError('Magnum returned no CA certificate for cluster %s.' % cluster_uuid)
     return ca_pem

@@ -32,7 +32,9 @@ from ansible_collections.coe.magnum.plugins.module_utils.files import (
     ensure_directory,
     write_atomic,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.prefetch import answer_of
 from ansible_collections.coe.magnum.plugins.module_utils.redaction import pem_forms
+from ansible_collections.coe.magnum.plugins.module_utils.validation import check_cluster_name
 
 
 class ClusterConfig:
@@ -54,6 +56,10 @@ class ClusterConfig:
         params = self.params
         self.check_params()
         with self.cloud_call('look up cluster %r' % params['cluster']):
+            check_cluster_name(params['cluster'], 'cluster')
+            # Magnum's certificate API takes the cluster's name or ID: the CA read goes ahead while the cluster is
+            # looked up (not before a rotation, which replaces the CA).
+            ca_ahead = None if params['rotate_ca'] else self.magnum.read_ahead('certificates', params['cluster'])
             cluster = self.resolver.magnum_require('cluster', params['cluster'], 'cluster')
         require_ready(cluster)
         name = cluster.get('name') or cluster['uuid']
@@ -79,7 +85,7 @@ class ClusterConfig:
         ca_pem = None
         if tls_enabled:
             with self.cloud_call('fetch the CA certificate of cluster %s' % name):
-                ca_pem = fetch_ca(self.magnum, cluster['uuid'])
+                ca_pem = fetch_ca(self.magnum, cluster['uuid'], read_ahead=answer_of(ca_ahead))
 
         credential, renewal_reason = self.credential(files, cluster, ca_pem, tls_enabled)
         ca_known = not (params['rotate_ca'] and self.check_mode)
