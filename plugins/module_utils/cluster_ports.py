@@ -14,6 +14,7 @@ from ansible_collections.coe.magnum.plugins.module_utils.security_group_rules im
     plan_group,
 )
 from ansible_collections.coe.magnum.plugins.module_utils.security_groups import ROLES, GroupFinder, GroupRules
+from ansible_collections.coe.magnum.plugins.module_utils.validation import check_cluster_name
 
 RULE_FIELDS = ('id', 'direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix',
                'remote_group_id', 'description', 'managed')
@@ -42,6 +43,9 @@ class ClusterPorts:
         roles = ROLES if self.params['role'] == 'all' else (self.params['role'],)
         state, exclusive = self.params['state'], self.params['exclusive']
 
+        finder = GroupFinder(self.connection)
+        check_cluster_name(self.params['cluster'], 'cluster')
+        finder.read_ahead(self.params['cluster'])
         cluster = self.resolver.magnum_require('cluster', self.params['cluster'], 'cluster')
         for rule in rules:
             if rule['remote_group']:
@@ -49,7 +53,7 @@ class ClusterPorts:
                 with self.cloud_call('look up security group %r (parameter `%s`)' % (rule['remote_group'], where)):
                     rule['remote_group_id'] = self.resolver.find('security_group', rule['remote_group'], where)['id']
         with self.cloud_call('find the security groups of cluster %r' % cluster.get('name')):
-            lookup = GroupFinder(self.connection).find(cluster, roles)
+            lookup = finder.find(cluster, roles)
 
         if state == 'present':
             for warning in exposure_warnings(rules):

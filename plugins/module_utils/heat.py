@@ -34,13 +34,17 @@ class HeatStacks:
         self._connection = connection
         self._endpoint = None
 
-    def _url(self, path):
+    def endpoint(self):
+        """Heat's catalog URL (found once)."""
         if self._endpoint is None:
             endpoint = service_endpoint(self._connection, 'orchestration')
             if not endpoint:
                 raise EndpointNotFound('The cloud has no orchestration (Heat) endpoint in its catalog.')
             self._endpoint = endpoint.rstrip('/')
-        return self._endpoint + path
+        return self._endpoint
+
+    def _url(self, path):
+        return self.endpoint() + path
 
     def resources(self, stack_id):
         """The stack's top-level resources as Heat lists them.

@@ -57,6 +57,10 @@ class NeutronApi:
         self._endpoint = None
 
     def _url(self, path):
+        return self.endpoint() + path
+
+    def endpoint(self):
+        """Neutron's URL with its API version (found once)."""
         if self._endpoint is None:
             endpoint = service_endpoint(self._connection, 'network')
             if not endpoint:
@@ -66,7 +70,7 @@ class NeutronApi:
             if not urlparse(endpoint).path.rstrip('/').endswith(API_PATH):
                 endpoint += API_PATH
             self._endpoint = endpoint
-        return self._endpoint + path
+        return self._endpoint
 
     def _request(self, method, path, body=None):
         headers = {'Accept': 'application/json'}

@@ -13,6 +13,8 @@ import re
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
 from ansible_collections.coe.magnum.plugins.module_utils.heat import HeatStacks
 from ansible_collections.coe.magnum.plugins.module_utils.neutron import NeutronApi
+from ansible_collections.coe.magnum.plugins.module_utils.prefetch import answer_of, holds_token, read_ahead
+from ansible_collections.coe.magnum.plugins.module_utils.run_cache import cached_fact, remember_fact
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, send_confirmed
 from ansible_collections.coe.magnum.plugins.module_utils.security_group_rules import (
     describe_rule, neutron_create_body, rule_from_neutron, rule_key,
@@ -88,8 +90,32 @@ class GroupFinder:
     """
 
     def __init__(self, connection, heat=None):
+        self._connection = connection
         self._neutron = NeutronApi(connection)
         self._heat = heat if heat is not None else HeatStacks(connection)
+        # {stack_id: resources} and {tuple of group IDs: groups} read ahead (read_ahead()), each taken only when
+        # the lookup asks that very question.
+        self._resources_ahead = {}
+        self._groups_ahead = {}
+
+    def read_ahead(self, cluster_ident):
+        """Send the Heat and Neutron reads of an earlier lookup of this cluster (kept in the cache) while the
+        cluster is looked up: on a converged run the three round trips overlap. The answers are used only if the
+        cluster found has the same stack and the stack the same groups; otherwise the lookup reads again."""
+        remembered = cached_fact(self._connection, 'cluster_groups', cluster_ident)
+        if not isinstance(remembered, dict) or not remembered.get('stack_id') or not holds_token(self._connection):
+            return
+        stack_id, group_ids = remembered['stack_id'], tuple(sorted(remembered.get('group_ids') or []))
+        try:
+            # The endpoints are found here, not in two threads.
+            self._heat.endpoint()
+            self._neutron.endpoint()
+        except Exception:  # the lookup reports it in its own words
+            return
+        self._resources_ahead[stack_id] = read_ahead(self._connection, lambda: self._heat.resources(stack_id))
+        if group_ids:
+            self._groups_ahead[group_ids] = read_ahead(
+                self._connection, lambda: self._neutron.security_groups(id=list(group_ids)))
 
     def find(self, cluster, roles):
         tried = []
@@ -109,7 +135,9 @@ class GroupFinder:
             tried.append('heat: the cluster has no stack_id')
             return None
         try:
-            resources = call_with_retries(lambda: [_record(item) for item in self._heat.resources(stack_id)])
+            resources = answer_of(self._resources_ahead.pop(stack_id, None))
+            if resources is None:
+                resources = call_with_retries(lambda: [_record(item) for item in self._heat.resources(stack_id)])
         except Exception as exc:
             status = http_status_of(exc)
             if status == 404 or type(exc).__name__ in ('NotFoundException', 'ResourceNotFound'):
@@ -132,7 +160,11 @@ class GroupFinder:
             tried.append('heat: stack %s has no %s resource' % (stack_id, ' or '.join(missing)))
             return None
         # Every role's groups in one Neutron request.
-        by_id = self._groups([group_id for role in roles for group_id in ids[role]], 'Heat stack %s' % stack_id)
+        group_ids = [group_id for role in roles for group_id in ids[role]]
+        by_id = self._groups(group_ids, 'Heat stack %s' % stack_id)
+        if cluster.get('name'):
+            remember_fact(self._connection, 'cluster_groups', cluster['name'],
+                          {'stack_id': stack_id, 'group_ids': sorted(set(group_ids))})
         return dict((role, [by_id[group_id] for group_id in ids[role]]) for role in roles), [], evidence
 
     # -- Cluster API ----------------------------------------------------------------------------------------
@@ -330,8 +362,10 @@ class GroupFinder:
         described = '%s %s (from %s)' % ('security group' if len(wanted) == 1 else 'security groups',
                                          ', '.join(wanted), source)
         try:
-            found = call_with_retries(
-                lambda: [_record(group) for group in self._neutron.security_groups(id=wanted)])
+            found = answer_of(self._groups_ahead.pop(tuple(wanted), None))
+            if found is None:
+                found = call_with_retries(
+                    lambda: [_record(group) for group in self._neutron.security_groups(id=wanted)])
         except Exception as exc:
             raise translate(exc, 'read %s' % described) from exc
         by_id = dict((group['id'], group) for group in found if group.get('id') in wanted)

@@ -388,3 +388,70 @@ def test_cluster_api_groups_in_the_shared_namespace_of_magnum_cluster_api_are_fo
     cloud.neutron.network_records[0]['name'] = 'k8s-clusterapi-cluster-magnum-system-k8s-cluster-x7kq2m9d3a1b'
     lookup = GroupFinder(cloud.connection).find(cloud.cluster, ['worker'])
     assert 'carried by port k8s-cluster-x7kq2m9d3a1b-default-worker-5c9d8-0' in lookup.evidence['worker']
+
+
+class HeldToken:
+    """keystoneauth's auth plugin once it holds a token that does not expire soon."""
+
+    class auth_ref:
+        @staticmethod
+        def will_expire_soon(seconds):
+            return False
+
+
+class RememberingCloud:
+    """The run cache's facts in a dict, and a session that holds a token, so reads may go ahead."""
+
+    def __init__(self, monkeypatch, cloud):
+        from ansible_collections.coe.magnum.plugins.module_utils import security_groups
+        self.facts = {}
+        monkeypatch.setattr(security_groups, 'cached_fact', lambda _c, kind, key: self.facts.get((kind, key)))
+        monkeypatch.setattr(security_groups, 'remember_fact',
+                            lambda _c, kind, key, value: self.facts.__setitem__((kind, key), value))
+        cloud.connection.session.auth = HeldToken()
+        self.cloud = cloud
+
+    def lookup(self, roles=('master', 'worker'), sent_ahead=0):
+        finder = GroupFinder(self.cloud.connection)
+        finder.read_ahead(self.cloud.cluster['name'])
+        # The reads sent ahead reach the services before find() asks anything.
+        deadline = time.time() + 5
+        while len(self.cloud.heat.calls) + len(self.cloud.neutron.calls) < sent_ahead and time.time() < deadline:
+            time.sleep(0.01)
+        assert len(self.cloud.heat.calls) + len(self.cloud.neutron.calls) == sent_ahead
+        return group_ids(finder.find(self.cloud.cluster, list(roles)))
+
+
+def test_a_second_lookup_reads_the_stack_and_groups_ahead_and_only_once(monkeypatch):
+    cloud = FakeClusterCloud('heat')
+    remembering = RememberingCloud(monkeypatch, cloud)
+    first = remembering.lookup()
+    cloud.heat.calls, cloud.neutron.calls = [], []
+    assert remembering.lookup(sent_ahead=2) == first
+    # The reads went ahead (sent before find() asked) and find() took their answers: one of each, not two.
+    assert sorted(cloud.heat.calls) == [('resources', cloud.cluster['stack_id'])]
+    assert cloud.neutron.calls == [('security_groups', None, ['sg-master', 'sg-minion'])]
+
+
+def test_answers_read_ahead_for_another_stack_or_other_groups_are_not_taken(monkeypatch):
+    cloud = FakeClusterCloud('heat')
+    remembering = RememberingCloud(monkeypatch, cloud)
+    remembering.lookup()
+    stack_id = cloud.cluster['stack_id']
+    # The cluster was made again under its name: a new stack, whose worker group is another one.
+    new_stack = 'f' * 8 + stack_id[8:]
+    resources = [dict(item) for item in cloud.heat.heat['stacks'][stack_id]]
+    for item in resources:
+        if item.get('resource_name', item.get('name')) == 'secgroup_kube_minion':
+            item['physical_resource_id'] = 'sg-twin'
+    cloud.heat.heat['stacks'][new_stack] = resources
+    cloud.neutron.groups['sg-twin'] = dict(cloud.neutron.groups['sg-minion'], id='sg-twin', name='twin')
+    cloud.cluster['stack_id'] = new_stack
+    cloud.heat.calls, cloud.neutron.calls = [], []
+    assert remembering.lookup(sent_ahead=2) == {'master': ['sg-master'], 'worker': ['sg-twin']}
+    # The old stack's resources and groups were read ahead, then the new stack and its groups read for real.
+    assert sorted(cloud.heat.calls) == sorted([('resources', stack_id), ('resources', new_stack)])
+    assert sorted(call[2] for call in cloud.neutron.calls) == [['sg-master', 'sg-minion'], ['sg-master', 'sg-twin']]
+    # What is remembered now is the new stack's.
+    assert remembering.facts[('cluster_groups', cloud.cluster['name'])] == {
+        'stack_id': new_stack, 'group_ids': ['sg-master', 'sg-twin']}
