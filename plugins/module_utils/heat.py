@@ -46,7 +46,7 @@ class HeatStacks:
     def _url(self, path):
         return self.endpoint() + path
 
-    def resources(self, stack_id):
+    def resources(self, stack_id, allow_reauth=True):
         """The stack's top-level resources as Heat lists them.
 
         Heat answers a path with the stack ID alone with a redirect to the one with the stack's name, which the
@@ -55,15 +55,16 @@ class HeatStacks:
         name = cached_fact(self._connection, 'stack_names', stack_id)
         if name:
             try:
-                return self._get(stack_path(name, stack_id, 'resources')).json().get('resources') or []
+                return self._get(stack_path(name, stack_id, 'resources'), allow_reauth).json().get('resources') or []
             except Exception as exc:
                 if http_status_of(exc) != 404:
                     raise
-        response = self._get(stack_path(stack_id, 'resources'))
+        response = self._get(stack_path(stack_id, 'resources'), allow_reauth)
         found = re.search(r'/stacks/([^/]+)/%s/resources' % re.escape(stack_id), getattr(response, 'url', '') or '')
         if found:
             remember_fact(self._connection, 'stack_names', stack_id, found.group(1))
         return response.json().get('resources') or []
 
-    def _get(self, path):
-        return self._connection.session.get(self._url(path), headers={'Accept': 'application/json'})
+    def _get(self, path, allow_reauth=True):
+        return self._connection.session.get(self._url(path), headers={'Accept': 'application/json'},
+                                            allow_reauth=allow_reauth)

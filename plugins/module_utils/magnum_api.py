@@ -224,7 +224,7 @@ class MagnumApi:
             return None
         http = self.http  # set up in this thread, not in two
         path = path_of(collection, ident)
-        return read_ahead(self._connection, lambda: http.json_request('GET', path)[1])
+        return read_ahead(self._connection, lambda: http.json_request('GET', path, allow_reauth=False)[1])
 
     def find(self, collection, ident, sleep=None):
         """One record, or None when Magnum answers 404: the one place where "not found" becomes None."""

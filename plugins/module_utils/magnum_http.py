@@ -32,7 +32,9 @@ class MagnumHttp:
         self._endpoint = endpoint.rstrip('/')
         self.api_version = api_version
 
-    def json_request(self, method, url, body=None):
+    def json_request(self, method, url, body=None, allow_reauth=True):
+        """allow_reauth=False: a 401 is answered as it is, without the session renewing its token (a read sent
+        ahead leaves that to the module's own request, which keystoneauth retries once with a new token)."""
         headers = {'Accept': 'application/json', VERSION_HEADER: '%s %s' % (SERVICE_NAME, self.api_version)}
         kwargs = {}
         if body is not None:
@@ -40,7 +42,8 @@ class MagnumHttp:
             kwargs['data'] = json.dumps(body)
         full_url = self._endpoint + '/' + url.lstrip('/')
         # Connection failures come from keystoneauth as they are; HTTP errors carry Magnum's body.
-        response = self._session.request(full_url, method, headers=headers, raise_exc=False, **kwargs)
+        response = self._session.request(full_url, method, headers=headers, raise_exc=False,
+                                         allow_reauth=allow_reauth, **kwargs)
         if response.status_code >= 400:
             raise MagnumHttpError(method, url, response)
         return response, decode(response)

@@ -72,26 +72,26 @@ class NeutronApi:
             self._endpoint = endpoint
         return self._endpoint
 
-    def _request(self, method, path, body=None):
+    def _request(self, method, path, body=None, allow_reauth=True):
         headers = {'Accept': 'application/json'}
         kwargs = {}
         if body is not None:
             headers['Content-Type'] = 'application/json'
             kwargs['data'] = json.dumps(body)
         response = self._connection.session.request(self._url(path), method, headers=headers, raise_exc=False,
-                                                    **kwargs)
+                                                    allow_reauth=allow_reauth, **kwargs)
         if response.status_code >= 400:
             raise NeutronHttpError(method, path, response)
         return response.json() if response.content else None
 
-    def _list(self, collection, **filters):
+    def _list(self, collection, allow_reauth=True, **filters):
         """Every record, following Neutron's `<collection>_links` when the server pages its answers."""
         query = query_string(filters)
         path = resource_path(collection) + ('?' + query if query else '')
         key = json_key(collection)
         records = []
         while path:
-            body = self._request('GET', path) or {}
+            body = self._request('GET', path, allow_reauth=allow_reauth) or {}
             records.extend(body.get(key) or [])
             following = [link.get('href') for link in body.get('%s_links' % key) or []
                          if link.get('rel') == 'next']
@@ -111,8 +111,9 @@ class NeutronApi:
             raise
 
     # The names and keywords below are openstacksdk's network proxy's, which this class replaces.
-    def security_groups(self, **filters):
-        return self._list('security-groups', **filters)
+    def security_groups(self, allow_reauth=True, **filters):
+        """allow_reauth=False: see MagnumHttp.json_request."""
+        return self._list('security-groups', allow_reauth=allow_reauth, **filters)
 
     def security_group_rules(self, security_group_id):
         return self._list('security-group-rules', security_group_id=security_group_id)

@@ -106,16 +106,21 @@ class GroupFinder:
         if not isinstance(remembered, dict) or not remembered.get('stack_id') or not holds_token(self._connection):
             return
         stack_id, group_ids = remembered['stack_id'], tuple(sorted(remembered.get('group_ids') or []))
+        # Gateways of their own: the endpoints they find now come from the token held now, which the lookup may
+        # replace (a revoked token, a project made again), and the lookup's gateways find theirs afterwards.
+        heat, neutron = HeatStacks(self._connection), NeutronApi(self._connection)
         try:
-            # The endpoints are found here, not in two threads.
-            self._heat.endpoint()
-            self._neutron.endpoint()
+            # Found here, not in two threads.
+            heat.endpoint()
+            neutron.endpoint()
         except Exception:  # the lookup reports it in its own words
             return
-        self._resources_ahead[stack_id] = read_ahead(self._connection, lambda: self._heat.resources(stack_id))
+        # A 401 of a read sent ahead is left to the lookup's own request: two threads renewing one token race.
+        self._resources_ahead[stack_id] = read_ahead(
+            self._connection, lambda: heat.resources(stack_id, allow_reauth=False))
         if group_ids:
             self._groups_ahead[group_ids] = read_ahead(
-                self._connection, lambda: self._neutron.security_groups(id=list(group_ids)))
+                self._connection, lambda: neutron.security_groups(id=list(group_ids), allow_reauth=False))
 
     def find(self, cluster, roles):
         tried = []

@@ -77,7 +77,7 @@ class FakeNeutron:
         self.lost_answers = 0
         self._ids = ('rule-%d' % n for n in itertools.count(1))
 
-    def request(self, url, method, headers=None, raise_exc=True, data=None):
+    def request(self, url, method, headers=None, raise_exc=True, data=None, allow_reauth=True):
         """One HTTP request at <endpoint>/v2.0/..., answered as Neutron answers it."""
         parsed = urlparse(url)
         assert url.startswith(self.ENDPOINT + '/v2.0/'), url
@@ -264,7 +264,7 @@ class FakeSession:
             return self.neutron.ENDPOINT
         return self.heat.get_endpoint(service_type=service_type, interface=interface, region_name=region_name)
 
-    def get(self, url, headers=None):
+    def get(self, url, headers=None, allow_reauth=True):
         return self.heat.get(url, headers=headers)
 
     def request(self, url, method, **kwargs):

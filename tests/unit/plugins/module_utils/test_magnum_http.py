@@ -27,7 +27,7 @@ class RecordingSession:
         self.answer = answer
         self.calls = []
 
-    def request(self, url, method, headers=None, raise_exc=True, data=None):
+    def request(self, url, method, headers=None, raise_exc=True, data=None, allow_reauth=True):
         self.calls.append(dict(url=url, method=method, headers=headers, raise_exc=raise_exc, data=data))
         return self.answer
 

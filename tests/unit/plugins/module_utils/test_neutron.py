@@ -36,9 +36,10 @@ class Session(Catalog):
         self.answers = answers
         self.requests = []
 
-    def request(self, url, method, headers=None, raise_exc=True, data=None):
+    def request(self, url, method, headers=None, raise_exc=True, data=None, allow_reauth=True):
         assert raise_exc is False
         self.requests.append((method, url, json.loads(data) if data else None))
+        self.reauth = allow_reauth
         status, body = self.answers[(method, url)].pop(0)
         return FakeHttpResponse(status, body, url)
 
@@ -140,3 +141,11 @@ def test_a_hyphenated_collection_is_read_from_its_underscored_key_and_links():
         ('GET', BASE + '/security-group-rules?security_group_id=sg'): [(200, first)],
         ('GET', BASE + '/security-group-rules?marker=r1&security_group_id=sg'): [(200, second)]})
     assert [rule['id'] for rule in neutron.security_group_rules('sg')] == ['r1', 'r2']
+
+
+def test_a_read_sent_ahead_leaves_the_token_renewal_to_the_module():
+    neutron, session = api({('GET', BASE + '/security-groups?id=sg-1'): [(200, {'security_groups': []})] * 2})
+    neutron.security_groups(id=['sg-1'])
+    assert session.reauth is True
+    neutron.security_groups(id=['sg-1'], allow_reauth=False)
+    assert session.reauth is False

@@ -455,3 +455,26 @@ def test_answers_read_ahead_for_another_stack_or_other_groups_are_not_taken(monk
     # What is remembered now is the new stack's.
     assert remembering.facts[('cluster_groups', cloud.cluster['name'])] == {
         'stack_id': new_stack, 'group_ids': ['sg-master', 'sg-twin']}
+
+
+def test_the_lookup_finds_its_endpoints_after_the_reads_sent_ahead(monkeypatch):
+    # A cached token of a project made again since: the reads sent ahead go to the old project's Heat URL and are
+    # refused; the lookup, once its own request has a new token, reads the stack at the new catalog's URL.
+    cloud = FakeClusterCloud('heat')
+    remembering = RememberingCloud(monkeypatch, cloud)
+    first = remembering.lookup()
+
+    class Forbidden(Exception):
+        http_status = 403
+
+    cloud.heat.calls, cloud.neutron.calls = [], []
+    cloud.heat.fail_with = Forbidden('Access was denied to this resource.')
+    finder = GroupFinder(cloud.connection)
+    finder.read_ahead(cloud.cluster['name'])
+    deadline = time.time() + 5
+    while not cloud.heat.calls and time.time() < deadline:
+        time.sleep(0.01)
+    cloud.heat.fail_with = None
+    cloud.heat.ENDPOINT = 'https://heat.example.org:8004/v1/project-2'
+    assert group_ids(finder.find(cloud.cluster, ['master', 'worker'])) == first
+    assert len(cloud.heat.calls) == 2
