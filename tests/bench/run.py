@@ -55,8 +55,26 @@ LATENCY_MODEL = [
      'path': '^/v1/(clusters|clustertemplates)(/detail)?/?([?]|$)', 'action': 'latency', 'seconds': 0.3},
     {'name': 'any other request', 'service': '*', 'method': '*', 'path': '', 'action': 'latency', 'seconds': 0.15},
 ]
-# Our sides of the converged re-run: no cache, the cache emptied before each run, the cache kept between runs.
-RERUN_SIDES = ('ours', 'ours_cached', 'ours_cache_kept')
+# Our sides of the converged re-run: no cache, the cache emptied before each run, the cache kept between runs; and
+# the floor: five module tasks that do nothing (tests/bench/floor-site.yml), what ansible-core alone costs a play of
+# site.yml's five module steps.
+RERUN_SIDES = ('ours', 'ours_cached', 'ours_cache_kept', 'floor')
+RERUN_SIDE_NAMES = ('ours', 'ours+cache', 'ours+cache kept', 'floor')
+FLOOR_COLLECTIONS = OUT / 'floor-collections'
+FLOOR_STEPS = ('template', 'cluster', 'kubeconfig', 'ports', 'storage')
+# Each step of the floor: a module that starts, reads its arguments and exits. Five distinct modules, as site.yml's
+# five steps are, since ansible-core builds each distinct module's payload once per playbook run.
+FLOOR_MODULE = '''from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(name=dict(type='str')), supports_check_mode=True)
+    module.exit_json(changed=False)
+
+
+if __name__ == '__main__':
+    main()
+'''
 
 sys.path.insert(0, str(ROOT / 'tests' / 'localcloud'))
 from localcloud.config import BACKEND_OFFSET  # noqa: E402
@@ -203,6 +221,14 @@ def run_playbook(label, playbook, extra_vars, cloud='bench0', peer=False, check=
             'requests': requests, 'tasks': tasks}
 
 
+def write_floor_collection():
+    """The collection bench.floor of tests/bench/floor-site.yml, under .build/bench."""
+    modules = FLOOR_COLLECTIONS / 'ansible_collections' / 'bench' / 'floor' / 'plugins' / 'modules'
+    modules.mkdir(parents=True, exist_ok=True)
+    for step in FLOOR_STEPS:
+        (modules / ('%s.py' % step)).write_text(FLOOR_MODULE)
+
+
 def per_service(requests):
     return dict(sorted(collections.Counter(r['service'] for r in requests).items()))
 
@@ -344,6 +370,7 @@ def bench_rerun(runs_wanted, conn, latency_model=True):
     log('   peer converge (first peer run adds nothing site.yml lacks; not measured)')
     run_playbook('peer-converge', BENCH_DIR / 'peer-site.yml', variables, peer=True, check=False)
     site = dict(yaml_load(ROOT / 'playbooks' / 'vars' / 'localcloud.yml'), **site_vars())
+    write_floor_collection()
     # A cache that outlives the playbook run (a workstation, a CI runner's home), filled by one run not measured.
     shutil.rmtree(KEPT_CACHE, ignore_errors=True)
     run_playbook('site-rerun-kept-fill', ROOT / 'playbooks' / 'site.yml', site,
@@ -358,6 +385,8 @@ def bench_rerun(runs_wanted, conn, latency_model=True):
         'ours_cache_kept': lambda label: run_playbook(label, ROOT / 'playbooks' / 'site.yml', site,
                                                       env_extra={'COE_MAGNUM_AUTH_CACHE': str(KEPT_CACHE)}),
         'peer': lambda label: run_playbook(label, BENCH_DIR / 'peer-site.yml', variables, peer=True, check=False),
+        'floor': lambda label: run_playbook(label, BENCH_DIR / 'floor-site.yml', {}, env_extra={
+            'ANSIBLE_COLLECTIONS_PATH': str(FLOOR_COLLECTIONS)}),
     }
     conditions = [('local', None)] + ([('model', LATENCY_MODEL)] if latency_model else [])
     runs = dict(((condition, side), []) for condition, _rules in conditions for side in sides)
@@ -763,7 +792,7 @@ def rerun_tables(title, rerun):
                                                     for side in sides + [peer]] + [''] * len(sides)))
     rows.append(tuple(['changed tasks per run'] + [side['changed'] for side in sides + [peer]]
                       + [''] * len(sides)))
-    names = ['ours', 'ours+cache', 'ours+cache kept'][:len(sides)]
+    names = [name for side, name in zip(RERUN_SIDES, RERUN_SIDE_NAMES) if side in rerun]
     if rerun.get('load_average'):
         title += ' (load average %s-%s)' % tuple(rerun['load_average'])
     texts.append(table(title, tuple([''] + names + ['peer'] + ['%s/peer' % name for name in names]), rows))
