@@ -411,6 +411,31 @@ def test_cluster_ports_faults(runner, report, cloud, shared):
              [ports_task(shared.name, 8081)], rules, _one_rule(cloud, 8081), 4)
 
 
+def test_cluster_ports_reads_sent_ahead_that_fail(runner, report, cloud, shared):
+    """A run that knows the cluster's stack and groups from an earlier one sends their reads while it looks the
+    cluster up; when those reads fail (a reset, a 401 as a revoked token gets) the lookup reads again and the task
+    does its work. The 401 of a read sent ahead is left as it is: the session renews no token for it."""
+    stack = re.escape(shared.ready().stack_id)
+    first = runner.run([ports_task(shared.name, 8083)])
+    assert first.returncode == 0, first.output[-3000:]
+    rules = [rule('reset', 'GET', '/stacks/.*%s' % stack, service=HEAT),
+             rule('status', 'GET', '^/v2.0/security-groups[?]id=', service=NEUTRON, status=401)]
+    with support.FaultWindow(runner.proxies, 'P3', rules) as window:
+        run = runner.run([ports_task(shared.name, 8084)])
+        hits, requests = window.hits(), window.requests()
+    outcome = 'success' if run.returncode == 0 else 'TEST FAILED: %s' % failure_message(run)
+    report.add('P3', 'magnum_cluster_ports', 'rule create', 'a reset on the Heat read and a 401 on the groups read '
+               'sent ahead of the cluster lookup', outcome, run.seconds)
+    assert run.returncode == 0, run.output[-3000:]
+    assert len(hits) == 2, describe_hits(hits)
+    # Had the 401 reached the lookup's own read, the session would have authenticated again.
+    assert [r for r in requests if r['path'].startswith('/v3/auth/tokens') and r['method'] == 'POST'] == []
+    # Each read twice: sent ahead (and failed), then the lookup's own.
+    assert len([r for r in requests if r['method'] == 'GET' and re.search('/stacks/.*%s' % stack, r['path'])]) == 2
+    assert len([r for r in requests if r['method'] == 'GET' and r['path'].startswith('/v2.0/security-groups?id=')]) == 2
+    _one_rule(cloud, 8084)(run)
+
+
 def test_cluster_ports_lost_response(runner, report, cloud, shared):
     shared.ready()
     rules = [rule('lost_response', 'POST', '^/v2.0/security-group-rules$', service=NEUTRON)]
