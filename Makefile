@@ -37,6 +37,10 @@ CORE_LIBRARIES := pytest ansible-runner openstacksdk python-magnumclient kuberne
 TREE_EXCLUDES := ./.git ./.venv ./.venv-cores ./.venv-extra ./.localcloud ./.localcloud-lane ./.build ./.ansible ./context ./tests ./extensions \
 	.pytest_cache .ruff_cache __pycache__
 TREE_TESTS := unit integration sanity config.yml
+# The top-level entries the tree takes, named one by one: with `.` as the member, an entry that the other lane of
+# `make test` creates at the top level meanwhile (.localcloud-lane, on a fresh clone) fails the copy with tar's
+# "file changed as we read it"; one that goes away before tar reads it is skipped (--ignore-failed-read).
+TREE_TOP = $(filter-out $(patsubst ./%,%,$(filter ./%,$(TREE_EXCLUDES))) .pytest_cache .ruff_cache,$(shell ls -A $(CURDIR)))
 
 # Steps of `make test`, in order; each one runs even when an earlier one failed. The cloud's steps run
 # in two lanes at once, the second against a cloud of its own (hack/cloud-lane), as both mostly wait for Magnum.
@@ -134,7 +138,7 @@ collection-tree:
 	if [ -d $(COLLECTION_TREE)/tests/output ]; then mv $(COLLECTION_TREE)/tests/output $(TREE_ROOT)/output; fi
 	rm -rf $(COLLECTION_TREE)
 	mkdir -p $(COLLECTION_TREE)/tests
-	tar -C $(CURDIR) $(addprefix --exclude=,$(TREE_EXCLUDES)) -cf - . \
+	tar -C $(CURDIR) --ignore-failed-read $(addprefix --exclude=,$(TREE_EXCLUDES)) -cf - $(TREE_TOP) \
 		| tar -C $(COLLECTION_TREE) -xf -
 	cd tests && tar $(addprefix --exclude=,output $(filter-out ./tests,$(TREE_EXCLUDES))) \
 		-cf - $$(ls -d $(TREE_TESTS) 2>/dev/null) | tar -C $(COLLECTION_TREE)/tests -xf -
