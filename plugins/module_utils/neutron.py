@@ -9,9 +9,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 from urllib.parse import quote, urlencode, urlparse
 
+from ansible_collections.coe.magnum.plugins.module_utils.json_http import HttpAnswerError, send_json
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 
 try:
@@ -23,14 +23,8 @@ except ImportError:  # openstacksdk, which the modules need anyway, brings keyst
 API_PATH = '/v2.0'
 
 
-class NeutronHttpError(Exception):
+class NeutronHttpError(HttpAnswerError):
     """An error answer of Neutron: its status, request ID and body (`{"NeutronError": {"message": ...}}`)."""
-
-    def __init__(self, method, path, response):
-        self.http_status = response.status_code
-        self.request_id = response.headers.get('x-openstack-request-id') or response.headers.get('X-Request-Id')
-        self.details = response.text or ''
-        super(NeutronHttpError, self).__init__('%s %s: HTTP %s' % (method, path, self.http_status))
 
 
 def resource_path(collection, ident=None):
@@ -73,16 +67,8 @@ class NeutronApi:
         return self._endpoint
 
     def _request(self, method, path, body=None, allow_reauth=True):
-        headers = {'Accept': 'application/json'}
-        kwargs = {}
-        if body is not None:
-            headers['Content-Type'] = 'application/json'
-            kwargs['data'] = json.dumps(body)
-        response = self._connection.session.request(self._url(path), method, headers=headers, raise_exc=False,
-                                                    allow_reauth=allow_reauth, **kwargs)
-        if response.status_code >= 400:
-            raise NeutronHttpError(method, path, response)
-        return response.json() if response.content else None
+        return send_json(self._connection.session, method, self._url(path), path, body, allow_reauth=allow_reauth,
+                         error=NeutronHttpError)[1]
 
     def _list(self, collection, allow_reauth=True, **filters):
         """Every record, following Neutron's `<collection>_links` when the server pages its answers."""

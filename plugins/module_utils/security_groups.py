@@ -13,7 +13,7 @@ import re
 from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError, http_status_of, translate
 from ansible_collections.coe.magnum.plugins.module_utils.heat import HeatStacks
 from ansible_collections.coe.magnum.plugins.module_utils.neutron import NeutronApi
-from ansible_collections.coe.magnum.plugins.module_utils.prefetch import answer_of, holds_token, read_ahead
+from ansible_collections.coe.magnum.plugins.module_utils.prefetch import ReadAhead, answer_of, holds_token
 from ansible_collections.coe.magnum.plugins.module_utils.run_cache import cached_fact, remember_fact
 from ansible_collections.coe.magnum.plugins.module_utils.retry import call_with_retries, send_confirmed
 from ansible_collections.coe.magnum.plugins.module_utils.security_group_rules import (
@@ -116,11 +116,10 @@ class GroupFinder:
         except Exception:  # the lookup reports it in its own words
             return
         # A 401 of a read sent ahead is left to the lookup's own request: two threads renewing one token race.
-        self._resources_ahead[stack_id] = read_ahead(
-            self._connection, lambda: heat.resources(stack_id, allow_reauth=False))
+        self._resources_ahead[stack_id] = ReadAhead(lambda: heat.resources(stack_id, allow_reauth=False))
         if group_ids:
-            self._groups_ahead[group_ids] = read_ahead(
-                self._connection, lambda: neutron.security_groups(id=list(group_ids), allow_reauth=False))
+            self._groups_ahead[group_ids] = ReadAhead(
+                lambda: neutron.security_groups(id=list(group_ids), allow_reauth=False))
 
     def find(self, cluster, roles):
         tried = []

@@ -172,17 +172,17 @@ class FakeNeutron:
                 and (network_id is None or port.get('network_id') == network_id) and self._owned(port, project_id)]
 
     def get_port(self, port_id):
-        self.calls.append(('get_port', port_id))
-        found = [port for port in self.port_records if port['id'] == port_id]
-        if not found:
-            raise NotFoundException('Port %s could not be found.' % port_id)
-        return FakeResource(found[0])
+        return self._shown('Port', self.port_records, port_id)
 
     def get_network(self, network_id):
-        self.calls.append(('get_network', network_id))
-        found = [network for network in self.network_records if network['id'] == network_id]
+        return self._shown('Network', self.network_records, network_id)
+
+    def _shown(self, kind, records, ident):
+        """GET /<kind>s/<id>: the record, or Neutron's 404."""
+        self.calls.append(('get_%s' % kind.lower(), ident))
+        found = [record for record in records if record['id'] == ident]
         if not found:
-            raise NotFoundException('Network %s could not be found.' % network_id)
+            raise NotFoundException('%s %s could not be found.' % (kind, ident))
         return FakeResource(found[0])
 
     def networks(self, name=None):
