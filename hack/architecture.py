@@ -2,7 +2,7 @@
 
 Usage: architecture.py DOC [--check]
 The part between the two marker lines of DOC is replaced by a Mermaid diagram and a table of every
-module_utils file with its first docstring line, the files it imports and the files that import it.
+module_utils and plugin_utils file with its first docstring line, the files it imports and the files that import it.
 With --check, exit 1 when DOC differs from what the code gives (so the map cannot drift from the code).
 """
 
@@ -64,7 +64,7 @@ def summary_of(path):
 
 
 def graph():
-    files = sorted(p for kind in ('modules', 'module_utils') for p in (PLUGINS / kind).rglob('*.py')
+    files = sorted(p for kind in ('modules', 'module_utils', 'plugin_utils') for p in (PLUGINS / kind).rglob('*.py')
                    if p.name != '__init__.py')
     edges, libraries, summaries = {}, {}, {}
     for path in files:
@@ -85,7 +85,7 @@ def label(name):
 
 def render(edges, libraries, summaries):
     lines = [BEGIN, '', '```mermaid', 'flowchart LR']
-    for kind in ('modules', 'module_utils'):
+    for kind in ('modules', 'module_utils', 'plugin_utils'):
         lines.append('  subgraph %s' % kind)
         for name in sorted(n for n in edges if n.startswith(kind + '/')):
             lines.append('    %s["%s"]' % (node_id(name), label(name)))

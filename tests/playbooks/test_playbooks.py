@@ -378,10 +378,24 @@ def test_extra_ports_are_open_on_the_worker_group(converged, cloud):
 def test_rerun_reports_no_changes(converged, run_playbook):
     assert converged["run"].returncode == 0, converged["run"].explain()
 
-    run = run_playbook("site.yml", label="rerun")
+    run = run_playbook("site.yml", "-vvv", label="rerun")
 
     assert run.returncode == 0, run.explain()
     assert run.host["changed"] == 0 and run.host["failed"] == 0, run.explain()
+    # On the controller's own Python, the modules ran in their tasks' worker processes (plugin_utils/in_process.py).
+    assert run.output.count("runs in the task's worker process") >= 5, run.explain()
+    assert "runs as a module process" not in run.output, run.explain()
+
+
+def test_rerun_with_module_processes_reports_no_changes(converged, run_playbook):
+    """The same re-run with every module as a process of its own (coe_magnum_in_process=false): the way modules run
+    on any host but the controller, and on ansible-core versions the in-process action does not know."""
+    run = run_playbook("site.yml", "-vvv", "-e", "coe_magnum_in_process=false", label="rerun-module-processes")
+
+    assert run.returncode == 0, run.explain()
+    assert run.host["changed"] == 0 and run.host["failed"] == 0, run.explain()
+    assert "runs in the task's worker process" not in run.output
+    assert run.output.count("runs as a module process: coe_magnum_in_process is false") >= 5, run.explain()
 
 
 def test_module_defaults_alone_carry_every_connection_option(converged, cloud, workdir, run_playbook):
