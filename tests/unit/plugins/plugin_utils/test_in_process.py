@@ -88,7 +88,7 @@ def test_warnings_and_deprecations_come_back_with_the_result(both_ways):
     # Shown once, by the callback, as for a module process (not also by the worker when the module gives it).
     for output in (here_output, process_output):
         assert output.count('[WARNING]: a warning from the probe') == 1
-        assert output.count('a deprecation from the probe. This feature will be removed') == 1
+        assert output.count('[DEPRECATION WARNING]: a deprecation from the probe') == 1
 
 
 def test_what_the_module_changes_in_its_process_ends_with_its_task(both_ways):
