@@ -7,11 +7,11 @@ task's worker process instead of a new one.
 A module task normally costs ansible-core a payload to build (the module and every module_util it imports, parsed and
 zipped), a temporary directory, a new Python process that imports ansible's module_utils again, and the directory's
 removal: about 0.3 s a task on a two-core machine, more than a Magnum request on a real cloud. When the task would run
-the module with the very Python the controller runs (connection local, no become, no async, the same interpreter path),
-those steps produce nothing the worker does not already have, so the module runs here, with the same arguments
-(ansible-core's own internal ones included), the task's environment, and its output parsed by ansible-core's own
-parser. Anything else, or `coe_magnum_in_process: false`, runs the module the usual way. The worker is a process of
-its own for this one task, so nothing the module changes outlives the task.
+the module with the very Python the controller runs (connection local, no become, no async, the same interpreter path,
+no PYTHON* or LD_* variable in the task's environment), those steps produce nothing the worker does not already have,
+so the module runs here, with the same arguments (ansible-core's own internal ones included), the task's environment,
+and its output parsed by ansible-core's own parser. Anything else, or `coe_magnum_in_process: false`, runs the module
+the usual way. The worker is a process of its own for this one task, so nothing the module changes outlives the task.
 
 Only ansible-core versions this collection is tested with take the short way; on others, modules run as processes.
 """
@@ -109,7 +109,8 @@ class InProcessAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
-        reason = self.why_not_here(task_vars)
+        environment = self.task_environment()
+        reason = self.why_not_here(task_vars, environment)
         if reason:
             display.vvv('%s runs as a module process: %s' % (self._task.action, reason))
             wrap_async = self._task.async_val and not self._connection.has_native_async
@@ -118,9 +119,15 @@ class InProcessAction(ActionBase):
                 self._remove_tmp_path(self._connection._shell.tmpdir)
             return result
         display.vvv('%s runs in the task\'s worker process (%s)' % (self._task.action, sys.executable))
-        return merge_hash(result, self.execute_here(task_vars))
+        return merge_hash(result, self.execute_here(task_vars, environment))
 
-    def why_not_here(self, task_vars):
+    def task_environment(self):
+        """The task's `environment:`, templated, as ansible-core puts it in front of a module process."""
+        environment = {}
+        self._compute_environment_string(raw_environment_out=environment)
+        return dict((str(key), str(value)) for key, value in environment.items())
+
+    def why_not_here(self, task_vars, environment):
         """Why this task must run its module as a process of its own, or '' when it need not."""
         if not boolean(task_vars.get(SWITCH, True), strict=False):
             return '%s is false' % SWITCH
@@ -134,6 +141,10 @@ class InProcessAction(ActionBase):
             return 'the task becomes another user'
         if C.DEFAULT_KEEP_REMOTE_FILES:
             return 'ANSIBLE_KEEP_REMOTE_FILES asks for the module files'
+        # A new process would start with these; a running one has its libraries loaded already.
+        loader_variables = sorted(key for key in environment if key.startswith(('PYTHON', 'LD_')))
+        if loader_variables:
+            return "the task's environment sets %s" % ', '.join(loader_variables)
         interpreter = self.interpreter(task_vars)
         if interpreter != sys.executable:
             return 'its interpreter %s is not the controller\'s %s' % (interpreter, sys.executable)
@@ -149,13 +160,10 @@ class InProcessAction(ActionBase):
             value = task_vars.get('ansible_facts', {}).get('discovered_interpreter_python')
         return value
 
-    def execute_here(self, task_vars):
+    def execute_here(self, task_vars, environment):
         module_args = dict(self._task.args)
         self._update_module_args(self._task.action, module_args, task_vars)
-        environment = {}
-        self._compute_environment_string(raw_environment_out=environment)
-        answer = run_module_here(self.resolved_module_name(), module_args,
-                                 dict((str(key), str(value)) for key, value in environment.items()))
+        answer = run_module_here(self.resolved_module_name(), module_args, environment)
         data = self.parse(answer)
         remove_internal_keys(data)
         return data

@@ -132,10 +132,14 @@ HERE_VARS = {'ansible_python_interpreter': sys.executable}
     ({}, {'ansible_python_interpreter': '/opt/openstack/bin/python'},
      "its interpreter /opt/openstack/bin/python is not the controller's"),
     ({}, {'ansible_python_interpreter': 'auto'}, "its interpreter None is not the controller's"),
+    ({'environment': {'PYTHONPATH': '/opt/sdk', 'LD_LIBRARY_PATH': '/opt/ssl'}}, HERE_VARS,
+     "the task's environment sets LD_LIBRARY_PATH, PYTHONPATH"),
+    ({'environment': {'OS_CLOUD': 'other', 'HTTPS_PROXY': 'http://proxy:3128'}}, HERE_VARS, ''),
 ])
 def test_a_module_runs_in_process_only_where_nothing_differs(monkeypatch, settings, task_vars, reason):
+    environment = settings.pop('environment', {})
     plugin = action(monkeypatch=monkeypatch, **settings)
-    found = plugin.why_not_here(task_vars)
+    found = plugin.why_not_here(task_vars, environment)
     if reason:
         assert found.startswith(reason)
     else:
