@@ -151,13 +151,17 @@ class InProcessAction(ActionBase):
         return ''
 
     def interpreter(self, task_vars):
-        """The Python the module would run with, as far as it is known without discovery."""
-        value = task_vars.get('ansible_python_interpreter')
+        """The Python the module would run with, as far as it is known without discovery: from the variables of the
+        host the task is delegated to, if it is, as ansible-core takes it."""
+        host_vars = task_vars
+        if getattr(self._task, 'delegate_to', None):
+            host_vars = (task_vars.get('ansible_delegated_vars') or {}).get(self._task.delegate_to) or {}
+        value = host_vars.get('ansible_python_interpreter')
         if value is None:
-            value = C.config.get_config_value('INTERPRETER_PYTHON', variables=task_vars)
+            value = C.config.get_config_value('INTERPRETER_PYTHON', variables=host_vars)
         value = self._templar.template(value) if isinstance(value, str) else value
         if value in ('auto', 'auto_legacy', 'auto_silent', 'auto_legacy_silent', '', None):
-            value = task_vars.get('ansible_facts', {}).get('discovered_interpreter_python')
+            value = (host_vars.get('ansible_facts') or {}).get('discovered_interpreter_python')
         return value
 
     def execute_here(self, task_vars, environment):

@@ -104,9 +104,9 @@ def test_a_module_that_ends_without_a_result_fails_its_task_either_way(both_ways
 
 
 # ---- when the module must run as a process of its own ------------------------------------------------------------
-def action(transport='local', become=False, async_val=0, keep_remote_files=False, monkeypatch=None):
+def action(transport='local', become=False, async_val=0, keep_remote_files=False, delegate_to=None, monkeypatch=None):
     plugin = in_process.InProcessAction.__new__(in_process.InProcessAction)
-    plugin._task = SimpleNamespace(async_val=async_val, action='coe.magnum.magnum_cluster')
+    plugin._task = SimpleNamespace(async_val=async_val, action='coe.magnum.magnum_cluster', delegate_to=delegate_to)
     plugin._connection = SimpleNamespace(transport=transport)
     plugin._play_context = SimpleNamespace(become=become)
     plugin._templar = SimpleNamespace(
@@ -135,6 +135,11 @@ HERE_VARS = {'ansible_python_interpreter': sys.executable}
     ({'environment': {'PYTHONPATH': '/opt/sdk', 'LD_LIBRARY_PATH': '/opt/ssl'}}, HERE_VARS,
      "the task's environment sets LD_LIBRARY_PATH, PYTHONPATH"),
     ({'environment': {'OS_CLOUD': 'other', 'HTTPS_PROXY': 'http://proxy:3128'}}, HERE_VARS, ''),
+    # Delegated: the interpreter is the delegated host's, whatever the play's host has.
+    ({'delegate_to': 'localhost'}, {'ansible_python_interpreter': '/usr/bin/python3',
+                                    'ansible_delegated_vars': {'localhost': HERE_VARS}}, ''),
+    ({'delegate_to': 'bastion'}, dict(HERE_VARS, ansible_delegated_vars={'bastion': {
+        'ansible_python_interpreter': '/usr/bin/python3'}}), "its interpreter /usr/bin/python3 is not"),
 ])
 def test_a_module_runs_in_process_only_where_nothing_differs(monkeypatch, settings, task_vars, reason):
     environment = settings.pop('environment', {})
