@@ -233,7 +233,10 @@ def secrets_run(shared, cloud, environment, collections_path, tmp_path_factory):
         playbook_syslog = capture.messages()
         runner_env = dict(run_environment, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR='1',
                           LOCALCLOUD_HOME=environment['LOCALCLOUD_HOME'])
-        runner_rc, runner_output, artifacts = _runner_job(os.path.join(work, 'runner'), plays, secret_variables,
+        # The playbook runs its modules in their tasks' worker processes (the default on the controller's Python),
+        # the AWX-style job as module processes: every secret is looked for in the output of both ways.
+        runner_rc, runner_output, artifacts = _runner_job(os.path.join(work, 'runner'), plays,
+                                                          dict(secret_variables, coe_magnum_in_process=False),
                                                           runner_env, capture.wrap)
         syslog = capture.messages()
         with open(support.faults.default_log_path(), 'rb') as handle:
@@ -283,8 +286,10 @@ def test_every_task_ran_both_ways(secrets_run):
         assert task in names
     assert run.result('cloud dict with a token')['clusters'], 'token auth found nothing'
     assert run.result('cloud dict with an application credential')['cluster_templates']
-    assert 'ansible-tmp' in run.output, 'the output is not -vvv'
+    assert "runs in the task's worker process" in run.output, 'the output is not -vvv, or no module ran in process'
     assert secrets_run['runner_rc'] == 0, secrets_run['runner_output'][-4000:]
+    assert 'runs as a module process: coe_magnum_in_process is false' in secrets_run['runner_output']
+    assert 'ansible-tmp' in secrets_run['runner_output'], 'the job output is not -vvv'
     events = os.listdir(os.path.join(secrets_run['artifacts'], 'job_events'))
     assert len(events) > 40, 'ansible-runner wrote %d job events' % len(events)
 
