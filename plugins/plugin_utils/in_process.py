@@ -29,6 +29,7 @@ import traceback
 
 from ansible import constants as C
 from ansible.module_utils import basic
+from ansible.module_utils.common import json as module_json
 from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
@@ -36,8 +37,6 @@ from ansible.release import __version__ as ansible_core_version
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
-
-from ansible.module_utils.common import json as module_json
 
 display = Display()
 
