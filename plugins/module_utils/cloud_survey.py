@@ -17,6 +17,8 @@ from ansible_collections.coe.magnum.plugins.module_utils.errors import CoeError,
 from ansible_collections.coe.magnum.plugins.module_utils.magnum_api import (
     FEATURE_DESCRIPTIONS, FEATURE_VERSIONS, format_version,
 )
+from ansible_collections.coe.magnum.plugins.module_utils.neutron import NeutronApi
+from ansible_collections.coe.magnum.plugins.module_utils.survey_reads import SurveyReads
 
 # Catalog service types, each with the older names clouds still register it under.
 SERVICE_TYPES = {
@@ -37,6 +39,9 @@ SERVICE_PURPOSES = {
 # on control plane nodes); a flavor with disk 0 boots from a volume.
 MINIMUM_NODE = dict(vcpus=1, ram=2048, disk=10)
 MINIMUM_MASTER = dict(vcpus=2, ram=2048, disk=10)
+# The survey's names of Neutron's quotas, and Neutron's own (singular) names of them.
+NETWORK_QUOTAS = dict(floating_ips='floatingip', security_groups='security_group',
+                      security_group_rules='security_group_rule', ports='port', networks='network', routers='router')
 
 
 def unknown_because(action, exc):
@@ -63,16 +68,21 @@ def fits(flavor, minimum):
             and (flavor['disk'] == 0 or flavor['disk'] >= minimum['disk']))
 
 
-def _limit_used(limit, used):
-    return dict(limit=limit, used=used or 0)
+def _limit_used(entry, used_key):
+    """{'limit', 'used'} of a quota entry as the services give it in detail: {'limit': 10, '<used_key>': 3, ...}."""
+    entry = entry if isinstance(entry, dict) else {}
+    return dict(limit=entry.get('limit'), used=entry.get(used_key) or 0)
 
 
 class CloudSurvey:
-    """Reads with one connection and the Magnum gateway; each method returns one section of the report."""
+    """Reads with one connection and the gateways (Magnum's, Neutron's, and SurveyReads for Glance, Nova and Cinder);
+    each method returns one section of the report."""
 
     def __init__(self, connection, magnum):
         self.connection = connection
         self.magnum = magnum
+        self.reads = SurveyReads(connection)
+        self.neutron = NeutronApi(connection)
         self._project_id = None
 
     @property
@@ -116,12 +126,12 @@ class CloudSurvey:
     def images(self):
         def read():
             items = []
-            for image in self.connection.image.images():
-                properties = image.properties or {}
-                os_distro = image.os_distro or properties.get('os_distro')
+            # Glance v2 gives an image's own properties (os_distro, kube_version) beside its fields.
+            for image in self.reads.images():
+                os_distro = image.get('os_distro')
                 drivers = sorted(set(d['name'] for d in drivers_for(os_distro))) if os_distro else []
-                items.append(dict(name=image.name, id=image.id, status=image.status, os_distro=os_distro,
-                                  kube_version=properties.get('kube_version') or getattr(image, 'kube_version', None),
+                items.append(dict(name=image.get('name'), id=image.get('id'), status=image.get('status'),
+                                  os_distro=os_distro, kube_version=image.get('kube_version'),
                                   drivers=drivers, usable=bool(drivers)))
             return dict(items=sorted(items, key=lambda item: (not item['usable'], item['name'] or '')))
         return surveyed('list images', read)
@@ -129,9 +139,9 @@ class CloudSurvey:
     def flavors(self):
         def read():
             items = []
-            for flavor in self.connection.compute.flavors():
-                item = dict(name=flavor.name, id=flavor.id, vcpus=flavor.vcpus or 0, ram=flavor.ram or 0,
-                            disk=flavor.disk or 0)
+            for flavor in self.reads.flavors():
+                item = dict(name=flavor.get('name'), id=flavor.get('id'), vcpus=flavor.get('vcpus') or 0,
+                            ram=flavor.get('ram') or 0, disk=flavor.get('disk') or 0)
                 item.update(fits_master=fits(item, MINIMUM_MASTER), fits_node=fits(item, MINIMUM_NODE))
                 items.append(item)
             return dict(items=sorted(items, key=lambda item: (item['vcpus'], item['ram'], item['name'] or '')))
@@ -139,28 +149,23 @@ class CloudSurvey:
 
     def external_networks(self):
         def read():
-            return dict(items=[dict(name=net.name, id=net.id, status=net.status)
-                               for net in self.connection.network.networks(is_router_external=True)])
+            return dict(items=[dict(name=net.get('name'), id=net.get('id'), status=net.get('status'))
+                               for net in self.neutron.networks(**{'router:external': True})])
         return surveyed('list external networks', read)
 
     def keypairs(self):
-        return surveyed('list keypairs', lambda: dict(items=sorted(k.name for k in self.connection.compute.keypairs())))
+        return surveyed('list keypairs', lambda: dict(items=sorted(k.get('name') for k in self.reads.keypairs())))
 
     def block_storage(self, present):
         if not present:
             return dict(known=True, present=False, volume_types=[], default_type=None, availability_zones=[])
-        storage = self.connection.block_storage
 
         def read():
-            types = sorted(t.name for t in storage.types())
-            zones = sorted(zone.name for zone in storage.availability_zones() if zone.state.get('available', True)) \
-                if hasattr(storage, 'availability_zones') else []
-            default = None
-            try:
-                default = storage.get('/types/default').json().get('volume_type', {}).get('name')
-            except Exception:  # noqa: BLE001 - the default type API needs 3.62; older Cinder has none
-                default = None
-            return dict(present=True, volume_types=types, default_type=default, availability_zones=zones)
+            types = sorted(t.get('name') for t in self.reads.volume_types())
+            zones = sorted(zone.get('zoneName') for zone in self.reads.volume_zones()
+                           if (zone.get('zoneState') or {}).get('available', True))
+            return dict(present=True, volume_types=types, default_type=self.reads.default_volume_type(),
+                        availability_zones=zones)
         return surveyed('read Cinder\'s volume types and availability zones', read)
 
     def quotas(self, block_storage_present):
@@ -168,35 +173,23 @@ class CloudSurvey:
         project = self.project_id
 
         def compute():
-            quota = self.connection.compute.get_quota_set(project, usage=True)
-            usage = quota.usage or {}
-            return dict((name, _limit_used(getattr(quota, name), usage.get(name)))
-                        for name in ('instances', 'cores', 'ram'))
+            quota = self.reads.compute_quota(project)
+            return dict((name, _limit_used(quota.get(name), 'in_use')) for name in ('instances', 'cores', 'ram'))
 
         def network():
-            quota = self.connection.network.get_quota(project, details=True)
-            names = dict(floating_ips='floating_ips', security_groups='security_groups',
-                         security_group_rules='security_group_rules', ports='ports', networks='networks',
-                         routers='routers')
-            result = {}
-            for name, attribute in names.items():
-                value = getattr(quota, attribute) or {}
-                result[name] = _limit_used(value.get('limit'), value.get('used'))
-            return result
+            quota = self.neutron.quota_details(project)
+            return dict((name, _limit_used(quota.get(key), 'used')) for name, key in NETWORK_QUOTAS.items())
 
         def volume():
-            quota = self.connection.block_storage.get_quota_set(project, usage=True)
-            usage = quota.usage or {}
-            return dict((name, _limit_used(getattr(quota, name), (usage.get(name) or {}).get('in_use')
-                                           if isinstance(usage.get(name), dict) else usage.get(name)))
-                        for name in ('volumes', 'gigabytes'))
+            quota = self.reads.volume_quota(project)
+            return dict((name, _limit_used(quota.get(name), 'in_use')) for name in ('volumes', 'gigabytes'))
 
         def magnum():
             limit = self.magnum.cluster_quota(project)
             clusters = self.clusters()
             if not clusters['known']:
                 raise CoeError(clusters['reason'][len('unknown, because '):])
-            return dict(clusters=_limit_used(limit, clusters['count']))
+            return dict(clusters=dict(limit=limit, used=clusters['count']))
 
         sections = dict(
             compute=surveyed('read the project\'s compute quotas', compute),

@@ -128,6 +128,13 @@ class NeutronApi:
     def get_port(self, port_id):
         return self._get('ports', port_id)
 
+    def networks(self, **filters):
+        return self._list('networks', **filters)
+
+    def quota_details(self, project_id):
+        """{resource: {'limit', 'used', 'reserved'}} of the project, by Neutron's singular names (`security_group`)."""
+        return (self._request('GET', resource_path('quotas', project_id) + '/details') or {}).get('quota') or {}
+
     def find_network(self, name_or_id, ignore_missing=True):
         """The network with this ID, else the one with this name (as openstacksdk's find_network)."""
         found = self._get('networks', name_or_id, ignore_missing=True)

@@ -105,9 +105,9 @@ def skips_version_discovery(config):
 
 
 class SdkConnection:
-    """What the modules use of an openstacksdk Connection: `config` (the CloudRegion), `session` and
-    `current_project_id` come from the clouds.yaml loader and keystoneauth alone; any other attribute (the service
-    proxies `network`, `image`, `compute`, ..., `service_catalog`, `authorize`) comes from a real
+    """What the modules use of an openstacksdk Connection: `config` (the CloudRegion), `session`,
+    `current_project_id`, `service_catalog` and `authorize()` come from the clouds.yaml loader and keystoneauth alone;
+    any other attribute (the service proxies `network`, `image`, `compute`, ...) comes from a real
     openstack.connection.Connection on the same CloudRegion, built on first use. The SDK's proxies and resources
     are about half of its import time, and most module runs never touch them: Magnum and Heat are read through the
     session (magnum_http, heat). Both share one keystoneauth session (CloudRegion.get_session() keeps it), so one
@@ -125,6 +125,16 @@ class SdkConnection:
     def current_project_id(self):
         # What openstacksdk's Connection.current_project_id returns: the token's project.
         return self.session.get_project_id()
+
+    @property
+    def service_catalog(self):
+        """The token's catalog, a list of {'type', 'name', 'endpoints'} (openstacksdk's Connection.service_catalog)."""
+        session = self.session
+        return session.auth.get_access(session).service_catalog.catalog
+
+    def authorize(self):
+        """A token for the connection, authenticating if it holds none (openstacksdk's Connection.authorize)."""
+        return self.session.get_token()
 
     def __getattr__(self, name):
         # Called only for attributes not defined above.

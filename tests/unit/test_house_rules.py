@@ -28,7 +28,7 @@ UNIT_TESTS = os.path.join(COLLECTION, 'tests', 'unit')
 
 # Paths relative to plugins/.
 GATEWAYS = ('module_utils/magnum_api.py', 'module_utils/magnum_http.py', 'module_utils/heat.py',
-            'module_utils/neutron.py', 'module_utils/kube_client.py')
+            'module_utils/neutron.py', 'module_utils/survey_reads.py', 'module_utils/kube_client.py')
 JSON_REQUEST_OWNERS = ('module_utils/magnum_api.py', 'module_utils/magnum_http.py')
 # The base class turns errors into fail_json; CoeAnsibleModule (redaction.py) scrubs what fail_json and exit_json
 # are given before it hands them on.
