@@ -28,19 +28,16 @@ PEER_PYTHON = ROOT / '.build' / 'bench' / 'peer-venv' / 'bin' / 'python'
 COLLECTIONS_PATH = os.environ.get('ANSIBLE_COLLECTIONS_PATH', '/tmp/ac')
 IMPORT_LINE = re.compile(r'import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)')
 OURS = 'ansible_collections.coe.magnum.plugins.'
-# The whole of openstacksdk, as a module that uses a service proxy (connection.network, .image, ...) loads it.
-WHOLE_SDK = ('from %smodule_utils.light_import import whole_package; '
-             'whole_package("openstack").connection' % OURS)
 KUBE_CLIENT = 'from %smodule_utils.kube_client import client_library; client_library()' % OURS
 # What each module's run imports beyond its own imports, on the paths a converged run takes (openstack.cloud imports
-# the SDK in its base class's constructor; coe_storage the kubernetes client when it connects). Ours that read
-# Glance or Nova through the SDK's proxies load the whole SDK; magnum_cluster_template and magnum_nodegroup only
-# when they look an image, flavor or network up by name (a create or a changed reference), magnum_cluster_ports
-# only when a rule names its remote group (Neutron is otherwise read through module_utils.neutron).
+# the SDK in its base class's constructor; coe_storage the kubernetes client when it connects). Ours load the whole
+# SDK only to look an image, flavor or network up by name through its proxies: magnum_cluster_template and
+# magnum_nodegroup on a create or a changed reference, magnum_cluster_ports when a rule names its remote group
+# (Neutron is otherwise read through module_utils.neutron; magnum_cloud_info's survey through module_utils.neutron
+# and module_utils.survey_reads).
 RUNTIME_IMPORTS = {
     # What module_utils.kube_client imports when it connects: the client without its typed APIs and models.
     'coe_storage': KUBE_CLIENT, 'coe_cluster_check': KUBE_CLIENT,
-    'magnum_cloud_info': WHOLE_SDK,
     'coe_cluster': 'import openstack', 'coe_cluster_template': 'import openstack',
     'security_group_rule': 'import openstack',
 }
