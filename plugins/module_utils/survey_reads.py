@@ -41,7 +41,8 @@ class SurveyReads:
             config = self._connection.config
             endpoint = config.get_endpoint(service_key)
             if not endpoint:
-                major = str(config.get_api_version(service_key) or DEFAULT_VERSIONS[service_key]).split('.')[0]
+                version = str(config.get_api_version(service_key) or DEFAULT_VERSIONS[service_key])
+                major = version.split('.', maxsplit=1)[0]
                 endpoint = self._connection.session.get_endpoint(
                     service_type=config.get_service_type(service_key), interface=config.get_interface(service_key),
                     region_name=config.get_region_name(service_key), min_version=major,

@@ -145,8 +145,8 @@ def test_the_survey_reads_quotas_by_each_services_names():
     survey_reads_answers = {
         ('GET', NOVA + '/os-quota-sets/project-1/detail'): [(200, {'quota_set': {
             'id': 'project-1', 'instances': {'limit': 10, 'in_use': 3, 'reserved': 0},
-            'cores': {'limit': 20, 'in_use': 6, 'reserved': 0}, 'ram': {'limit': 51200, 'in_use': 6144,
-                                                                          'reserved': 0}}})],
+            'cores': {'limit': 20, 'in_use': 6, 'reserved': 0},
+            'ram': {'limit': 51200, 'in_use': 6144, 'reserved': 0}}})],
         ('GET', NEUTRON + '/v2.0/quotas/project-1/details'): [(200, {'quota': {
             'floatingip': {'limit': 50, 'used': 1, 'reserved': 0},
             'security_group': {'limit': 10, 'used': 9, 'reserved': 0},
