@@ -13,6 +13,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PLUGINS = ROOT / 'plugins'
+# The kinds of plugins/ the map shows (the actions of plugins/action are all plugin_utils/in_process).
+KINDS = ('modules', 'module_utils', 'plugin_utils')
 PREFIX = 'ansible_collections.coe.magnum.plugins.'
 BEGIN = '<!-- BEGIN GENERATED: hack/architecture.py -->'
 END = '<!-- END GENERATED -->'
@@ -64,7 +66,7 @@ def summary_of(path):
 
 
 def graph():
-    files = sorted(p for kind in ('modules', 'module_utils', 'plugin_utils') for p in (PLUGINS / kind).rglob('*.py')
+    files = sorted(p for kind in KINDS for p in (PLUGINS / kind).rglob('*.py')
                    if p.name != '__init__.py')
     edges, libraries, summaries = {}, {}, {}
     for path in files:
@@ -85,7 +87,7 @@ def label(name):
 
 def render(edges, libraries, summaries):
     lines = [BEGIN, '', '```mermaid', 'flowchart LR']
-    for kind in ('modules', 'module_utils', 'plugin_utils'):
+    for kind in KINDS:
         lines.append('  subgraph %s' % kind)
         for name in sorted(n for n in edges if n.startswith(kind + '/')):
             lines.append('    %s["%s"]' % (node_id(name), label(name)))

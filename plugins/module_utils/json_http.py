@@ -2,13 +2,14 @@
 # Copyright: (c) 2026, coe.magnum contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """JSON over the connection's keystoneauth session: the transport of the collection's own gateways to Magnum
-(magnum_http) and Neutron (neutron)."""
+(magnum_http), Neutron (neutron) and the survey's Glance, Nova and Cinder (survey_reads)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import json
+from urllib.parse import urlparse
 
 
 class HttpAnswerError(Exception):
@@ -37,6 +38,28 @@ def send_json(session, method, url, path, body=None, headers=None, allow_reauth=
     if response.status_code >= 400:
         raise error(method, path, response)
     return response, decode(response)
+
+
+def follow_pages(get, path, query, key, next_of):
+    """Every record under `key` of a listing, page after page: get(path_and_query) gives a page's body and
+    next_of(body) the next page's link, or None. Only the link's query is followed, on `path`: services behind a
+    proxy often put their own host name in their links."""
+    records = []
+    while True:
+        body = get(path + ('?' + query if query else '')) or {}
+        records.extend(body.get(key) or [])
+        following = next_of(body)
+        query = urlparse(following).query if following else None
+        if not query:
+            return records
+
+
+def next_link(links_key):
+    """next_of for the `<collection>_links` of Neutron, Nova and Cinder: the href of the `next` entry."""
+    def next_of(body):
+        links = [link.get('href') for link in body.get(links_key) or [] if link.get('rel') == 'next']
+        return links[0] if links else None
+    return next_of
 
 
 def decode(response):

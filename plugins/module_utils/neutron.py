@@ -11,7 +11,9 @@ __metaclass__ = type
 
 from urllib.parse import quote, urlencode, urlparse
 
-from ansible_collections.coe.magnum.plugins.module_utils.json_http import HttpAnswerError, send_json
+from ansible_collections.coe.magnum.plugins.module_utils.json_http import (
+    HttpAnswerError, follow_pages, next_link, send_json,
+)
 from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 
 try:
@@ -72,20 +74,9 @@ class NeutronApi:
 
     def _list(self, collection, allow_reauth=True, **filters):
         """Every record, following Neutron's `<collection>_links` when the server pages its answers."""
-        query = query_string(filters)
-        path = resource_path(collection) + ('?' + query if query else '')
         key = json_key(collection)
-        records = []
-        while path:
-            body = self._request('GET', path, allow_reauth=allow_reauth) or {}
-            records.extend(body.get(key) or [])
-            following = [link.get('href') for link in body.get('%s_links' % key) or []
-                         if link.get('rel') == 'next']
-            path = None
-            if following:
-                parsed = urlparse(following[0])
-                path = resource_path(collection) + ('?' + parsed.query if parsed.query else '')
-        return records
+        return follow_pages(lambda path: self._request('GET', path, allow_reauth=allow_reauth),
+                            resource_path(collection), query_string(filters), key, next_link('%s_links' % key))
 
     def _get(self, collection, ident, ignore_missing=False):
         singular = json_key(collection)[:-1]

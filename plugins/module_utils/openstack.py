@@ -84,12 +84,14 @@ def connection_kwargs(params):
     return kwargs
 
 
-def service_endpoint(connection, service_type):
-    """The catalog URL of a service (or the cloud's override of it), found with no version discovery request."""
+def service_endpoint(connection, service_type, major_version=None):
+    """The URL of a service, or the cloud's override of it: the catalog's as it is (no version discovery request),
+    or with major_version the versioned one that keystoneauth's discovery finds, as openstacksdk finds it."""
     config = connection.config
+    versions = dict(min_version=major_version, max_version='%s.latest' % major_version) if major_version else {}
     return config.get_endpoint(service_type) or connection.session.get_endpoint(
         service_type=service_type, interface=config.get_interface(service_type),
-        region_name=config.get_region_name(service_type))
+        region_name=config.get_region_name(service_type), **versions)
 
 
 def skips_version_discovery(config):

@@ -14,9 +14,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
-from ansible_collections.coe.magnum.plugins.module_utils.json_http import HttpAnswerError, send_json
+from ansible_collections.coe.magnum.plugins.module_utils.json_http import (
+    HttpAnswerError, follow_pages, next_link, send_json,
+)
+from ansible_collections.coe.magnum.plugins.module_utils.openstack import service_endpoint
 
 # openstacksdk's default major versions (openstack/config/defaults.json).
 DEFAULT_VERSIONS = {'image': '2', 'compute': '2', 'block-storage': '3'}
@@ -39,14 +42,9 @@ class SurveyReads:
         """The service's versioned URL (found once per service)."""
         if service_key not in self._endpoints:
             config = self._connection.config
-            endpoint = config.get_endpoint(service_key)
-            if not endpoint:
-                version = str(config.get_api_version(service_key) or DEFAULT_VERSIONS[service_key])
-                major = version.split('.', maxsplit=1)[0]
-                endpoint = self._connection.session.get_endpoint(
-                    service_type=config.get_service_type(service_key), interface=config.get_interface(service_key),
-                    region_name=config.get_region_name(service_key), min_version=major,
-                    max_version='%s.latest' % major)
+            version = str(config.get_api_version(service_key) or DEFAULT_VERSIONS[service_key])
+            endpoint = service_endpoint(self._connection, config.get_service_type(service_key),
+                                        version.split('.', maxsplit=1)[0])
             if not endpoint:
                 raise ServiceEndpointNotFound('The cloud has no %s endpoint in its catalog.' % service_key)
             self._endpoints[service_key] = endpoint.rstrip('/')
@@ -57,16 +55,7 @@ class SurveyReads:
                          headers=headers)[1] or {}
 
     def _pages(self, service_key, path, key, next_of):
-        """Every record of a listing; next_of(body) is the next page's link or None. Only the link's query is
-        followed, on this endpoint: services behind a proxy often put their own host name in it."""
-        records, query = [], None
-        while True:
-            body = self._get(service_key, path + ('?' + query if query else ''))
-            records.extend(body.get(key) or [])
-            following = next_of(body)
-            query = urlparse(following).query if following else None
-            if not query:
-                return records
+        return follow_pages(lambda page: self._get(service_key, page), path, None, key, next_of)
 
     # Glance
     def images(self):
@@ -74,11 +63,11 @@ class SurveyReads:
 
     # Nova
     def flavors(self):
-        return self._pages('compute', '/flavors/detail', 'flavors', _next_link('flavors_links'))
+        return self._pages('compute', '/flavors/detail', 'flavors', next_link('flavors_links'))
 
     def keypairs(self):
         return [entry.get('keypair') or {} for entry in
-                self._pages('compute', '/os-keypairs', 'keypairs', _next_link('keypairs_links'))]
+                self._pages('compute', '/os-keypairs', 'keypairs', next_link('keypairs_links'))]
 
     def compute_quota(self, project_id):
         """{resource: {'limit', 'in_use', 'reserved'}} of the project."""
@@ -105,11 +94,3 @@ class SurveyReads:
         """{resource: {'limit', 'in_use', ...}} of the project."""
         path = '/os-quota-sets/%s?usage=True' % quote(str(project_id), safe='')
         return self._get('block-storage', path).get('quota_set') or {}
-
-
-def _next_link(key):
-    """Nova's and Cinder's paging: the `next` entry of `<collection>_links`."""
-    def next_of(body):
-        links = [link.get('href') for link in body.get(key) or [] if link.get('rel') == 'next']
-        return links[0] if links else None
-    return next_of
