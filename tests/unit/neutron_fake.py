@@ -204,6 +204,33 @@ class FakeHttpResponse:
         return json.loads(self.text)
 
 
+class QueuedSession:
+    """The request side of keystoneauth's session for a gateway's unit tests: answers queued per (method, URL);
+    every request recorded as (method, URL, JSON body), its headers beside it, the last allow_reauth kept."""
+
+    def __init__(self, answers):
+        self.answers = dict((key, list(value)) for key, value in answers.items())
+        self.requests = []
+        self.headers = []
+        self.reauth = None
+
+    def request(self, url, method, headers=None, raise_exc=True, data=None, allow_reauth=True):
+        assert raise_exc is False
+        self.requests.append((method, url, json.loads(data) if data else None))
+        self.headers.append(dict(headers or {}))
+        self.reauth = allow_reauth
+        status, body = self.answers[(method, url)].pop(0)
+        return FakeHttpResponse(status, body, url)
+
+
+class SessionConnection:
+    """A connection whose session also plays its CloudRegion (`config`)."""
+
+    def __init__(self, session):
+        self.session = session
+        self.config = session
+
+
 class HttpNotFound(Exception):
     """Shaped like keystoneauth's NotFound."""
 

@@ -3,13 +3,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
 import pytest
 
 from ansible_collections.coe.magnum.plugins.module_utils.errors import translate
 from ansible_collections.coe.magnum.plugins.module_utils.neutron import NeutronApi, NeutronLookupError
-from ansible_collections.coe.magnum.tests.unit.neutron_fake import FakeHttpResponse
+from ansible_collections.coe.magnum.tests.unit.neutron_fake import QueuedSession, SessionConnection
 
 
 class Catalog:
@@ -28,31 +26,15 @@ class Catalog:
         return 'RegionOne'
 
 
-class Session(Catalog):
-    """Answers queued per (method, URL); records every request."""
-
+class Session(Catalog, QueuedSession):
     def __init__(self, endpoint, answers):
-        super(Session, self).__init__(endpoint)
-        self.answers = answers
-        self.requests = []
-
-    def request(self, url, method, headers=None, raise_exc=True, data=None, allow_reauth=True):
-        assert raise_exc is False
-        self.requests.append((method, url, json.loads(data) if data else None))
-        self.reauth = allow_reauth
-        status, body = self.answers[(method, url)].pop(0)
-        return FakeHttpResponse(status, body, url)
-
-
-class Connection:
-    def __init__(self, session):
-        self.session = session
-        self.config = session
+        Catalog.__init__(self, endpoint)
+        QueuedSession.__init__(self, answers)
 
 
 def api(answers, endpoint='https://neutron.example.org:9696'):
-    session = Session(endpoint, dict((key, list(value)) for key, value in answers.items()))
-    return NeutronApi(Connection(session)), session
+    session = Session(endpoint, answers)
+    return NeutronApi(SessionConnection(session)), session
 
 
 BASE = 'https://neutron.example.org:9696/v2.0'
