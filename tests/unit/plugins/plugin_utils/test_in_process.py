@@ -8,6 +8,7 @@ the module in process and with `coe_magnum_in_process: false`, and compare what 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -18,12 +19,25 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.coe.magnum.plugins.plugin_utils import in_process
-
 HERE = Path(__file__).resolve().parent
 # .../ansible_collections/coe/magnum/tests/unit/plugins/plugin_utils: the directory that holds ansible_collections.
 COLLECTIONS_ROOT = HERE.parents[6]
 SECRET = 'probe-secret-4711'
+
+
+@pytest.fixture(scope='module')
+def in_process():
+    """plugin_utils.in_process, imported for this file's tests only. Importing ansible-core's controller code marks
+    module_utils as running on the controller (a module's warnings then go to the display, not its result); in one
+    pytest process with the module tests, they must not run under that mark."""
+    try:
+        from ansible.module_utils import _internal as module_utils_internal
+    except ImportError:  # ansible-core 2.18 has no such mark
+        module_utils_internal = None
+    mark = getattr(module_utils_internal, 'is_controller', None)
+    yield importlib.import_module('ansible_collections.coe.magnum.plugins.plugin_utils.in_process')
+    if mark is not None:
+        module_utils_internal.is_controller = mark
 
 
 def run_probe_play(tmp_path, label, *extra):
@@ -104,15 +118,15 @@ def test_a_module_that_ends_without_a_result_fails_its_task_either_way(both_ways
 
 
 # ---- when the module must run as a process of its own ------------------------------------------------------------
-def action(transport='local', become=False, async_val=0, keep_remote_files=False, delegate_to=None, monkeypatch=None):
+def action(in_process, monkeypatch, transport='local', become=False, async_val=0, keep_remote_files=False,
+           delegate_to=None):
     plugin = in_process.InProcessAction.__new__(in_process.InProcessAction)
     plugin._task = SimpleNamespace(async_val=async_val, action='coe.magnum.magnum_cluster', delegate_to=delegate_to)
     plugin._connection = SimpleNamespace(transport=transport)
     plugin._play_context = SimpleNamespace(become=become)
     plugin._templar = SimpleNamespace(
         template=lambda value: value.replace('{{ ansible_playbook_python }}', sys.executable))
-    if monkeypatch is not None:
-        monkeypatch.setattr(in_process.C, 'DEFAULT_KEEP_REMOTE_FILES', keep_remote_files)
+    monkeypatch.setattr(in_process.C, 'DEFAULT_KEEP_REMOTE_FILES', keep_remote_files)
     return plugin
 
 
@@ -141,9 +155,9 @@ HERE_VARS = {'ansible_python_interpreter': sys.executable}
     ({'delegate_to': 'bastion'}, dict(HERE_VARS, ansible_delegated_vars={'bastion': {
         'ansible_python_interpreter': '/usr/bin/python3'}}), "its interpreter /usr/bin/python3 is not"),
 ])
-def test_a_module_runs_in_process_only_where_nothing_differs(monkeypatch, settings, task_vars, reason):
+def test_a_module_runs_in_process_only_where_nothing_differs(in_process, monkeypatch, settings, task_vars, reason):
     environment = settings.pop('environment', {})
-    plugin = action(monkeypatch=monkeypatch, **settings)
+    plugin = action(in_process, monkeypatch, **settings)
     found = plugin.why_not_here(task_vars, environment)
     if reason:
         assert found.startswith(reason)
@@ -153,11 +167,11 @@ def test_a_module_runs_in_process_only_where_nothing_differs(monkeypatch, settin
 
 @pytest.mark.parametrize('version, tested', [('2.19.14', True), ('2.18.0', True), ('2.20.0', False),
                                              ('2.17.9', False)])
-def test_only_the_tested_cores_run_modules_in_process(version, tested):
+def test_only_the_tested_cores_run_modules_in_process(in_process, version, tested):
     assert in_process.core_is_tested(version) is tested
 
 
-def test_the_environment_of_the_worker_is_given_back(monkeypatch):
+def test_the_environment_of_the_worker_is_given_back(in_process, monkeypatch):
     monkeypatch.setenv('PROBE_KEPT', 'before')
     with in_process.target_side({'PROBE_KEPT': 'during', 'PROBE_NEW': 'during'}):
         assert os.environ['PROBE_KEPT'] == 'during' and os.environ['PROBE_NEW'] == 'during'
